@@ -1,0 +1,78 @@
+/* The command layer: one file per subcommand, dispatched from main.c. */
+#ifndef ZO_CMD_H
+#define ZO_CMD_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include <json-c/json.h>
+
+#include "core/config.h"
+#include "util/log.h"
+
+enum {
+	ZO_EXIT_OK = 0,
+	ZO_EXIT_FAILED = 1,
+	ZO_EXIT_USAGE = 2,
+	ZO_EXIT_REFUSED = 3,
+};
+
+struct zo_ctx {
+	const char *root;        /* "" when not set */
+	const char *config_path; /* the file to read (explicit or default) */
+	bool config_explicit;    /* given with --config */
+	const char *connect;     /* --connect, or NULL */
+	struct zo_config *config;
+	bool dry_run;
+	bool json;
+	struct zo_log log;
+};
+
+enum {
+	ZO_CMD_NEED_CONFIG = 1 << 0,
+};
+
+struct zo_cmd {
+	const char *name;
+	int (*fn)(struct zo_ctx *ctx, int argc, char **argv);
+	const char *summary;
+	const char *usage; /* full usage text, ends with a newline */
+	unsigned flags;
+};
+
+/* A nested verb table ("config show"). */
+struct zo_subcmd {
+	const char *name;
+	int (*fn)(struct zo_ctx *ctx, int argc, char **argv);
+};
+
+extern const struct zo_cmd zo_commands[];
+extern const size_t zo_n_commands;
+
+const struct zo_cmd *zo_cmd_find(const char *name);
+void zo_cmd_print_usage(const struct zo_cmd *cmd, FILE *f);
+void zo_print_main_help(FILE *f);
+const char *zo_cmd_closest(const char *name);
+
+/* For command implementations. */
+void zo_error(struct zo_ctx *ctx, const char *fmt, ...) ZO_PRINTF(2, 3);
+int zo_usage_error(struct zo_ctx *ctx, const char *cmd, const char *fmt, ...)
+	ZO_PRINTF(3, 4);
+int zo_dispatch_sub(struct zo_ctx *ctx, const char *cmd,
+		    const struct zo_subcmd *subs, size_t n, int argc,
+		    char **argv);
+/* Parse only --help for commands without options; returns -1 to go on, or
+ * an exit code. */
+int zo_no_options(struct zo_ctx *ctx, const char *cmd, int argc, char **argv);
+int zo_print_json(json_object *o);
+/* Load (or reload) the config named by ctx; prints diagnostics. Returns an
+ * exit code. */
+int zo_load_config(struct zo_ctx *ctx);
+void zo_print_diags(const char *path, const struct zo_diags *d);
+
+int cmd_config(struct zo_ctx *ctx, int argc, char **argv);
+int cmd_help(struct zo_ctx *ctx, int argc, char **argv);
+int cmd_status(struct zo_ctx *ctx, int argc, char **argv);
+int cmd_version(struct zo_ctx *ctx, int argc, char **argv);
+
+#endif

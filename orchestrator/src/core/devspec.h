@@ -1,0 +1,28 @@
+/* What kind of device reference a user wrote. Only stable kinds may be
+ * stored in the config: kernel names (/dev/sdb) change across reboots and
+ * disk reordering. Resolution to a device node happens in sys/blockdev. */
+#ifndef ZO_CORE_DEVSPEC_H
+#define ZO_CORE_DEVSPEC_H
+
+#include <stdbool.h>
+
+enum zo_devspec_kind {
+	ZO_DEVSPEC_INVALID,
+	ZO_DEVSPEC_UUID,      /* UUID=... */
+	ZO_DEVSPEC_PARTUUID,  /* PARTUUID=... */
+	ZO_DEVSPEC_LABEL,     /* LABEL=... */
+	ZO_DEVSPEC_PARTLABEL, /* PARTLABEL=... */
+	ZO_DEVSPEC_SERIAL,    /* SERIAL=... (the disk's serial from sysfs) */
+	ZO_DEVSPEC_DISK_LINK, /* /dev/disk/by-{id,uuid,partuuid,label,partlabel}/... */
+	ZO_DEVSPEC_KERNEL,    /* any other /dev/ path: command line only */
+	ZO_DEVSPEC_FILE,      /* an absolute path outside /dev (metadata files) */
+};
+
+#define ZO_DEVSPEC_STABLE_FORM                                                 \
+	"UUID=..., PARTUUID=..., LABEL=..., PARTLABEL=..., SERIAL=... or "     \
+	"/dev/disk/by-id/..."
+
+enum zo_devspec_kind zo_devspec_classify(const char *spec);
+bool zo_devspec_is_stable(enum zo_devspec_kind kind);
+
+#endif

@@ -1,0 +1,322 @@
+/* zsim-orch: global options, the command table, and the shared setup every
+ * command gets (git.c's commands[] and kmod's tools/kmod.c). */
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cmd/cmd.h"
+#include "util/path.h"
+#include "util/str.h"
+#include "version.h"
+
+#include "util/banned.h"
+
+/* Sorted by name: the help lists them in this order. */
+const struct zo_cmd zo_commands[] = {
+	{ "config", cmd_config, "show or check the configuration",
+	  "zsim-orch config show [--json]\n"
+	  "       zsim-orch config check [--json] [FILE]\n"
+	  "       zsim-orch config default\n"
+	  "\n"
+	  "show     the effective configuration: every key, its value, and whether\n"
+	  "         it came from the file, the command line or the defaults\n"
+	  "         (--json for a machine-readable form)\n"
+	  "check    report every problem in FILE (default: the --config file) at once;\n"
+	  "         exit 1 if any value is invalid, 0 if there are only warnings\n"
+	  "default  print the commented default configuration file\n",
+	  0 },
+	{ "help", cmd_help, "show help for zsim-orch or one command",
+	  "zsim-orch help [COMMAND]\n", 0 },
+	{ "status", cmd_status, "what this host is and what it is set to",
+	  "zsim-orch status [--json]\n"
+	  "\n"
+	  "Kernel release and whether it is a 0sim kernel, the KVM module and its EPT\n"
+	  "setting, CPU address bits, memory and swap, active swap devices, zswap\n"
+	  "parameters, and whether the libvirt URI answers (within 5 seconds).\n"
+	  "Reads only; --json for a machine-readable form.\n",
+	  ZO_CMD_NEED_CONFIG },
+	{ "version", cmd_version, "print the version and the git commit",
+	  "zsim-orch version\n", 0 },
+};
+const size_t zo_n_commands = ZO_ARRAY_SIZE(zo_commands);
+
+static const char main_usage[] = "usage: zsim-orch [OPTIONS] COMMAND [ARGS]...";
+
+static const struct option global_options[] = {
+	{ "config", required_argument, NULL, 'c' },
+	{ "connect", required_argument, NULL, 'C' },
+	{ "root", required_argument, NULL, 'r' },
+	{ "dry-run", no_argument, NULL, 'n' },
+	{ "json", no_argument, NULL, 'j' },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ NULL, 0, NULL, 0 },
+};
+
+const struct zo_cmd *zo_cmd_find(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < zo_n_commands; i++)
+		if (!strcmp(zo_commands[i].name, name))
+			return &zo_commands[i];
+	return NULL;
+}
+
+const char *zo_cmd_closest(const char *name)
+{
+	const char *names[64];
+	size_t i;
+
+	for (i = 0; i < zo_n_commands && i < ZO_ARRAY_SIZE(names); i++)
+		names[i] = zo_commands[i].name;
+	return zo_closest(name, names, i);
+}
+
+void zo_cmd_print_usage(const struct zo_cmd *cmd, FILE *f)
+{
+	fprintf(f, "usage: %s", cmd->usage);
+}
+
+void zo_print_main_help(FILE *f)
+{
+	size_t i;
+
+	fprintf(f, "%s\n\n"
+		   "Sets up a 0sim simulation host and runs experiments on it.\n\n"
+		   "Options:\n"
+		   "  -c, --config FILE  configuration file (default " ZO_DEFAULT_CONFIG_PATH ")\n"
+		   "      --connect URI  libvirt URI (default: [target] uri in the config)\n"
+		   "  -r, --root DIR     resolve /proc, /sys, /etc and /var paths under DIR\n"
+		   "                     (also ZSIM_ROOT)\n"
+		   "  -n, --dry-run      print the plan; change nothing\n"
+		   "      --json         machine-readable output\n"
+		   "  -v, --verbose      more messages (twice: debug)\n"
+		   "  -q, --quiet        errors only\n"
+		   "  -h, --help         this help; 'zsim-orch help COMMAND' for a command\n"
+		   "  -V, --version      version and git commit\n"
+		   "\n"
+		   "Commands:\n",
+		main_usage);
+	for (i = 0; i < zo_n_commands; i++)
+		fprintf(f, "  %-9s %s\n", zo_commands[i].name, zo_commands[i].summary);
+	fprintf(f, "\nExit status: 0 done, 1 failed, 2 usage error, 3 refused by a safety or\n"
+		   "preflight check (the message says what to do).\n");
+}
+
+int cmd_help(struct zo_ctx *ctx, int argc, char **argv)
+{
+	const struct zo_cmd *c;
+	const char *near;
+
+	if (argc > 2)
+		return zo_usage_error(ctx, "help", "'help' takes at most one command name");
+	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+		if (argc < 2)
+			zo_print_main_help(stdout);
+		else
+			zo_cmd_print_usage(zo_cmd_find("help"), stdout);
+		return ZO_EXIT_OK;
+	}
+	c = zo_cmd_find(argv[1]);
+	if (c) {
+		zo_cmd_print_usage(c, stdout);
+		return ZO_EXIT_OK;
+	}
+	near = zo_cmd_closest(argv[1]);
+	if (near)
+		return zo_usage_error(ctx, "help", "unknown command '%s'; did you mean '%s'?",
+				      argv[1], near);
+	return zo_usage_error(ctx, "help", "unknown command '%s'; 'zsim-orch --help' lists them",
+			      argv[1]);
+}
+
+static void print_version(void)
+{
+	printf("zsim-orch %s (git %s)\n", ZO_VERSION, ZO_GIT_COMMIT);
+}
+
+int cmd_version(struct zo_ctx *ctx, int argc, char **argv)
+{
+	int r = zo_no_options(ctx, "version", argc, argv);
+
+	if (r >= 0)
+		return r;
+	if (argc > 1)
+		return zo_usage_error(ctx, "version", "'version' takes no arguments");
+	print_version();
+	return ZO_EXIT_OK;
+}
+
+static void log_stderr(void *userdata, int priority, const char *fmt, va_list ap)
+{
+	(void)userdata;
+	fputs("zsim-orch: ", stderr);
+	if (priority <= LOG_ERR)
+		fputs("error: ", stderr);
+	else if (priority == LOG_WARNING)
+		fputs("warning: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+}
+
+static int main_usage_error(const char *fmt, ...) ZO_PRINTF(1, 2);
+static int main_usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("zsim-orch: error: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\n%s\nRun 'zsim-orch --help' for the options and commands.\n",
+		main_usage);
+	return ZO_EXIT_USAGE;
+}
+
+static int unknown_option(const char *arg)
+{
+	const char *names[ZO_ARRAY_SIZE(global_options)];
+	_cleanup_free_ char *word = strdup(arg);
+	const char *near;
+	size_t i;
+
+	if (!word)
+		return ZO_EXIT_FAILED;
+	if (zo_startswith(arg, "--")) {
+		word[strcspn(word, "=")] = '\0';
+		for (i = 0; global_options[i].name; i++)
+			names[i] = global_options[i].name;
+		near = zo_closest(word + 2, names, i);
+		if (near)
+			return main_usage_error("unknown option '%s'; did you mean '--%s'?",
+						word, near);
+	}
+	return main_usage_error("unknown option '%s'", arg);
+}
+
+static int check_root(const char *root)
+{
+	struct stat st;
+
+	if (!*root)
+		return 0;
+	if (stat(root, &st) < 0)
+		return main_usage_error("--root %s: %s; give an existing directory "
+					"(a fixture tree or a mounted system)",
+					root, strerror(errno));
+	if (!S_ISDIR(st.st_mode))
+		return main_usage_error("--root %s: not a directory", root);
+	return 0;
+}
+
+/* The shared setup once, then the command, then make sure its output really
+ * reached stdout (a full disk or a closed pipe is a failure). */
+static int run_cmd(struct zo_ctx *ctx, const struct zo_cmd *cmd, int argc,
+		   char **argv)
+{
+	int r;
+
+	if (cmd->flags & ZO_CMD_NEED_CONFIG) {
+		r = zo_load_config(ctx);
+		if (r != ZO_EXIT_OK)
+			return r;
+	}
+	r = cmd->fn(ctx, argc, argv);
+	errno = 0;
+	if (fflush(stdout) != 0 || ferror(stdout) || fclose(stdout) != 0) {
+		zo_error(ctx, "cannot write output: %s",
+			 errno ? strerror(errno) : "write error");
+		return ZO_EXIT_FAILED;
+	}
+	return r;
+}
+
+#ifndef ZO_MAIN
+#define ZO_MAIN main
+#endif
+
+int ZO_MAIN(int argc, char **argv)
+{
+	struct zo_ctx ctx = { 0 };
+	_cleanup_free_ char *default_config = NULL;
+	const struct zo_cmd *cmd;
+	const char *near;
+	int verbosity = 0, c, r;
+
+	ctx.log.fn = log_stderr;
+	ctx.root = getenv("ZSIM_ROOT") ? getenv("ZSIM_ROOT") : "";
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+:c:r:nvqhV", global_options, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			ctx.config_path = optarg;
+			ctx.config_explicit = true;
+			break;
+		case 'C':
+			ctx.connect = optarg;
+			break;
+		case 'r':
+			ctx.root = optarg;
+			break;
+		case 'n':
+			ctx.dry_run = true;
+			break;
+		case 'j':
+			ctx.json = true;
+			break;
+		case 'v':
+			verbosity++;
+			break;
+		case 'q':
+			verbosity = -1;
+			break;
+		case 'h':
+			return run_cmd(&ctx, zo_cmd_find("help"), 1, argv);
+		case 'V':
+			return run_cmd(&ctx, zo_cmd_find("version"), 1, argv);
+		case ':':
+			return main_usage_error("option '%s' needs a value", argv[optind - 1]);
+		default:
+			return unknown_option(argv[optind - 1]);
+		}
+	}
+	ctx.log.max_priority = verbosity < 0   ? LOG_ERR
+			       : verbosity == 0 ? LOG_NOTICE
+			       : verbosity == 1 ? LOG_INFO
+						: LOG_DEBUG;
+	r = check_root(ctx.root);
+	if (r)
+		return r;
+	if (!ctx.config_path) {
+		default_config = zo_path(ctx.root, ZO_DEFAULT_CONFIG_PATH);
+		if (!default_config)
+			return ZO_EXIT_FAILED;
+		ctx.config_path = default_config;
+	}
+	if (optind >= argc)
+		return main_usage_error("no command given");
+
+	cmd = zo_cmd_find(argv[optind]);
+	if (!cmd) {
+		near = zo_cmd_closest(argv[optind]);
+		if (near)
+			return main_usage_error("unknown command '%s'; did you mean '%s'?",
+						argv[optind], near);
+		return main_usage_error("unknown command '%s'", argv[optind]);
+	}
+	c = optind;
+	/* Commands parse their own options from argv[1]; 0 makes glibc's getopt
+	 * start over, including the leading '+'. */
+	optind = 0;
+	r = run_cmd(&ctx, cmd, argc - c, argv + c);
+	zo_config_free(ctx.config);
+	return r;
+}

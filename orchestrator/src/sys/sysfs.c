@@ -1,0 +1,90 @@
+#include "sys/sysfs.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "util/file.h"
+#include "util/macros.h"
+#include "util/path.h"
+#include "util/str.h"
+
+#include "util/banned.h"
+
+int zo_sysfs_read(const char *root, const char *abs, char **ret)
+{
+	_cleanup_free_ char *p = zo_path(root, abs);
+
+	if (!p)
+		return -ENOMEM;
+	return zo_read_file(p, 4 * 1024 * 1024, ret, NULL);
+}
+
+int zo_sysfs_read_line(const char *root, const char *abs, char **ret)
+{
+	_cleanup_free_ char *p = zo_path(root, abs);
+
+	if (!p)
+		return -ENOMEM;
+	return zo_read_line(p, ret);
+}
+
+int zo_sysfs_exists(const char *root, const char *abs)
+{
+	_cleanup_free_ char *p = zo_path(root, abs);
+	struct stat st;
+
+	if (!p)
+		return -ENOMEM;
+	if (stat(p, &st) == 0)
+		return 1;
+	return errno == ENOENT || errno == ENOTDIR ? 0 : -errno;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int zo_sysfs_list(const char *root, const char *abs, const char *prefix,
+		  char ***ret)
+{
+	_cleanup_free_ char *p = zo_path(root, abs);
+	char **v = NULL;
+	size_t n = 0;
+	struct dirent *de;
+	DIR *d;
+
+	if (!p)
+		return -ENOMEM;
+	d = opendir(p);
+	if (!d)
+		return -errno;
+	v = calloc(1, sizeof(*v));
+	if (!v)
+		goto oom;
+	while ((de = readdir(d))) {
+		char **nv;
+
+		if (de->d_name[0] == '.' || !zo_startswith(de->d_name, prefix))
+			continue;
+		nv = realloc(v, (n + 2) * sizeof(*v));
+		if (!nv)
+			goto oom;
+		v = nv;
+		v[n] = strdup(de->d_name);
+		if (!v[n])
+			goto oom;
+		v[++n] = NULL;
+	}
+	closedir(d);
+	qsort(v, n, sizeof(*v), cmp_str);
+	*ret = v;
+	return (int)n;
+oom:
+	closedir(d);
+	zo_strv_free(v);
+	return -ENOMEM;
+}

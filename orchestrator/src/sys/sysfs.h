@@ -1,0 +1,20 @@
+/* Reads (and later writes) under /proc and /sys, always through the root
+ * prefix. */
+#ifndef ZO_SYS_SYSFS_H
+#define ZO_SYS_SYSFS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* The whole file (at most 4 MiB: /proc/cpuinfo on a large host). */
+int zo_sysfs_read(const char *root, const char *abs, char **ret);
+/* The first line, without its newline. */
+int zo_sysfs_read_line(const char *root, const char *abs, char **ret);
+/* 1 if the path exists, 0 if not, -errno on other errors. */
+int zo_sysfs_exists(const char *root, const char *abs);
+/* Sorted names of the entries in directory `abs` that start with `prefix`;
+ * returns the count. -ENOENT when the directory is missing. */
+int zo_sysfs_list(const char *root, const char *abs, const char *prefix,
+		  char ***ret);
+
+#endif

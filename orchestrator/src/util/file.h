@@ -1,0 +1,15 @@
+#ifndef ZO_UTIL_FILE_H
+#define ZO_UTIL_FILE_H
+
+#include <stddef.h>
+
+/* Read a whole file of at most `max` bytes into a NUL-terminated buffer.
+ * Returns 0, -errno, or -EFBIG when the file is larger than `max`. Works on
+ * /proc files, whose stat size is 0. */
+int zo_read_file(const char *path, size_t max, char **ret, size_t *ret_len);
+
+/* Read the first line of a small file (sysfs attributes), without the
+ * newline. */
+int zo_read_line(const char *path, char **ret);
+
+#endif

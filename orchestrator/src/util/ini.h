@@ -1,0 +1,45 @@
+/* The one place that talks to iniparser. Its API changed between 3.1
+ * (CentOS 7) and 4.x (Debian 12): getstring/getseckeys lost or gained
+ * const and getseckeys gained an output array. We avoid both by reading the
+ * dictionary's public arrays, whose layout is the same in both. */
+#ifndef ZO_UTIL_INI_H
+#define ZO_UTIL_INI_H
+
+#include <stddef.h>
+
+#include "diag.h"
+
+struct zo_ini_entry {
+	char *section; /* lower-case, "" for a key outside any section */
+	char *key;     /* lower-case */
+	char *value;
+	unsigned line;
+};
+
+struct zo_ini_section {
+	char *name;
+	unsigned line;
+};
+
+struct zo_ini {
+	struct zo_ini_entry *entries;
+	size_t n_entries;
+	struct zo_ini_section *sections;
+	size_t n_sections;
+};
+
+/* Larger config or job files are a mistake (a log or an image given by
+ * accident), not something to parse. */
+#define ZO_INI_MAX_BYTES (1024 * 1024)
+
+/* Parse `path`. Structural problems (binary content, a line that is neither
+ * a section, a comment nor key = value, over-long lines) are added to
+ * `diags` and make it return -EINVAL; a file that cannot be read returns
+ * its -errno (-EFBIG when over ZO_INI_MAX_BYTES) without a diagnostic.
+ * Repeated keys are warnings; the last value wins, as in iniparser. */
+int zo_ini_load(const char *path, struct zo_ini **ret, struct zo_diags *diags);
+struct zo_ini *zo_ini_free(struct zo_ini *ini);
+const struct zo_ini_entry *zo_ini_find(const struct zo_ini *ini,
+				       const char *section, const char *key);
+
+#endif

@@ -1,0 +1,22 @@
+/* Small json-c helpers. Only json-c API present in 0.11 (CentOS 7) is used
+ * here and everywhere else. */
+#ifndef ZO_UTIL_JSON_H
+#define ZO_UTIL_JSON_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <json-c/json.h>
+
+/* NULL `value` adds a JSON null. Return 0 or -ENOMEM. */
+int zo_json_add_str(json_object *o, const char *key, const char *value);
+int zo_json_add_u64(json_object *o, const char *key, uint64_t value);
+int zo_json_add_int(json_object *o, const char *key, long long value);
+int zo_json_add_bool(json_object *o, const char *key, bool value);
+int zo_json_add_null(json_object *o, const char *key);
+/* The string member `key`, or NULL if missing or not a string. */
+const char *zo_json_get_str(json_object *o, const char *key);
+/* Pretty-printed text owned by `o` (valid until it is freed). */
+const char *zo_json_text(json_object *o);
+
+#endif
