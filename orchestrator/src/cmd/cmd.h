@@ -68,7 +68,7 @@ int zo_print_json(json_object *o);
 /* Load (or reload) the config named by ctx; prints diagnostics. Returns an
  * exit code. */
 int zo_load_config(struct zo_ctx *ctx);
-void zo_print_diags(const char *path, const struct zo_diags *d);
+void zo_print_diags(const char *path, struct zo_diags *d);
 
 int cmd_config(struct zo_ctx *ctx, int argc, char **argv);
 int cmd_help(struct zo_ctx *ctx, int argc, char **argv);

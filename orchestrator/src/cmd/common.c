@@ -93,10 +93,11 @@ int zo_print_json(json_object *o)
 	return 0;
 }
 
-void zo_print_diags(const char *path, const struct zo_diags *d)
+void zo_print_diags(const char *path, struct zo_diags *d)
 {
 	size_t i;
 
+	zo_diags_sort(d);
 	for (i = 0; i < d->n; i++) {
 		const struct zo_diag *e = &d->v[i];
 		const char *sev = e->severity == ZO_ERROR ? "error" : "warning";

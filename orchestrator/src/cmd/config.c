@@ -207,6 +207,7 @@ static int config_check(struct zo_ctx *ctx, int argc, char **argv)
 
 		zo_json_add_str(o, "file", path);
 		zo_json_add_bool(o, "valid", errors == 0);
+		zo_diags_sort(&diags);
 		json_object_object_add(o, "errors", diags_json(&diags, ZO_ERROR));
 		json_object_object_add(o, "warnings", diags_json(&diags, ZO_WARNING));
 		zo_print_json(o);

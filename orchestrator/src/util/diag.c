@@ -45,6 +45,19 @@ int zo_diags_add(struct zo_diags *d, enum zo_severity severity, unsigned line,
 	return 0;
 }
 
+void zo_diags_sort(struct zo_diags *d)
+{
+	size_t i, j;
+
+	for (i = 1; i < d->n; i++) {
+		struct zo_diag e = d->v[i];
+
+		for (j = i; j > 0 && d->v[j - 1].line > e.line; j--)
+			d->v[j] = d->v[j - 1];
+		d->v[j] = e;
+	}
+}
+
 size_t zo_diags_count(const struct zo_diags *d, enum zo_severity severity)
 {
 	size_t i, n = 0;

@@ -28,6 +28,8 @@ struct zo_diags {
 int zo_diags_add(struct zo_diags *d, enum zo_severity severity, unsigned line,
 		 const char *section, const char *key, const char *fmt, ...)
 	ZO_PRINTF(6, 7);
+/* Stable sort by line, so reports read top to bottom like the file. */
+void zo_diags_sort(struct zo_diags *d);
 size_t zo_diags_count(const struct zo_diags *d, enum zo_severity severity);
 void zo_diags_release(struct zo_diags *d);
 

@@ -182,33 +182,37 @@ int zo_strv_split(const char *s, char sep, char ***ret)
 	return (int)n;
 }
 
+/* Optimal string alignment distance: Levenshtein plus adjacent
+ * transpositions, the most common typo ("stauts"). */
 size_t zo_edit_distance(const char *a, const char *b)
 {
-	size_t la = strlen(a), lb = strlen(b), i, j;
-	_cleanup_free_ size_t *row = calloc(lb + 1, sizeof(*row));
+	size_t la = strlen(a), lb = strlen(b), i, j, w = lb + 1, result;
+	size_t *d = calloc((la + 1) * w, sizeof(*d));
 
-	if (!row)
+	if (!d)
 		return (size_t)-1;
+	for (i = 0; i <= la; i++)
+		d[i * w] = i;
 	for (j = 0; j <= lb; j++)
-		row[j] = j;
+		d[j] = j;
 	for (i = 1; i <= la; i++) {
-		size_t diag = row[0];
-
-		row[0] = i;
 		for (j = 1; j <= lb; j++) {
-			size_t up = row[j];
 			size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
-			size_t best = diag + cost;
+			size_t best = d[(i - 1) * w + j - 1] + cost;
 
-			if (row[j] + 1 < best)
-				best = row[j] + 1;
-			if (row[j - 1] + 1 < best)
-				best = row[j - 1] + 1;
-			row[j] = best;
-			diag = up;
+			if (d[(i - 1) * w + j] + 1 < best)
+				best = d[(i - 1) * w + j] + 1;
+			if (d[i * w + j - 1] + 1 < best)
+				best = d[i * w + j - 1] + 1;
+			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
+			    d[(i - 2) * w + j - 2] + 1 < best)
+				best = d[(i - 2) * w + j - 2] + 1;
+			d[i * w + j] = best;
 		}
 	}
-	return row[lb];
+	result = d[la * w + lb];
+	free(d);
+	return result;
 }
 
 const char *zo_closest(const char *word, const char *const *candidates,
@@ -216,9 +220,9 @@ const char *zo_closest(const char *word, const char *const *candidates,
 {
 	const char *best = NULL;
 	size_t best_d = (size_t)-1, i;
-	/* A third of the word's length catches transpositions and a dropped
+	/* A third of the word's length catches a transposition or a dropped
 	 * letter without suggesting unrelated short words. */
-	size_t limit = strlen(word) / 3 + 1;
+	size_t limit = strlen(word) / 3 ? strlen(word) / 3 : 1;
 
 	for (i = 0; i < n; i++) {
 		size_t d = zo_edit_distance(word, candidates[i]);
