@@ -69,6 +69,11 @@ int zo_print_json(json_object *o);
  * exit code. */
 int zo_load_config(struct zo_ctx *ctx);
 void zo_print_diags(const char *path, struct zo_diags *d);
+/* Write `value` for [section] key into the config file (validated, kept
+ * if unchanged, printed instead under --dry-run) and into ctx->config.
+ * Returns 0 or -errno; -EINVAL after printing why the value is bad. */
+int zo_config_record(struct zo_ctx *ctx, const char *section, const char *key,
+		     const char *value);
 
 int cmd_config(struct zo_ctx *ctx, int argc, char **argv);
 int cmd_help(struct zo_ctx *ctx, int argc, char **argv);

@@ -170,3 +170,36 @@ out:
 	zo_diags_release(&diags);
 	return ret;
 }
+
+int zo_config_record(struct zo_ctx *ctx, const char *section, const char *key,
+		     const char *value)
+{
+	const struct zo_key_def *def = zo_config_key(section, key);
+	const char *current = zo_config_get(ctx->config, section, key);
+	struct zo_diags diags = { 0 };
+	int r;
+
+	if (!def)
+		return -ENOENT;
+	r = zo_config_check_value(def, value, 0, &diags);
+	if (r < 0) {
+		zo_print_diags(ctx->config_path, &diags);
+		zo_diags_release(&diags);
+		return r;
+	}
+	if (current && !strcmp(current, value) &&
+	    zo_config_value(ctx->config, section, key)->source == ZO_SOURCE_FILE)
+		return 0; /* already recorded: setup stays idempotent */
+	if (ctx->dry_run) {
+		printf("would record in %s: [%s] %s = %s\n", ctx->config_path,
+		       section, key, value);
+		return 0;
+	}
+	r = zo_ini_set(ctx->config_path, section, key, value);
+	if (r < 0)
+		return r;
+	zo_info(&ctx->log, "recorded in %s: [%s] %s = %s", ctx->config_path,
+		section, key, value);
+	return zo_config_override(ctx->config, section, key, value,
+				  ZO_SOURCE_FILE, &diags);
+}

@@ -2,9 +2,13 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <iniparser.h>
 
@@ -327,4 +331,183 @@ const struct zo_ini_entry *zo_ini_find(const struct zo_ini *ini,
 		    !strcmp(ini->entries[i].key, key))
 			return &ini->entries[i];
 	return NULL;
+}
+
+static int mkdir_parents(const char *path)
+{
+	_cleanup_free_ char *copy = strdup(path);
+	char *p;
+
+	if (!copy)
+		return -ENOMEM;
+	for (p = copy + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(copy, 0755) < 0 && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	return 0;
+}
+
+static int write_all(int fd, const char *buf, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = write(fd, buf, len);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		buf += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static int replace_file(const char *path, const char *text)
+{
+	_cleanup_free_ char *tmp = zo_asprintf("%s.XXXXXX", path);
+	_cleanup_free_ char *dir_copy = strdup(path);
+	_cleanup_close_ int fd = -1, dfd = -1;
+	int r;
+
+	if (!tmp || !dir_copy)
+		return -ENOMEM;
+	fd = mkostemp(tmp, O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	r = write_all(fd, text, strlen(text));
+	if (r == 0 && fchmod(fd, 0644) < 0)
+		r = -errno;
+	if (r == 0 && fsync(fd) < 0)
+		r = -errno;
+	if (r == 0 && rename(tmp, path) < 0)
+		r = -errno;
+	if (r < 0) {
+		unlink(tmp);
+		return r;
+	}
+	dfd = open(dirname(dir_copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd >= 0)
+		fsync(dfd);
+	return 0;
+}
+
+/* The lower-cased key of a "key = value" line, or NULL. */
+static char *line_key(const char *line)
+{
+	const char *t = line, *eq;
+	char *key;
+
+	while (isspace((unsigned char)*t))
+		t++;
+	if (!*t || *t == '#' || *t == ';' || *t == '[')
+		return NULL;
+	eq = strchr(t, '=');
+	if (!eq)
+		return NULL;
+	key = strndup(t, (size_t)(eq - t));
+	if (!key)
+		return NULL;
+	lower(zo_strstrip(key));
+	memmove(key, zo_strstrip(key), strlen(zo_strstrip(key)) + 1);
+	return key;
+}
+
+/* The lower-cased name of a "[section]" line, or NULL. */
+static char *line_section(const char *line)
+{
+	_cleanup_free_ char *copy = strdup(line);
+	char *t, *end, *name;
+
+	if (!copy)
+		return NULL;
+	t = zo_strstrip(copy);
+	if (t[0] != '[' || !(end = strchr(t, ']')))
+		return NULL;
+	*end = '\0';
+	name = strdup(zo_strstrip(t + 1));
+	if (name)
+		lower(name);
+	return name;
+}
+
+int zo_ini_set(const char *path, const char *section, const char *key,
+	       const char *value)
+{
+	_cleanup_free_ char *old = NULL, *setting = NULL;
+	struct zo_strbuf out = { 0 };
+	bool in_section = false, done = false;
+	size_t insert_at = 0; /* offset in `out` after the section's last line */
+	char *line, *next;
+	int r;
+
+	r = zo_read_file(path, ZO_INI_MAX_BYTES, &old, NULL);
+	if (r == -ENOENT) {
+		old = strdup("");
+		if (!old)
+			return -ENOMEM;
+		r = mkdir_parents(path);
+	}
+	if (r < 0)
+		return r;
+	if (strpbrk(value, ";#") || (*value && (isspace((unsigned char)value[0]) ||
+					       isspace((unsigned char)value[strlen(value) - 1]))))
+		setting = zo_asprintf("%s = \"%s\"\n", key, value);
+	else
+		setting = zo_asprintf("%s = %s\n", key, value);
+	if (!setting)
+		return -ENOMEM;
+
+	for (line = old; line && *line; line = next) {
+		_cleanup_free_ char *sec = NULL, *k = NULL;
+
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
+		sec = line_section(line);
+		if (sec) {
+			in_section = !strcmp(sec, section);
+		} else if (in_section && !done && (k = line_key(line)) && !strcmp(k, key)) {
+			r = zo_strbuf_append(&out, setting);
+			done = true;
+			if (r < 0)
+				goto fail;
+			continue;
+		}
+		r = zo_strbuf_appendf(&out, "%s\n", line);
+		if (r < 0)
+			goto fail;
+		if (in_section && *zo_strstrip(line))
+			insert_at = out.len;
+		if (sec && in_section)
+			insert_at = out.len;
+	}
+	if (!done && insert_at > 0) {
+		/* splice the setting in after the section's last line */
+		_cleanup_free_ char *tail = strdup(out.buf + insert_at);
+
+		if (!tail) {
+			r = -ENOMEM;
+			goto fail;
+		}
+		out.len = insert_at;
+		out.buf[insert_at] = '\0';
+		r = zo_strbuf_append(&out, setting);
+		if (r == 0)
+			r = zo_strbuf_append(&out, tail);
+		done = true;
+	} else if (!done) {
+		r = zo_strbuf_appendf(&out, "%s[%s]\n%s", out.len ? "\n" : "",
+				      section, setting);
+	}
+	if (r < 0)
+		goto fail;
+	r = replace_file(path, out.buf);
+fail:
+	zo_strbuf_release(&out);
+	return r;
 }

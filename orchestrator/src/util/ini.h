@@ -42,4 +42,13 @@ struct zo_ini *zo_ini_free(struct zo_ini *ini);
 const struct zo_ini_entry *zo_ini_find(const struct zo_ini *ini,
 				       const char *section, const char *key);
 
+/* Set `key` in `section` of the INI file at `path`, keeping every other
+ * line (comments included) as it was: the key's line is replaced, or the
+ * key is added at the end of its section, or the section is appended. The
+ * file and its parent directory are created if missing. Written to a
+ * temporary file, fsync'ed and renamed over the old one, so a crash leaves
+ * either the old or the new file. */
+int zo_ini_set(const char *path, const char *section, const char *key,
+	       const char *value);
+
 #endif
