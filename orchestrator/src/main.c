@@ -40,6 +40,21 @@ const struct zo_cmd zo_commands[] = {
 	  "parameters, and whether the libvirt URI answers (within 5 seconds).\n"
 	  "Reads only; --json for a machine-readable form.\n",
 	  ZO_CMD_NEED_CONFIG },
+	{ "swap", cmd_swap, "swap devices by stable ID",
+	  "zsim-orch swap add [--priority N] [--discard] [--label L] [--force] DEV\n"
+	  "       zsim-orch swap on|off\n"
+	  "       zsim-orch swap status [--json]\n"
+	  "\n"
+	  "add     write a swap header on DEV (/dev/sdX, /dev/disk/by-id/..., UUID=,\n"
+	  "        PARTUUID=, LABEL=, PARTLABEL= or SERIAL=), check it with libblkid,\n"
+	  "        turn it on and record its UUID in [host] swap. Refuses (exit 3) a\n"
+	  "        device that holds a partition table or a filesystem unless --force;\n"
+	  "        a device that is mounted, in use or backs / always. Running it\n"
+	  "        again on the same device only turns it on.\n"
+	  "on      turn on every device in [host] swap (at boot, after thin activate)\n"
+	  "off     turn them off\n"
+	  "status  each recorded device: where it is now, size, on or off, usage\n",
+	  ZO_CMD_NEED_CONFIG },
 	{ "version", cmd_version, "print the version and the git commit",
 	  "zsim-orch version\n", 0 },
 };

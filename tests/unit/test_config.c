@@ -284,6 +284,72 @@ static void override_validates(void **state)
 	zo_diags_release(&d);
 }
 
+static char *slurp(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	static char buf[4096];
+	size_t n;
+
+	assert_non_null(f);
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+	return buf;
+}
+
+static void ini_set_edits_in_place(void **state)
+{
+	char dir[] = "/tmp/zsim-ini-set-XXXXXX";
+	char path[256];
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/etc/zsim/zsim.conf", dir);
+	/* creates the file and its directories */
+	assert_int_equal(zo_ini_set(path, "host", "swap", "UUID=1"), 0);
+	assert_string_equal(slurp(path), "[host]\nswap = UUID=1\n");
+	/* replaces the value, keeps comments */
+	assert_int_equal(zo_ini_set(path, "host", "swap", "UUID=1, UUID=2"), 0);
+	assert_string_equal(slurp(path), "[host]\nswap = UUID=1, UUID=2\n");
+	{
+		FILE *f = fopen(path, "w");
+
+		fputs("# node config\n[Host]\n; comment\nSwap = old\nrequire_0sim = no\n\n"
+		      "[thin]\nvirtual_size = 1T\n", f);
+		fclose(f);
+	}
+	assert_int_equal(zo_ini_set(path, "host", "swap", "UUID=3"), 0);
+	assert_int_equal(zo_ini_set(path, "thin", "block_size", "64K"), 0);
+	assert_int_equal(zo_ini_set(path, "host", "swap_priority", "5"), 0);
+	assert_int_equal(zo_ini_set(path, "target", "cmdline", "console=ttyS0 # x"), 0);
+	assert_string_equal(slurp(path),
+			    "# node config\n[Host]\n; comment\nswap = UUID=3\n"
+			    "require_0sim = no\nswap_priority = 5\n\n"
+			    "[thin]\nvirtual_size = 1T\nblock_size = 64K\n"
+			    "\n[target]\ncmdline = \"console=ttyS0 # x\"\n");
+	{
+		/* what we wrote reads back through iniparser */
+		struct zo_diags d = { 0 };
+		struct zo_ini *ini = NULL;
+		struct zo_config *c = NULL;
+
+		assert_int_equal(zo_ini_load(path, &ini, &d), 0);
+		assert_int_equal(zo_config_from_ini(path, ini, &c, &d), 0);
+		assert_string_equal(zo_config_get(c, "target", "cmdline"), "console=ttyS0 # x");
+		assert_string_equal(zo_config_get(c, "thin", "block_size"), "64K");
+		assert_string_equal(zo_config_get(c, "host", "swap"), "UUID=3");
+		zo_config_free(c);
+		zo_ini_free(ini);
+		zo_diags_release(&d);
+	}
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/etc/zsim", dir);
+	rmdir(path);
+	snprintf(path, sizeof(path), "%s/etc", dir);
+	rmdir(path);
+	rmdir(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -298,6 +364,7 @@ int main(void)
 		cmocka_unit_test(binary_and_garbage_rejected),
 		cmocka_unit_test(unreadable_and_missing),
 		cmocka_unit_test(override_validates),
+		cmocka_unit_test(ini_set_edits_in_place),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

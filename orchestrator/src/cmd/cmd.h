@@ -74,10 +74,13 @@ void zo_print_diags(const char *path, struct zo_diags *d);
  * Returns 0 or -errno; -EINVAL after printing why the value is bad. */
 int zo_config_record(struct zo_ctx *ctx, const char *section, const char *key,
 		     const char *value);
+/* Add a stable ID to [host] swap unless it is there (cmd/swap.c). */
+int zo_swap_record(struct zo_ctx *ctx, const char *stable_id);
 
 int cmd_config(struct zo_ctx *ctx, int argc, char **argv);
 int cmd_help(struct zo_ctx *ctx, int argc, char **argv);
 int cmd_status(struct zo_ctx *ctx, int argc, char **argv);
+int cmd_swap(struct zo_ctx *ctx, int argc, char **argv);
 int cmd_version(struct zo_ctx *ctx, int argc, char **argv);
 
 #endif

@@ -29,6 +29,10 @@ const size_t zo_config_n_sections = ZO_ARRAY_SIZE(zo_config_sections);
 const struct zo_key_def zo_config_keys[] = {
 	KEY("host", "swap", ZO_TYPE_DEVICE_LIST, "", true,
 	    "Swap devices by stable ID, comma-separated; written by `zsim-orch setup --swap`."),
+	INT_KEY("host", "swap_priority", "-1", false, -1, 32767,
+		"Priority for zsim's swap devices; -1: the kernel's default."),
+	KEY("host", "swap_discard", ZO_TYPE_BOOL, "no", false,
+	    "Discard freed swap pages (TRIM) on zsim's swap devices."),
 	KEY("host", "require_0sim", ZO_TYPE_BOOL, "yes", false,
 	    "Refuse to run experiments on a kernel without the /proc/zerosim_* knobs."),
 
