@@ -47,7 +47,7 @@ static int parse_opts(struct zo_ctx *ctx, const char *verb, int argc,
 	*done = false;
 	optind = 0;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'j':
 			ctx->json = true;

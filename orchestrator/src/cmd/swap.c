@@ -114,7 +114,7 @@ static int swap_add(struct zo_ctx *ctx, int argc, char **argv)
 
 	optind = 0;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+hp:fL:", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "hp:fL:", opts, NULL)) != -1) {
 		switch (c) {
 		case 'p':
 			priority = optarg;
@@ -366,7 +366,7 @@ static int swap_status(struct zo_ctx *ctx, int argc, char **argv)
 
 	optind = 0;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		if (c == 'j')
 			ctx->json = true;
 		else if (c == 'h') {
