@@ -55,6 +55,28 @@ const struct zo_cmd zo_commands[] = {
 	  "off     turn them off\n"
 	  "status  each recorded device: where it is now, size, on or off, usage\n",
 	  ZO_CMD_NEED_CONFIG },
+	{ "thin", cmd_thin, "dm-thin pool and the thin volume used as swap",
+	  "zsim-orch thin create [--virtual-size SIZE] [--metadata FILE|DEV]\n"
+	  "                      [--block-size SIZE] [--low-water SIZE] [--force] DEV\n"
+	  "       zsim-orch thin activate|remove\n"
+	  "       zsim-orch thin status [--json]\n"
+	  "\n"
+	  "create    a thin pool (zsim-pool) over the data device DEV and a thin\n"
+	  "          volume (zsim-swap, 10T unless --virtual-size or [thin]\n"
+	  "          virtual_size) on it; writes a swap header on the volume, turns it\n"
+	  "          on and records DEV by stable ID in [thin] and the volume in\n"
+	  "          [host] swap. Metadata goes to a file attached to a loop device\n"
+	  "          ([thin] metadata, sized as thin_metadata_size computes) or to a\n"
+	  "          device. DEV gets the same safety checks as 'swap add'; a\n"
+	  "          metadata file of an earlier pool is kept unless --force. Running\n"
+	  "          it again with the same DEV only activates the pool.\n"
+	  "activate  restore the recorded pool and volume (at boot, before 'swap on');\n"
+	  "          does nothing if they are up\n"
+	  "status    data and metadata usage of the pool, the low-water mark and\n"
+	  "          whether the pool is nearly full\n"
+	  "remove    swapoff the volume, remove both devices, delete the metadata\n"
+	  "          file and forget the pool in the config\n",
+	  ZO_CMD_NEED_CONFIG },
 	{ "version", cmd_version, "print the version and the git commit",
 	  "zsim-orch version\n", 0 },
 };

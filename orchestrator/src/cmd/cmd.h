@@ -3,6 +3,7 @@
 #define ZO_CMD_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include <json-c/json.h>
@@ -76,11 +77,21 @@ int zo_config_record(struct zo_ctx *ctx, const char *section, const char *key,
 		     const char *value);
 /* Add a stable ID to [host] swap unless it is there (cmd/swap.c). */
 int zo_swap_record(struct zo_ctx *ctx, const char *stable_id);
+/* Remove it again (thin remove). */
+int zo_swap_unrecord(struct zo_ctx *ctx, const char *stable_id);
+/* Restore the recorded thin pool (cmd/thin.c; also used by setup). */
+int cmd_thin_activate(struct zo_ctx *ctx);
+/* The running pool's status with its block size (sectors) and low-water
+ * mark (blocks) from its table: for the run preflight. */
+struct zo_thin_pool_status;
+int zo_thin_pool_read(struct zo_thin_pool_status *ret, uint64_t *ret_block_sectors,
+		      uint64_t *ret_low_water);
 
 int cmd_config(struct zo_ctx *ctx, int argc, char **argv);
 int cmd_help(struct zo_ctx *ctx, int argc, char **argv);
 int cmd_status(struct zo_ctx *ctx, int argc, char **argv);
 int cmd_swap(struct zo_ctx *ctx, int argc, char **argv);
+int cmd_thin(struct zo_ctx *ctx, int argc, char **argv);
 int cmd_version(struct zo_ctx *ctx, int argc, char **argv);
 
 #endif

@@ -68,6 +68,29 @@ int zo_swap_record(struct zo_ctx *ctx, const char *stable_id)
 	return r;
 }
 
+int zo_swap_unrecord(struct zo_ctx *ctx, const char *stable_id)
+{
+	char **list = NULL;
+	struct zo_strbuf sb = { 0 };
+	size_t i;
+	int r;
+
+	r = zo_config_get_list(ctx->config, "host", "swap", &list);
+	if (r < 0)
+		return r;
+	if (!list_has(list, stable_id)) {
+		zo_strv_free(list);
+		return 0;
+	}
+	for (i = 0; list[i]; i++)
+		if (strcmp(list[i], stable_id))
+			zo_strbuf_appendf(&sb, "%s%s", sb.len ? ", " : "", list[i]);
+	zo_strv_free(list);
+	r = zo_config_record(ctx, "host", "swap", sb.buf ? sb.buf : "");
+	zo_strbuf_release(&sb);
+	return r;
+}
+
 /* Turn one resolved swap device on with the configured options. */
 static int activate(struct zo_ctx *ctx, const struct zo_blockdev *d, bool *ret_changed)
 {

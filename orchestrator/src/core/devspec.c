@@ -37,6 +37,12 @@ enum zo_devspec_kind zo_devspec_classify(const char *spec)
 			return spec[strlen(disk_link_dirs[i])] && !strchr(spec + strlen(disk_link_dirs[i]), '/')
 				       ? ZO_DEVSPEC_DISK_LINK
 				       : ZO_DEVSPEC_INVALID;
+	/* A thin volume's swap header is also readable at the start of the
+	 * pool's data device, so its UUID= would match two devices; the dm
+	 * name zsim gave it matches one. */
+	if (zo_startswith(spec, "/dev/mapper/"))
+		return spec[12] && !strchr(spec + 12, '/') ? ZO_DEVSPEC_MAPPER
+							   : ZO_DEVSPEC_INVALID;
 	if (zo_startswith(spec, "/dev/"))
 		return spec[5] ? ZO_DEVSPEC_KERNEL : ZO_DEVSPEC_INVALID;
 	return spec[1] ? ZO_DEVSPEC_FILE : ZO_DEVSPEC_INVALID;

@@ -14,13 +14,14 @@ enum zo_devspec_kind {
 	ZO_DEVSPEC_PARTLABEL, /* PARTLABEL=... */
 	ZO_DEVSPEC_SERIAL,    /* SERIAL=... (the disk's serial from sysfs) */
 	ZO_DEVSPEC_DISK_LINK, /* /dev/disk/by-{id,uuid,partuuid,label,partlabel}/... */
+	ZO_DEVSPEC_MAPPER,    /* /dev/mapper/NAME: zsim names its dm devices */
 	ZO_DEVSPEC_KERNEL,    /* any other /dev/ path: command line only */
 	ZO_DEVSPEC_FILE,      /* an absolute path outside /dev (metadata files) */
 };
 
 #define ZO_DEVSPEC_STABLE_FORM                                                 \
-	"UUID=..., PARTUUID=..., LABEL=..., PARTLABEL=..., SERIAL=... or "     \
-	"/dev/disk/by-id/..."
+	"UUID=..., PARTUUID=..., LABEL=..., PARTLABEL=..., SERIAL=..., "       \
+	"/dev/disk/by-id/... or /dev/mapper/NAME"
 
 enum zo_devspec_kind zo_devspec_classify(const char *spec);
 bool zo_devspec_is_stable(enum zo_devspec_kind kind);

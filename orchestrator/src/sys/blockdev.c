@@ -175,6 +175,7 @@ int zo_blockdev_resolve(const char *root, const char *spec, struct zo_blockdev *
 		return fill_from_node(root, node, ret);
 	}
 	case ZO_DEVSPEC_DISK_LINK:
+	case ZO_DEVSPEC_MAPPER:
 	case ZO_DEVSPEC_KERNEL:
 		node = zo_path(root, spec);
 		if (!node)

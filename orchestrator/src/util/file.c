@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "macros.h"
@@ -64,5 +65,23 @@ int zo_read_line(const char *path, char **ret)
 		return r;
 	buf[strcspn(buf, "\n")] = '\0';
 	*ret = buf;
+	return 0;
+}
+
+int zo_mkdir_parents(const char *path)
+{
+	_cleanup_free_ char *copy = strdup(path);
+	char *p;
+
+	if (!copy)
+		return -ENOMEM;
+	for (p = copy + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(copy, 0755) < 0 && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
 	return 0;
 }

@@ -12,4 +12,7 @@ int zo_read_file(const char *path, size_t max, char **ret, size_t *ret_len);
  * newline. */
 int zo_read_line(const char *path, char **ret);
 
+/* Create every missing directory above `path` (mode 0755). */
+int zo_mkdir_parents(const char *path);
+
 #endif

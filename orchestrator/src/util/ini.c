@@ -333,24 +333,6 @@ const struct zo_ini_entry *zo_ini_find(const struct zo_ini *ini,
 	return NULL;
 }
 
-static int mkdir_parents(const char *path)
-{
-	_cleanup_free_ char *copy = strdup(path);
-	char *p;
-
-	if (!copy)
-		return -ENOMEM;
-	for (p = copy + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(copy, 0755) < 0 && errno != EEXIST)
-			return -errno;
-		*p = '/';
-	}
-	return 0;
-}
-
 static int write_all(int fd, const char *buf, size_t len)
 {
 	while (len > 0) {
@@ -450,7 +432,7 @@ int zo_ini_set(const char *path, const char *section, const char *key,
 		old = strdup("");
 		if (!old)
 			return -ENOMEM;
-		r = mkdir_parents(path);
+		r = zo_mkdir_parents(path);
 	}
 	if (r < 0)
 		return r;

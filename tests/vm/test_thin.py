@@ -1,0 +1,197 @@
+"""The dm-thin swap pool on a real kernel, checked with dmsetup, losetup,
+blkid and /proc/swaps rather than with zsim-orch's own view."""
+import json
+
+import vmtest
+
+GUEST_NO_LEFTOVERS = r"""
+# nothing_left DEV: no dm device, no bound loop device, no signature on DEV,
+# no pool in the config.
+nothing_left() {
+	equals "$(dmsetup ls)" "No devices found" "dmsetup ls"
+	for l in /sys/block/loop*; do
+		[ -e "$l/loop/backing_file" ] && fail "${l##*/} still bound to $(cat $l/loop/backing_file)"
+	done
+	[ -z "$(blkid -p -o value -s TYPE "$1")" ] || fail "$1 gained a signature"
+	[ -e /var/lib/zsim/thin-metadata.img ] && fail "metadata file left behind"
+	if [ -e /etc/zsim/zsim.conf ]; then
+		grep -q '^data = .' /etc/zsim/zsim.conf && fail "a pool was recorded"
+	fi
+	return 0
+}
+"""
+
+
+class ThinPool(vmtest.VMTestCase):
+    def test_create_then_restore_on_second_boot(self):
+        data, other, state = (self.disk("pooldata", 2 * vmtest.GIB),
+                              self.disk("other"),
+                              self.disk("zsim-state", 64 * vmtest.MIB))
+        first = self.boot(r"""
+use_state_disk
+d=$(disk pooldata)
+dev=$(cat /sys/block/${d#/dev/}/dev)
+expect_rc 0 zsim-orch thin create "$d" --virtual-size 8G --block-size 64M
+contains "$OUT" "volume /dev/mapper/zsim-swap (8G) is swap, on"
+
+pool=$(dmsetup table zsim-pool)
+echo "pool table: $pool"
+set -- $pool
+equals "$1 $2 $3" "0 4194304 thin-pool" "pool target"
+equals "$5" "$dev" "pool data device"
+equals "$6 $7" "131072 4" "block size (sectors) and low water (blocks)"
+contains "$pool" "skip_block_zeroing" "pool features"
+contains "$pool" "error_if_no_space" "pool features"
+loop=
+for l in /sys/block/loop*; do
+	case $(cat $l/loop/backing_file 2>/dev/null) in
+	*/thin-metadata.img) loop=${l##*/} ;;
+	esac
+done
+[ -n "$loop" ] || fail "metadata file not on a loop device"
+equals "$4" "$(cat /sys/block/$loop/dev)" "pool metadata device"
+equals "$(cat /sys/block/$loop/loop/autoclear)" 1 "loop autoclear"
+
+pooldev=$(dmsetup info -c --noheadings -o major,minor zsim-pool | tr : ' ')
+set -- $(dmsetup table zsim-swap)
+equals "$1 $2 $3" "0 16777216 thin" "thin target"
+equals "$4 $5" "$(echo $pooldev | tr ' ' :) 0" "thin pool and device id"
+
+equals "$(blkid -o value -s TYPE /dev/mapper/zsim-swap)" swap "volume TYPE"
+grep -q "^/dev/mapper/zsim-swap \|^/dev/dm-1 " /proc/swaps || fail "thin swap not active"
+grep -q "^swap = /dev/mapper/zsim-swap" /etc/zsim/zsim.conf || fail "volume not recorded"
+grep -q "^data = /dev/disk/by-id/virtio-pooldata" /etc/zsim/zsim.conf || fail "data not recorded"
+
+# data written into the volume must be there after the reboot
+expect_rc 0 zsim-orch swap off
+dd if=/dev/urandom of=/tmp/pattern bs=1M count=8 2>/dev/null
+dd if=/tmp/pattern of=/dev/mapper/zsim-swap bs=1M seek=1000 conv=fsync 2>/dev/null || fail "write"
+data pattern "$(sha256sum </tmp/pattern | cut -d' ' -f1)"
+data mapped "$(dmsetup status zsim-swap | cut -d' ' -f4)"
+data uuid "$(blkid -o value -s UUID /dev/mapper/zsim-swap)"
+""", [data, other, state])
+
+        second = self.boot(r"""
+use_state_disk
+d=$(disk pooldata)
+equals "$d" /dev/vdc "pooldata's name on the second boot"
+dev=$(cat /sys/block/vdc/dev)
+equals "$(dmsetup ls)" "No devices found" "dm devices before activate"
+expect_rc 0 zsim-orch thin activate
+set -- $(dmsetup table zsim-pool)
+equals "$5" "$dev" "pool data device after reordering"
+set -- $(dmsetup table zsim-swap)
+equals "$5" 0 "thin device id"
+data mapped "$(dmsetup status zsim-swap | cut -d' ' -f4)"
+data pattern "$(dd if=/dev/mapper/zsim-swap bs=1M skip=1000 count=8 2>/dev/null | sha256sum | cut -d' ' -f1)"
+data uuid "$(blkid -o value -s UUID /dev/mapper/zsim-swap)"
+expect_rc 0 zsim-orch thin activate
+contains "$OUT" "already active"
+expect_rc 0 zsim-orch swap on
+grep -q "^/dev/mapper/zsim-swap \|^/dev/dm-1 " /proc/swaps || fail "thin swap not active"
+
+expect_rc 0 zsim-orch thin remove
+equals "$(dmsetup ls)" "No devices found" "dm devices after remove"
+[ -e /var/lib/zsim/thin-metadata.img ] && fail "metadata file kept"
+grep -q "zsim-swap" /etc/zsim/zsim.conf && fail "volume still recorded"
+true
+""", [state, other, data])
+        for key in ("pattern", "mapped", "uuid"):
+            self.assertEqual(first.data[key], second.data[key], key)
+
+    def test_status_matches_dmsetup(self):
+        data = self.disk("pooldata", 2 * vmtest.GIB)
+        res = self.boot(r"""
+d=$(disk pooldata)
+expect_rc 0 zsim-orch thin create "$d" --virtual-size 8G --block-size 64M
+expect_rc 0 zsim-orch swap off
+dd if=/dev/urandom of=/dev/mapper/zsim-swap bs=1M seek=512 count=300 conv=fsync 2>/dev/null || fail write
+data pool "$(dmsetup status zsim-pool)"
+data vol "$(dmsetup status zsim-swap)"
+data json "$(zsim-orch thin status --json | tr -d '\n')"
+expect_rc 0 zsim-orch thin status
+set -- $(dmsetup status zsim-pool)
+contains "$OUT" "data:      $6 blocks used"
+contains "$OUT" "metadata:  $5 blocks used"
+""", [data])
+        pool = res.data["pool"].split()
+        vol = res.data["vol"].split()
+        status = json.loads(res.data["json"])
+        meta_used, meta_total = map(int, pool[4].split("/"))
+        data_used, data_total = map(int, pool[5].split("/"))
+        self.assertEqual(status["pool"]["data_used_blocks"], data_used)
+        self.assertEqual(status["pool"]["data_total_blocks"], data_total)
+        self.assertEqual(status["pool"]["metadata_used_blocks"], meta_used)
+        self.assertEqual(status["pool"]["metadata_total_blocks"], meta_total)
+        self.assertEqual(status["pool"]["mode"], pool[7])
+        self.assertEqual(status["volume"]["mapped_bytes"], int(vol[3]) * 512)
+        # 300 MiB at 64 MiB blocks, plus the block holding the swap header
+        self.assertGreaterEqual(data_used, 6)
+        self.assertEqual(data_total, 32)
+        self.assertEqual(status["pool"]["block_bytes"], 64 << 20)
+
+    def test_bad_input_leaves_nothing_behind(self):
+        data, tiny, small, part = (self.disk("pooldata", 2 * vmtest.GIB),
+                                   self.disk("tiny", 1 * vmtest.MIB),
+                                   self.disk("small", 16 * vmtest.MIB),
+                                   self.disk("parted", 256 * vmtest.MIB))
+        self.boot(GUEST_NO_LEFTOVERS + r"""
+d=$(disk pooldata)
+tiny=$(disk tiny)
+small=$(disk small)
+p=$(disk parted)
+
+expect_rc 1 zsim-orch thin create /dev/vdz
+contains "$ERR" "data device /dev/vdz: no such device"
+nothing_left "$d"
+
+expect_rc 2 zsim-orch thin create "$d" --virtual-size 0
+contains "$ERR" "--virtual-size 0"
+expect_rc 2 zsim-orch thin create "$d" --virtual-size 10Q
+expect_rc 2 zsim-orch thin create "$d" --block-size 100K
+contains "$ERR" "multiple of 64K"
+nothing_left "$d"
+
+expect_rc 2 zsim-orch thin create "$tiny"
+contains "$ERR" "smaller than one pool block"
+expect_rc 2 zsim-orch thin create "$tiny" --block-size 64K
+contains "$ERR" "smaller than the pool's metadata"
+expect_rc 2 zsim-orch thin create "$tiny" --block-size 64K --metadata "$small"
+contains "$ERR" "smaller than the metadata device"
+nothing_left "$tiny"
+
+printf 'o\nn\np\n1\n\n\nw\n' | fdisk "$p" >/dev/null
+mkfs.ext4 -q "${p}1" && mkdir -p /mnt/p && mount "${p}1" /mnt/p || fail setup
+expect_rc 3 zsim-orch thin create "$p" --force
+contains "$ERR" "mounted on /mnt/p"
+expect_rc 3 zsim-orch thin create "${p}1" --force
+contains "$ERR" "mounted on /mnt/p"
+umount /mnt/p
+
+# a metadata file on a full filesystem
+mkfs.ext4 -q "$small" && mkdir -p /mnt/full && mount "$small" /mnt/full || fail setup
+dd if=/dev/zero of=/mnt/full/filler bs=1M 2>/dev/null
+expect_rc 1 zsim-orch thin create "$d" --metadata /mnt/full/meta.img
+contains "$ERR" "No space left on device"
+[ -e /mnt/full/meta.img ] && fail "partial metadata file left"
+nothing_left "$d"
+
+expect_rc 1 zsim-orch thin activate
+contains "$ERR" "no thin pool recorded"
+
+# the metadata of an earlier pool is not overwritten without --force
+expect_rc 0 zsim-orch thin create "$d" --virtual-size 4G
+expect_rc 0 zsim-orch thin remove
+expect_rc 0 zsim-orch thin create "$d" --virtual-size 4G --metadata /keep.img
+expect_rc 0 zsim-orch swap off
+dmsetup remove zsim-swap && dmsetup remove zsim-pool || fail "manual teardown"
+sed -i 's/^data = .*/data = /' /etc/zsim/zsim.conf
+wipefs -q -a "$d"
+expect_rc 3 zsim-orch thin create "$d" --virtual-size 4G --metadata /keep.img
+contains "$ERR" "holds the metadata of an earlier pool"
+equals "$(dmsetup ls)" "No devices found" "dmsetup ls after refusal"
+""", [data, tiny, small, part])
+
+
+if __name__ == "__main__":
+    vmtest.main()
