@@ -32,6 +32,19 @@ const struct zo_cmd zo_commands[] = {
 	  0 },
 	{ "help", cmd_help, "show help for zsim-orch or one command",
 	  "zsim-orch help [COMMAND]\n", 0 },
+	{ "setup", cmd_setup, "set up this host's swap and thin pool, by stable ID",
+	  "zsim-orch setup [--swap DEV...] [--mapper-device DEV] [--force]\n"
+	  "                [--unstable-device-names]\n"
+	  "\n"
+	  "The host part of the old setup script: 'swap add' for each --swap device\n"
+	  "(several may follow one --swap), 'thin create' on the --mapper-device,\n"
+	  "then 'swap on'. Every device is resolved and safety-checked before any is\n"
+	  "written, so a refused device (exit 3) leaves the others untouched too.\n"
+	  "Devices are recorded by stable ID in the config; running setup again\n"
+	  "(after a reboot, say) only activates what is recorded. --force overwrites\n"
+	  "signatures, never a mounted or in-use device. --unstable-device-names is\n"
+	  "accepted for old scripts and changes nothing. --dry-run prints the plan.\n",
+	  ZO_CMD_NEED_CONFIG },
 	{ "status", cmd_status, "what this host is and what it is set to",
 	  "zsim-orch status [--json]\n"
 	  "\n"
@@ -70,8 +83,8 @@ const struct zo_cmd zo_commands[] = {
 	  "          device. DEV gets the same safety checks as 'swap add'; a\n"
 	  "          metadata file of an earlier pool is kept unless --force. Running\n"
 	  "          it again with the same DEV only activates the pool.\n"
-	  "activate  restore the recorded pool and volume (at boot, before 'swap on');\n"
-	  "          does nothing if they are up\n"
+	  "activate  restore the recorded pool and volume and turn the volume's\n"
+	  "          swap on (at boot); does nothing to what is already up\n"
 	  "status    data and metadata usage of the pool, the low-water mark and\n"
 	  "          whether the pool is nearly full\n"
 	  "remove    swapoff the volume, remove both devices, delete the metadata\n"

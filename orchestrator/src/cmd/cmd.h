@@ -89,6 +89,7 @@ int zo_thin_pool_read(struct zo_thin_pool_status *ret, uint64_t *ret_block_secto
 
 int cmd_config(struct zo_ctx *ctx, int argc, char **argv);
 int cmd_help(struct zo_ctx *ctx, int argc, char **argv);
+int cmd_setup(struct zo_ctx *ctx, int argc, char **argv);
 int cmd_status(struct zo_ctx *ctx, int argc, char **argv);
 int cmd_swap(struct zo_ctx *ctx, int argc, char **argv);
 int cmd_thin(struct zo_ctx *ctx, int argc, char **argv);

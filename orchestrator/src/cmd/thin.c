@@ -351,13 +351,13 @@ static int record_pool(struct zo_ctx *ctx, const struct pool_setup *s, const cha
 	return r;
 }
 
+static int swapon_volume(struct zo_ctx *ctx, const struct zo_blockdev *vol);
+
 static int activate_swap(struct zo_ctx *ctx)
 {
 	_cleanup_free_ char *node = zo_path(ctx->root, ZO_THIN_VOLUME_PATH);
 	_cleanup_free_ char *type = NULL, *uuid = NULL;
 	struct zo_blockdev vol = { 0 };
-	long long prio = -1;
-	bool discard = false;
 	char ruuid[37];
 	int r;
 
@@ -377,22 +377,37 @@ static int activate_swap(struct zo_ctx *ctx)
 		r = -EIO;
 		goto out;
 	}
+	r = swapon_volume(ctx, &vol);
+out:
+	zo_blockdev_release(&vol);
+	return r;
+}
+
+/* Turn the volume's swap on with the [host] swap options. */
+static int swapon_volume(struct zo_ctx *ctx, const struct zo_blockdev *vol)
+{
+	long long prio = -1;
+	bool discard = false;
+	int r;
+
 	zo_config_get_int(ctx->config, "host", "swap_priority", &prio);
 	zo_config_get_bool(ctx->config, "host", "swap_discard", &discard);
-	r = zo_swap_on(vol.devnode, (int)prio, discard);
+	r = zo_swap_on(vol->devnode, (int)prio, discard);
 	if (r == -ENOMEM) {
 		char need[32];
 
 		/* The kernel keeps a byte per swap page (swap_map). */
-		zo_size_format_human(vol.size / 4096, need, sizeof(need));
+		zo_size_format_human(vol->size / 4096, need, sizeof(need));
 		zo_error(ctx, "swapon %s failed: the kernel needs about %s of RAM to track "
 			      "swap this large; use a smaller --virtual-size",
-			 vol.devnode, need);
+			 vol->devnode, need);
+	} else if (r == -EINVAL) {
+		zo_error(ctx, "swapon %s failed: it holds no swap header (was it overwritten?); "
+			      "'zsim-orch thin remove' and 'thin create' make a new one",
+			 vol->devnode);
 	} else if (r < 0) {
-		zo_error(ctx, "swapon %s failed: %s", vol.devnode, strerror(-r));
+		zo_error(ctx, "swapon %s failed: %s", vol->devnode, strerror(-r));
 	}
-out:
-	zo_blockdev_release(&vol);
 	return r;
 }
 
@@ -571,6 +586,36 @@ out:
 	return ret;
 }
 
+/* After activation: swap on the volume too when it is recorded as swap,
+ * so a boot needs one command. */
+static int volume_swap_on(struct zo_ctx *ctx)
+{
+	struct zo_blockdev vol = { 0 };
+	char **list = NULL;
+	bool recorded = false;
+	size_t i;
+	int r, ret = ZO_EXIT_FAILED;
+
+	if (zo_config_get_list(ctx->config, "host", "swap", &list) < 0)
+		return ZO_EXIT_FAILED;
+	for (i = 0; list[i]; i++)
+		if (!strcmp(list[i], ZO_THIN_VOLUME_PATH))
+			recorded = true;
+	zo_strv_free(list);
+	if (!recorded || ctx->dry_run)
+		return ZO_EXIT_OK;
+	r = zo_blockdev_resolve(ctx->root, ZO_THIN_VOLUME_PATH, &vol);
+	if (r < 0) {
+		zo_error(ctx, "%s: %s", ZO_THIN_VOLUME_PATH, strerror(-r));
+		return ZO_EXIT_FAILED;
+	}
+	/* swapon(2) checks the header itself; no need to probe first. */
+	if (zo_swap_is_active(ctx->root, vol.devnode) > 0 || swapon_volume(ctx, &vol) == 0)
+		ret = ZO_EXIT_OK;
+	zo_blockdev_release(&vol);
+	return ret;
+}
+
 int cmd_thin_activate(struct zo_ctx *ctx)
 {
 	struct pool_setup s = { 0 };
@@ -601,8 +646,10 @@ int cmd_thin_activate(struct zo_ctx *ctx)
 			goto out;
 		}
 		if (vol.exists) {
-			printf("%s and %s: already active\n", ZO_THIN_POOL_NAME, ZO_THIN_VOLUME_NAME);
-			ret = ZO_EXIT_OK;
+			ret = volume_swap_on(ctx);
+			if (ret == ZO_EXIT_OK)
+				printf("%s and %s: already active\n", ZO_THIN_POOL_NAME,
+				       ZO_THIN_VOLUME_NAME);
 			goto out;
 		}
 	}
@@ -638,9 +685,10 @@ int cmd_thin_activate(struct zo_ctx *ctx)
 	}
 	if (u.loop_fd >= 0)
 		close(u.loop_fd);
-	printf("%s on %s and %s: active; 'zsim-orch swap on' turns the swap on\n",
-	       ZO_THIN_POOL_NAME, s.data.devnode, ZO_THIN_VOLUME_PATH);
-	ret = ZO_EXIT_OK;
+	ret = volume_swap_on(ctx);
+	if (ret == ZO_EXIT_OK)
+		printf("%s on %s and %s: active\n", ZO_THIN_POOL_NAME, s.data.devnode,
+		       ZO_THIN_VOLUME_PATH);
 out:
 	pool_setup_release(&s);
 	return ret;
