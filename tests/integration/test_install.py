@@ -23,10 +23,11 @@ def files_under(root):
 
 
 class Install(TestCase):
-    def test_installs_exactly_binary_and_config(self):
+    def test_installs_exactly_binary_workloads_and_config(self):
         with tempfile.TemporaryDirectory() as d:
             install(d)
-            self.assertEqual(files_under(d), ["etc/zsim/zsim.conf", "usr/local/bin/zsim-orch"])
+            self.assertEqual(files_under(d), ["etc/zsim/zsim.conf", "usr/local/bin/zsim-orch",
+                                              "usr/local/libexec/zsim/zsim-touch"])
             self.assertTrue(os.access(os.path.join(d, "usr/local/bin/zsim-orch"), os.X_OK))
             with open(os.path.join(d, "etc/zsim/zsim.conf")) as f:
                 self.assertEqual(f.read(), run("config", "default").out)
