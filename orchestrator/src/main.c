@@ -14,7 +14,11 @@
 #include "util/str.h"
 #include "version.h"
 
+
 #include "util/banned.h"
+
+const char zo_version[] = ZO_VERSION;
+const char zo_git_commit[] = ZO_GIT_COMMIT;
 
 /* Sorted by name: the help lists them in this order. */
 const struct zo_cmd zo_commands[] = {
@@ -32,6 +36,22 @@ const struct zo_cmd zo_commands[] = {
 	  0 },
 	{ "help", cmd_help, "show help for zsim-orch or one command",
 	  "zsim-orch help [COMMAND]\n", 0 },
+	{ "run", cmd_run, "run an experiment and file its results",
+	  "zsim-orch run EXP ARGS...\n"
+	  "       zsim-orch run --list\n"
+	  "       zsim-orch run EXP --help\n"
+	  "       zsim-orch run --from FILE.params\n"
+	  "\n"
+	  "Runs a registered experiment with arguments checked against its schema\n"
+	  "(never through a shell) and writes its results to [paths] results as\n"
+	  "EXP-<important settings>-<YYYY-MM-DD-HH-MM-SS>.{params,out,time,sim},\n"
+	  "the old runner's names: .params is JSON with every setting, the zsim-orch\n"
+	  "version and commit, the kernel, the TSC frequency and the config in\n"
+	  "force; .time has each phase's duration; a failed phase adds .err. The\n"
+	  "last line printed is RESULTS: <path>.*. --from re-runs a .params with the\n"
+	  "same settings and says which recorded facts differ on this host. SIGINT\n"
+	  "or SIGTERM stops a run cleanly (exit 130 or 143).\n",
+	  ZO_CMD_NEED_CONFIG },
 	{ "setup", cmd_setup, "set up this host's swap and thin pool, by stable ID",
 	  "zsim-orch setup [--swap DEV...] [--mapper-device DEV] [--force]\n"
 	  "                [--unstable-device-names]\n"

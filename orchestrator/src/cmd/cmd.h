@@ -48,6 +48,9 @@ struct zo_subcmd {
 };
 
 extern const struct zo_cmd zo_commands[];
+/* From the build (main.c): recorded in every result set. */
+extern const char zo_version[];
+extern const char zo_git_commit[];
 extern const size_t zo_n_commands;
 
 const struct zo_cmd *zo_cmd_find(const char *name);
@@ -89,6 +92,7 @@ int zo_thin_pool_read(struct zo_thin_pool_status *ret, uint64_t *ret_block_secto
 
 int cmd_config(struct zo_ctx *ctx, int argc, char **argv);
 int cmd_help(struct zo_ctx *ctx, int argc, char **argv);
+int cmd_run(struct zo_ctx *ctx, int argc, char **argv);
 int cmd_setup(struct zo_ctx *ctx, int argc, char **argv);
 int cmd_status(struct zo_ctx *ctx, int argc, char **argv);
 int cmd_swap(struct zo_ctx *ctx, int argc, char **argv);

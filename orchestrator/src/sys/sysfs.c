@@ -2,9 +2,11 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "util/file.h"
 #include "util/macros.h"
@@ -87,4 +89,29 @@ oom:
 	closedir(d);
 	zo_strv_free(v);
 	return -ENOMEM;
+}
+
+int zo_tsc_khz(const char *root, unsigned long long *ret, const char **ret_source)
+{
+	_cleanup_free_ char *text = NULL;
+	struct timespec a, b, pause = { 0, 100 * 1000 * 1000 };
+	unsigned long long t0, t1, ns;
+
+	if (zo_sysfs_read_line(root, "/sys/devices/system/cpu/cpu0/tsc_freq_khz", &text) == 0 &&
+	    sscanf(text, "%llu", ret) == 1 && *ret > 0) {
+		*ret_source = "kernel";
+		return 0;
+	}
+	clock_gettime(CLOCK_MONOTONIC_RAW, &a);
+	t0 = __builtin_ia32_rdtsc();
+	nanosleep(&pause, NULL);
+	clock_gettime(CLOCK_MONOTONIC_RAW, &b);
+	t1 = __builtin_ia32_rdtsc();
+	ns = (unsigned long long)(b.tv_sec - a.tv_sec) * 1000000000ULL +
+	     (unsigned long long)(b.tv_nsec - a.tv_nsec);
+	if (!ns)
+		return -EIO;
+	*ret = (t1 - t0) * 1000000ULL / ns;
+	*ret_source = "measured";
+	return 0;
 }

@@ -17,4 +17,8 @@ int zo_sysfs_exists(const char *root, const char *abs);
 int zo_sysfs_list(const char *root, const char *abs, const char *prefix,
 		  char ***ret);
 
+/* The TSC frequency in kHz: the kernel's own figure where it exports one
+ * (tsc_freq_khz), else measured against CLOCK_MONOTONIC_RAW over 100 ms. */
+int zo_tsc_khz(const char *root, unsigned long long *ret, const char **ret_source);
+
 #endif

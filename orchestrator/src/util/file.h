@@ -15,4 +15,9 @@ int zo_read_line(const char *path, char **ret);
 /* Create every missing directory above `path` (mode 0755). */
 int zo_mkdir_parents(const char *path);
 
+/* Replace `path` with `text`: written to a temporary file beside it,
+ * fsync'ed and renamed, so readers see the old or the new file, never a
+ * part. Mode 0644. */
+int zo_write_file_atomic(const char *path, const char *text);
+
 #endif

@@ -333,51 +333,6 @@ const struct zo_ini_entry *zo_ini_find(const struct zo_ini *ini,
 	return NULL;
 }
 
-static int write_all(int fd, const char *buf, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, buf, len);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-static int replace_file(const char *path, const char *text)
-{
-	_cleanup_free_ char *tmp = zo_asprintf("%s.XXXXXX", path);
-	_cleanup_free_ char *dir_copy = strdup(path);
-	_cleanup_close_ int fd = -1, dfd = -1;
-	int r;
-
-	if (!tmp || !dir_copy)
-		return -ENOMEM;
-	fd = mkostemp(tmp, O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	r = write_all(fd, text, strlen(text));
-	if (r == 0 && fchmod(fd, 0644) < 0)
-		r = -errno;
-	if (r == 0 && fsync(fd) < 0)
-		r = -errno;
-	if (r == 0 && rename(tmp, path) < 0)
-		r = -errno;
-	if (r < 0) {
-		unlink(tmp);
-		return r;
-	}
-	dfd = open(dirname(dir_copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd >= 0)
-		fsync(dfd);
-	return 0;
-}
-
 /* The lower-cased key of a "key = value" line, or NULL. */
 static char *line_key(const char *line)
 {
@@ -488,7 +443,7 @@ int zo_ini_set(const char *path, const char *section, const char *key,
 	}
 	if (r < 0)
 		goto fail;
-	r = replace_file(path, out.buf);
+	r = zo_write_file_atomic(path, out.buf);
 fail:
 	zo_strbuf_release(&out);
 	return r;
