@@ -88,6 +88,29 @@ const struct zo_cmd zo_commands[] = {
 	  "off     turn them off\n"
 	  "status  each recorded device: where it is now, size, on or off, usage\n",
 	  ZO_CMD_NEED_CONFIG },
+	{ "target", cmd_target, "the simulated machine, through libvirt",
+	  "zsim-orch target create [--destroy-existing]\n"
+	  "       zsim-orch target start [--memory GB] [--vcpus N]\n"
+	  "       zsim-orch target stop [--timeout S]\n"
+	  "       zsim-orch target destroy|status [--json]|log [-n N]\n"
+	  "       zsim-orch target exec -- CMD ARGS...\n"
+	  "       zsim-orch target fetch GUEST_PATH HOST_PATH\n"
+	  "\n"
+	  "create   define the domain from [target]: direct kernel boot (kernel,\n"
+	  "         initrd, cmdline) or a qcow2 overlay on base_image made in the\n"
+	  "         'zsim' storage pool under [paths] state; --destroy-existing\n"
+	  "         removes the domain and its overlay and makes both anew\n"
+	  "start    boot it with [target] memory and vcpus (vCPU i pinned to host\n"
+	  "         CPU i) and wait for the guest agent up to agent_timeout; a\n"
+	  "         target that stays silent is stopped with the likely cause\n"
+	  "stop     guest-agent (or ACPI) shutdown; destroy after --timeout (60)\n"
+	  "destroy  power it off at once; it stays defined\n"
+	  "status   state, memory, vCPUs and pinning, uptime, agent\n"
+	  "exec     run a command in the target through the agent: its output and\n"
+	  "         exit status are passed through\n"
+	  "fetch    copy a file out of the target\n"
+	  "log      the tail of the serial console log\n",
+	  ZO_CMD_NEED_CONFIG },
 	{ "thin", cmd_thin, "dm-thin pool and the thin volume used as swap",
 	  "zsim-orch thin create [--virtual-size SIZE] [--metadata FILE|DEV]\n"
 	  "                      [--block-size SIZE] [--low-water SIZE] [--force] DEV\n"

@@ -96,6 +96,7 @@ int cmd_run(struct zo_ctx *ctx, int argc, char **argv);
 int cmd_setup(struct zo_ctx *ctx, int argc, char **argv);
 int cmd_status(struct zo_ctx *ctx, int argc, char **argv);
 int cmd_swap(struct zo_ctx *ctx, int argc, char **argv);
+int cmd_target(struct zo_ctx *ctx, int argc, char **argv);
 int cmd_thin(struct zo_ctx *ctx, int argc, char **argv);
 int cmd_version(struct zo_ctx *ctx, int argc, char **argv);
 

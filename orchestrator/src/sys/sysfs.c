@@ -5,7 +5,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <linux/kvm.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <time.h>
 
 #include "util/file.h"
@@ -114,4 +118,52 @@ int zo_tsc_khz(const char *root, unsigned long long *ret, const char **ret_sourc
 	*ret = (t1 - t0) * 1000000ULL / ns;
 	*ret_source = "measured";
 	return 0;
+}
+
+int zo_sysfs_write(const char *root, const char *abs, const char *value)
+{
+	_cleanup_free_ char *p = zo_path(root, abs);
+	size_t len = strlen(value);
+	ssize_t n;
+	int fd, r = 0;
+
+	if (!p)
+		return -ENOMEM;
+	fd = open(p, O_WRONLY | O_CLOEXEC | O_TRUNC);
+	if (fd < 0)
+		return -errno;
+	n = write(fd, value, len);
+	if (n < 0)
+		r = -errno;
+	else if ((size_t)n != len)
+		r = -EIO;
+	if (close(fd) < 0 && r == 0)
+		r = -errno;
+	return r;
+}
+
+bool zo_kvm_usable(const char *root)
+{
+	_cleanup_free_ char *p = zo_path(root, "/dev/kvm");
+	int fd, vm;
+	bool ok = false;
+
+	if (!p)
+		return false;
+	fd = open(p, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	if (ioctl(fd, KVM_GET_API_VERSION, 0) == KVM_API_VERSION) {
+		vm = ioctl(fd, KVM_CREATE_VM, 0);
+		if (vm >= 0) {
+			int vcpu = ioctl(vm, KVM_CREATE_VCPU, 0);
+
+			ok = vcpu >= 0;
+			if (ok)
+				close(vcpu);
+			close(vm);
+		}
+	}
+	close(fd);
+	return ok;
 }

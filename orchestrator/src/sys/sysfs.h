@@ -17,6 +17,15 @@ int zo_sysfs_exists(const char *root, const char *abs);
 int zo_sysfs_list(const char *root, const char *abs, const char *prefix,
 		  char ***ret);
 
+/* Write `value` to a /proc or /sys file. -errno as the kernel gave it. */
+int zo_sysfs_write(const char *root, const char *abs, const char *value);
+
+/* Whether /dev/kvm can create a VM here. A device that opens is not
+ * enough (some hosts expose one that cannot run a stock guest), so this
+ * is only the first half of "accel = auto"; `target start` still turns a
+ * silent guest into an error naming the setting. */
+bool zo_kvm_usable(const char *root);
+
 /* The TSC frequency in kHz: the kernel's own figure where it exports one
  * (tsc_freq_khz), else measured against CLOCK_MONOTONIC_RAW over 100 ms. */
 int zo_tsc_khz(const char *root, unsigned long long *ret, const char **ret_source);

@@ -11,9 +11,12 @@
 #include <unistd.h>
 
 #include <json-c/json.h>
+#include <libvirt/libvirt-qemu.h>
 #include <libvirt/libvirt.h>
 #include <libvirt/virterror.h>
 
+#include "core/domain.h"
+#include "util/base64.h"
 #include "util/json.h"
 #include "util/macros.h"
 #include "util/str.h"
@@ -204,4 +207,506 @@ void zo_virt_probe_release(struct zo_virt_probe *p)
 	free(p->libvirt_version);
 	free(p->error);
 	memset(p, 0, sizeof(*p));
+}
+
+/* ---- the target: domains, the guest agent, storage ---- */
+
+struct zo_virt {
+	virConnectPtr conn;
+	char *error;
+};
+
+static int fail_virt(struct zo_virt *v, int err)
+{
+	free(v->error);
+	v->error = virt_last_error();
+	return err;
+}
+
+const char *zo_virt_error(const struct zo_virt *v)
+{
+	return v->error ? v->error : "";
+}
+
+int zo_virt_connect(const char *uri, struct zo_virt **ret)
+{
+	struct zo_virt *v = calloc(1, sizeof(*v));
+
+	if (!v)
+		return -ENOMEM;
+	virSetErrorFunc(NULL, virt_quiet);
+	v->conn = virConnectOpen(uri);
+	if (!v->conn)
+		fail_virt(v, -ECONNREFUSED);
+	*ret = v;
+	return v->conn ? 0 : -ECONNREFUSED;
+}
+
+void zo_virt_close(struct zo_virt *v)
+{
+	if (!v)
+		return;
+	if (v->conn)
+		virConnectClose(v->conn);
+	free(v->error);
+	free(v);
+}
+
+unsigned long zo_virt_lib_version(struct zo_virt *v)
+{
+	unsigned long ver = 0;
+
+	virConnectGetLibVersion(v->conn, &ver);
+	return ver;
+}
+
+static virDomainPtr lookup(struct zo_virt *v, const char *name)
+{
+	virDomainPtr d = virDomainLookupByName(v->conn, name);
+
+	if (!d)
+		fail_virt(v, -ENOENT);
+	return d;
+}
+
+void zo_dom_info_release(struct zo_dom_info *i)
+{
+	free(i->pinning);
+	memset(i, 0, sizeof(*i));
+}
+
+int zo_virt_dom_info(struct zo_virt *v, const char *name, struct zo_dom_info *ret)
+{
+	virDomainPtr d;
+	virDomainInfo info;
+	virNodeInfo node;
+	int state = 0, reason = 0;
+
+	memset(ret, 0, sizeof(*ret));
+	ret->state_name = "not defined";
+	d = virDomainLookupByName(v->conn, name);
+	if (!d) {
+		virErrorPtr e = virGetLastError();
+
+		if (e && e->code == VIR_ERR_NO_DOMAIN)
+			return 0;
+		return fail_virt(v, -EIO);
+	}
+	if (virDomainGetState(d, &state, &reason, 0) < 0 || virDomainGetInfo(d, &info) < 0) {
+		fail_virt(v, -EIO);
+		virDomainFree(d);
+		return -EIO;
+	}
+	switch (state) {
+	case VIR_DOMAIN_RUNNING:
+		ret->state = ZO_DOM_RUNNING;
+		ret->state_name = "running";
+		break;
+	case VIR_DOMAIN_PAUSED:
+		ret->state = ZO_DOM_PAUSED;
+		ret->state_name = "paused";
+		break;
+	case VIR_DOMAIN_SHUTOFF:
+		ret->state = ZO_DOM_SHUTOFF;
+		ret->state_name = "shut off";
+		break;
+	default:
+		ret->state = ZO_DOM_OTHER;
+		ret->state_name = "in transition";
+	}
+	ret->memory_kib = info.maxMem;
+	ret->vcpus = info.nrVirtCpu;
+	if (virNodeGetInfo(v->conn, &node) == 0 && node.cpus > 0) {
+		int maplen = VIR_CPU_MAPLEN((int)node.cpus);
+		unsigned char *maps = calloc(info.nrVirtCpu, (size_t)maplen);
+		struct zo_strbuf sb = { 0 };
+		int n, i, c;
+
+		n = maps ? virDomainGetVcpuPinInfo(d, info.nrVirtCpu, maps, maplen,
+						   VIR_DOMAIN_AFFECT_CONFIG)
+			 : -1;
+		for (i = 0; i < n; i++) {
+			zo_strbuf_appendf(&sb, "%s%d:", i ? " " : "", i);
+			for (c = 0; c < (int)node.cpus; c++)
+				if (VIR_CPU_USABLE(maps, maplen, i, c))
+					zo_strbuf_appendf(&sb, "%s%d",
+							  sb.buf[sb.len - 1] == ':' ? "" : ",", c);
+		}
+		ret->pinning = zo_strbuf_steal(&sb);
+		free(maps);
+	}
+	virDomainFree(d);
+	return 0;
+}
+
+int zo_virt_dom_define(struct zo_virt *v, const char *xml)
+{
+	virDomainPtr d = virDomainDefineXML(v->conn, xml);
+
+	if (!d)
+		return fail_virt(v, -EINVAL);
+	virDomainFree(d);
+	return 0;
+}
+
+#define WITH_DOMAIN(v, name, call)                                                   \
+	do {                                                                         \
+		virDomainPtr d_ = lookup(v, name);                                   \
+		int r_;                                                              \
+		if (!d_)                                                             \
+			return -ENOENT;                                              \
+		r_ = call;                                                           \
+		if (r_ < 0)                                                          \
+			fail_virt(v, -EIO); /* before virDomainFree resets it */     \
+		virDomainFree(d_);                                                   \
+		return r_ < 0 ? -EIO : 0;                                            \
+	} while (0)
+
+int zo_virt_dom_start(struct zo_virt *v, const char *name)
+{
+	WITH_DOMAIN(v, name, virDomainCreate(d_));
+}
+
+int zo_virt_dom_shutdown(struct zo_virt *v, const char *name, bool agent)
+{
+	WITH_DOMAIN(v, name,
+		    virDomainShutdownFlags(d_, agent ? VIR_DOMAIN_SHUTDOWN_GUEST_AGENT
+						     : VIR_DOMAIN_SHUTDOWN_ACPI_POWER_BTN));
+}
+
+int zo_virt_dom_destroy(struct zo_virt *v, const char *name)
+{
+	WITH_DOMAIN(v, name, virDomainDestroy(d_));
+}
+
+int zo_virt_dom_undefine(struct zo_virt *v, const char *name)
+{
+	WITH_DOMAIN(v, name, virDomainUndefine(d_));
+}
+
+int zo_virt_list_active(struct zo_virt *v, char ***ret)
+{
+	virDomainPtr *doms = NULL;
+	char **names;
+	int n, i;
+
+	n = virConnectListAllDomains(v->conn, &doms, VIR_CONNECT_LIST_DOMAINS_ACTIVE);
+	if (n < 0)
+		return fail_virt(v, -EIO);
+	names = calloc((size_t)n + 1, sizeof(char *));
+	for (i = 0; i < n; i++) {
+		if (names)
+			names[i] = strdup(virDomainGetName(doms[i]));
+		virDomainFree(doms[i]);
+	}
+	free(doms);
+	if (!names)
+		return -ENOMEM;
+	*ret = names;
+	return n;
+}
+
+int zo_virt_agent(struct zo_virt *v, const char *name, json_object *cmd, int timeout_s,
+		  json_object **ret)
+{
+	virDomainPtr d = lookup(v, name);
+	json_object *reply, *value;
+	char *text;
+
+	if (!d)
+		return -ENOENT;
+	text = virDomainQemuAgentCommand(d, json_object_to_json_string(cmd), timeout_s, 0);
+	if (!text) {
+		virErrorPtr e = virGetLastError();
+		int code = e ? e->code : 0;
+
+		fail_virt(v, -EIO);
+		virDomainFree(d);
+		return code == VIR_ERR_AGENT_UNRESPONSIVE || code == VIR_ERR_OPERATION_TIMEOUT
+			       ? -ETIMEDOUT
+		       : code == VIR_ERR_ARGUMENT_UNSUPPORTED || code == VIR_ERR_OPERATION_INVALID
+			       ? -ENOTCONN
+			       : -EIO;
+	}
+	virDomainFree(d);
+	reply = json_tokener_parse(text);
+	free(text);
+	if (!reply || !json_object_object_get_ex(reply, "return", &value)) {
+		if (reply)
+			json_object_put(reply);
+		free(v->error);
+		v->error = strdup("the guest agent sent no \"return\"");
+		return -EPROTO;
+	}
+	*ret = json_object_get(value);
+	json_object_put(reply);
+	return 0;
+}
+
+static json_object *agent_cmd(const char *execute, json_object *args)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "execute", json_object_new_string(execute));
+	if (args)
+		json_object_object_add(o, "arguments", args);
+	return o;
+}
+
+/* Run one agent command built here and free it. */
+static int agent_call(struct zo_virt *v, const char *name, json_object *cmd, json_object **ret)
+{
+	int r = zo_virt_agent(v, name, cmd, 30, ret);
+
+	json_object_put(cmd);
+	return r;
+}
+
+static void decode_member(json_object *o, const char *key, char **out, size_t *len)
+{
+	const char *b64 = zo_json_get_str(o, key);
+
+	if (!b64 || zo_base64_decode(b64, out, len) < 0) {
+		*out = strdup("");
+		*len = 0;
+	}
+}
+
+void zo_guest_exec_release(struct zo_guest_exec *e)
+{
+	free(e->out);
+	free(e->err);
+	memset(e, 0, sizeof(*e));
+}
+
+int zo_virt_guest_exec(struct zo_virt *v, const char *name, char *const *argv,
+		       volatile sig_atomic_t *stop, struct zo_guest_exec *ret)
+{
+	json_object *args = json_object_new_object(), *arr = json_object_new_array();
+	json_object *res = NULL, *pid_o, *st = NULL, *exited, *code;
+	struct timespec pause = { 0, 50 * 1000 * 1000 };
+	int64_t pid;
+	size_t i;
+	int r;
+
+	memset(ret, 0, sizeof(*ret));
+	json_object_object_add(args, "path", json_object_new_string(argv[0]));
+	for (i = 1; argv[i]; i++)
+		json_object_array_add(arr, json_object_new_string(argv[i]));
+	json_object_object_add(args, "arg", arr);
+	json_object_object_add(args, "capture-output", json_object_new_boolean(1));
+	r = agent_call(v, name, agent_cmd("guest-exec", args), &res);
+	if (r < 0)
+		return r;
+	if (!json_object_object_get_ex(res, "pid", &pid_o)) {
+		json_object_put(res);
+		return -EPROTO;
+	}
+	pid = json_object_get_int64(pid_o);
+	json_object_put(res);
+	/* The agent cannot push a completion; poll, backing off to 1 s so a
+	 * long workload costs the host almost nothing. */
+	for (;;) {
+		if (stop && *stop)
+			return -EINTR;
+		nanosleep(&pause, NULL);
+		if (pause.tv_nsec < 500 * 1000 * 1000)
+			pause.tv_nsec *= 2;
+		else {
+			pause.tv_sec = 1;
+			pause.tv_nsec = 0;
+		}
+		args = json_object_new_object();
+		json_object_object_add(args, "pid", json_object_new_int64(pid));
+		r = agent_call(v, name, agent_cmd("guest-exec-status", args), &st);
+		if (r == -ETIMEDOUT)
+			continue; /* a guest far behind real time answers late */
+		if (r < 0)
+			return r;
+		if (json_object_object_get_ex(st, "exited", &exited) &&
+		    json_object_get_boolean(exited))
+			break;
+		json_object_put(st);
+		st = NULL;
+	}
+	ret->exit_code = json_object_object_get_ex(st, "exitcode", &code)
+				 ? json_object_get_int(code)
+				 : -1;
+	if (json_object_object_get_ex(st, "signal", &code))
+		ret->signal = json_object_get_int(code);
+	decode_member(st, "out-data", &ret->out, &ret->out_len);
+	decode_member(st, "err-data", &ret->err, &ret->err_len);
+	json_object_put(st);
+	return ret->out && ret->err ? 0 : -ENOMEM;
+}
+
+int zo_virt_guest_read(struct zo_virt *v, const char *name, const char *path, char **ret,
+		       size_t *ret_len)
+{
+	json_object *args = json_object_new_object(), *res = NULL, *eof;
+	struct zo_strbuf sb = { 0 };
+	int64_t handle;
+	int r;
+
+	json_object_object_add(args, "path", json_object_new_string(path));
+	json_object_object_add(args, "mode", json_object_new_string("r"));
+	r = agent_call(v, name, agent_cmd("guest-file-open", args), &res);
+	if (r < 0)
+		return r;
+	handle = json_object_get_int64(res);
+	json_object_put(res);
+	for (;;) {
+		char *chunk = NULL;
+		size_t len = 0;
+
+		args = json_object_new_object();
+		json_object_object_add(args, "handle", json_object_new_int64(handle));
+		json_object_object_add(args, "count", json_object_new_int(1 << 20));
+		r = agent_call(v, name, agent_cmd("guest-file-read", args), &res);
+		if (r < 0)
+			break;
+		decode_member(res, "buf-b64", &chunk, &len);
+		if (chunk && len) {
+			/* files may hold NULs: grow by bytes, not strings */
+			if (sb.len + len + 1 > sb.cap) {
+				size_t cap = (sb.len + len + 1) * 2;
+				char *p = realloc(sb.buf, cap);
+
+				if (!p) {
+					free(chunk);
+					json_object_put(res);
+					r = -ENOMEM;
+					break;
+				}
+				sb.buf = p;
+				sb.cap = cap;
+			}
+			memcpy(sb.buf + sb.len, chunk, len);
+			sb.len += len;
+			sb.buf[sb.len] = '\0';
+		}
+		free(chunk);
+		if (json_object_object_get_ex(res, "eof", &eof) && json_object_get_boolean(eof)) {
+			json_object_put(res);
+			break;
+		}
+		json_object_put(res);
+	}
+	args = json_object_new_object();
+	json_object_object_add(args, "handle", json_object_new_int64(handle));
+	if (agent_call(v, name, agent_cmd("guest-file-close", args), &res) == 0)
+		json_object_put(res);
+	if (r < 0) {
+		zo_strbuf_release(&sb);
+		return r;
+	}
+	if (!sb.buf)
+		sb.buf = strdup("");
+	*ret = sb.buf;
+	*ret_len = sb.len;
+	return sb.buf ? 0 : -ENOMEM;
+}
+
+int zo_virt_pool_ensure(struct zo_virt *v, const char *pool, const char *dir)
+{
+	virStoragePoolPtr p = virStoragePoolLookupByName(v->conn, pool);
+	int r = 0;
+
+	if (!p) {
+		_cleanup_free_ char *n = zo_xml_escape(pool), *d = zo_xml_escape(dir);
+		_cleanup_free_ char *xml = NULL;
+
+		if (!n || !d)
+			return -ENOMEM;
+		xml = zo_asprintf("<pool type='dir'><name>%s</name><target><path>%s</path>"
+				  "</target></pool>",
+				  n, d);
+		p = xml ? virStoragePoolDefineXML(v->conn, xml, 0) : NULL;
+		if (!p)
+			return fail_virt(v, -EIO);
+		if (virStoragePoolBuild(p, 0) < 0)
+			r = fail_virt(v, -EIO);
+		virStoragePoolSetAutostart(p, 1);
+	}
+	if (r == 0 && virStoragePoolIsActive(p) != 1 && virStoragePoolCreate(p, 0) < 0)
+		r = fail_virt(v, -EIO);
+	if (r == 0 && virStoragePoolRefresh(p, 0) < 0)
+		r = fail_virt(v, -EIO);
+	virStoragePoolFree(p);
+	return r;
+}
+
+/* A qcow2 image's virtual size, from its header (big-endian at byte 24). */
+static int qcow2_size(const char *path, uint64_t *ret)
+{
+	unsigned char h[32];
+	int fd = open(path, O_RDONLY | O_CLOEXEC), i;
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = pread(fd, h, sizeof(h), 0);
+	close(fd);
+	if (n != (ssize_t)sizeof(h) || memcmp(h, "QFI\xfb", 4))
+		return -EINVAL;
+	*ret = 0;
+	for (i = 24; i < 32; i++)
+		*ret = *ret << 8 | h[i];
+	return 0;
+}
+
+int zo_virt_overlay_create(struct zo_virt *v, const char *pool, const char *vol,
+			   const char *base, uint64_t capacity, char **ret_path)
+{
+	virStoragePoolPtr p = virStoragePoolLookupByName(v->conn, pool);
+	virStorageVolPtr sv;
+	_cleanup_free_ char *n = zo_xml_escape(vol), *b = zo_xml_escape(base), *xml = NULL;
+	char *path;
+	int r;
+
+	if (!p)
+		return fail_virt(v, -ENOENT);
+	if (!capacity && (r = qcow2_size(base, &capacity)) < 0) {
+		virStoragePoolFree(p);
+		free(v->error);
+		v->error = zo_asprintf("%s is not a qcow2 image", base);
+		return r;
+	}
+	xml = n && b ? zo_asprintf("<volume><name>%s</name><capacity unit='bytes'>%llu</capacity>"
+				   "<target><format type='qcow2'/></target>"
+				   "<backingStore><path>%s</path><format type='qcow2'/>"
+				   "</backingStore></volume>",
+				   n, (unsigned long long)capacity, b)
+		     : NULL;
+	sv = xml ? virStorageVolCreateXML(p, xml, 0) : NULL;
+	if (!sv)
+		fail_virt(v, -EIO);
+	virStoragePoolFree(p);
+	if (!sv)
+		return -EIO;
+	path = virStorageVolGetPath(sv);
+	virStorageVolFree(sv);
+	if (!path)
+		return fail_virt(v, -EIO);
+	*ret_path = path;
+	return 0;
+}
+
+int zo_virt_vol_delete(struct zo_virt *v, const char *pool, const char *vol)
+{
+	virStoragePoolPtr p = virStoragePoolLookupByName(v->conn, pool);
+	virStorageVolPtr sv;
+	int r = 0;
+
+	if (!p)
+		return 0;
+	virStoragePoolRefresh(p, 0);
+	sv = virStorageVolLookupByName(p, vol);
+	if (sv) {
+		if (virStorageVolDelete(sv, 0) < 0)
+			r = fail_virt(v, -EIO);
+		virStorageVolFree(sv);
+	}
+	virStoragePoolFree(p);
+	return r;
 }

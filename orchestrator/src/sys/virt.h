@@ -2,7 +2,12 @@
 #ifndef ZO_SYS_VIRT_H
 #define ZO_SYS_VIRT_H
 
+#include <signal.h>
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <json-c/json.h>
 
 #include "util/log.h"
 
@@ -23,5 +28,68 @@ struct zo_virt_probe {
 int zo_virt_probe(const char *uri, int timeout_ms, struct zo_virt_probe *ret,
 		  const struct zo_log *log);
 void zo_virt_probe_release(struct zo_virt_probe *p);
+
+/* A connection for managing the target. Errors: -errno, with libvirt's
+ * message in zo_virt_error(). */
+struct zo_virt;
+
+int zo_virt_connect(const char *uri, struct zo_virt **ret);
+void zo_virt_close(struct zo_virt *v);
+const char *zo_virt_error(const struct zo_virt *v);
+unsigned long zo_virt_lib_version(struct zo_virt *v);
+
+enum zo_dom_state {
+	ZO_DOM_ABSENT,
+	ZO_DOM_SHUTOFF,
+	ZO_DOM_RUNNING,
+	ZO_DOM_PAUSED,
+	ZO_DOM_OTHER,
+};
+
+struct zo_dom_info {
+	enum zo_dom_state state;
+	const char *state_name;
+	uint64_t memory_kib;
+	unsigned vcpus;
+	char *pinning; /* "0:0 1:1" (vCPU:host CPUs), or NULL */
+};
+
+int zo_virt_dom_info(struct zo_virt *v, const char *name, struct zo_dom_info *ret);
+void zo_dom_info_release(struct zo_dom_info *i);
+int zo_virt_dom_define(struct zo_virt *v, const char *xml);
+int zo_virt_dom_start(struct zo_virt *v, const char *name);
+/* ACPI power button, or the guest agent's guest-shutdown. */
+int zo_virt_dom_shutdown(struct zo_virt *v, const char *name, bool agent);
+int zo_virt_dom_destroy(struct zo_virt *v, const char *name);
+int zo_virt_dom_undefine(struct zo_virt *v, const char *name);
+/* Names of running domains. */
+int zo_virt_list_active(struct zo_virt *v, char ***ret);
+
+/* One guest-agent command (JSON in, the "return" member out). -ETIMEDOUT
+ * or -ENOTCONN when the agent does not answer. */
+int zo_virt_agent(struct zo_virt *v, const char *name, json_object *cmd, int timeout_s,
+		  json_object **ret);
+
+struct zo_guest_exec {
+	int exit_code; /* -1 with `signal` set when killed */
+	int signal;
+	char *out, *err;
+	size_t out_len, err_len;
+};
+/* Run argv[0] with argv in the guest and wait (polling guest-exec-status,
+ * 50 ms rising to 1 s) until it ends or *stop is set. */
+int zo_virt_guest_exec(struct zo_virt *v, const char *name, char *const *argv,
+		       volatile sig_atomic_t *stop, struct zo_guest_exec *ret);
+void zo_guest_exec_release(struct zo_guest_exec *e);
+/* Read a whole file from the guest. */
+int zo_virt_guest_read(struct zo_virt *v, const char *name, const char *path, char **ret,
+		       size_t *ret_len);
+
+/* The zsim storage pool (a directory pool) and qcow2 overlays in it. */
+int zo_virt_pool_ensure(struct zo_virt *v, const char *pool, const char *dir);
+int zo_virt_overlay_create(struct zo_virt *v, const char *pool, const char *vol,
+			   const char *base, uint64_t capacity, char **ret_path);
+/* 0 also when the volume does not exist. */
+int zo_virt_vol_delete(struct zo_virt *v, const char *pool, const char *vol);
 
 #endif

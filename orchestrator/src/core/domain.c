@@ -1,0 +1,131 @@
+#include "core/domain.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/macros.h"
+#include "util/str.h"
+
+#include "util/banned.h"
+
+/* <maxphysaddr mode='passthrough'/> arrived in libvirt 8.7.0; before it
+ * (CentOS 7 has 4.5) QEMU's host-phys-bits goes in as a -global. */
+#define LIBVIRT_MAXPHYSADDR 8007000UL
+
+char *zo_xml_escape(const char *s)
+{
+	struct zo_strbuf sb = { 0 };
+
+	if (!*s)
+		return strdup("");
+	for (; *s; s++) {
+		char c[2] = { *s, 0 };
+
+		switch (*s) {
+		case '&':
+			zo_strbuf_append(&sb, "&amp;");
+			break;
+		case '<':
+			zo_strbuf_append(&sb, "&lt;");
+			break;
+		case '>':
+			zo_strbuf_append(&sb, "&gt;");
+			break;
+		case '"':
+			zo_strbuf_append(&sb, "&quot;");
+			break;
+		case '\'':
+			zo_strbuf_append(&sb, "&apos;");
+			break;
+		default:
+			zo_strbuf_append(&sb, c);
+		}
+	}
+	return zo_strbuf_steal(&sb);
+}
+
+/* Append `fmt` with one escaped string argument. */
+static void add_escaped(struct zo_strbuf *sb, const char *fmt, const char *value)
+{
+	_cleanup_free_ char *e = zo_xml_escape(value);
+
+	if (e)
+		zo_strbuf_appendf(sb, fmt, e);
+}
+
+char *zo_domain_xml(const struct zo_domain_spec *s)
+{
+	struct zo_strbuf sb = { 0 };
+	bool kvm;
+	unsigned i;
+
+	if (!s->name || !s->accel || !s->memory_kib || !s->vcpus || !s->serial_log ||
+	    (!s->kernel && !s->disk)) {
+		errno = EINVAL;
+		return NULL;
+	}
+	kvm = !strcmp(s->accel, "kvm");
+	zo_strbuf_appendf(&sb, "<domain type='%s'%s>\n", kvm ? "kvm" : "qemu",
+			  kvm && s->libvirt_version < LIBVIRT_MAXPHYSADDR
+				  ? " xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'"
+				  : "");
+	add_escaped(&sb, "  <name>%s</name>\n", s->name);
+	zo_strbuf_appendf(&sb, "  <memory unit='KiB'>%" PRIu64 "</memory>\n", s->memory_kib);
+	zo_strbuf_appendf(&sb, "  <vcpu placement='static'>%u</vcpu>\n", s->vcpus);
+	if (s->host_cpus) {
+		zo_strbuf_append(&sb, "  <cputune>\n");
+		for (i = 0; i < s->vcpus; i++)
+			zo_strbuf_appendf(&sb, "    <vcpupin vcpu='%u' cpuset='%u'/>\n", i,
+					  i % s->host_cpus);
+		zo_strbuf_append(&sb, "  </cputune>\n");
+	}
+	zo_strbuf_append(&sb, "  <os>\n    <type arch='x86_64'>hvm</type>\n");
+	if (s->kernel) {
+		add_escaped(&sb, "    <kernel>%s</kernel>\n", s->kernel);
+		if (s->initrd)
+			add_escaped(&sb, "    <initrd>%s</initrd>\n", s->initrd);
+		if (s->cmdline)
+			add_escaped(&sb, "    <cmdline>%s</cmdline>\n", s->cmdline);
+	} else {
+		zo_strbuf_append(&sb, "    <boot dev='hd'/>\n");
+	}
+	zo_strbuf_append(&sb, "  </os>\n  <features>\n    <acpi/>\n  </features>\n");
+	/* The guest must see the host's physical address width: a wider
+	 * default makes large targets address memory the host cannot back.
+	 * Under TCG there is no host CPU to pass through. */
+	if (kvm) {
+		zo_strbuf_append(&sb, "  <cpu mode='host-passthrough'>\n");
+		if (s->libvirt_version >= LIBVIRT_MAXPHYSADDR)
+			zo_strbuf_append(&sb, "    <maxphysaddr mode='passthrough'/>\n");
+		zo_strbuf_append(&sb, "  </cpu>\n");
+	}
+	zo_strbuf_append(&sb, "  <clock offset='utc'/>\n"
+			      "  <on_poweroff>destroy</on_poweroff>\n"
+			      "  <on_reboot>destroy</on_reboot>\n"
+			      "  <on_crash>destroy</on_crash>\n"
+			      "  <devices>\n");
+	if (s->disk) {
+		zo_strbuf_append(&sb, "    <disk type='file' device='disk'>\n"
+				      "      <driver name='qemu' type='qcow2'/>\n");
+		add_escaped(&sb, "      <source file='%s'/>\n", s->disk);
+		zo_strbuf_append(&sb, "      <target dev='vda' bus='virtio'/>\n"
+				      "    </disk>\n");
+	}
+	zo_strbuf_append(&sb, "    <serial type='file'>\n");
+	add_escaped(&sb, "      <source path='%s'/>\n", s->serial_log);
+	zo_strbuf_append(&sb, "      <target port='0'/>\n    </serial>\n");
+	zo_strbuf_append(&sb, "    <channel type='unix'>\n"
+			      "      <target type='virtio' name='" ZO_AGENT_CHANNEL "'/>\n"
+			      "    </channel>\n"
+			      "    <memballoon model='none'/>\n"
+			      "  </devices>\n");
+	if (kvm && s->libvirt_version < LIBVIRT_MAXPHYSADDR)
+		zo_strbuf_append(&sb, "  <qemu:commandline>\n"
+				      "    <qemu:arg value='-global'/>\n"
+				      "    <qemu:arg value='host-x86_64-cpu.host-phys-bits=on'/>\n"
+				      "  </qemu:commandline>\n");
+	zo_strbuf_append(&sb, "</domain>\n");
+	return zo_strbuf_steal(&sb);
+}
