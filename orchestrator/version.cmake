@@ -3,7 +3,16 @@
 execute_process(COMMAND git -C "${SRC_DIR}" rev-parse --short=12 HEAD
   OUTPUT_VARIABLE commit OUTPUT_STRIP_TRAILING_WHITESPACE
   RESULT_VARIABLE rc ERROR_QUIET)
-if(NOT rc EQUAL 0 OR commit STREQUAL "")
+# A tarball made by `git archive` (image/make-tarball) carries its commit in
+# source-commit (export-subst); in a checkout the file holds the placeholder.
+set(archived "")
+if(EXISTS "${SRC_DIR}/orchestrator/source-commit")
+  file(READ "${SRC_DIR}/orchestrator/source-commit" archived)
+  string(STRIP "${archived}" archived)
+endif()
+if(archived MATCHES "^[0-9a-f]+$")
+  string(SUBSTRING "${archived}" 0 12 commit)
+elseif(NOT rc EQUAL 0 OR commit STREQUAL "")
   set(commit "unknown")
 else()
   execute_process(COMMAND git -C "${SRC_DIR}" status --porcelain --untracked-files=no
