@@ -36,6 +36,35 @@ const struct zo_cmd zo_commands[] = {
 	  0 },
 	{ "help", cmd_help, "show help for zsim-orch or one command",
 	  "zsim-orch help [COMMAND]\n", 0 },
+	{ "knobs", cmd_knobs, "0sim knobs, TSC offsetting, zswap, THP and KSM",
+	  "zsim-orch knobs show [--json]\n"
+	  "       zsim-orch knobs set NAME=VALUE...\n"
+	  "       zsim-orch knobs apply\n"
+	  "\n"
+	  "show   every knob's value, or 'absent' (0sim's knobs exist only on a 0sim\n"
+	  "       kernel)\n"
+	  "set    check every NAME=VALUE, then write them; on a stock kernel a 0sim\n"
+	  "       knob is refused (exit 3) and nothing is written; a value the kernel\n"
+	  "       rejects is reported with its errno\n"
+	  "apply  the profile in the config: [zswap] enabled, zpool,\n"
+	  "       max_pool_percent and the [zerosim] values that are set; KSM off\n"
+	  "\n"
+	  "Knobs: zerosim_drift_threshold, zerosim_delay, zerosim_multicore_sync,\n"
+	  "zerosim_skip_halt, zerosim_lapic_adjust, zerosim_sync_guest_tsc,\n"
+	  "tsc_offsetting, zswap_enabled, zswap_zpool, zswap_max_pool_percent, thp,\n"
+	  "ksm.\n",
+	  ZO_CMD_NEED_CONFIG },
+	{ "preflight", cmd_preflight, "check this host can run a target of VMSIZE GB",
+	  "zsim-orch preflight [--json] VMSIZE [CORES]\n"
+	  "\n"
+	  "The checks 'run' makes before anything boots, as a table of ok, warn and\n"
+	  "FAIL with what was measured and the fix: root; a 0sim kernel (or\n"
+	  "[host] require_0sim = no); EPT on with a target at or above what the\n"
+	  "CPU's physical address bits can map (QEMU would hang silently) or EPT off\n"
+	  "above 1028 GB; the target larger than RAM plus swap or the thin volume;\n"
+	  "the thin pool nearly full; the QEMU behind libvirt too old to pass host\n"
+	  "physical address bits; more vCPUs than host CPUs. Exit 3 on any FAIL.\n",
+	  ZO_CMD_NEED_CONFIG },
 	{ "run", cmd_run, "run an experiment and file its results",
 	  "zsim-orch run EXP ARGS...\n"
 	  "       zsim-orch run --list\n"

@@ -115,7 +115,7 @@ class Exp00000(e2etest.E2ETestCase):
             f.write(text)
         res = self.zo("run", "exp00000", "1")
         self.assertRun(res, 3)
-        self.assertIn("not a 0sim kernel", res.err)
+        self.assertIn("0sim kernel: no /proc/zerosim_* knobs", res.err)
         self.assertEqual(self.virsh("list", "--all", "--name").strip(), "")
 
     def test_missing_workload_program(self):

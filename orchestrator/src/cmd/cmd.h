@@ -82,6 +82,11 @@ int zo_config_record(struct zo_ctx *ctx, const char *section, const char *key,
 int zo_swap_record(struct zo_ctx *ctx, const char *stable_id);
 /* Remove it again (thin remove). */
 int zo_swap_unrecord(struct zo_ctx *ctx, const char *stable_id);
+/* The preflight checks for a VMSIZE GB, CORES vCPU target; prints the
+ * table when `print`; the failures as one line in *ret_failures. Exit code
+ * (3 on any failure). */
+int zo_preflight_run(struct zo_ctx *ctx, uint64_t vm_gb, unsigned cores, bool print,
+		     char **ret_failures);
 /* Restore the recorded thin pool (cmd/thin.c; also used by setup). */
 int cmd_thin_activate(struct zo_ctx *ctx);
 /* The running pool's status with its block size (sectors) and low-water
@@ -92,6 +97,8 @@ int zo_thin_pool_read(struct zo_thin_pool_status *ret, uint64_t *ret_block_secto
 
 int cmd_config(struct zo_ctx *ctx, int argc, char **argv);
 int cmd_help(struct zo_ctx *ctx, int argc, char **argv);
+int cmd_knobs(struct zo_ctx *ctx, int argc, char **argv);
+int cmd_preflight(struct zo_ctx *ctx, int argc, char **argv);
 int cmd_run(struct zo_ctx *ctx, int argc, char **argv);
 int cmd_setup(struct zo_ctx *ctx, int argc, char **argv);
 int cmd_status(struct zo_ctx *ctx, int argc, char **argv);

@@ -90,23 +90,25 @@ static int knob(struct exp *x, const char *path, const char *value)
 static int phase_preflight(struct exp *x)
 {
 	struct zo_ctx *ctx = x->run->ctx;
+	_cleanup_free_ char *failures = NULL;
 	char **knobs = NULL;
 	bool require = true;
-	int n;
+	int n, ret;
 
 	zo_config_get_bool(ctx->config, "host", "require_0sim", &require);
 	x->lenient = !require;
 	n = zo_sysfs_list(ctx->root, "/proc", "zerosim_", &knobs);
 	zo_strv_free(knobs);
-	if (n <= 0 && require)
-		return fail(x, -EPERM,
-			    strdup("this is not a 0sim kernel (no /proc/zerosim_* knobs): results "
-				   "would not be a simulation. Boot the 0sim kernel, or set "
-				   "[host] require_0sim = no to run on this kernel anyway"));
+	zo_run_add_fact(x->run, "zerosim_kernel", n > 0 ? "yes" : "no");
+	ret = zo_preflight_run(ctx, zo_exp_get_uint(x->run->args, "vm_size"),
+			       (unsigned)zo_exp_get_uint(x->run->args, "cores"), true, &failures);
+	if (ret == ZO_EXIT_REFUSED)
+		return fail(x, -EPERM, zo_asprintf("preflight: %s", failures));
+	if (ret != ZO_EXIT_OK)
+		return fail(x, -EIO, strdup("the preflight checks could not run"));
 	if (n <= 0)
 		zo_warn(&ctx->log, "not a 0sim kernel: a stock kernel stands in (require_0sim = "
 				   "no); these results are not a 0sim simulation");
-	zo_run_add_fact(x->run, "zerosim_kernel", n > 0 ? "yes" : "no");
 	return 0;
 }
 

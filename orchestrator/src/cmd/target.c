@@ -221,7 +221,7 @@ static int target_create(struct zo_ctx *ctx, int argc, char **argv)
 	struct zo_target t;
 	struct zo_dom_info info;
 	bool destroy = false;
-	uint64_t kib;
+	uint64_t kib = 0;
 	long long vcpus = 1;
 	int c, ret;
 
@@ -295,7 +295,7 @@ int zo_target_start(struct zo_target *t, const char *memory_gb, long long vcpus_
 	struct zo_ctx *ctx = t->ctx;
 	struct zo_dom_info info;
 	long long vcpus = 1, timeout = 600;
-	uint64_t kib, start;
+	uint64_t kib = 0, start;
 	bool tty = isatty(STDERR_FILENO), tsc = false;
 	int r, ret;
 

@@ -1,0 +1,187 @@
+#include "core/preflight.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/units.h"
+#include "util/str.h"
+
+#include "util/banned.h"
+
+/* KVM without EPT fails above this target size (known limit). */
+#define SHADOW_PAGING_MAX_GB 1028
+/* QEMU's host-phys-bits arrived in 2.7. */
+#define QEMU_PHYS_BITS_MAJOR 2
+#define QEMU_PHYS_BITS_MINOR 7
+
+uint64_t zo_ept_limit_gb(unsigned phys_bits)
+{
+	return phys_bits > 30 ? 1ULL << (phys_bits - 30) : 1;
+}
+
+const char *zo_check_level_name(enum zo_check_level l)
+{
+	return l == ZO_CHECK_OK ? "ok" : l == ZO_CHECK_WARN ? "warn" : "FAIL";
+}
+
+struct list {
+	struct zo_check *v;
+	size_t n;
+	int err;
+};
+
+static void add(struct list *l, const char *name, enum zo_check_level level, char *measured,
+		char *fix)
+{
+	struct zo_check *v = realloc(l->v, (l->n + 1) * sizeof(*v));
+
+	if (!v || !measured || (level != ZO_CHECK_OK && !fix)) {
+		free(measured);
+		free(fix);
+		l->err = -ENOMEM;
+		if (v)
+			l->v = v;
+		return;
+	}
+	l->v = v;
+	v[l->n].name = name;
+	v[l->n].level = level;
+	v[l->n].measured = measured;
+	v[l->n].fix = level == ZO_CHECK_OK ? (free(fix), NULL) : fix;
+	l->n++;
+}
+
+static char *human(uint64_t bytes)
+{
+	char buf[32];
+
+	zo_size_format_human(bytes, buf, sizeof(buf));
+	return strdup(buf);
+}
+
+int zo_preflight(const struct zo_preflight_facts *f, struct zo_check **ret, size_t *ret_n)
+{
+	struct list l = { 0 };
+	uint64_t want = f->vm_gb << 30, backing, limit;
+	unsigned maj = 0, min = 0;
+
+	add(&l, "root", f->is_root ? ZO_CHECK_OK : ZO_CHECK_FAIL,
+	    strdup(f->is_root ? "running as root" : "not root"),
+	    strdup("run zsim-orch as root (sudo)"));
+
+	if (f->zerosim_kernel)
+		add(&l, "0sim kernel", ZO_CHECK_OK, strdup("/proc/zerosim_* present"), NULL);
+	else
+		add(&l, "0sim kernel", f->require_0sim ? ZO_CHECK_FAIL : ZO_CHECK_WARN,
+		    strdup("no /proc/zerosim_* knobs: a stock kernel"),
+		    strdup(f->require_0sim ? "boot the 0sim kernel, or set [host] require_0sim = "
+					     "no to run on this one anyway"
+					   : "results will not be a 0sim simulation"));
+
+	limit = zo_ept_limit_gb(f->phys_bits);
+	if (f->ept < 0)
+		add(&l, "EPT", ZO_CHECK_WARN,
+		    zo_asprintf("%s is not loaded", f->kvm_module ? f->kvm_module : "kvm_intel"),
+		    strdup("load it with 'zsim-orch ept off' (or 'ept on')"));
+	else if (f->ept == 1 && f->phys_bits && f->vm_gb >= limit)
+		add(&l, "EPT", ZO_CHECK_FAIL,
+		    zo_asprintf("EPT on; %u physical address bits map at most %llu GB, target "
+				"%llu GB",
+				f->phys_bits, (unsigned long long)limit,
+				(unsigned long long)f->vm_gb),
+		    strdup("zsim-orch ept off (QEMU would hang at boot with no message)"));
+	else if (f->ept == 0 && f->vm_gb > SHADOW_PAGING_MAX_GB)
+		add(&l, "EPT", ZO_CHECK_WARN,
+		    zo_asprintf("EPT off and a %llu GB target: KVM's shadow paging is known "
+				"to fail above %d GB",
+				(unsigned long long)f->vm_gb, SHADOW_PAGING_MAX_GB),
+		    strdup("use a target of 1023 GB or less"));
+	else
+		add(&l, "EPT", ZO_CHECK_OK,
+		    zo_asprintf("EPT %s, %u physical address bits", f->ept ? "on" : "off",
+				f->phys_bits),
+		    NULL);
+
+	backing = f->mem_total + (f->thin_virtual > f->swap_total ? f->thin_virtual
+								   : f->swap_total);
+	{
+		char *m = human(f->mem_total), *s = human(f->swap_total);
+		char *t = human(f->thin_virtual);
+		char *text = m && s && t ? zo_asprintf("target %llu GB; RAM %s + swap %s%s%s",
+						       (unsigned long long)f->vm_gb, m, s,
+						       f->thin_virtual ? " (thin volume " : "",
+						       f->thin_virtual ? t : "")
+					 : NULL;
+
+		if (text && f->thin_virtual) {
+			char *closed = zo_asprintf("%s)", text);
+
+			free(text);
+			text = closed;
+		}
+		add(&l, "memory", want > backing ? ZO_CHECK_FAIL : ZO_CHECK_OK, text,
+		    strdup("add swap: 'zsim-orch setup --mapper-device DEV' (a 10T thin "
+			   "volume) or '--swap DEV', or a smaller target"));
+		free(m);
+		free(s);
+		free(t);
+	}
+
+	if (f->thin_active) {
+		uint64_t free_blocks = f->thin_data_total - f->thin_data_used;
+
+		add(&l, "thin pool", free_blocks <= f->thin_low_water ? ZO_CHECK_FAIL : ZO_CHECK_OK,
+		    zo_asprintf("%llu of %llu blocks used, low water %llu",
+				(unsigned long long)f->thin_data_used,
+				(unsigned long long)f->thin_data_total,
+				(unsigned long long)f->thin_low_water),
+		    strdup("the pool is nearly full and swap writes will fail: 'zsim-orch thin "
+			   "remove' and create it again, or use a larger data device"));
+	}
+
+	if (!f->libvirt_answered)
+		add(&l, "QEMU", ZO_CHECK_FAIL,
+		    zo_asprintf("libvirt at %s does not answer: %s",
+				f->libvirt_uri ? f->libvirt_uri : "?",
+				f->libvirt_error ? f->libvirt_error : "?"),
+		    strdup("start libvirtd, or fix [target] uri"));
+	else if (!f->hypervisor || strcmp(f->hypervisor, "QEMU"))
+		add(&l, "QEMU", ZO_CHECK_WARN,
+		    zo_asprintf("hypervisor %s, not QEMU", f->hypervisor ? f->hypervisor : "?"),
+		    strdup("use a qemu:/// URI"));
+	else if (!f->hypervisor_version ||
+		 sscanf(f->hypervisor_version, "%u.%u", &maj, &min) != 2 ||
+		 maj < QEMU_PHYS_BITS_MAJOR ||
+		 (maj == QEMU_PHYS_BITS_MAJOR && min < QEMU_PHYS_BITS_MINOR))
+		add(&l, "QEMU", ZO_CHECK_FAIL,
+		    zo_asprintf("QEMU %s cannot pass host physical address bits (needs 2.7)",
+				f->hypervisor_version ? f->hypervisor_version : "?"),
+		    strdup("install a newer QEMU (qemu-kvm-ev from the CentOS Virt SIG)"));
+	else
+		add(&l, "QEMU", ZO_CHECK_OK, zo_asprintf("QEMU %s", f->hypervisor_version), NULL);
+
+	add(&l, "cores", f->cores > f->host_cpus ? ZO_CHECK_FAIL : ZO_CHECK_OK,
+	    zo_asprintf("%u vCPUs, %u host CPUs", f->cores, f->host_cpus),
+	    strdup("use at most one vCPU per host CPU (they are pinned 1:1)"));
+
+	if (l.err) {
+		zo_checks_free(l.v, l.n);
+		return l.err;
+	}
+	*ret = l.v;
+	*ret_n = l.n;
+	return 0;
+}
+
+void zo_checks_free(struct zo_check *c, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		free(c[i].measured);
+		free(c[i].fix);
+	}
+	free(c);
+}

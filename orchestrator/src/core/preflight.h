@@ -1,0 +1,47 @@
+/* The old troubleshooting page as rules: each takes facts gathered by the
+ * caller and says ok, warn or fail, with what it measured and the fix.
+ * Pure, so every rule is driven from fixtures in tests. */
+#ifndef ZO_CORE_PREFLIGHT_H
+#define ZO_CORE_PREFLIGHT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct zo_preflight_facts {
+	uint64_t vm_gb;
+	unsigned cores;
+	bool is_root;
+	bool zerosim_kernel;
+	bool require_0sim;
+	int ept;             /* 1 on, 0 off, -1 unknown (module not loaded) */
+	const char *kvm_module;
+	unsigned phys_bits;  /* 0: unknown */
+	uint64_t mem_total;  /* bytes */
+	uint64_t swap_total; /* bytes, active swap */
+	uint64_t thin_virtual; /* bytes; 0: no thin pool configured */
+	bool thin_active;
+	uint64_t thin_data_used, thin_data_total, thin_low_water; /* blocks */
+	unsigned host_cpus;
+	bool libvirt_answered;
+	const char *libvirt_uri, *libvirt_error, *hypervisor, *hypervisor_version;
+};
+
+enum zo_check_level { ZO_CHECK_OK, ZO_CHECK_WARN, ZO_CHECK_FAIL };
+
+struct zo_check {
+	const char *name;
+	enum zo_check_level level;
+	char *measured;
+	char *fix; /* NULL when ok */
+};
+
+/* All checks, in a fixed order. */
+int zo_preflight(const struct zo_preflight_facts *f, struct zo_check **ret, size_t *ret_n);
+void zo_checks_free(struct zo_check *c, size_t n);
+const char *zo_check_level_name(enum zo_check_level l);
+
+/* The largest target (GB) EPT can map with `phys_bits` address bits. */
+uint64_t zo_ept_limit_gb(unsigned phys_bits);
+
+#endif

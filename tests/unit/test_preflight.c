@@ -1,0 +1,153 @@
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "core/knobs.h"
+#include "core/preflight.h"
+
+static struct zo_preflight_facts node(void)
+{
+	struct zo_preflight_facts f = { 0 };
+
+	f.vm_gb = 4096;
+	f.cores = 1;
+	f.is_root = true;
+	f.zerosim_kernel = true;
+	f.require_0sim = true;
+	f.ept = 0;
+	f.kvm_module = "kvm_intel";
+	f.phys_bits = 39;
+	f.mem_total = 64ULL << 30;
+	f.swap_total = 10ULL << 40;
+	f.host_cpus = 16;
+	f.libvirt_answered = true;
+	f.hypervisor = "QEMU";
+	f.hypervisor_version = "2.12.0";
+	return f;
+}
+
+static const struct zo_check *find(struct zo_check *c, size_t n, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!strcmp(c[i].name, name))
+			return &c[i];
+	fail_msg("no check %s", name);
+	return NULL;
+}
+
+static enum zo_check_level level(struct zo_preflight_facts f, const char *name)
+{
+	struct zo_check *c;
+	size_t n;
+	enum zo_check_level l;
+
+	assert_int_equal(zo_preflight(&f, &c, &n), 0);
+	l = find(c, n, name)->level;
+	zo_checks_free(c, n);
+	return l;
+}
+
+static void ept_rules(void **state)
+{
+	struct zo_preflight_facts f = node();
+
+	(void)state;
+	assert_int_equal(zo_ept_limit_gb(39), 512);
+	assert_int_equal(zo_ept_limit_gb(46), 65536);
+	f.ept = 1;
+	assert_int_equal(level(f, "EPT"), ZO_CHECK_FAIL);
+	f.vm_gb = 511;
+	assert_int_equal(level(f, "EPT"), ZO_CHECK_OK);
+	f.vm_gb = 512;
+	assert_int_equal(level(f, "EPT"), ZO_CHECK_FAIL);
+	f.ept = 0;
+	f.vm_gb = 4096;
+	assert_int_equal(level(f, "EPT"), ZO_CHECK_WARN);
+	f.vm_gb = 1028;
+	assert_int_equal(level(f, "EPT"), ZO_CHECK_OK);
+	f.ept = -1;
+	assert_int_equal(level(f, "EPT"), ZO_CHECK_WARN);
+}
+
+static void memory_thin_and_host(void **state)
+{
+	struct zo_preflight_facts f = node();
+
+	(void)state;
+	f.swap_total = 0;
+	assert_int_equal(level(f, "memory"), ZO_CHECK_FAIL);
+	f.thin_virtual = 10ULL << 40;
+	assert_int_equal(level(f, "memory"), ZO_CHECK_OK);
+	f.thin_active = true;
+	f.thin_data_total = 100;
+	f.thin_data_used = 90;
+	f.thin_low_water = 10;
+	assert_int_equal(level(f, "thin pool"), ZO_CHECK_FAIL);
+	f.thin_data_used = 89;
+	assert_int_equal(level(f, "thin pool"), ZO_CHECK_OK);
+	f.cores = 17;
+	assert_int_equal(level(f, "cores"), ZO_CHECK_FAIL);
+	f.is_root = false;
+	assert_int_equal(level(f, "root"), ZO_CHECK_FAIL);
+	f.zerosim_kernel = false;
+	assert_int_equal(level(f, "0sim kernel"), ZO_CHECK_FAIL);
+	f.require_0sim = false;
+	assert_int_equal(level(f, "0sim kernel"), ZO_CHECK_WARN);
+}
+
+static void qemu_version(void **state)
+{
+	struct zo_preflight_facts f = node();
+
+	(void)state;
+	assert_int_equal(level(f, "QEMU"), ZO_CHECK_OK);
+	f.hypervisor_version = "2.6.2";
+	assert_int_equal(level(f, "QEMU"), ZO_CHECK_FAIL);
+	f.hypervisor_version = "1.5.3"; /* CentOS 7's stock qemu-kvm */
+	assert_int_equal(level(f, "QEMU"), ZO_CHECK_FAIL);
+	f.hypervisor = "TEST";
+	assert_int_equal(level(f, "QEMU"), ZO_CHECK_WARN);
+	f.libvirt_answered = false;
+	assert_int_equal(level(f, "QEMU"), ZO_CHECK_FAIL);
+}
+
+static void knob_values(void **state)
+{
+	char *v, *why;
+
+	(void)state;
+	assert_int_equal(zo_knob_normalize(zo_knob_find("zswap_enabled"), "yes", &v, &why), 0);
+	assert_string_equal(v, "Y");
+	free(v);
+	assert_int_equal(zo_knob_normalize(zo_knob_find("zerosim_skip_halt"), "on", &v, &why), 0);
+	assert_string_equal(v, "1");
+	free(v);
+	assert_int_equal(zo_knob_normalize(zo_knob_find("zerosim_delay"), "-1", &v, &why), -EINVAL);
+	free(why);
+	assert_int_equal(zo_knob_normalize(zo_knob_find("thp"), "madvis", &v, &why), -EINVAL);
+	assert_string_equal(why, "thp=madvis: use one of always|madvise|never");
+	free(why);
+	v = zo_knob_current(zo_knob_find("thp"), "always [madvise] never");
+	assert_string_equal(v, "madvise");
+	free(v);
+	assert_null(zo_knob_find("nosuchknob"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(ept_rules),
+		cmocka_unit_test(memory_thin_and_host),
+		cmocka_unit_test(qemu_version),
+		cmocka_unit_test(knob_values),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
