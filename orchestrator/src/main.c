@@ -34,6 +34,18 @@ const struct zo_cmd zo_commands[] = {
 	  "         exit 1 if any value is invalid, 0 if there are only warnings\n"
 	  "default  print the commented default configuration file\n",
 	  0 },
+	{ "ept", cmd_ept, "reload the KVM module with EPT on or off",
+	  "zsim-orch ept on|off|status\n"
+	  "\n"
+	  "on, off  reload [kvm] module (kvm_intel) with [kvm] param (ept) = 1 or 0\n"
+	  "         through libkmod, check the value took, write it to\n"
+	  "         /etc/modprobe.d/zsim-kvm.conf and record [kvm] ept. Refused\n"
+	  "         (exit 3) while any VM runs (libvirt's, named) or the module is in\n"
+	  "         use. If loading with the new value fails, the old value is\n"
+	  "         restored and the command says so. Large targets need EPT off: with\n"
+	  "         39 physical address bits EPT maps at most 512 GB.\n"
+	  "status   loaded or not, the value, what is persisted and recorded\n",
+	  ZO_CMD_NEED_CONFIG },
 	{ "help", cmd_help, "show help for zsim-orch or one command",
 	  "zsim-orch help [COMMAND]\n", 0 },
 	{ "knobs", cmd_knobs, "0sim knobs, TSC offsetting, zswap, THP and KSM",

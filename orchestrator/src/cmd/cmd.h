@@ -96,6 +96,7 @@ int zo_thin_pool_read(struct zo_thin_pool_status *ret, uint64_t *ret_block_secto
 		      uint64_t *ret_low_water);
 
 int cmd_config(struct zo_ctx *ctx, int argc, char **argv);
+int cmd_ept(struct zo_ctx *ctx, int argc, char **argv);
 int cmd_help(struct zo_ctx *ctx, int argc, char **argv);
 int cmd_knobs(struct zo_ctx *ctx, int argc, char **argv);
 int cmd_preflight(struct zo_ctx *ctx, int argc, char **argv);
