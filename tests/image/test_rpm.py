@@ -29,6 +29,7 @@ EXPECTED_FILES = """
 /usr/lib/systemd/system/zsim-storage.service
 /usr/libexec/zsim
 /usr/libexec/zsim/zsim-boot
+/usr/libexec/zsim/zsim-touch
 /usr/share/doc/zsim-orch-0.1.0
 /usr/share/doc/zsim-orch-0.1.0/README.md
 /var/lib/zsim

@@ -32,7 +32,7 @@ def stage_root(root):
     os.makedirs(unitdir)
     for unit in OUR_UNITS:
         shutil.copy(os.path.join(UNITS, unit), unitdir)
-    os.makedirs(os.path.join(root, "usr/libexec/zsim"))
+    os.makedirs(os.path.join(root, "usr/libexec/zsim"), exist_ok=True)
     shutil.copy(BOOT, os.path.join(root, "usr/libexec/zsim/zsim-boot"))
     for path in glob.glob("/lib/systemd/system/*"):
         dest = os.path.join(unitdir, os.path.basename(path))
