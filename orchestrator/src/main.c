@@ -78,7 +78,7 @@ const struct zo_cmd zo_commands[] = {
 	  "physical address bits; more vCPUs than host CPUs. Exit 3 on any FAIL.\n",
 	  ZO_CMD_NEED_CONFIG },
 	{ "run", cmd_run, "run an experiment and file its results",
-	  "zsim-orch run EXP ARGS...\n"
+	  "zsim-orch run [--results-dir DIR] EXP ARGS...\n"
 	  "       zsim-orch run --list\n"
 	  "       zsim-orch run EXP --help\n"
 	  "       zsim-orch run --from FILE.params\n"

@@ -23,6 +23,8 @@
 #include "util/banned.h"
 
 static volatile sig_atomic_t stop_signal;
+/* --results-dir: the spool gives each job its own directory */
+static const char *results_dir;
 
 static void on_stop(int sig)
 {
@@ -140,7 +142,7 @@ static int write_params(struct zo_run *run, char **argv)
 	zo_json_add_str(o, "kernel", release);
 	gethostname(host, sizeof(host) - 1);
 	zo_json_add_str(o, "hostname", host);
-	if (zo_tsc_khz(run->ctx->root, &khz, &khz_source) == 0) {
+	if (e->records_tsc && zo_tsc_khz(run->ctx->root, &khz, &khz_source) == 0) {
 		zo_json_add_u64(o, "tsc_khz", khz);
 		zo_json_add_str(o, "tsc_khz_source", khz_source);
 	} else {
@@ -281,7 +283,7 @@ static int run_experiment(struct zo_ctx *ctx, const struct zo_experiment *e, int
 	memset(&run, 0, sizeof(run));
 	run.ctx = ctx;
 	run.args = &args;
-	dir = zo_path(ctx->root, results);
+	dir = results_dir ? strdup(results_dir) : zo_path(ctx->root, results);
 	run.dir = dir;
 	/* Names have one-second resolution, as the old runner's did: never
 	 * reuse one, wait for the next second instead. */
@@ -426,6 +428,7 @@ int cmd_run(struct zo_ctx *ctx, int argc, char **argv)
 	static const struct option opts[] = {
 		{ "list", no_argument, NULL, 'l' },
 		{ "from", required_argument, NULL, 'F' },
+		{ "results-dir", required_argument, NULL, 'R' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -446,6 +449,12 @@ int cmd_run(struct zo_ctx *ctx, int argc, char **argv)
 			break;
 		case 'F':
 			from = optarg;
+			break;
+		case 'R':
+			if (optarg[0] != '/')
+				return zo_usage_error(ctx, "run", "--results-dir %s: give an absolute "
+								  "path", optarg);
+			results_dir = optarg;
 			break;
 		case 'h':
 			zo_cmd_print_usage(zo_cmd_find("run"), stdout);

@@ -75,6 +75,7 @@ static const struct zo_experiment exp00000 = {
 	exp00000_params,
 	ZO_ARRAY_SIZE(exp00000_params),
 	exp00000_phases,
+	true,
 	exp00000_check,
 };
 
@@ -84,6 +85,7 @@ static const struct zo_experiment noop = {
 	noop_params,
 	ZO_ARRAY_SIZE(noop_params),
 	noop_phases,
+	false,
 	NULL,
 };
 

@@ -36,6 +36,8 @@ struct zo_experiment {
 	const struct zo_param *params;
 	size_t n_params;
 	const char *const *phases; /* NULL-terminated, in order */
+	/* Its results are cycle counts: record the host's TSC frequency. */
+	bool records_tsc;
 	/* Checks across parameters; a message for the user on failure. */
 	int (*check)(const struct zo_exp_args *a, char **ret_error);
 };
