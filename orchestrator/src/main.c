@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "cmd/cmd.h"
+#include "core/job.h"
 #include "util/path.h"
 #include "util/str.h"
 #include "version.h"
@@ -77,6 +78,34 @@ const struct zo_cmd zo_commands[] = {
 	  "the thin pool nearly full; the QEMU behind libvirt too old to pass host\n"
 	  "physical address bits; more vCPUs than host CPUs. Exit 3 on any FAIL.\n",
 	  ZO_CMD_NEED_CONFIG },
+	{ "queue", cmd_queue, "queue experiments in the spool for the daemon",
+	  "zsim-orch queue submit EXP ARGS...\n"
+	  "       zsim-orch queue add FILE.job\n"
+	  "       zsim-orch queue ls [--json]\n"
+	  "       zsim-orch queue show|cancel|retry ID\n"
+	  "       zsim-orch queue log ID [-f]\n"
+	  "\n"
+	  "submit  write a job file for EXP ARGS (checked now) into [paths] spool\n"
+	  "add     check FILE.job and put it into the spool\n"
+	  "ls      every run: id, state, experiment, name, args, times, results\n"
+	  "show    one run's record (JSON)\n"
+	  "cancel  a queued run is dropped; a running one is stopped cleanly\n"
+	  "log     its output; -f follows it until the run ends\n"
+	  "retry   queue a finished run again\n"
+	  "\n"
+	  "A job file (INI, *.job, at most 64 KiB), dropped into the spool by root or\n"
+	  "a member of group zsim:\n"
+	  "  [job]\n"
+	  "  experiment = exp00000\n"
+	  "  args = 4096 1 --zeros --warmup\n"
+	  "  name = zeros-4t      ; optional, default: the file name\n"
+	  "  repeat = 3           ; optional\n"
+	  "  timeout = 48h        ; optional: s, m, h or d\n"
+	  "  [matrix]             ; optional: {key} in args over the product\n"
+	  "  size = 64, 128, 256\n"
+	  "Quoting in args: " ZO_JOB_QUOTING ". Only registered experiments run,\n"
+	  "and every run's arguments are checked against its schema.\n",
+	  ZO_CMD_NEED_CONFIG },
 	{ "run", cmd_run, "run an experiment and file its results",
 	  "zsim-orch run [--results-dir DIR] EXP ARGS...\n"
 	  "       zsim-orch run --list\n"
@@ -92,6 +121,20 @@ const struct zo_cmd zo_commands[] = {
 	  "last line printed is RESULTS: <path>.*. --from re-runs a .params with the\n"
 	  "same settings and says which recorded facts differ on this host. SIGINT\n"
 	  "or SIGTERM stops a run cleanly (exit 130 or 143).\n",
+	  ZO_CMD_NEED_CONFIG },
+	{ "serve", cmd_serve, "the spool daemon: run queued jobs one at a time",
+	  "zsim-orch serve\n"
+	  "\n"
+	  "Watches [paths] spool with inotify (names starting with '.' or ending in\n"
+	  ".tmp are ignored), claims each *.job by renaming it, and runs its\n"
+	  "experiments one at a time as 'zsim-orch run', each into its own results\n"
+	  "directory, filing it under done or failed with exit status and times.\n"
+	  "Symlinks, hard links, FIFOs, devices, files over 64 KiB and files of\n"
+	  "users neither root nor in group zsim are moved to .zsim/rejected with an\n"
+	  ".error. A run found running after a crash is queued again once. Logs go\n"
+	  "to stderr with <N> priorities for journald; READY=1 goes to\n"
+	  "$NOTIFY_SOCKET (systemd Type=notify); SIGTERM cancels the running job\n"
+	  "cleanly and exits.\n",
 	  ZO_CMD_NEED_CONFIG },
 	{ "setup", cmd_setup, "set up this host's swap and thin pool, by stable ID",
 	  "zsim-orch setup [--swap DEV...] [--mapper-device DEV] [--force]\n"

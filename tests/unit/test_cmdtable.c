@@ -55,7 +55,8 @@ static void suggestions(void **state)
 	assert_string_equal(zo_cmd_closest("confg"), "config");
 	assert_string_equal(zo_cmd_closest("conf"), "config");
 	assert_null(zo_cmd_closest("xyzzy"));
-	assert_null(zo_cmd_closest("q"));
+	assert_string_equal(zo_cmd_closest("q"), "queue");
+	assert_null(zo_cmd_closest("z"));
 }
 
 static void help_lists_every_command(void **state)

@@ -40,6 +40,7 @@ static void lower(char *s)
 struct scan_key {
 	char *section;
 	char *key;
+	char *raw; /* NULL for a value continued over several lines */
 	unsigned line;
 };
 
@@ -57,6 +58,7 @@ static void scan_release(struct scan *s)
 	for (i = 0; i < s->n_keys; i++) {
 		free(s->keys[i].section);
 		free(s->keys[i].key);
+		free(s->keys[i].raw);
 	}
 	free(s->keys);
 	for (i = 0; i < s->n_sections; i++)
@@ -64,16 +66,16 @@ static void scan_release(struct scan *s)
 	free(s->sections);
 }
 
-static unsigned scan_find(const struct scan *s, const char *section,
-			  const char *key)
+static struct scan_key *scan_key_find(const struct scan *s, const char *section,
+				      const char *key)
 {
 	size_t i;
 
 	for (i = 0; i < s->n_keys; i++)
 		if (!strcmp(s->keys[i].section, section) &&
 		    !strcmp(s->keys[i].key, key))
-			return s->keys[i].line;
-	return 0;
+			return &s->keys[i];
+	return NULL;
 }
 
 static int check_text(const char *buf, size_t len, struct zo_diags *diags)
@@ -171,20 +173,25 @@ static int scan_lines(char *buf, struct scan *s, struct zo_diags *diags)
 			ns[s->n_sections].line = lineno;
 			s->n_sections++;
 		} else if ((eq = strchr(t, '=')) && eq != t) {
-			struct scan_key *nk;
-			unsigned first;
-			char *key;
+			struct scan_key *nk, *seen;
+			char *key, *raw;
 
 			*eq = '\0';
 			key = strdup(zo_strstrip(t));
-			if (!key)
+			raw = continued ? NULL : strdup(zo_strstrip(eq + 1));
+			if (!key || (!continued && !raw)) {
+				free(key);
+				free(raw);
 				return -ENOMEM;
+			}
 			lower(key);
-			first = scan_find(s, section, key);
-			if (first) {
+			seen = scan_key_find(s, section, key);
+			if (seen) {
 				r = zo_diags_add(diags, ZO_WARNING, lineno, section, key,
 						 "set again (first on line %u); the last value wins",
-						 first);
+						 seen->line);
+				free(seen->raw);
+				seen->raw = raw;
 				free(key);
 				if (r < 0)
 					return r;
@@ -194,10 +201,12 @@ static int scan_lines(char *buf, struct scan *s, struct zo_diags *diags)
 			nk = realloc(s->keys, (s->n_keys + 1) * sizeof(*nk));
 			if (!nk) {
 				free(key);
+				free(raw);
 				return -ENOMEM;
 			}
 			s->keys = nk;
 			nk[s->n_keys].key = key;
+			nk[s->n_keys].raw = raw;
 			nk[s->n_keys].section = strdup(section);
 			nk[s->n_keys].line = lineno;
 			s->n_keys++;
@@ -224,6 +233,7 @@ static int collect(dictionary *d, const struct scan *s, struct zo_ini *ini)
 		return -ENOMEM;
 	for (i = 0; i < d->size; i++) {
 		struct zo_ini_entry *e;
+		const struct scan_key *sk;
 		const char *colon;
 
 		if (!d->key[i])
@@ -238,7 +248,13 @@ static int collect(dictionary *d, const struct scan *s, struct zo_ini *ini)
 		ini->n_entries++;
 		if (!e->section || !e->key || !e->value)
 			return -ENOMEM;
-		e->line = scan_find(s, e->section, e->key);
+		sk = scan_key_find(s, e->section, e->key);
+		e->line = sk ? sk->line : 0;
+		if (sk && sk->raw) {
+			e->raw = strdup(sk->raw);
+			if (!e->raw)
+				return -ENOMEM;
+		}
 	}
 	return 0;
 }
@@ -312,6 +328,7 @@ struct zo_ini *zo_ini_free(struct zo_ini *ini)
 		free(ini->entries[i].section);
 		free(ini->entries[i].key);
 		free(ini->entries[i].value);
+		free(ini->entries[i].raw);
 	}
 	free(ini->entries);
 	for (i = 0; i < ini->n_sections; i++)

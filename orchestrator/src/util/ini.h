@@ -13,6 +13,10 @@ struct zo_ini_entry {
 	char *section; /* lower-case, "" for a key outside any section */
 	char *key;     /* lower-case */
 	char *value;
+	/* the text after '=' as written: iniparser drops everything after a
+	 * closing quote or from a ';' or '#' on, which is fine for a number or
+	 * a name but not for an argument list. NULL for a continued value. */
+	char *raw;
 	unsigned line;
 };
 

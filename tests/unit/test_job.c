@@ -1,0 +1,234 @@
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "core/job.h"
+#include "util/diag.h"
+#include "util/ini.h"
+
+static void split_ok(const char *in, const char *const *want)
+{
+	char **v = NULL, *why = NULL;
+	size_t i;
+
+	assert_int_equal(zo_job_split(in, &v, &why), 0);
+	assert_null(why);
+	for (i = 0; want[i]; i++) {
+		if (!v[i])
+			fail_msg("'%s': word %zu is missing", in, i);
+		assert_string_equal(v[i], want[i]);
+	}
+	assert_null(v[i]);
+	for (i = 0; v[i]; i++)
+		free(v[i]);
+	free(v);
+}
+
+static void split_fails(const char *in, const char *msg)
+{
+	char **v = NULL, *why = NULL;
+
+	assert_true(zo_job_split(in, &v, &why) < 0);
+	assert_null(v);
+	assert_non_null(why);
+	assert_non_null(strstr(why, msg));
+	free(why);
+}
+
+static void split_follows_the_documented_quoting(void **state)
+{
+	(void)state;
+	split_ok("4096 1 --zeros", (const char *const[]){ "4096", "1", "--zeros", NULL });
+	split_ok("  a   b  ", (const char *const[]){ "a", "b", NULL });
+	split_ok("", (const char *const[]){ NULL });
+	split_ok("'a b' c", (const char *const[]){ "a b", "c", NULL });
+	split_ok("'it\\'", (const char *const[]){ "it\\", NULL });
+	split_ok("\"a \\\"q\\\" \\\\ b\"", (const char *const[]){ "a \"q\" \\ b", NULL });
+	split_ok("a\\ b", (const char *const[]){ "a b", NULL });
+	split_ok("x'y z'w", (const char *const[]){ "xy zw", NULL });
+	split_ok("''", (const char *const[]){ "", NULL });
+	/* nothing a shell would expand is special */
+	split_ok("$(reboot) `id` * ~ | &&", (const char *const[]){ "$(reboot)", "`id`", "*", "~",
+								  "|", "&&", NULL });
+	/* comments start only where a word would */
+	split_ok("a b ; c", (const char *const[]){ "a", "b", NULL });
+	split_ok("a #c", (const char *const[]){ "a", NULL });
+	split_ok("a#b c;d ';' \\#", (const char *const[]){ "a#b", "c;d", ";", "#", NULL });
+	split_fails("'open", "' is not closed");
+	split_fails("\"open", "\" is not closed");
+	split_fails("end\\", "\\ ends");
+}
+
+static char *write_job(const char *text)
+{
+	char tmpl[] = "/tmp/zsim-job-test.XXXXXX";
+	int fd = mkstemp(tmpl);
+	size_t len = strlen(text);
+
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, len), (ssize_t)len);
+	close(fd);
+	return strdup(tmpl);
+}
+
+static int expand(const char *text, struct zo_job_run **runs, size_t *n, char **why)
+{
+	char *path = write_job(text);
+	struct zo_ini *ini = NULL;
+	struct zo_diags diags = { 0 };
+	int r;
+
+	r = zo_ini_load(path, &ini, &diags);
+	unlink(path);
+	free(path);
+	assert_int_equal(r, 0);
+	r = zo_job_expand(ini, "myjob", runs, n, why);
+	zo_diags_release(&diags);
+	zo_ini_free(ini);
+	return r;
+}
+
+static void expand_fails(const char *text, const char *msg)
+{
+	struct zo_job_run *runs = NULL;
+	size_t n = 0;
+	char *why = NULL;
+
+	assert_true(expand(text, &runs, &n, &why) < 0);
+	assert_null(runs);
+	assert_non_null(why);
+	if (!strstr(why, msg))
+		fail_msg("'%s' does not contain '%s'", why, msg);
+	free(why);
+}
+
+static void a_plain_job_is_one_run(void **state)
+{
+	struct zo_job_run *runs = NULL;
+	size_t n = 0;
+	char *why = NULL;
+
+	(void)state;
+	assert_int_equal(expand("[job]\nexperiment = exp00000\nargs = 4096 1 --zeros --warmup\n"
+				"timeout = 48h\n",
+				&runs, &n, &why),
+			 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(runs[0].name, "myjob");
+	assert_string_equal(runs[0].experiment, "exp00000");
+	assert_string_equal(runs[0].argv[0], "4096");
+	assert_string_equal(runs[0].argv[3], "--warmup");
+	assert_null(runs[0].argv[4]);
+	assert_int_equal(runs[0].timeout_s, 48 * 3600);
+	zo_job_runs_free(runs, n);
+
+	/* the INI reader would keep only `a b` of this line, or only `x` of
+	 * `x#y`: args are split from the text as written */
+	assert_int_equal(expand("[job]\nexperiment = noop ; the queue test\n"
+				"args = \"--seconds\" 5 ; five seconds\n",
+				&runs, &n, &why),
+			 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(runs[0].experiment, "noop");
+	assert_string_equal(runs[0].argv[0], "--seconds");
+	assert_string_equal(runs[0].argv[1], "5");
+	assert_null(runs[0].argv[2]);
+	zo_job_runs_free(runs, n);
+}
+
+static void matrix_and_repeat_expand_in_order(void **state)
+{
+	struct zo_job_run *runs = NULL;
+	size_t n = 0;
+	char *why = NULL;
+
+	(void)state;
+	assert_int_equal(expand("[job]\nexperiment = exp00000\nargs = 4096 {cores} --size {size}\n"
+				"name = zeros-4t\nrepeat = 2\n"
+				"[matrix]\nsize = 64, 128, 256\ncores = 1,2\n",
+				&runs, &n, &why),
+			 0);
+	assert_null(why);
+	assert_int_equal(n, 12);
+	/* the first key varies slowest; repeats are adjacent */
+	assert_string_equal(runs[0].name, "zeros-4t-size64-cores1-r1");
+	assert_string_equal(runs[1].name, "zeros-4t-size64-cores1-r2");
+	assert_string_equal(runs[2].name, "zeros-4t-size64-cores2-r1");
+	assert_string_equal(runs[11].name, "zeros-4t-size256-cores2-r2");
+	assert_string_equal(runs[11].argv[1], "2");
+	assert_string_equal(runs[11].argv[3], "256");
+	zo_job_runs_free(runs, n);
+}
+
+static void bad_jobs_are_refused_with_the_reason(void **state)
+{
+	(void)state;
+	expand_fails("[job]\nargs = 1\n", "experiment is missing");
+	expand_fails("[job]\nexperiment = exp99999\n", "no such experiment");
+	expand_fails("[job]\nexperiment = noop\nargs = --seconds x\n", "--seconds x");
+	expand_fails("[job]\nexperiment = noop\nargs = --bogus\n", "--bogus");
+	expand_fails("[job]\nexperiment = noop\nargs = --seconds {n}\n", "{n} in args is not");
+	expand_fails("[job]\nexperiment = noop\nrepeat = 0\n", "repeat = 0");
+	expand_fails("[job]\nexperiment = noop\nrepeat = 1001\n", "repeat = 1001");
+	expand_fails("[job]\nexperiment = noop\ntimeout = forever\n", "timeout = forever");
+	expand_fails("[job]\nexperiment = noop\nname = ../x\n", "name '../x'");
+	expand_fails("[job]\nexperiment = noop\nargs = 'x\n", "' is not closed");
+	expand_fails("[job]\nexperiment = noop\nargs = \"--seconds 1; rm -rf /\"\n",
+		     "--seconds 1; rm -rf /: unknown option");
+	expand_fails("[job]\nexperiment = noop\nargs = --seconds \\\n 1\n",
+		     "continued over several lines");
+	expand_fails("[job]\nexperiment = noop\ncolour = red\n", "unknown key 'colour'");
+	expand_fails("[job]\nexperiment = noop\n[extra]\na = 1\n", "unknown section [extra]");
+	expand_fails("[job]\nexperiment = exp00000\nargs = {a} {b} {c} {d}\n[matrix]\n"
+		     "a = 1,2,3,4,5,6,7,8,9,10\nb = 1,2,3,4,5,6,7,8,9,10\n"
+		     "c = 1,2,3,4,5,6,7,8,9,10\nd = 1,2,3,4,5,6,7,8,9,10,11\n",
+		     "more than 10000 runs");
+	/* a matrix value is checked like any argument */
+	expand_fails("[job]\nexperiment = noop\nargs = --seconds {s}\n[matrix]\ns = 1, $(id)\n",
+		     "$(id)");
+}
+
+static void durations(void **state)
+{
+	uint64_t s;
+
+	(void)state;
+	assert_int_equal(zo_duration_parse("90", &s), 0);
+	assert_int_equal(s, 90);
+	assert_int_equal(zo_duration_parse("90s", &s), 0);
+	assert_int_equal(s, 90);
+	assert_int_equal(zo_duration_parse("30m", &s), 0);
+	assert_int_equal(s, 1800);
+	assert_int_equal(zo_duration_parse("48h", &s), 0);
+	assert_int_equal(s, 48 * 3600);
+	assert_int_equal(zo_duration_parse("2d", &s), 0);
+	assert_int_equal(s, 2 * 86400);
+	assert_true(zo_duration_parse("", &s) < 0);
+	assert_true(zo_duration_parse("h", &s) < 0);
+	assert_true(zo_duration_parse("-1", &s) < 0);
+	assert_true(zo_duration_parse("1x", &s) < 0);
+	assert_true(zo_duration_parse("1 h", &s) < 0);
+	assert_true(zo_duration_parse("99999999999999999999d", &s) < 0);
+	assert_true(zo_duration_parse("999999999999999999d", &s) < 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(split_follows_the_documented_quoting),
+		cmocka_unit_test(a_plain_job_is_one_run),
+		cmocka_unit_test(matrix_and_repeat_expand_in_order),
+		cmocka_unit_test(bad_jobs_are_refused_with_the_reason),
+		cmocka_unit_test(durations),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
