@@ -74,7 +74,15 @@ class Libvirtd:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"libvirtd exited {self.proc.returncode}:\n"
                                    + self.log_text())
+            # domcapabilities makes libvirtd probe QEMU now (seconds under
+            # TCG on a busy host) rather than during a test's preflight
             if os.path.exists(self.socket) and self.virsh("uri").returncode == 0:
+                res = self.virsh("domcapabilities", "--virttype", "qemu",
+                                 timeout=max(5, deadline - time.monotonic()))
+                if res.returncode != 0:
+                    self.stop()
+                    raise RuntimeError(f"libvirtd cannot use QEMU: {res.stderr}\n"
+                                       + self.log_text())
                 return
             time.sleep(0.1)
         self.stop()

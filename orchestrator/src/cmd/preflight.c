@@ -18,7 +18,9 @@
 
 #include "util/banned.h"
 
-#define LIBVIRT_TIMEOUT_MS 5000
+/* long enough for a libvirtd that has just started and probes QEMU on the
+ * first connection; short enough to report a hung one */
+#define LIBVIRT_TIMEOUT_MS 15000
 
 struct gathered {
 	struct zo_preflight_facts f;

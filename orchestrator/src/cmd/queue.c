@@ -280,17 +280,19 @@ static int queue_cancel(struct zo_ctx *ctx, int argc, char **argv)
 	if (ret)
 		return ret;
 	if (!strcmp(state, "queued")) {
-		json_object *m = zo_spool_read_meta(&s, state, argv[1]);
-
-		if (m) {
-			zo_json_add_str(m, "status", "cancelled");
-			zo_spool_write_meta(&s, state, argv[1], m);
-			json_object_put(m);
-		}
+		/* the rename decides the race with the daemon starting it */
 		if (zo_spool_move(&s, argv[1], "queued", "failed") < 0) {
 			zo_error(ctx, "%s started meanwhile; cancel it again", argv[1]);
 			ret = ZO_EXIT_FAILED;
 		} else {
+			json_object *m = zo_spool_read_meta(&s, "failed", argv[1]);
+
+			if (m) {
+				zo_json_add_str(m, "status", "cancelled");
+				zo_spool_write_meta(&s, "failed", argv[1], m);
+				json_object_put(m);
+			}
+			zo_spool_sync(&s);
 			printf("%s: cancelled before it started\n", argv[1]);
 		}
 	} else if (!strcmp(state, "running")) {
@@ -390,7 +392,8 @@ static int queue_retry(struct zo_ctx *ctx, int argc, char **argv)
 		zo_json_add_str(m, "id", id);
 		zo_json_add_str(m, "retry_of", argv[1]);
 		json_object_object_add(m, "attempt", json_object_new_int(0));
-		if (zo_write_file_atomic(meta, zo_json_text(m)) < 0 || rename(tmp, dst) < 0) {
+		if (zo_write_file_replace(meta, zo_json_text(m)) < 0 || rename(tmp, dst) < 0 ||
+		    zo_spool_sync(&s) < 0) {
 			zo_error(ctx, "cannot queue the retry: %s", strerror(errno));
 			ret = ZO_EXIT_FAILED;
 		} else {

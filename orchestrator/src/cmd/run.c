@@ -61,7 +61,8 @@ int zo_run_write(struct zo_run *run, const char *ext, const char *text)
 
 	if (!path)
 		return -ENOMEM;
-	r = zo_write_file_atomic(path, text);
+	/* made durable all at once when the run ends */
+	r = zo_write_file_replace(path, text);
 	if (r < 0)
 		zo_error(run->ctx, "cannot write %s: %s", path, strerror(-r));
 	return r;
@@ -345,6 +346,11 @@ static int run_experiment(struct zo_ctx *ctx, const struct zo_experiment *e, int
 	 * re-run with --from. */
 	if (write_params(&run, canonical) < 0 || write_time(&run) < 0)
 		ret = ret ? ret : ZO_EXIT_FAILED;
+	r = zo_syncfs(run.dir);
+	if (r < 0) {
+		zo_error(ctx, "cannot flush %s to disk: %s", run.dir, strerror(-r));
+		ret = ret ? ret : ZO_EXIT_FAILED;
+	}
 	catch_stop_signals(false);
 	printf("RESULTS: %s/%s.*\n", run.dir, run.base);
 out:

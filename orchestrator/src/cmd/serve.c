@@ -42,15 +42,17 @@
 struct daemon {
 	struct zo_ctx *ctx;
 	struct zo_spool spool;
-	char self[PATH_MAX];
 	uint64_t last_id_ms;
 	/* the run in progress */
 	pid_t child;
 	char *child_id;
 	uint64_t child_start_ms, deadline_ms, kill_at_ms;
 	bool timed_out, stopping;
+	/* spool changes not yet flushed to disk (see flush()) */
+	bool dirty;
 	sigset_t child_mask;
 	pid_t pid;
+	int inotify_fd, signal_fd;
 };
 
 /* journald reads "<N>" at the start of a line as the priority */
@@ -104,10 +106,11 @@ static void reject(struct daemon *d, const char *name, const char *why)
 	_cleanup_free_ char *text = zo_asprintf("%s\n", why);
 
 	say(4, "rejected %s: %s", name, why);
+	d->dirty = true;
 	if (from && to && rename(from, to) < 0)
 		unlink(from);
 	if (err && text)
-		zo_write_file_atomic(err, text);
+		zo_write_file_replace(err, text);
 }
 
 /* Root, or a member of group zsim, may queue jobs. */
@@ -190,8 +193,8 @@ static void expand(struct daemon *d, const char *id, const char *path, const cha
 			zo_json_add_u64(m, "timeout_s", runs[i].timeout_s);
 			zo_json_add_int(m, "attempt", 0);
 			zo_json_add_str(m, "submitted", stamp);
-			zo_write_file_atomic(meta_path, zo_json_text(m));
-			zo_write_file_atomic(ini_path, text ? text : "");
+			zo_write_file_replace(meta_path, zo_json_text(m));
+			zo_write_file_replace(ini_path, text ? text : "");
 			json_object_put(m);
 			if (rename(tmp, dst) < 0)
 				say(3, "cannot queue %s: %s", rid, strerror(errno));
@@ -212,6 +215,21 @@ static void expand(struct daemon *d, const char *id, const char *path, const cha
 	zo_job_runs_free(runs, n);
 	zo_diags_release(&diags);
 	zo_ini_free(ini);
+}
+
+/* Make every spool change so far durable, with one journal commit: a run
+ * must be on disk as running before it starts (or a power cut could run
+ * it twice) and as finished before the next one starts. */
+static void flush(struct daemon *d)
+{
+	int r;
+
+	if (!d->dirty)
+		return;
+	r = zo_spool_sync(&d->spool);
+	if (r < 0)
+		say(3, "cannot flush %s to disk: %s", d->spool.state, strerror(-r));
+	d->dirty = false;
 }
 
 /* Check one dropped file and claim it. */
@@ -251,6 +269,7 @@ static void claim(struct daemon *d, const char *name)
 	dest = id ? zo_asprintf("%s/incoming/%s.job", d->spool.state, id) : NULL;
 	if (!dest || rename(path, dest) < 0)
 		return;
+	d->dirty = true;
 	if (lstat(dest, &after) < 0 || after.st_ino != st.st_ino) {
 		_cleanup_free_ char *back = zo_asprintf("%s/%s", d->spool.dir, name);
 
@@ -317,6 +336,8 @@ static void recover(struct daemon *d)
 	char **ids = NULL;
 	int n = zo_spool_list(&d->spool, "running", &ids), i;
 
+	d->dirty = n > 0;
+
 	for (i = 0; i < n; i++) {
 		json_object *m = zo_spool_read_meta(&d->spool, "running", ids[i]), *a;
 		int attempt = m && json_object_object_get_ex(m, "attempt", &a)
@@ -361,6 +382,55 @@ static void recover(struct daemon *d)
 	zo_strv_free(ids);
 }
 
+/* The run, in the forked child. It is the command `zsim-orch run
+ * --results-dir RESULTS EXP ARGS...` would run, called in-process: the
+ * daemon has every library loaded already, and linking them again for each
+ * run (exec) costs ~40 ms, more than a short job itself. The config is read
+ * again, so edits made while jobs wait apply to the next one. */
+static _Noreturn void run_child(struct daemon *d, const char *log, const char *results,
+				const char *exp, json_object *args)
+{
+	struct zo_ctx ctx = *d->ctx;
+	size_t nargs = json_object_array_length(args), i;
+	char **argv = calloc(nargs + 5, sizeof(char *));
+	int fd, k = 0, r;
+
+	close(d->inotify_fd);
+	close(d->signal_fd);
+	setpgid(0, 0);
+	/* the mask was blocked for the signalfd: a run that cannot see
+	 * SIGTERM cannot stop its target cleanly */
+	sigprocmask(SIG_SETMASK, &d->child_mask, NULL);
+	/* if the daemon dies (kill -9), its run stops cleanly too, rather
+	 * than finishing unseen and then being run again */
+	prctl(PR_SET_PDEATHSIG, SIGTERM);
+	if (getppid() != d->pid)
+		_exit(143);
+	fd = log ? open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644) : -1;
+	if (!argv || fd < 0 || !results)
+		_exit(127);
+	dup2(fd, STDOUT_FILENO);
+	dup2(fd, STDERR_FILENO);
+	close(fd);
+	argv[k++] = (char *)"run";
+	argv[k++] = (char *)"--results-dir";
+	argv[k++] = (char *)results;
+	argv[k++] = (char *)exp;
+	for (i = 0; i < nargs; i++)
+		argv[k++] = (char *)json_object_get_string(json_object_array_get_idx(args, i));
+	argv[k] = NULL;
+	ctx.config = NULL;
+	ctx.json = false;
+	ctx.dry_run = false;
+	r = zo_load_config(&ctx);
+	if (r == ZO_EXIT_OK) {
+		optind = 0;
+		r = cmd_run(&ctx, k, argv);
+	}
+	fflush(NULL);
+	_exit(r);
+}
+
 static void start_next(struct daemon *d)
 {
 	char **ids = NULL;
@@ -368,7 +438,7 @@ static void start_next(struct daemon *d)
 	_cleanup_free_ char *log = NULL, *results = NULL, *base = NULL;
 	const char *id, *exp, *name;
 	char stamp[40];
-	int n, attempt, fd, k;
+	int n, attempt;
 	pid_t pid;
 
 	if (d->child || d->stopping)
@@ -396,48 +466,13 @@ static void start_next(struct daemon *d)
 	results = base ? zo_asprintf("%s/%s-%s", base, name, id) : NULL;
 	zo_json_add_str(m, "results", results);
 	zo_spool_write_meta(&d->spool, "running", id, m);
+	d->dirty = true;
+	flush(d);
 	log = zo_spool_path(&d->spool, "running", id, "log");
+	fflush(NULL); /* nothing buffered may be written twice */
 	pid = fork();
-	if (pid == 0) {
-		size_t nargs = json_object_array_length(args), i;
-		char **argv = calloc(nargs + 12, sizeof(char *));
-
-		k = 0;
-		fd = log ? open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644) : -1;
-		if (!argv || fd < 0)
-			_exit(127);
-		dup2(fd, STDOUT_FILENO);
-		dup2(fd, STDERR_FILENO);
-		setpgid(0, 0);
-		/* the mask survives exec: a run that cannot see SIGTERM cannot
-		 * stop its target cleanly */
-		sigprocmask(SIG_SETMASK, &d->child_mask, NULL);
-		/* if the daemon dies (kill -9), its run stops cleanly too,
-		 * rather than finishing unseen and then being run again */
-		prctl(PR_SET_PDEATHSIG, SIGTERM);
-		if (getppid() != d->pid)
-			_exit(143);
-		argv[k++] = d->self;
-		argv[k++] = (char *)"--config";
-		argv[k++] = (char *)d->ctx->config_path;
-		if (*d->ctx->root) {
-			argv[k++] = (char *)"--root";
-			argv[k++] = (char *)d->ctx->root;
-		}
-		if (d->ctx->connect) {
-			argv[k++] = (char *)"--connect";
-			argv[k++] = (char *)d->ctx->connect;
-		}
-		argv[k++] = (char *)"run";
-		argv[k++] = (char *)"--results-dir";
-		argv[k++] = results;
-		argv[k++] = (char *)exp;
-		for (i = 0; i < nargs; i++)
-			argv[k++] = (char *)json_object_get_string(json_object_array_get_idx(args, i));
-		argv[k] = NULL;
-		execv(d->self, argv);
-		_exit(127);
-	}
+	if (pid == 0)
+		run_child(d, log, results, exp, args);
 	if (pid > 0)
 		setpgid(pid, pid); /* before any kill(-pid) can race the child's own */
 	if (pid < 0) {
@@ -463,7 +498,7 @@ static void start_next(struct daemon *d)
 		_cleanup_free_ char *text = zo_asprintf("%ld\n", (long)pid);
 
 		if (pidfile && text)
-			zo_write_file_atomic(pidfile, text);
+			zo_write_file_replace(pidfile, text);
 	}
 	say(6, "%s: started %s (%s), attempt %d, pid %ld", id, name, exp, attempt, (long)pid);
 out:
@@ -495,6 +530,7 @@ static void finish(struct daemon *d, int status)
 		json_object_put(m);
 	}
 	zo_spool_move(&d->spool, id, "running", code == 0 && !cancelled ? "done" : "failed");
+	d->dirty = true; /* flushed with the next run's start, or when idle */
 	say(code == 0 ? 6 : 4, "%s: %s (exit %d, %.1f s)", id, result, code, (double)ms / 1000);
 	free(d->child_id);
 	d->child_id = NULL;
@@ -538,7 +574,6 @@ int cmd_serve(struct zo_ctx *ctx, int argc, char **argv)
 	sigset_t mask;
 	struct pollfd fds[2];
 	_cleanup_free_ char *queued = NULL;
-	ssize_t len;
 	int ino, sfd, r, queued_wd = -1;
 
 	r = zo_no_options(ctx, "serve", argc, argv);
@@ -547,12 +582,6 @@ int cmd_serve(struct zo_ctx *ctx, int argc, char **argv)
 	if (argc > 1)
 		return zo_usage_error(ctx, "serve", "'serve' takes no arguments");
 	d.ctx = ctx;
-	len = readlink("/proc/self/exe", d.self, sizeof(d.self) - 1);
-	if (len <= 0) {
-		zo_error(ctx, "cannot find my own binary: %s", strerror(errno));
-		return ZO_EXIT_FAILED;
-	}
-	d.self[len] = '\0';
 	r = zo_spool_open(ctx, &d.spool, true);
 	if (r < 0) {
 		zo_error(ctx, "cannot set up the spool %s: %s", d.spool.dir ? d.spool.dir : "?",
@@ -577,6 +606,8 @@ int cmd_serve(struct zo_ctx *ctx, int argc, char **argv)
 		zo_spool_release(&d.spool);
 		return ZO_EXIT_FAILED;
 	}
+	d.inotify_fd = ino;
+	d.signal_fd = sfd;
 	recover(&d);
 	scan_spool(&d);
 	say(6, "serving %s", d.spool.dir);
@@ -626,7 +657,7 @@ int cmd_serve(struct zo_ctx *ctx, int argc, char **argv)
 							&d.spool, "running", d.child_id, "cancel");
 
 						if (c)
-							zo_write_file_atomic(c, "daemon stopping\n");
+							zo_write_file_replace(c, "daemon stopping\n");
 						kill(-d.child, SIGTERM);
 						d.kill_at_ms = zo_now_ms() + STOP_GRACE_MS;
 					}
@@ -637,7 +668,9 @@ int cmd_serve(struct zo_ctx *ctx, int argc, char **argv)
 		if (d.stopping && !d.child)
 			break;
 		start_next(&d);
+		flush(&d);
 	}
+	flush(&d);
 	close(ino);
 	close(sfd);
 	zo_spool_release(&d.spool);

@@ -96,7 +96,7 @@ int zo_spool_write_meta(const struct zo_spool *s, const char *state, const char 
 {
 	_cleanup_free_ char *p = zo_spool_path(s, state, id, "job.json");
 
-	return p ? zo_write_file_atomic(p, zo_json_text(meta)) : -ENOMEM;
+	return p ? zo_write_file_replace(p, zo_json_text(meta)) : -ENOMEM;
 }
 
 static int cmp(const void *a, const void *b)
@@ -182,4 +182,9 @@ int zo_spool_submit(const struct zo_spool *s, const char *name, const char *text
 	}
 	*ret_path = final;
 	return 0;
+}
+
+int zo_spool_sync(const struct zo_spool *s)
+{
+	return zo_syncfs(s->state);
 }

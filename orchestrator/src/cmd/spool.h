@@ -40,6 +40,9 @@ const char *zo_spool_find(const struct zo_spool *s, const char *id);
 json_object *zo_spool_read_meta(const struct zo_spool *s, const char *state, const char *id);
 int zo_spool_write_meta(const struct zo_spool *s, const char *state, const char *id,
 			json_object *meta);
+/* Writes and moves are atomic but not durable until this: one journal
+ * commit for a batch of them. */
+int zo_spool_sync(const struct zo_spool *s);
 /* Sorted run IDs in `state`. */
 int zo_spool_list(const struct zo_spool *s, const char *state, char ***ret);
 /* Move a run's directory from one state to another (rename). */

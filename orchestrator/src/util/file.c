@@ -1,6 +1,7 @@
 #include "file.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <libgen.h>
@@ -104,7 +105,7 @@ static int write_all(int fd, const char *buf, size_t len)
 	return 0;
 }
 
-int zo_write_file_atomic(const char *path, const char *text)
+static int write_replace(const char *path, const char *text, bool durable)
 {
 	_cleanup_free_ char *tmp = zo_asprintf("%s.XXXXXX", path);
 	_cleanup_free_ char *dir_copy = strdup(path);
@@ -119,7 +120,7 @@ int zo_write_file_atomic(const char *path, const char *text)
 	r = write_all(fd, text, strlen(text));
 	if (r == 0 && fchmod(fd, 0644) < 0)
 		r = -errno;
-	if (r == 0 && fsync(fd) < 0)
+	if (r == 0 && durable && fsync(fd) < 0)
 		r = -errno;
 	if (r == 0 && rename(tmp, path) < 0)
 		r = -errno;
@@ -127,9 +128,30 @@ int zo_write_file_atomic(const char *path, const char *text)
 		unlink(tmp);
 		return r;
 	}
+	if (!durable)
+		return 0;
 	dfd = open(dirname(dir_copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd >= 0)
 		fsync(dfd);
 	return 0;
+}
+
+int zo_write_file_atomic(const char *path, const char *text)
+{
+	return write_replace(path, text, true);
+}
+
+int zo_write_file_replace(const char *path, const char *text)
+{
+	return write_replace(path, text, false);
+}
+
+int zo_syncfs(const char *path)
+{
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	return syncfs(fd) < 0 ? -errno : 0;
 }
 

@@ -19,5 +19,11 @@ int zo_mkdir_parents(const char *path);
  * fsync'ed and renamed, so readers see the old or the new file, never a
  * part. Mode 0644. */
 int zo_write_file_atomic(const char *path, const char *text);
+/* The same without the fsyncs: readers see the old or the new file, but a
+ * power cut may lose it. For many small files made durable together with
+ * one zo_syncfs() (a file fsync costs ~1 ms, a journal commit each). */
+int zo_write_file_replace(const char *path, const char *text);
+/* Flush the whole filesystem holding `path` (syncfs(2)). */
+int zo_syncfs(const char *path);
 
 #endif
