@@ -168,6 +168,33 @@ static void matrix_and_repeat_expand_in_order(void **state)
 	zo_job_runs_free(runs, n);
 }
 
+static void the_documented_example_parses(void **state)
+{
+	struct zo_job_run *runs = NULL;
+	size_t n = 0;
+	char *why = NULL;
+
+	(void)state;
+	/* as in the README, comments after a section header included */
+	assert_int_equal(expand("[job]\nexperiment = exp00000\n"
+				"args = 4096 1 --zeros --size {size}   ; split like a shell would\n"
+				"name = zeros-4t          ; optional\n"
+				"repeat = 3               ; optional\n"
+				"timeout = 48h            ; optional\n"
+				"[matrix]                 ; optional: {key} in args expands\n"
+				"size = 64, 128, 256\n",
+				&runs, &n, &why),
+			 0);
+	assert_null(why);
+	assert_int_equal(n, 9);
+	assert_string_equal(runs[0].name, "zeros-4t-size64-r1");
+	assert_string_equal(runs[8].name, "zeros-4t-size256-r3");
+	assert_string_equal(runs[8].argv[4], "256");
+	assert_null(runs[8].argv[5]);
+	assert_int_equal(runs[8].timeout_s, 48 * 3600);
+	zo_job_runs_free(runs, n);
+}
+
 static void bad_jobs_are_refused_with_the_reason(void **state)
 {
 	(void)state;
@@ -191,6 +218,9 @@ static void bad_jobs_are_refused_with_the_reason(void **state)
 		     "a = 1,2,3,4,5,6,7,8,9,10\nb = 1,2,3,4,5,6,7,8,9,10\n"
 		     "c = 1,2,3,4,5,6,7,8,9,10\nd = 1,2,3,4,5,6,7,8,9,10,11\n",
 		     "more than 10000 runs");
+	/* found by fuzzing: leaked the split list */
+	expand_fails("[job]\nexperiment = noop\nargs = --seconds {a}\n[matrix]\na = , ,\n",
+		     "[matrix] a: give comma-separated values");
 	/* a matrix value is checked like any argument */
 	expand_fails("[job]\nexperiment = noop\nargs = --seconds {s}\n[matrix]\ns = 1, $(id)\n",
 		     "$(id)");
@@ -226,6 +256,7 @@ int main(void)
 		cmocka_unit_test(split_follows_the_documented_quoting),
 		cmocka_unit_test(a_plain_job_is_one_run),
 		cmocka_unit_test(matrix_and_repeat_expand_in_order),
+		cmocka_unit_test(the_documented_example_parses),
 		cmocka_unit_test(bad_jobs_are_refused_with_the_reason),
 		cmocka_unit_test(durations),
 	};

@@ -282,6 +282,7 @@ int zo_job_expand(const struct zo_ini *ini, const char *default_name,
 		}
 		r = zo_strv_split(en->value, ',', &values[nk]);
 		if (r < 0 || !values[nk][0]) {
+			zo_strv_free(values[nk]); /* not yet counted in nk */
 			*ret_error = zo_asprintf("[matrix] %s: give comma-separated values", en->key);
 			r = -EINVAL;
 			goto out;

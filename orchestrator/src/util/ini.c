@@ -259,9 +259,55 @@ static int collect(dictionary *d, const struct scan *s, struct zo_ini *ini)
 	return 0;
 }
 
+/* "[matrix]   ; comment" is a section to a reader, but iniparser 3 and 4
+ * take only lines that end in ']': cut such comments off. */
+static void cut_section_comments(char *text)
+{
+	char *line = text;
+
+	while (line && *line) {
+		char *end = strchr(line, '\n'), *p = line, *close;
+
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (*p == '[' && (close = strchr(p, ']')) && (!end || close < end)) {
+			char *q = close + 1;
+
+			while (*q == ' ' || *q == '\t')
+				q++;
+			if (*q == ';' || *q == '#')
+				for (q = close + 1; *q && *q != '\n'; q++)
+					*q = ' ';
+		}
+		line = end ? end + 1 : NULL;
+	}
+}
+
+/* iniparser reads a path. Give it a private copy of exactly the bytes we
+ * checked, so a file changed meanwhile cannot slip past the checks. */
+static dictionary *iniparser_load_text(const char *text, const char *path)
+{
+	char tmp[] = "/tmp/zsim-ini.XXXXXX";
+	size_t len = strlen(text);
+	dictionary *d;
+	int fd = mkostemp(tmp, O_CLOEXEC);
+
+	if (fd < 0)
+		return iniparser_load(path); /* no writable /tmp: read it again */
+	if (write(fd, text, len) != (ssize_t)len) {
+		close(fd);
+		unlink(tmp);
+		return iniparser_load(path);
+	}
+	close(fd);
+	d = iniparser_load(tmp);
+	unlink(tmp);
+	return d;
+}
+
 int zo_ini_load(const char *path, struct zo_ini **ret, struct zo_diags *diags)
 {
-	_cleanup_free_ char *buf = NULL;
+	_cleanup_free_ char *buf = NULL, *text = NULL;
 	struct scan s = { 0 };
 	struct zo_ini *ini = NULL;
 	dictionary *d = NULL;
@@ -277,6 +323,10 @@ int zo_ini_load(const char *path, struct zo_ini **ret, struct zo_diags *diags)
 		return r;
 	if (zo_diags_count(diags, ZO_ERROR) > errors_before)
 		return -EINVAL;
+	cut_section_comments(buf);
+	text = strdup(buf); /* scan_lines cuts buf into lines */
+	if (!text)
+		return -ENOMEM;
 	r = scan_lines(buf, &s, diags);
 	if (r < 0)
 		goto out;
@@ -288,7 +338,7 @@ int zo_ini_load(const char *path, struct zo_ini **ret, struct zo_diags *diags)
 #ifdef HAVE_INIPARSER_SET_ERROR_CALLBACK
 	iniparser_set_error_callback(ini_quiet);
 #endif
-	d = iniparser_load(path);
+	d = iniparser_load_text(text, path);
 	if (!d) {
 		r = zo_diags_add(diags, ZO_ERROR, 0, NULL, NULL,
 				 "iniparser could not parse the file");
