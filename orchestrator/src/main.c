@@ -179,6 +179,8 @@ const struct zo_cmd zo_commands[] = {
 	  "       zsim-orch target destroy|status [--json]|log [-n N]\n"
 	  "       zsim-orch target exec -- CMD ARGS...\n"
 	  "       zsim-orch target fetch GUEST_PATH HOST_PATH\n"
+	  "       zsim-orch target prepare --from CLOUD.qcow2 [--profile centos7|debian12]\n"
+	  "                [--timeout S] [--workloads DIR] [--force]\n"
 	  "\n"
 	  "create   define the domain from [target]: direct kernel boot (kernel,\n"
 	  "         initrd, cmdline) or a qcow2 overlay on base_image made in the\n"
@@ -193,7 +195,13 @@ const struct zo_cmd zo_commands[] = {
 	  "exec     run a command in the target through the agent: its output and\n"
 	  "         exit status are passed through\n"
 	  "fetch    copy a file out of the target\n"
-	  "log      the tail of the serial console log\n",
+	  "log      the tail of the serial console log\n"
+	  "prepare  make the pristine base image from a cloud image: copy it into\n"
+	  "         the pool, boot it once with a cloud-init seed (the profile's\n"
+	  "         user-data, printed by --dry-run; the workloads), wait up to\n"
+	  "         --timeout (1800) for it to finish, shut it down and record it\n"
+	  "         with its SHA-256 as [target] base_image; run refuses a base\n"
+	  "         that differs. Nothing is kept if it fails\n",
 	  ZO_CMD_NEED_CONFIG },
 	{ "thin", cmd_thin, "dm-thin pool and the thin volume used as swap",
 	  "zsim-orch thin create [--virtual-size SIZE] [--metadata FILE|DEV]\n"

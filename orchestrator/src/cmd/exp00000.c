@@ -91,7 +91,7 @@ static int phase_preflight(struct exp *x)
 {
 	struct zo_ctx *ctx = x->run->ctx;
 	_cleanup_free_ char *failures = NULL;
-	char **knobs = NULL;
+	char **knobs = NULL, *why = NULL;
 	bool require = true;
 	int n, ret;
 
@@ -106,6 +106,10 @@ static int phase_preflight(struct exp *x)
 		return fail(x, -EPERM, zo_asprintf("preflight: %s", failures));
 	if (ret != ZO_EXIT_OK)
 		return fail(x, -EIO, strdup("the preflight checks could not run"));
+	ret = zo_target_check_base(ctx, &why);
+	if (ret != ZO_EXIT_OK)
+		return fail(x, ret == ZO_EXIT_REFUSED ? -EPERM : -EIO,
+			    why ? why : strdup("cannot check the base image"));
 	if (n <= 0)
 		zo_warn(&ctx->log, "not a 0sim kernel: a stock kernel stands in (require_0sim = "
 				   "no); these results are not a 0sim simulation");

@@ -70,8 +70,8 @@ static const char *resolve_accel(struct zo_ctx *ctx)
 	return zo_kvm_usable(ctx->root) ? "kvm" : "tcg";
 }
 
-static int build_xml(struct zo_target *t, uint64_t memory_kib, unsigned vcpus,
-		     const char *overlay, char **ret)
+int zo_target_xml(struct zo_target *t, uint64_t memory_kib, unsigned vcpus, const char *disk,
+		  const char *cdrom, char **ret)
 {
 	struct zo_ctx *ctx = t->ctx;
 	struct zo_domain_spec s = { 0 };
@@ -95,7 +95,8 @@ static int build_xml(struct zo_target *t, uint64_t memory_kib, unsigned vcpus,
 		}
 		s.cmdline = zo_config_get(ctx->config, "target", "cmdline");
 	}
-	s.disk = overlay;
+	s.disk = disk;
+	s.cdrom = cdrom;
 	s.libvirt_version = zo_virt_lib_version(t->virt);
 	*ret = zo_domain_xml(&s);
 	return *ret ? 0 : -errno;
@@ -177,7 +178,7 @@ static int define(struct zo_target *t, uint64_t memory_kib, unsigned vcpus, bool
 			return ZO_EXIT_FAILED;
 		}
 	}
-	if (build_xml(t, memory_kib, vcpus, overlay, &xml) < 0) {
+	if (zo_target_xml(t, memory_kib, vcpus, overlay, NULL, &xml) < 0) {
 		zo_error(ctx, "cannot build the domain XML");
 		return ZO_EXIT_FAILED;
 	}
@@ -743,7 +744,8 @@ int cmd_target(struct zo_ctx *ctx, int argc, char **argv)
 	static const struct zo_subcmd subs[] = {
 		{ "create", target_create }, { "destroy", target_destroy },
 		{ "exec", target_exec },     { "fetch", target_fetch },
-		{ "log", target_log },       { "start", target_start },
+		{ "log", target_log },       { "prepare", zo_target_prepare },
+		{ "start", target_start },
 		{ "status", target_status }, { "stop", target_stop },
 	};
 

@@ -3,6 +3,7 @@
 #define ZO_CMD_TARGET_H
 
 #include <signal.h>
+#include <stdint.h>
 
 #include "cmd/cmd.h"
 
@@ -26,5 +27,14 @@ int zo_target_start(struct zo_target *t, const char *memory_gb, long long vcpus,
  * 1: shut down, 2: destroyed; -errno. */
 int zo_target_stop(struct zo_target *t, int timeout_s);
 int zo_target_agent_ping(struct zo_target *t, int timeout_s);
+/* The domain XML from the config, with `disk` (qcow2) and `cdrom` (ISO)
+ * attached when not NULL. */
+int zo_target_xml(struct zo_target *t, uint64_t memory_kib, unsigned vcpus, const char *disk,
+		  const char *cdrom, char **ret);
+/* `zsim-orch target prepare` (cmd/target_prepare.c) */
+/* In disk mode, refuse (ZO_EXIT_REFUSED, the reason and fix in *ret_why) a
+ * base image that prepare did not make or that changed since. */
+int zo_target_check_base(struct zo_ctx *ctx, char **ret_why);
+int zo_target_prepare(struct zo_ctx *ctx, int argc, char **argv);
 
 #endif

@@ -113,6 +113,15 @@ char *zo_domain_xml(const struct zo_domain_spec *s)
 		zo_strbuf_append(&sb, "      <target dev='vda' bus='virtio'/>\n"
 				      "    </disk>\n");
 	}
+	if (s->cdrom) {
+		/* IDE: every x86 guest kernel and the default machine have it */
+		zo_strbuf_append(&sb, "    <disk type='file' device='cdrom'>\n"
+				      "      <driver name='qemu' type='raw'/>\n");
+		add_escaped(&sb, "      <source file='%s'/>\n", s->cdrom);
+		zo_strbuf_append(&sb, "      <target dev='hdc' bus='ide'/>\n"
+				      "      <readonly/>\n"
+				      "    </disk>\n");
+	}
 	zo_strbuf_append(&sb, "    <serial type='file'>\n");
 	add_escaped(&sb, "      <source path='%s'/>\n", s->serial_log);
 	zo_strbuf_append(&sb, "      <target port='0'/>\n    </serial>\n");

@@ -18,6 +18,7 @@ struct zo_domain_spec {
 	/* direct kernel boot when `kernel` is set, else disk mode */
 	const char *kernel, *initrd, *cmdline;
 	const char *disk;       /* qcow2 overlay (disk mode, or extra disk) */
+	const char *cdrom;      /* an ISO attached read-only, or NULL */
 	/* libvirt version as major*1000000+minor*1000+micro: decides how host
 	 * physical address bits are passed through */
 	unsigned long libvirt_version;

@@ -339,6 +339,16 @@ int zo_virt_dom_info(struct zo_virt *v, const char *name, struct zo_dom_info *re
 	return 0;
 }
 
+int zo_virt_dom_create_transient(struct zo_virt *v, const char *xml)
+{
+	virDomainPtr d = virDomainCreateXML(v->conn, xml, 0);
+
+	if (!d)
+		return fail_virt(v, -EINVAL);
+	virDomainFree(d);
+	return 0;
+}
+
 int zo_virt_dom_define(struct zo_virt *v, const char *xml)
 {
 	virDomainPtr d = virDomainDefineXML(v->conn, xml);

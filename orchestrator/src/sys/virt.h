@@ -57,6 +57,8 @@ struct zo_dom_info {
 int zo_virt_dom_info(struct zo_virt *v, const char *name, struct zo_dom_info *ret);
 void zo_dom_info_release(struct zo_dom_info *i);
 int zo_virt_dom_define(struct zo_virt *v, const char *xml);
+/* Start a domain that is gone once it stops (nothing is defined). */
+int zo_virt_dom_create_transient(struct zo_virt *v, const char *xml);
 int zo_virt_dom_start(struct zo_virt *v, const char *name);
 /* ACPI power button, or the guest agent's guest-shutdown. */
 int zo_virt_dom_shutdown(struct zo_virt *v, const char *name, bool agent);
