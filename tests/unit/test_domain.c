@@ -1,0 +1,153 @@
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "core/domain.h"
+
+static struct zo_domain_spec base(void)
+{
+	struct zo_domain_spec s = {
+		.name = "zsim-target",
+		.accel = "kvm",
+		.memory_kib = 4096ULL * 1024 * 1024,
+		.vcpus = 4,
+		.host_cpus = 2,
+		.serial_log = "/var/lib/zsim/target/zsim-target.serial.log",
+		.disk = "/var/lib/zsim/images/zsim-target.qcow2",
+		.libvirt_version = 9000000,
+	};
+	return s;
+}
+
+static void has(const char *xml, const char *part)
+{
+	if (!strstr(xml, part))
+		fail_msg("missing \"%s\" in:\n%s", part, xml);
+}
+
+static void lacks(const char *xml, const char *part)
+{
+	if (strstr(xml, part))
+		fail_msg("unexpected \"%s\" in:\n%s", part, xml);
+}
+
+static void a_large_kvm_target_on_disk(void **state)
+{
+	struct zo_domain_spec s = base();
+	char *xml;
+
+	(void)state;
+	s.memory_kib = 40ULL << 30; /* 40 TB: beyond 32 bits */
+	xml = zo_domain_xml(&s);
+	assert_non_null(xml);
+	has(xml, "<domain type='kvm'>\n");
+	has(xml, "<memory unit='KiB'>42949672960</memory>");
+	has(xml, "<vcpu placement='static'>4</vcpu>");
+	/* 1:1 pinning, wrapping when there are more vCPUs than host CPUs */
+	has(xml, "<vcpupin vcpu='0' cpuset='0'/>\n    <vcpupin vcpu='1' cpuset='1'/>\n"
+		 "    <vcpupin vcpu='2' cpuset='0'/>");
+	has(xml, "<cpu mode='host-passthrough'>\n    <maxphysaddr mode='passthrough'/>");
+	lacks(xml, "qemu:commandline");
+	has(xml, "<boot dev='hd'/>");
+	has(xml, "<source file='/var/lib/zsim/images/zsim-target.qcow2'/>");
+	has(xml, "<driver name='qemu' type='qcow2'/>");
+	has(xml, "<target type='virtio' name='org.qemu.guest_agent.0'/>");
+	has(xml, "<source path='/var/lib/zsim/target/zsim-target.serial.log'/>");
+	lacks(xml, "device='cdrom'");
+	free(xml);
+}
+
+static void old_libvirt_gets_host_phys_bits_from_the_command_line(void **state)
+{
+	struct zo_domain_spec s = base();
+	char *xml;
+
+	(void)state;
+	s.libvirt_version = 4005000; /* CentOS 7 */
+	xml = zo_domain_xml(&s);
+	has(xml, "xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'");
+	has(xml, "<qemu:arg value='host-x86_64-cpu.host-phys-bits=on'/>");
+	lacks(xml, "maxphysaddr");
+	free(xml);
+}
+
+static void tcg_direct_boot_with_a_seed_cdrom(void **state)
+{
+	struct zo_domain_spec s = base();
+	char *xml;
+
+	(void)state;
+	s.accel = "tcg";
+	s.host_cpus = 0;
+	s.kernel = "/boot/vmlinuz";
+	s.initrd = "/boot/initrd.img";
+	s.cmdline = "console=ttyS0 root=LABEL=x&y";
+	s.cdrom = "/var/lib/zsim/images/seed.iso";
+	xml = zo_domain_xml(&s);
+	has(xml, "<domain type='qemu'>");
+	lacks(xml, "host-passthrough");
+	lacks(xml, "<cputune>");
+	has(xml, "<kernel>/boot/vmlinuz</kernel>\n    <initrd>/boot/initrd.img</initrd>\n"
+		 "    <cmdline>console=ttyS0 root=LABEL=x&amp;y</cmdline>");
+	lacks(xml, "<boot dev='hd'/>");
+	has(xml, "<disk type='file' device='cdrom'>\n      <driver name='qemu' type='raw'/>\n"
+		 "      <source file='/var/lib/zsim/images/seed.iso'/>\n"
+		 "      <target dev='hdc' bus='ide'/>\n      <readonly/>");
+	free(xml);
+}
+
+static void every_string_is_escaped(void **state)
+{
+	struct zo_domain_spec s = base();
+	char *xml, *e;
+
+	(void)state;
+	s.name = "a<b>&'\"";
+	s.disk = "/x/'y'.qcow2";
+	xml = zo_domain_xml(&s);
+	has(xml, "<name>a&lt;b&gt;&amp;&apos;&quot;</name>");
+	has(xml, "<source file='/x/&apos;y&apos;.qcow2'/>");
+	free(xml);
+	e = zo_xml_escape("");
+	assert_string_equal(e, "");
+	free(e);
+}
+
+static void a_spec_missing_what_it_needs_is_refused(void **state)
+{
+	struct zo_domain_spec s = base();
+
+	(void)state;
+	s.disk = NULL; /* neither a disk nor a kernel */
+	errno = 0;
+	assert_null(zo_domain_xml(&s));
+	assert_int_equal(errno, EINVAL);
+	s = base();
+	s.memory_kib = 0;
+	assert_null(zo_domain_xml(&s));
+	s = base();
+	s.vcpus = 0;
+	assert_null(zo_domain_xml(&s));
+	s = base();
+	s.serial_log = NULL;
+	assert_null(zo_domain_xml(&s));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(a_large_kvm_target_on_disk),
+		cmocka_unit_test(old_libvirt_gets_host_phys_bits_from_the_command_line),
+		cmocka_unit_test(tcg_direct_boot_with_a_seed_cdrom),
+		cmocka_unit_test(every_string_is_escaped),
+		cmocka_unit_test(a_spec_missing_what_it_needs_is_refused),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
