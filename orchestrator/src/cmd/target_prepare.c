@@ -286,27 +286,43 @@ static char *log_tail(const char *path, int lines)
 	return strdup(p == text ? p : p + 1);
 }
 
-/* The guest has finished when the agent can read the marker back: on
- * CentOS 7 that also proves guest-exec was unblocked. */
-static bool prepared(struct zo_target *t)
+enum progress { WAITING, PREPARED, SCRIPT_FAILED };
+
+/* The guest has finished when the agent can read the marker back (on
+ * CentOS 7 that also proves guest-exec was unblocked). cloud-init done
+ * without the marker means the profile's script stopped on an error:
+ * no point waiting out the timeout. result.json lives in /run, so it is
+ * this boot's, and runcmd writes the marker before it: asking for it
+ * first leaves no window in which a good run looks failed. */
+static enum progress progress(struct zo_target *t)
 {
-	char *const argv[] = { (char *)"/bin/cat", (char *)MARKER, NULL };
+	char *const marker[] = { (char *)"/bin/cat", (char *)MARKER, NULL };
+	char *const finished[] = { (char *)"/bin/sh", (char *)"-c",
+				   (char *)"test -e /run/cloud-init/result.json", NULL };
 	struct zo_guest_exec e = { 0 };
-	bool done;
+	bool cloud_init_done;
+	enum progress p = WAITING;
 
 	if (zo_target_agent_ping(t, 2) != 0)
-		return false;
-	done = zo_virt_guest_exec(t->virt, t->name, argv, NULL, &e) == 0 && e.exit_code == 0;
+		return WAITING;
+	cloud_init_done = zo_virt_guest_exec(t->virt, t->name, finished, NULL, &e) == 0 &&
+			  e.exit_code == 0;
 	zo_guest_exec_release(&e);
-	return done;
+	if (zo_virt_guest_exec(t->virt, t->name, marker, NULL, &e) == 0 && e.exit_code == 0)
+		p = PREPARED;
+	else if (cloud_init_done)
+		p = SCRIPT_FAILED;
+	zo_guest_exec_release(&e);
+	return p;
 }
 
 static int boot_once(struct zo_ctx *ctx, struct zo_target *t, const char *disk, const char *iso,
-		     long long timeout)
+		     const char *profile, long long timeout)
 {
 	_cleanup_free_ char *xml = NULL;
 	struct zo_dom_info info;
 	bool tty = isatty(STDERR_FILENO);
+	enum progress p;
 	uint64_t start;
 
 	if (zo_target_xml(t, PREPARE_MEMORY_KIB, 1, disk, iso, &xml) < 0) {
@@ -325,18 +341,25 @@ static int boot_once(struct zo_ctx *ctx, struct zo_target *t, const char *disk, 
 		if (tty)
 			fprintf(stderr, "\r%s: cloud-init preparing the image: %llu s ", t->name,
 				(unsigned long long)waited);
-		if (prepared(t))
+		p = progress(t);
+		if (p == PREPARED)
 			break;
-		if (waited >= (uint64_t)timeout) {
+		if (p == SCRIPT_FAILED || waited >= (uint64_t)timeout) {
 			_cleanup_free_ char *tail = log_tail(t->serial_log, 20);
 
 			if (tty)
 				fputc('\n', stderr);
 			zo_virt_dom_destroy(t->virt, t->name);
-			zo_error(ctx, "cloud-init did not finish within %lld s (no %s in the guest), "
-				      "so the image was stopped and not kept. Last lines of the "
-				      "serial log %s:\n%s",
-				 timeout, MARKER, t->serial_log, tail ? tail : "");
+			if (p == SCRIPT_FAILED)
+				zo_error(ctx, "cloud-init finished but the %s profile's script did "
+					      "not (no %s), so the image was stopped and not kept. "
+					      "Last lines of the serial log %s:\n%s",
+					 profile, MARKER, t->serial_log, tail ? tail : "");
+			else
+				zo_error(ctx, "cloud-init did not finish within %lld s (no %s in the "
+					      "guest), so the image was stopped and not kept. Last "
+					      "lines of the serial log %s:\n%s",
+					 timeout, MARKER, t->serial_log, tail ? tail : "");
 			return ZO_EXIT_FAILED;
 		}
 		sleep(2);
@@ -363,6 +386,31 @@ static int boot_once(struct zo_ctx *ctx, struct zo_target *t, const char *disk, 
 		zo_sleep_ms(500, NULL);
 	}
 	return ZO_EXIT_OK;
+}
+
+/* libvirt reports a domain shut off once QEMU's monitor has gone, which
+ * can be before QEMU has flushed and closed its images; the image's
+ * checksum must be taken after that. QEMU holds OFD locks on its images
+ * while it has them open (image locking, QEMU >= 2.10), and the kernel
+ * drops them when the last descriptor closes. */
+static int wait_image_closed(const char *path, int timeout_s)
+{
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+	uint64_t start = zo_now_ms();
+
+	if (fd < 0)
+		return -errno;
+	for (;;) {
+		struct flock lk = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+
+		if (fcntl(fd, F_OFD_GETLK, &lk) < 0)
+			return -errno;
+		if (lk.l_type == F_UNLCK)
+			return 0;
+		if (zo_now_ms() - start > (uint64_t)timeout_s * 1000)
+			return -EBUSY;
+		zo_sleep_ms(100, NULL);
+	}
 }
 
 /* Hashing a base of many GB at every run would cost minutes: a verified
@@ -556,10 +604,17 @@ int zo_target_prepare(struct zo_ctx *ctx, int argc, char **argv)
 		goto cleanup;
 	name = t.name;
 	t.name = prep_name;
-	ret = boot_once(ctx, &t, tmp, iso, timeout);
+	ret = boot_once(ctx, &t, tmp, iso, profile, timeout);
 	t.name = name;
 	if (ret)
 		goto cleanup;
+	r = wait_image_closed(tmp, 60);
+	if (r < 0) {
+		zo_error(ctx, "QEMU still has %s open 60 s after the preparing domain stopped: %s",
+			 tmp, strerror(-r));
+		ret = ZO_EXIT_FAILED;
+		goto cleanup;
+	}
 	r = zo_sha256_file(tmp, sum);
 	if (r == 0) {
 		_cleanup_free_ char *cache = verified_path(base);

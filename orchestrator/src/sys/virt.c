@@ -617,20 +617,49 @@ int zo_virt_guest_read(struct zo_virt *v, const char *name, const char *path, ch
 	return sb.buf ? 0 : -ENOMEM;
 }
 
+/* Whether the pool's target is DIR (compared in escaped form, as the XML
+ * holds it). */
+static bool pool_has_path(virStoragePoolPtr p, const char *escaped_dir)
+{
+	_cleanup_free_ char *xml = virStoragePoolGetXMLDesc(p, 0);
+	_cleanup_free_ char *want = zo_asprintf("<path>%s</path>", escaped_dir);
+
+	return !xml || !want || strstr(xml, want);
+}
+
 int zo_virt_pool_ensure(struct zo_virt *v, const char *pool, const char *dir)
 {
 	virStoragePoolPtr p = virStoragePoolLookupByName(v->conn, pool);
+	_cleanup_free_ char *escaped_dir = zo_xml_escape(dir);
 	int r = 0;
 
+	if (!escaped_dir) {
+		if (p)
+			virStoragePoolFree(p);
+		return -ENOMEM;
+	}
+	/* The pool is zsim's own and follows [paths] state: after the state
+	 * directory moved, the old definition points at the old place.
+	 * Stopping and undefining a directory pool leaves its files alone. */
+	if (p && !pool_has_path(p, escaped_dir)) {
+		if (virStoragePoolIsActive(p) == 1 && virStoragePoolDestroy(p) < 0)
+			r = fail_virt(v, -EIO);
+		if (r == 0 && virStoragePoolUndefine(p) < 0)
+			r = fail_virt(v, -EIO);
+		virStoragePoolFree(p);
+		if (r)
+			return r;
+		p = NULL;
+	}
 	if (!p) {
-		_cleanup_free_ char *n = zo_xml_escape(pool), *d = zo_xml_escape(dir);
+		_cleanup_free_ char *n = zo_xml_escape(pool);
 		_cleanup_free_ char *xml = NULL;
 
-		if (!n || !d)
+		if (!n)
 			return -ENOMEM;
 		xml = zo_asprintf("<pool type='dir'><name>%s</name><target><path>%s</path>"
 				  "</target></pool>",
-				  n, d);
+				  n, escaped_dir);
 		p = xml ? virStoragePoolDefineXML(v->conn, xml, 0) : NULL;
 		if (!p)
 			return fail_virt(v, -EIO);
