@@ -117,8 +117,10 @@ const struct zo_cmd zo_commands[] = {
 	  "EXP-<important settings>-<YYYY-MM-DD-HH-MM-SS>.{params,out,time,sim},\n"
 	  "the old runner's names: .params is JSON with every setting, the zsim-orch\n"
 	  "version and commit, the kernel, the TSC frequency and the config in\n"
-	  "force; .time has each phase's duration; a failed phase adds .err. The\n"
-	  "last line printed is RESULTS: <path>.*. --from re-runs a .params with the\n"
+	  "force; .time has each phase's duration; .sim the host's cpuinfo,\n"
+	  "meminfo, swaps, vmstat, zswap parameters and debugfs counters, block\n"
+	  "devices, thin pool usage and kernel log tail (plus the target's); a\n"
+	  "failed phase adds .err. The last line printed is RESULTS: <path>.*. --from re-runs a .params with the\n"
 	  "same settings and says which recorded facts differ on this host. SIGINT\n"
 	  "or SIGTERM stops a run cleanly (exit 130 or 143).\n",
 	  ZO_CMD_NEED_CONFIG },

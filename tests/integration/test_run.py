@@ -64,6 +64,17 @@ class Run(TestCase):
         with open(os.path.join(self.results, base + ".time")) as f:
             phases = [l.split(":")[0] for l in f]
         self.assertEqual(phases, ["sleep", "collect", "total"])
+        with open(os.path.join(self.results, base + ".sim")) as f:
+            sim = f.read()
+        for section in ("/proc/cpuinfo", "/proc/meminfo", "/sys/module/zswap/parameters",
+                        "/sys/kernel/debug/zswap", "block devices", "thin pool",
+                        "host dmesg (tail)"):
+            self.assertIn(f"==> {section}", sim)
+        disks = subprocess.run(["lsblk", "-dnb", "-o", "NAME,SIZE"], capture_output=True,
+                               text=True, check=True).stdout.splitlines()
+        for disk, size in (d.split() for d in disks):
+            if int(size) > 0:
+                self.assertRegex(sim, rf"(?m)^{re.escape(disk)} ")
 
     def test_from_reruns_with_the_same_settings(self):
         self.assertRun(self.zo("run", "noop", "--seconds", "0"), 0)

@@ -113,6 +113,17 @@ expect_rc 0 zsim-orch thin status
 set -- $(dmsetup status zsim-pool)
 contains "$OUT" "data:      $6 blocks used"
 contains "$OUT" "metadata:  $5 blocks used"
+# a run's .sim records the same usage and where the pool sits
+dmesg | tail -n 1 > /tmp/last-kmsg
+expect_rc 0 zsim-orch run noop --seconds 0
+sim=$(ls /var/lib/zsim/results/noop-*.sim) || fail "no .sim"
+set -- $(dmsetup status zsim-pool)
+grep -qx "data_used_blocks=${6%/*}" "$sim" || fail "data usage in .sim"
+grep -qx "metadata_total_blocks=${5#*/}" "$sim" || fail "metadata size in .sim"
+row=$(grep "^$(basename "$d") " "$sim") || fail "no row for $d in .sim"
+contains "$row" pooldata "its row"
+contains "$row" "dm-$(dmsetup info -c --noheadings -o minor zsim-pool | tr -d ' ')" "its row"
+grep -qF "$(cat /tmp/last-kmsg)" "$sim" || fail "the kernel log's tail is not in .sim"
 """, [data])
         pool = res.data["pool"].split()
         vol = res.data["vol"].split()

@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/klog.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -13,7 +14,10 @@
 #include "cmd/run.h"
 #include "core/experiment.h"
 #include "core/procfs.h"
+#include "core/thin.h"
+#include "core/units.h"
 #include "sys/sysfs.h"
+#include "sys/thin.h"
 #include "util/file.h"
 #include "util/json.h"
 #include "util/path.h"
@@ -192,6 +196,163 @@ static int write_time(struct zo_run *run)
 	return r;
 }
 
+static void sim_sysfs_line(const char *root, const char *dir, const char *file,
+			   char *buf, size_t len)
+{
+	_cleanup_free_ char *abs = zo_asprintf("%s/%s", dir, file);
+	_cleanup_free_ char *v = NULL;
+
+	snprintf(buf, len, "-");
+	if (abs && zo_sysfs_read_line(root, abs, &v) == 0 && *v)
+		snprintf(buf, len, "%s", v);
+}
+
+static void sim_block_row(const char *root, struct zo_strbuf *sb, const char *disk,
+			  const char *name)
+{
+	_cleanup_free_ char *dir = strcmp(disk, name) ?
+					   zo_asprintf("/sys/block/%s/%s", disk, name) :
+					   zo_asprintf("/sys/block/%s", disk);
+	_cleanup_free_ char *holders_dir = dir ? zo_asprintf("%s/holders", dir) : NULL;
+	char sectors[32], size[32], rota[8], model[64], serial[64], dm[64];
+	char **holders = NULL;
+	uint64_t n = 0;
+	int i, count;
+
+	if (!dir || !holders_dir)
+		return;
+	sim_sysfs_line(root, dir, "size", sectors, sizeof(sectors));
+	n = strtoull(sectors, NULL, 10);
+	if (n == 0)
+		return; /* unused loop and zram devices, as lsblk leaves them out */
+	if (zo_size_format_human(n * 512, size, sizeof(size)) < 0)
+		snprintf(size, sizeof(size), "-");
+	sim_sysfs_line(root, dir, "queue/rotational", rota, sizeof(rota));
+	sim_sysfs_line(root, dir, "device/model", model, sizeof(model));
+	sim_sysfs_line(root, dir, "serial", serial, sizeof(serial));
+	if (!strcmp(serial, "-"))
+		sim_sysfs_line(root, dir, "device/serial", serial, sizeof(serial));
+	sim_sysfs_line(root, dir, "dm/name", dm, sizeof(dm));
+	zo_strbuf_appendf(sb, "%-12s %10s %4s %-20s %-20s %-16s", name, size, rota, model, serial,
+			  dm);
+	count = zo_sysfs_list(root, holders_dir, "", &holders);
+	for (i = 0; i < count; i++)
+		zo_strbuf_appendf(sb, "%s%s", i ? "," : " ", holders[i]);
+	zo_strbuf_append(sb, count > 0 ? "\n" : " -\n");
+	zo_strv_free(holders);
+}
+
+/* lsblk's view, from sysfs: every disk and partition, its size, whether it
+ * spins, model, serial, device-mapper name, and what sits on top of it. */
+static void sim_block_devices(const char *root, struct zo_strbuf *sb)
+{
+	char **disks = NULL;
+	int i, j, n;
+
+	zo_strbuf_append(sb, "==> block devices (/sys/block) <==\n");
+	zo_strbuf_appendf(sb, "%-12s %10s %4s %-20s %-20s %-16s %s\n", "NAME", "SIZE", "ROTA",
+			  "MODEL", "SERIAL", "DM-NAME", "HOLDERS");
+	n = zo_sysfs_list(root, "/sys/block", "", &disks);
+	for (i = 0; i < n; i++) {
+		_cleanup_free_ char *dir = zo_asprintf("/sys/block/%s", disks[i]);
+		char **parts = NULL;
+		int m;
+
+		sim_block_row(root, sb, disks[i], disks[i]);
+		m = dir ? zo_sysfs_list(root, dir, disks[i], &parts) : 0;
+		for (j = 0; j < m; j++)
+			sim_block_row(root, sb, disks[i], parts[j]);
+		zo_strv_free(parts);
+	}
+	zo_strv_free(disks);
+}
+
+/* zswap's counters (stored pages, pool size, rejections) live in debugfs. */
+static void sim_zswap_stats(const char *root, struct zo_strbuf *sb)
+{
+	char **stats = NULL;
+	int i, n;
+
+	zo_strbuf_append(sb, "==> /sys/kernel/debug/zswap <==\n");
+	n = zo_sysfs_list(root, "/sys/kernel/debug/zswap", "", &stats);
+	if (n < 0)
+		zo_strbuf_append(sb, "(debugfs not mounted or no zswap in this kernel)\n");
+	for (i = 0; i < n; i++) {
+		char v[64];
+
+		sim_sysfs_line(root, "/sys/kernel/debug/zswap", stats[i], v, sizeof(v));
+		zo_strbuf_appendf(sb, "%s=%s\n", stats[i], v);
+	}
+	zo_strv_free(stats);
+}
+
+static void sim_thin_usage(struct zo_ctx *ctx, struct zo_strbuf *sb)
+{
+	const char *data = zo_config_get(ctx->config, "thin", "data");
+	struct zo_thin_pool_status st = { 0 };
+	uint64_t block = 0, low = 0;
+	int r;
+
+	zo_strbuf_appendf(sb, "==> thin pool %s <==\n", ZO_THIN_POOL_NAME);
+	if (!data || !*data) {
+		zo_strbuf_append(sb, "(no [thin] data device configured)\n");
+		return;
+	}
+	/* device-mapper is the host's, not under a test root */
+	r = *ctx->root ? -ENODEV : zo_thin_pool_read(&st, &block, &low);
+	if (r < 0) {
+		zo_strbuf_appendf(sb, "(unreadable: %s)\n",
+				  *ctx->root || !*zo_dm_last_error() ? strerror(-r) :
+								      zo_dm_last_error());
+		return;
+	}
+	zo_strbuf_appendf(sb,
+			  "data_used_blocks=%llu\ndata_total_blocks=%llu\nblock_sectors=%llu\n"
+			  "low_water_blocks=%llu\nmetadata_used_blocks=%llu\n"
+			  "metadata_total_blocks=%llu\nmode=%s\nneeds_check=%s\n",
+			  (unsigned long long)st.data_used, (unsigned long long)st.data_total,
+			  (unsigned long long)block, (unsigned long long)low,
+			  (unsigned long long)st.metadata_used,
+			  (unsigned long long)st.metadata_total, st.failed ? "Fail" : st.mode,
+			  st.needs_check ? "yes" : "no");
+}
+
+/* klogctl(2) actions; the names live only in the kernel's headers */
+enum { KLOG_READ_ALL = 3, KLOG_SIZE_BUFFER = 10 };
+
+/* The kernel log's last 16 KiB: on a 0sim host, KVM and the 0sim patches
+ * report there (lost TSC sync, swap errors, hung tasks). */
+static void sim_host_dmesg(const char *root, struct zo_strbuf *sb)
+{
+	_cleanup_free_ char *buf = NULL;
+	char *line, *end, *p;
+	int size, n;
+
+	zo_strbuf_append(sb, "==> host dmesg (tail) <==\n");
+	if (*root) {
+		zo_strbuf_append(sb, "(not read under a test root)\n");
+		return;
+	}
+	size = klogctl(KLOG_SIZE_BUFFER, NULL, 0);
+	buf = size > 0 ? malloc((size_t)size + 1) : NULL;
+	n = buf ? klogctl(KLOG_READ_ALL, buf, size) : -1;
+	if (n < 0) {
+		zo_strbuf_appendf(sb, "(unreadable: %s)\n", buf ? strerror(errno) : "no buffer");
+		return;
+	}
+	buf[n] = '\0';
+	/* from a line start, without the "<N>" priorities, as dmesg prints it */
+	line = buf;
+	if (n > 16384 && (line = strchr(buf + n - 16384, '\n')))
+		line++;
+	for (; line && *line; line = *end ? end + 1 : end) {
+		end = strchrnul(line, '\n');
+		if (*line == '<' && (p = strchr(line, '>')) && p < end)
+			line = p + 1;
+		zo_strbuf_appendf(sb, "%.*s\n", (int)(end - line), line);
+	}
+}
+
 /* The host side of .sim: what the old runner gathered after a run. */
 int zo_run_write_host_sim(struct zo_run *run, const char *extra)
 {
@@ -223,6 +384,10 @@ int zo_run_write_host_sim(struct zo_run *run, const char *extra)
 			zo_strbuf_appendf(&sb, "%s=%s\n", params[i], v);
 	}
 	zo_strv_free(params);
+	sim_zswap_stats(run->ctx->root, &sb);
+	sim_block_devices(run->ctx->root, &sb);
+	sim_thin_usage(run->ctx, &sb);
+	sim_host_dmesg(run->ctx->root, &sb);
 	if (extra)
 		zo_strbuf_append(&sb, extra);
 	if (!sb.buf)
