@@ -91,6 +91,50 @@ class Spool(TestCase):
         for r in runs:
             self.assertEqual(len(glob.glob(r["results"] + "/noop-*.params")), 1, r)
 
+    def test_a_config_edit_applies_to_the_next_job(self):
+        def recorded(run):
+            with open(glob.glob(run["results"] + "/noop-*.params")[0]) as f:
+                return json.load(f)["config"]["zswap"]["max_pool_percent"]
+
+        self.assertRun(self.zo("queue", "submit", "noop", "--seconds", "0"), 0)
+        runs = self.wait_for(self.all_finished(1))
+        self.assertEqual(recorded(runs[0]), "50")
+        # written in place, as an editor may, and same length as before
+        with open(self.conf, "a") as f:
+            f.write("[zswap]\nmax_pool_percent = 31\n")
+        self.assertRun(self.zo("queue", "submit", "noop", "--seconds", "0"), 0)
+        runs = self.wait_for(self.all_finished(2))
+        self.assertEqual(recorded(runs[1]), "31")
+        with open(self.conf) as f:
+            text = f.read().replace("= 31", "= 32")
+        with open(self.conf + ".new", "w") as f:
+            f.write(text)
+        os.rename(self.conf + ".new", self.conf)
+        self.assertRun(self.zo("queue", "submit", "noop", "--seconds", "0"), 0)
+        runs = self.wait_for(self.all_finished(3))
+        self.assertEqual(recorded(runs[2]), "32")
+        # broken while a job waits: that job fails with the reason in its
+        # log (the queue commands read the config too, so it is put back
+        # before asking them)
+        self.assertRun(self.zo("queue", "submit", "noop", "--seconds", "2"), 0)
+        self.assertRun(self.zo("queue", "submit", "noop", "--seconds", "0"), 0)
+        self.wait_for(lambda runs: runs[3]["state"] == "running")
+        with open(self.conf) as f:
+            good = f.read()
+        with open(self.conf, "a") as f:
+            f.write("[zswap]\nmax_pool_percent = lots\n")
+        failed = os.path.join(self.spool, ".zsim", "failed")
+        deadline = time.monotonic() + 30
+        while not os.listdir(failed):
+            self.assertLess(time.monotonic(), deadline, "the job did not fail")
+            time.sleep(0.05)
+        with open(self.conf, "w") as f:
+            f.write(good)
+        runs = self.wait_for(self.all_finished(5))
+        self.assertEqual([r["state"] for r in runs[3:]], ["done", "failed"])
+        res = self.zo("queue", "log", runs[4]["id"])
+        self.assertIn("max_pool_percent", res.out)
+
     def test_timeout_and_cancel(self):
         self.drop("slow.job", "[job]\nexperiment = noop\nargs = --seconds 60\ntimeout = 2s\n")
         self.assertRun(self.zo("queue", "submit", "noop", "--seconds", "60"), 0)
