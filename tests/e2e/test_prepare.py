@@ -70,6 +70,10 @@ class Prepare(e2etest.E2ETestCase):
         prepare_s = time.monotonic() - t0
         self.assertRun(res, 0)
         print(f"MEASURE target prepare: {prepare_s:.1f} s")
+        # the pool follows this test's state directory, even when the same
+        # libvirtd has it defined elsewhere from an earlier test
+        self.assertIn(f"<path>{self.state}/images</path>",
+                      self.virsh("pool-dumpxml", "zsim"))
         base = config_value(self.conf, "base_image")
         self.assertEqual(base, os.path.join(self.state, "images", "base-debian12.qcow2"))
         self.assertEqual(config_value(self.conf, "base_profile"), "debian12")

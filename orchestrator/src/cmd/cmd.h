@@ -68,6 +68,11 @@ int zo_dispatch_sub(struct zo_ctx *ctx, const char *cmd,
 /* Parse only --help for commands without options; returns -1 to go on, or
  * an exit code. */
 int zo_no_options(struct zo_ctx *ctx, const char *cmd, int argc, char **argv);
+/* For commands whose options are only --json and --help: -1 to go on
+ * (getopt's optind at the first operand), else the exit code. `what`
+ * names the subcommand in the error ("thin status"), or NULL. */
+int zo_json_options(struct zo_ctx *ctx, const char *cmd, const char *what, int argc,
+		    char **argv);
 int zo_print_json(json_object *o);
 /* Load (or reload) the config named by ctx; prints diagnostics. Returns an
  * exit code. */

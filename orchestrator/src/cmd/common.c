@@ -3,6 +3,7 @@
 #include "cmd/cmd.h"
 
 #include <errno.h>
+#include <getopt.h>
 #include <stdarg.h>
 #include <string.h>
 
@@ -53,6 +54,34 @@ int zo_no_options(struct zo_ctx *ctx, const char *cmd, int argc, char **argv)
 		if (argv[i][0] == '-' && argv[i][1])
 			return zo_usage_error(ctx, cmd, "unknown option '%s'",
 					      argv[i]);
+	}
+	return -1;
+}
+
+int zo_json_options(struct zo_ctx *ctx, const char *cmd, const char *what, int argc,
+		    char **argv)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		if (c == 'j') {
+			ctx->json = true;
+		} else if (c == 'h') {
+			zo_cmd_print_usage(zo_cmd_find(cmd), stdout);
+			return ZO_EXIT_OK;
+		} else if (what) {
+			return zo_usage_error(ctx, cmd, "unknown option '%s' for '%s'",
+					      argv[optind - 1], what);
+		} else {
+			return zo_usage_error(ctx, cmd, "unknown option '%s'", argv[optind - 1]);
+		}
 	}
 	return -1;
 }

@@ -28,28 +28,14 @@ static bool is_0sim(struct zo_ctx *ctx)
 
 static int knobs_show(struct zo_ctx *ctx, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	bool zerosim = is_0sim(ctx);
 	json_object *o = NULL, *values = NULL;
 	size_t i;
 	int c;
 
-	optind = 0;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		if (c == 'j')
-			ctx->json = true;
-		else if (c == 'h') {
-			zo_cmd_print_usage(zo_cmd_find("knobs"), stdout);
-			return ZO_EXIT_OK;
-		} else
-			return zo_usage_error(ctx, "knobs", "unknown option '%s' for 'knobs show'",
-					      argv[optind - 1]);
-	}
+	c = zo_json_options(ctx, "knobs", "knobs show", argc, argv);
+	if (c >= 0)
+		return c;
 	if (optind < argc)
 		return zo_usage_error(ctx, "knobs", "'knobs show' takes no arguments");
 	if (ctx->json) {

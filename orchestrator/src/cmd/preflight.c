@@ -158,26 +158,12 @@ int zo_preflight_run(struct zo_ctx *ctx, uint64_t vm_gb, unsigned cores, bool pr
 
 int cmd_preflight(struct zo_ctx *ctx, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	long long gb, cores = 1;
 	int c, ret;
 
-	optind = 0;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		if (c == 'j')
-			ctx->json = true;
-		else if (c == 'h') {
-			zo_cmd_print_usage(zo_cmd_find("preflight"), stdout);
-			return ZO_EXIT_OK;
-		} else
-			return zo_usage_error(ctx, "preflight", "unknown option '%s'",
-					      argv[optind - 1]);
-	}
+	c = zo_json_options(ctx, "preflight", NULL, argc, argv);
+	if (c >= 0)
+		return c;
 	if (argc - optind < 1 || argc - optind > 2)
 		return zo_usage_error(ctx, "preflight", "give VMSIZE (GB) and optionally CORES");
 	if (zo_int_parse(argv[optind], 1, 1024LL * 1024, &gb) < 0)

@@ -139,28 +139,15 @@ static int by_id(const void *a, const void *b)
 
 static int queue_ls(struct zo_ctx *ctx, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	struct zo_spool s = { 0 };
 	json_object *all = NULL;
 	struct listed *jobs = NULL;
 	size_t k, njobs = 0;
 	int c, ret;
 
-	optind = 0;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		if (c == 'j')
-			ctx->json = true;
-		else if (c == 'h') {
-			zo_cmd_print_usage(zo_cmd_find("queue"), stdout);
-			return ZO_EXIT_OK;
-		} else
-			return zo_usage_error(ctx, "queue", "unknown option '%s'", argv[optind - 1]);
-	}
+	c = zo_json_options(ctx, "queue", NULL, argc, argv);
+	if (c >= 0)
+		return c;
 	ret = open_spool(ctx, &s);
 	if (ret)
 		return ret;

@@ -1,6 +1,5 @@
 #include "cmd/spool.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -99,44 +98,27 @@ int zo_spool_write_meta(const struct zo_spool *s, const char *state, const char 
 	return p ? zo_write_file_replace(p, zo_json_text(meta)) : -ENOMEM;
 }
 
-static int cmp(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 int zo_spool_list(const struct zo_spool *s, const char *state, char ***ret)
 {
 	_cleanup_free_ char *p = zo_spool_path(s, state, NULL, NULL);
 	char **v = NULL;
-	size_t n = 0;
-	struct dirent *de;
-	DIR *d;
+	int n, i, k = 0;
 
 	if (!p)
 		return -ENOMEM;
-	d = opendir(p);
-	if (!d)
-		return -errno;
-	while ((de = readdir(d))) {
-		char **nv;
-
-		if (de->d_name[0] == '.' || strstr(de->d_name, ".tmp"))
-			continue;
-		nv = realloc(v, (n + 2) * sizeof(char *));
-		if (!nv)
-			break;
-		v = nv;
-		v[n++] = strdup(de->d_name);
-		v[n] = NULL;
+	n = zo_dir_list(p, "", &v);
+	if (n < 0)
+		return n;
+	/* an interrupted write's leftovers are not runs */
+	for (i = 0; i < n; i++) {
+		if (strstr(v[i], ".tmp"))
+			free(v[i]);
+		else
+			v[k++] = v[i];
 	}
-	closedir(d);
-	if (!v)
-		v = calloc(1, sizeof(char *));
-	if (!v)
-		return -ENOMEM;
-	qsort(v, n, sizeof(char *), cmp);
+	v[k] = NULL;
 	*ret = v;
-	return (int)n;
+	return k;
 }
 
 int zo_spool_move(const struct zo_spool *s, const char *id, const char *from, const char *to)

@@ -375,11 +375,6 @@ static int swap_off(struct zo_ctx *ctx, int argc, char **argv)
 
 static int swap_status(struct zo_ctx *ctx, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	_cleanup_free_ char *text = NULL;
 	struct zo_swap_entry *active = NULL;
 	size_t n_active = 0, i, j;
@@ -387,18 +382,9 @@ static int swap_status(struct zo_ctx *ctx, int argc, char **argv)
 	json_object *arr = NULL;
 	int c, r;
 
-	optind = 0;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		if (c == 'j')
-			ctx->json = true;
-		else if (c == 'h') {
-			zo_cmd_print_usage(zo_cmd_find("swap"), stdout);
-			return ZO_EXIT_OK;
-		} else
-			return zo_usage_error(ctx, "swap", "unknown option '%s' for 'swap status'",
-					      argv[optind - 1]);
-	}
+	c = zo_json_options(ctx, "swap", "swap status", argc, argv);
+	if (c >= 0)
+		return c;
 	if (optind < argc)
 		return zo_usage_error(ctx, "swap", "'swap status' takes no arguments");
 	r = zo_sysfs_read(ctx->root, "/proc/swaps", &text);

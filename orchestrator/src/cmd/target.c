@@ -549,11 +549,6 @@ static int target_destroy(struct zo_ctx *ctx, int argc, char **argv)
 
 static int target_status(struct zo_ctx *ctx, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	struct zo_target t;
 	struct zo_dom_info info = { 0 };
 	struct zo_guest_exec up = { 0 };
@@ -563,18 +558,9 @@ static int target_status(struct zo_ctx *ctx, int argc, char **argv)
 	char mem[32];
 	int c, ret;
 
-	optind = 0;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		if (c == 'j')
-			ctx->json = true;
-		else if (c == 'h') {
-			zo_cmd_print_usage(zo_cmd_find("target"), stdout);
-			return ZO_EXIT_OK;
-		} else
-			return zo_usage_error(ctx, "target", "unknown option '%s' for 'target "
-							     "status'", argv[optind - 1]);
-	}
+	c = zo_json_options(ctx, "target", "target status", argc, argv);
+	if (c >= 0)
+		return c;
 	ret = zo_target_open(ctx, &t);
 	if (ret)
 		goto out;

@@ -732,11 +732,6 @@ int zo_thin_pool_read(struct zo_thin_pool_status *ret, uint64_t *ret_block_secto
 
 static int thin_status(struct zo_ctx *ctx, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	_cleanup_free_ char *vtype = NULL, *vparams = NULL;
 	struct zo_thin_pool_status st = { 0 };
 	struct zo_dm_info pool = { 0 }, vol = { 0 };
@@ -747,18 +742,9 @@ static int thin_status(struct zo_ctx *ctx, int argc, char **argv)
 	char a[32], b[32];
 	int c, r;
 
-	optind = 0;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		if (c == 'j')
-			ctx->json = true;
-		else if (c == 'h') {
-			zo_cmd_print_usage(zo_cmd_find("thin"), stdout);
-			return ZO_EXIT_OK;
-		} else
-			return zo_usage_error(ctx, "thin", "unknown option '%s' for 'thin status'",
-					      argv[optind - 1]);
-	}
+	c = zo_json_options(ctx, "thin", "thin status", argc, argv);
+	if (c >= 0)
+		return c;
 	if (optind < argc)
 		return zo_usage_error(ctx, "thin", "'thin status' takes no arguments");
 	if (zo_dm_info(ZO_THIN_POOL_NAME, &pool) < 0 || zo_dm_info(ZO_THIN_VOLUME_NAME, &vol) < 0) {

@@ -1,6 +1,5 @@
 #include "sys/sysfs.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,50 +48,12 @@ int zo_sysfs_exists(const char *root, const char *abs)
 	return errno == ENOENT || errno == ENOTDIR ? 0 : -errno;
 }
 
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 int zo_sysfs_list(const char *root, const char *abs, const char *prefix,
 		  char ***ret)
 {
 	_cleanup_free_ char *p = zo_path(root, abs);
-	char **v = NULL;
-	size_t n = 0;
-	struct dirent *de;
-	DIR *d;
 
-	if (!p)
-		return -ENOMEM;
-	d = opendir(p);
-	if (!d)
-		return -errno;
-	v = calloc(1, sizeof(*v));
-	if (!v)
-		goto oom;
-	while ((de = readdir(d))) {
-		char **nv;
-
-		if (de->d_name[0] == '.' || !zo_startswith(de->d_name, prefix))
-			continue;
-		nv = realloc(v, (n + 2) * sizeof(*v));
-		if (!nv)
-			goto oom;
-		v = nv;
-		v[n] = strdup(de->d_name);
-		if (!v[n])
-			goto oom;
-		v[++n] = NULL;
-	}
-	closedir(d);
-	qsort(v, n, sizeof(*v), cmp_str);
-	*ret = v;
-	return (int)n;
-oom:
-	closedir(d);
-	zo_strv_free(v);
-	return -ENOMEM;
+	return p ? zo_dir_list(p, prefix, ret) : -ENOMEM;
 }
 
 int zo_tsc_khz(const char *root, unsigned long long *ret, const char **ret_source)

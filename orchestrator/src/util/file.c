@@ -1,5 +1,6 @@
 #include "file.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <stdbool.h>
 #include <fcntl.h>
@@ -155,3 +156,44 @@ int zo_syncfs(const char *path)
 	return syncfs(fd) < 0 ? -errno : 0;
 }
 
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int zo_dir_list(const char *path, const char *prefix, char ***ret)
+{
+	char **v = NULL;
+	size_t n = 0;
+	struct dirent *de;
+	DIR *d = opendir(path);
+
+	if (!d)
+		return -errno;
+	v = calloc(1, sizeof(*v));
+	if (!v)
+		goto oom;
+	while ((de = readdir(d))) {
+		char **nv;
+
+		if (de->d_name[0] == '.' || !zo_startswith(de->d_name, prefix))
+			continue;
+		nv = realloc(v, (n + 2) * sizeof(*v));
+		if (!nv)
+			goto oom;
+		v = nv;
+		v[n] = strdup(de->d_name);
+		if (!v[n])
+			goto oom;
+		v[++n] = NULL;
+	}
+	closedir(d);
+	qsort(v, n, sizeof(*v), cmp_str);
+	*ret = v;
+	return (int)n;
+oom:
+	closedir(d);
+	zo_strv_free(v);
+	return -ENOMEM;
+}

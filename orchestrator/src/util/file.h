@@ -12,6 +12,10 @@ int zo_read_file(const char *path, size_t max, char **ret, size_t *ret_len);
  * newline. */
 int zo_read_line(const char *path, char **ret);
 
+/* Sorted, NULL-terminated names in directory `path` that start with
+ * `prefix` (hidden names left out); returns the count, or -errno. */
+int zo_dir_list(const char *path, const char *prefix, char ***ret);
+
 /* Create every missing directory above `path` (mode 0755). */
 int zo_mkdir_parents(const char *path);
 
