@@ -32,53 +32,17 @@ static void print_value(const char *v)
 		fputs(v, stdout);
 }
 
-/* --json and --help for the config verbs; returns optind, or an exit code
- * through *done. */
-static int parse_opts(struct zo_ctx *ctx, const char *verb, int argc,
-		      char **argv, bool *done, int *exit_code)
-{
-	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	int c;
-
-	*done = false;
-	optind = 0;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'j':
-			ctx->json = true;
-			break;
-		case 'h':
-			zo_cmd_print_usage(zo_cmd_find("config"), stdout);
-			*done = true;
-			*exit_code = ZO_EXIT_OK;
-			return 0;
-		default:
-			*done = true;
-			*exit_code = zo_usage_error(ctx, "config",
-						    "unknown option '%s' for 'config %s'",
-						    argv[optind - 1], verb);
-			return 0;
-		}
-	}
-	return optind;
-}
-
 static int config_show(struct zo_ctx *ctx, int argc, char **argv)
 {
 	const char *section = NULL;
 	json_object *o, *sections, *sec = NULL;
-	bool done;
 	int code, idx, r;
 	size_t i;
 
-	idx = parse_opts(ctx, "show", argc, argv, &done, &code);
-	if (done)
+	code = zo_json_options(ctx, "config", "config show", argc, argv);
+	if (code >= 0)
 		return code;
+	idx = optind;
 	if (idx < argc)
 		return zo_usage_error(ctx, "config", "'config show' takes no arguments");
 	r = zo_load_config(ctx);
@@ -164,13 +128,14 @@ static int config_check(struct zo_ctx *ctx, int argc, char **argv)
 	struct zo_ini *ini = NULL;
 	struct zo_config *config = NULL;
 	const char *path = ctx->config_path;
-	bool explicit_file = ctx->config_explicit, done;
+	bool explicit_file = ctx->config_explicit;
 	size_t errors, warnings;
 	int code, idx, r;
 
-	idx = parse_opts(ctx, "check", argc, argv, &done, &code);
-	if (done)
+	code = zo_json_options(ctx, "config", "config check", argc, argv);
+	if (code >= 0)
 		return code;
+	idx = optind;
 	if (argc - idx > 1)
 		return zo_usage_error(ctx, "config", "'config check' takes at most one FILE");
 	if (idx < argc) {
