@@ -10,7 +10,9 @@
 #include <unistd.h>
 
 #include "cmd/cmd.h"
+#include "cmdtable.h"
 #include "core/job.h"
+#include "ops/lock.h"
 #include "util/path.h"
 #include "util/str.h"
 #include "version.h"
@@ -22,213 +24,10 @@ const char zo_version[] = ZO_VERSION;
 const char zo_git_commit[] = ZO_GIT_COMMIT;
 
 /* Sorted by name: the help lists them in this order. */
-const struct zo_cmd zo_commands[] = {
-	{ "config", cmd_config, "show or check the configuration",
-	  "zsim-orch config show [--json]\n"
-	  "       zsim-orch config check [--json] [FILE]\n"
-	  "       zsim-orch config default\n"
-	  "\n"
-	  "show     the effective configuration: every key, its value, and whether\n"
-	  "         it came from the file, the command line or the defaults\n"
-	  "         (--json for a machine-readable form)\n"
-	  "check    report every problem in FILE (default: the --config file) at once;\n"
-	  "         exit 1 if any value is invalid, 0 if there are only warnings\n"
-	  "default  print the commented default configuration file\n",
-	  0 },
-	{ "ept", cmd_ept, "reload the KVM module with EPT on or off",
-	  "zsim-orch ept on|off|status\n"
-	  "\n"
-	  "on, off  reload [kvm] module (kvm_intel) with [kvm] param (ept) = 1 or 0\n"
-	  "         through libkmod, check the value took, write it to\n"
-	  "         /etc/modprobe.d/zsim-kvm.conf and record [kvm] ept. Refused\n"
-	  "         (exit 3) while any VM runs (libvirt's, named) or the module is in\n"
-	  "         use. If loading with the new value fails, the old value is\n"
-	  "         restored and the command says so. Large targets need EPT off: with\n"
-	  "         39 physical address bits EPT maps at most 512 GB.\n"
-	  "status   loaded or not, the value, what is persisted and recorded\n",
-	  ZO_CMD_NEED_CONFIG },
-	{ "help", cmd_help, "show help for zsim-orch or one command",
-	  "zsim-orch help [COMMAND]\n", 0 },
-	{ "knobs", cmd_knobs, "0sim knobs, TSC offsetting, zswap, THP and KSM",
-	  "zsim-orch knobs show [--json]\n"
-	  "       zsim-orch knobs set NAME=VALUE...\n"
-	  "       zsim-orch knobs apply\n"
-	  "\n"
-	  "show   every knob's value, or 'absent' (0sim's knobs exist only on a 0sim\n"
-	  "       kernel)\n"
-	  "set    check every NAME=VALUE, then write them; on a stock kernel a 0sim\n"
-	  "       knob is refused (exit 3) and nothing is written; a value the kernel\n"
-	  "       rejects is reported with its errno\n"
-	  "apply  the profile in the config: [zswap] enabled, zpool,\n"
-	  "       max_pool_percent and the [zerosim] values that are set; KSM off\n"
-	  "\n"
-	  "Knobs: zerosim_drift_threshold, zerosim_delay, zerosim_multicore_sync,\n"
-	  "zerosim_skip_halt, zerosim_lapic_adjust, zerosim_sync_guest_tsc,\n"
-	  "tsc_offsetting, zswap_enabled, zswap_zpool, zswap_max_pool_percent, thp,\n"
-	  "ksm.\n",
-	  ZO_CMD_NEED_CONFIG },
-	{ "preflight", cmd_preflight, "check this host can run a target of VMSIZE GB",
-	  "zsim-orch preflight [--json] VMSIZE [CORES]\n"
-	  "\n"
-	  "The checks 'run' makes before anything boots, as a table of ok, warn and\n"
-	  "FAIL with what was measured and the fix: root; a 0sim kernel (or\n"
-	  "[host] require_0sim = no); EPT on with a target at or above what the\n"
-	  "CPU's physical address bits can map (QEMU would hang silently) or EPT off\n"
-	  "above 1028 GB; the target larger than RAM plus swap or the thin volume;\n"
-	  "the thin pool nearly full; the QEMU behind libvirt too old to pass host\n"
-	  "physical address bits; more vCPUs than host CPUs. Exit 3 on any FAIL.\n",
-	  ZO_CMD_NEED_CONFIG },
-	{ "queue", cmd_queue, "queue experiments in the spool for the daemon",
-	  "zsim-orch queue submit EXP ARGS...\n"
-	  "       zsim-orch queue add FILE.job\n"
-	  "       zsim-orch queue ls [--json]\n"
-	  "       zsim-orch queue show|cancel|retry ID\n"
-	  "       zsim-orch queue log ID [-f]\n"
-	  "\n"
-	  "submit  write a job file for EXP ARGS (checked now) into [paths] spool\n"
-	  "add     check FILE.job and put it into the spool\n"
-	  "ls      every run: id, state, experiment, name, args, times, results\n"
-	  "show    one run's record (JSON)\n"
-	  "cancel  a queued run is dropped; a running one is stopped cleanly\n"
-	  "log     its output; -f follows it until the run ends\n"
-	  "retry   queue a finished run again\n"
-	  "\n"
-	  "A job file (INI, *.job, at most 64 KiB), dropped into the spool by root or\n"
-	  "a member of group zsim:\n"
-	  "  [job]\n"
-	  "  experiment = exp00000\n"
-	  "  args = 4096 1 --zeros --warmup\n"
-	  "  name = zeros-4t      ; optional, default: the file name\n"
-	  "  repeat = 3           ; optional\n"
-	  "  timeout = 48h        ; optional: s, m, h or d\n"
-	  "  [matrix]             ; optional: {key} in args over the product\n"
-	  "  size = 64, 128, 256\n"
-	  "Quoting in args: " ZO_JOB_QUOTING ". Only registered experiments run,\n"
-	  "and every run's arguments are checked against its schema.\n",
-	  ZO_CMD_NEED_CONFIG },
-	{ "run", cmd_run, "run an experiment and file its results",
-	  "zsim-orch run [--results-dir DIR] EXP ARGS...\n"
-	  "       zsim-orch run --list\n"
-	  "       zsim-orch run EXP --help\n"
-	  "       zsim-orch run --from FILE.params\n"
-	  "\n"
-	  "Runs a registered experiment with arguments checked against its schema\n"
-	  "(never through a shell) and writes its results to [paths] results as\n"
-	  "EXP-<important settings>-<YYYY-MM-DD-HH-MM-SS>.{params,out,time,sim},\n"
-	  "the old runner's names: .params is JSON with every setting, the zsim-orch\n"
-	  "version and commit, the kernel, the TSC frequency and the config in\n"
-	  "force; .time has each phase's duration; .sim the host's cpuinfo,\n"
-	  "meminfo, swaps, vmstat, zswap parameters and debugfs counters, block\n"
-	  "devices, thin pool usage and kernel log tail (plus the target's); a\n"
-	  "failed phase adds .err. The last line printed is RESULTS: <path>.*. --from re-runs a .params with the\n"
-	  "same settings and says which recorded facts differ on this host. SIGINT\n"
-	  "or SIGTERM stops a run cleanly (exit 130 or 143).\n",
-	  ZO_CMD_NEED_CONFIG },
-	{ "serve", cmd_serve, "the spool daemon: run queued jobs one at a time",
-	  "zsim-orch serve\n"
-	  "\n"
-	  "Watches [paths] spool with inotify (names starting with '.' or ending in\n"
-	  ".tmp are ignored), claims each *.job by renaming it, and runs its\n"
-	  "experiments one at a time as 'zsim-orch run', each into its own results\n"
-	  "directory, filing it under done or failed with exit status and times.\n"
-	  "Symlinks, hard links, FIFOs, devices, files over 64 KiB and files of\n"
-	  "users neither root nor in group zsim are moved to .zsim/rejected with an\n"
-	  ".error. A run found running after a crash is queued again once. Logs go\n"
-	  "to stderr with <N> priorities for journald; READY=1 goes to\n"
-	  "$NOTIFY_SOCKET (systemd Type=notify); SIGTERM cancels the running job\n"
-	  "cleanly and exits.\n",
-	  ZO_CMD_NEED_CONFIG },
-	{ "setup", cmd_setup, "set up this host's swap and thin pool, by stable ID",
-	  "zsim-orch setup [--swap DEV...] [--mapper-device DEV] [--force]\n"
-	  "                [--unstable-device-names]\n"
-	  "\n"
-	  "The host part of the old setup script: 'swap add' for each --swap device\n"
-	  "(several may follow one --swap), 'thin create' on the --mapper-device,\n"
-	  "then 'swap on'. Every device is resolved and safety-checked before any is\n"
-	  "written, so a refused device (exit 3) leaves the others untouched too.\n"
-	  "Devices are recorded by stable ID in the config; running setup again\n"
-	  "(after a reboot, say) only activates what is recorded. --force overwrites\n"
-	  "signatures, never a mounted or in-use device. --unstable-device-names is\n"
-	  "accepted for old scripts and changes nothing. --dry-run prints the plan.\n",
-	  ZO_CMD_NEED_CONFIG },
-	{ "status", cmd_status, "what this host is and what it is set to",
-	  "zsim-orch status [--json]\n"
-	  "\n"
-	  "Kernel release and whether it is a 0sim kernel, the KVM module and its EPT\n"
-	  "setting, CPU address bits, memory and swap, active swap devices, zswap\n"
-	  "parameters, and whether the libvirt URI answers (within 5 seconds).\n"
-	  "Reads only; --json for a machine-readable form.\n",
-	  ZO_CMD_NEED_CONFIG },
-	{ "swap", cmd_swap, "swap devices by stable ID",
-	  "zsim-orch swap add [--priority N] [--discard] [--label L] [--force] DEV\n"
-	  "       zsim-orch swap on|off\n"
-	  "       zsim-orch swap status [--json]\n"
-	  "\n"
-	  "add     write a swap header on DEV (/dev/sdX, /dev/disk/by-id/..., UUID=,\n"
-	  "        PARTUUID=, LABEL=, PARTLABEL= or SERIAL=), check it with libblkid,\n"
-	  "        turn it on and record its UUID in [host] swap. Refuses (exit 3) a\n"
-	  "        device that holds a partition table or a filesystem unless --force;\n"
-	  "        a device that is mounted, in use or backs / always. Running it\n"
-	  "        again on the same device only turns it on.\n"
-	  "on      turn on every device in [host] swap (at boot, after thin activate)\n"
-	  "off     turn them off\n"
-	  "status  each recorded device: where it is now, size, on or off, usage\n",
-	  ZO_CMD_NEED_CONFIG },
-	{ "target", cmd_target, "the simulated machine, through libvirt",
-	  "zsim-orch target create [--destroy-existing]\n"
-	  "       zsim-orch target start [--memory GB] [--vcpus N]\n"
-	  "       zsim-orch target stop [--timeout S]\n"
-	  "       zsim-orch target destroy|status [--json]|log [-n N]\n"
-	  "       zsim-orch target exec -- CMD ARGS...\n"
-	  "       zsim-orch target fetch GUEST_PATH HOST_PATH\n"
-	  "       zsim-orch target prepare --from CLOUD.qcow2 [--profile centos7|debian12]\n"
-	  "                [--timeout S] [--workloads DIR] [--force]\n"
-	  "\n"
-	  "create   define the domain from [target]: direct kernel boot (kernel,\n"
-	  "         initrd, cmdline) or a qcow2 overlay on base_image made in the\n"
-	  "         'zsim' storage pool under [paths] state; --destroy-existing\n"
-	  "         removes the domain and its overlay and makes both anew\n"
-	  "start    boot it with [target] memory and vcpus (vCPU i pinned to host\n"
-	  "         CPU i) and wait for the guest agent up to agent_timeout; a\n"
-	  "         target that stays silent is stopped with the likely cause\n"
-	  "stop     guest-agent (or ACPI) shutdown; destroy after --timeout (60)\n"
-	  "destroy  power it off at once; it stays defined\n"
-	  "status   state, memory, vCPUs and pinning, uptime, agent\n"
-	  "exec     run a command in the target through the agent: its output and\n"
-	  "         exit status are passed through\n"
-	  "fetch    copy a file out of the target\n"
-	  "log      the tail of the serial console log\n"
-	  "prepare  make the pristine base image from a cloud image: copy it into\n"
-	  "         the pool, boot it once with a cloud-init seed (the profile's\n"
-	  "         user-data, printed by --dry-run; the workloads), wait up to\n"
-	  "         --timeout (1800) for it to finish, shut it down and record it\n"
-	  "         with its SHA-256 as [target] base_image; run refuses a base\n"
-	  "         that differs. Nothing is kept if it fails\n",
-	  ZO_CMD_NEED_CONFIG },
-	{ "thin", cmd_thin, "dm-thin pool and the thin volume used as swap",
-	  "zsim-orch thin create [--virtual-size SIZE] [--metadata FILE|DEV]\n"
-	  "                      [--block-size SIZE] [--low-water SIZE] [--force] DEV\n"
-	  "       zsim-orch thin activate|remove\n"
-	  "       zsim-orch thin status [--json]\n"
-	  "\n"
-	  "create    a thin pool (zsim-pool) over the data device DEV and a thin\n"
-	  "          volume (zsim-swap, 10T unless --virtual-size or [thin]\n"
-	  "          virtual_size) on it; writes a swap header on the volume, turns it\n"
-	  "          on and records DEV by stable ID in [thin] and the volume in\n"
-	  "          [host] swap. Metadata goes to a file attached to a loop device\n"
-	  "          ([thin] metadata, sized as thin_metadata_size computes) or to a\n"
-	  "          device. DEV gets the same safety checks as 'swap add'; a\n"
-	  "          metadata file of an earlier pool is kept unless --force. Running\n"
-	  "          it again with the same DEV only activates the pool.\n"
-	  "activate  restore the recorded pool and volume and turn the volume's\n"
-	  "          swap on (at boot); does nothing to what is already up\n"
-	  "status    data and metadata usage of the pool, the low-water mark and\n"
-	  "          whether the pool is nearly full\n"
-	  "remove    swapoff the volume, remove both devices, delete the metadata\n"
-	  "          file and forget the pool in the config\n",
-	  ZO_CMD_NEED_CONFIG },
-	{ "version", cmd_version, "print the version and the git commit",
-	  "zsim-orch version\n", 0 },
+const struct zo_cmd *const zo_commands[] = {
+	&zo_cmd_config, &zo_cmd_ept,   &zo_cmd_help,  &zo_cmd_knobs,  &zo_cmd_preflight,
+	&zo_cmd_queue,	&zo_cmd_run,   &zo_cmd_serve, &zo_cmd_setup,  &zo_cmd_status,
+	&zo_cmd_swap,	&zo_cmd_target, &zo_cmd_thin, &zo_cmd_version,
 };
 const size_t zo_n_commands = ZO_ARRAY_SIZE(zo_commands);
 
@@ -251,19 +50,19 @@ const struct zo_cmd *zo_cmd_find(const char *name)
 {
 	size_t i;
 
-	for (i = 0; i < zo_n_commands; i++)
-		if (!strcmp(zo_commands[i].name, name))
-			return &zo_commands[i];
+	for (i = 0; i < ZO_ARRAY_SIZE(zo_commands); i++)
+		if (!strcmp(zo_commands[i]->name, name))
+			return zo_commands[i];
 	return NULL;
 }
 
 const char *zo_cmd_closest(const char *name)
 {
-	const char *names[64];
+	const char *names[ZO_ARRAY_SIZE(zo_commands)];
 	size_t i;
 
-	for (i = 0; i < zo_n_commands && i < ZO_ARRAY_SIZE(names); i++)
-		names[i] = zo_commands[i].name;
+	for (i = 0; i < ZO_ARRAY_SIZE(zo_commands); i++)
+		names[i] = zo_commands[i]->name;
 	return zo_closest(name, names, i);
 }
 
@@ -292,24 +91,24 @@ void zo_print_main_help(FILE *f)
 		   "\n"
 		   "Commands:\n",
 		main_usage);
-	for (i = 0; i < zo_n_commands; i++)
-		fprintf(f, "  %-9s %s\n", zo_commands[i].name, zo_commands[i].summary);
+	for (i = 0; i < ZO_ARRAY_SIZE(zo_commands); i++)
+		fprintf(f, "  %-9s %s\n", zo_commands[i]->name, zo_commands[i]->summary);
 	fprintf(f, "\nExit status: 0 done, 1 failed, 2 usage error, 3 refused by a safety or\n"
 		   "preflight check (the message says what to do).\n");
 }
 
-int cmd_help(struct zo_ctx *ctx, int argc, char **argv)
+static int cmd_help(struct zo_ctx *ctx, int argc, char **argv)
 {
 	const struct zo_cmd *c;
 	const char *near;
 
 	if (argc > 2)
-		return zo_usage_error(ctx, "help", "'help' takes at most one command name");
-	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+		return zo_usage_error(ctx, &zo_cmd_help, "'help' takes at most one command name");
+	if (argc < 2 || zo_is_help(argv[1])) {
 		if (argc < 2)
 			zo_print_main_help(stdout);
 		else
-			zo_cmd_print_usage(zo_cmd_find("help"), stdout);
+			zo_cmd_print_usage(&zo_cmd_help, stdout);
 		return ZO_EXIT_OK;
 	}
 	c = zo_cmd_find(argv[1]);
@@ -319,28 +118,42 @@ int cmd_help(struct zo_ctx *ctx, int argc, char **argv)
 	}
 	near = zo_cmd_closest(argv[1]);
 	if (near)
-		return zo_usage_error(ctx, "help", "unknown command '%s'; did you mean '%s'?",
+		return zo_usage_error(ctx, &zo_cmd_help, "unknown command '%s'; did you mean '%s'?",
 				      argv[1], near);
-	return zo_usage_error(ctx, "help", "unknown command '%s'; 'zsim-orch --help' lists them",
-			      argv[1]);
+	return zo_usage_error(ctx, &zo_cmd_help,
+			      "unknown command '%s'; 'zsim-orch --help' lists them", argv[1]);
 }
+
+const struct zo_cmd zo_cmd_help = {
+	.name = "help",
+	.fn = cmd_help,
+	.summary = "show help for zsim-orch or one command",
+	.usage = "zsim-orch help [COMMAND]\n",
+};
 
 static void print_version(void)
 {
 	printf("zsim-orch %s (git %s)\n", ZO_VERSION, ZO_GIT_COMMIT);
 }
 
-int cmd_version(struct zo_ctx *ctx, int argc, char **argv)
+static int cmd_version(struct zo_ctx *ctx, int argc, char **argv)
 {
-	int r = zo_no_options(ctx, "version", argc, argv);
+	int r = zo_no_options(ctx, &zo_cmd_version, argc, argv);
 
 	if (r >= 0)
 		return r;
 	if (argc > 1)
-		return zo_usage_error(ctx, "version", "'version' takes no arguments");
+		return zo_usage_error(ctx, &zo_cmd_version, "'version' takes no arguments");
 	print_version();
 	return ZO_EXIT_OK;
 }
+
+const struct zo_cmd zo_cmd_version = {
+	.name = "version",
+	.fn = cmd_version,
+	.summary = "print the version and the git commit",
+	.usage = "zsim-orch version\n",
+};
 
 static void log_stderr(void *userdata, int priority, const char *fmt, va_list ap)
 {
@@ -416,7 +229,13 @@ static int run_cmd(struct zo_ctx *ctx, const struct zo_cmd *cmd, int argc,
 		if (r != ZO_EXIT_OK)
 			return r;
 	}
+	if (!(argc > 1 && zo_is_help(argv[1]))) {
+		r = zo_cmd_require(ctx, cmd->flags, cmd->name);
+		if (r >= 0)
+			return r;
+	}
 	r = cmd->fn(ctx, argc, argv);
+	zo_host_unlock(ctx);
 	errno = 0;
 	if (fflush(stdout) != 0 || ferror(stdout) || fclose(stdout) != 0) {
 		zo_error(ctx, "cannot write output: %s",
@@ -432,14 +251,17 @@ static int run_cmd(struct zo_ctx *ctx, const struct zo_cmd *cmd, int argc,
 
 int ZO_MAIN(int argc, char **argv)
 {
-	struct zo_ctx ctx = { 0 };
+	struct zo_ctx ctx;
 	_cleanup_free_ char *default_config = NULL;
 	const struct zo_cmd *cmd;
 	const char *near;
 	int verbosity = 0, c, r;
 
+	zo_ctx_init(&ctx);
 	ctx.log.fn = log_stderr;
-	ctx.root = getenv("ZSIM_ROOT") ? getenv("ZSIM_ROOT") : "";
+	ctx.plan = zo_plan_to_stdout;
+	if (getenv("ZSIM_ROOT"))
+		ctx.root = getenv("ZSIM_ROOT");
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "+:c:r:nvqhV", global_options, NULL)) != -1) {
 		switch (c) {
@@ -466,9 +288,9 @@ int ZO_MAIN(int argc, char **argv)
 			verbosity = -1;
 			break;
 		case 'h':
-			return run_cmd(&ctx, zo_cmd_find("help"), 1, argv);
+			return run_cmd(&ctx, &zo_cmd_help, 1, argv);
 		case 'V':
-			return run_cmd(&ctx, zo_cmd_find("version"), 1, argv);
+			return run_cmd(&ctx, &zo_cmd_version, 1, argv);
 		case ':':
 			return main_usage_error("option '%s' needs a value", argv[optind - 1]);
 		default:

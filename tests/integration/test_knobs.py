@@ -79,6 +79,9 @@ class Knobs(TestCase):
         os.chmod(root + "/proc/zerosim_delay", 0o444)
         os.chmod(root + "/proc", 0o555)
         self.addCleanup(os.chmod, root + "/proc", 0o755)
+        # the host lock lives in the state directory: let the user take it
+        os.makedirs(root + "/var/lib/zsim")
+        os.chmod(root + "/var/lib/zsim", 0o777)
         res = run("--root", root, "knobs", "set", "zerosim_delay=9",
                   preexec_fn=lambda: os.setuid(65534))
         self.assertRun(res, 1)

@@ -9,7 +9,7 @@
 
 #include <cmocka.h>
 
-#include "cmd/cmd.h"
+#include "cmdtable.h"
 
 static char *capture(void (*fn)(FILE *))
 {
@@ -30,7 +30,7 @@ static void table_is_sorted_and_complete(void **state)
 	(void)state;
 	assert_true(zo_n_commands >= 4);
 	for (i = 0; i < zo_n_commands; i++) {
-		const struct zo_cmd *c = &zo_commands[i];
+		const struct zo_cmd *c = zo_commands[i];
 		char prefix[64];
 
 		assert_non_null(c->fn);
@@ -40,7 +40,7 @@ static void table_is_sorted_and_complete(void **state)
 		assert_int_equal(strncmp(c->usage, prefix, strlen(prefix)), 0);
 		assert_int_equal(c->usage[strlen(c->usage) - 1], '\n');
 		if (i > 0)
-			assert_true(strcmp(zo_commands[i - 1].name, c->name) < 0);
+			assert_true(strcmp(zo_commands[i - 1]->name, c->name) < 0);
 		assert_ptr_equal(zo_cmd_find(c->name), c);
 	}
 	assert_null(zo_cmd_find("nope"));
@@ -68,8 +68,8 @@ static void help_lists_every_command(void **state)
 	for (i = 0; i < zo_n_commands; i++) {
 		char line[128];
 
-		snprintf(line, sizeof(line), "\n  %-9s %s\n", zo_commands[i].name,
-			 zo_commands[i].summary);
+		snprintf(line, sizeof(line), "\n  %-9s %s\n", zo_commands[i]->name,
+			 zo_commands[i]->summary);
 		assert_non_null(strstr(help, line));
 	}
 	assert_non_null(strstr(help, "--config FILE"));

@@ -1,4 +1,7 @@
-/* The command layer: one file per subcommand, dispatched from main.c. */
+/* The command layer: one file per command, each defining its descriptor;
+ * main.c lists pointers to them (kmod's tools/, git's builtins). Commands
+ * parse, call operations, print, and choose the exit code. A command never
+ * calls another command. */
 #ifndef ZO_CMD_H
 #define ZO_CMD_H
 
@@ -9,6 +12,7 @@
 #include <json-c/json.h>
 
 #include "core/config.h"
+#include "util/ctx.h"
 #include "util/log.h"
 
 enum {
@@ -16,21 +20,13 @@ enum {
 	ZO_EXIT_FAILED = 1,
 	ZO_EXIT_USAGE = 2,
 	ZO_EXIT_REFUSED = 3,
-};
-
-struct zo_ctx {
-	const char *root;        /* "" when not set */
-	const char *config_path; /* the file to read (explicit or default) */
-	bool config_explicit;    /* given with --config */
-	const char *connect;     /* --connect, or NULL */
-	struct zo_config *config;
-	bool dry_run;
-	bool json;
-	struct zo_log log;
+	ZO_EXIT_TEMPFAIL = 75, /* EX_TEMPFAIL: Slurm's RequeueExit */
 };
 
 enum {
-	ZO_CMD_NEED_CONFIG = 1 << 0,
+	ZO_CMD_NEED_CONFIG = 1 << 0, /* load the config before the command runs */
+	ZO_CMD_NEED_ROOT = 1 << 1,   /* refuse unless root (or --root, --dry-run) */
+	ZO_CMD_NEED_LOCK = 1 << 2,   /* hold the host lock (not under --dry-run) */
 };
 
 struct zo_cmd {
@@ -41,78 +37,64 @@ struct zo_cmd {
 	unsigned flags;
 };
 
-/* A nested verb table ("config show"). */
+/* A nested verb ("thin create"); flags as for commands, except that
+ * NEED_CONFIG is the parent's. */
 struct zo_subcmd {
 	const char *name;
 	int (*fn)(struct zo_ctx *ctx, int argc, char **argv);
+	unsigned flags;
 };
 
-extern const struct zo_cmd zo_commands[];
+/* The descriptors, one per cmd/<verb>.c (help and version: main.c). */
+extern const struct zo_cmd zo_cmd_config, zo_cmd_ept, zo_cmd_help, zo_cmd_knobs,
+	zo_cmd_preflight, zo_cmd_queue, zo_cmd_run, zo_cmd_serve, zo_cmd_setup,
+	zo_cmd_status, zo_cmd_swap, zo_cmd_target, zo_cmd_thin, zo_cmd_version;
+
 /* From the build (main.c): recorded in every result set. */
 extern const char zo_version[];
 extern const char zo_git_commit[];
-extern const size_t zo_n_commands;
 
-const struct zo_cmd *zo_cmd_find(const char *name);
 void zo_cmd_print_usage(const struct zo_cmd *cmd, FILE *f);
-void zo_print_main_help(FILE *f);
-const char *zo_cmd_closest(const char *name);
 
 /* For command implementations. */
 void zo_error(struct zo_ctx *ctx, const char *fmt, ...) ZO_PRINTF(2, 3);
-int zo_usage_error(struct zo_ctx *ctx, const char *cmd, const char *fmt, ...)
+int zo_usage_error(struct zo_ctx *ctx, const struct zo_cmd *cmd, const char *fmt, ...)
 	ZO_PRINTF(3, 4);
-int zo_dispatch_sub(struct zo_ctx *ctx, const char *cmd,
-		    const struct zo_subcmd *subs, size_t n, int argc,
-		    char **argv);
+/* An operation returned r: 0 for r >= 0; else print ctx->error (or
+ * strerror) and map the failure's kind to an exit code. */
+int zo_exit_code(struct zo_ctx *ctx, int r);
+int zo_dispatch_sub(struct zo_ctx *ctx, const struct zo_cmd *cmd,
+		    const struct zo_subcmd *subs, size_t n, int argc, char **argv);
+/* The NEED_ROOT and NEED_LOCK checks, for commands that decide after
+ * parsing (run --list takes no lock). `what` names the holder ("run").
+ * Returns -1 to go on, or the exit code. */
+int zo_cmd_require(struct zo_ctx *ctx, unsigned flags, const char *what);
+bool zo_is_help(const char *arg);
 /* Parse only --help for commands without options; returns -1 to go on, or
  * an exit code. */
-int zo_no_options(struct zo_ctx *ctx, const char *cmd, int argc, char **argv);
+int zo_no_options(struct zo_ctx *ctx, const struct zo_cmd *cmd, int argc, char **argv);
 /* For commands whose options are only --json and --help: -1 to go on
  * (getopt's optind at the first operand), else the exit code. `what`
  * names the subcommand in the error ("thin status"), or NULL. */
-int zo_json_options(struct zo_ctx *ctx, const char *cmd, const char *what, int argc,
-		    char **argv);
+int zo_json_options(struct zo_ctx *ctx, const struct zo_cmd *cmd, const char *what,
+		    int argc, char **argv);
 int zo_print_json(json_object *o);
 /* Load (or reload) the config named by ctx; prints diagnostics. Returns an
  * exit code. */
 int zo_load_config(struct zo_ctx *ctx);
 void zo_print_diags(const char *path, struct zo_diags *d);
-/* Write `value` for [section] key into the config file (validated, kept
- * if unchanged, printed instead under --dry-run) and into ctx->config.
- * Returns 0 or -errno; -EINVAL after printing why the value is bad. */
-int zo_config_record(struct zo_ctx *ctx, const char *section, const char *key,
-		     const char *value);
-/* Add a stable ID to [host] swap unless it is there (cmd/swap.c). */
-int zo_swap_record(struct zo_ctx *ctx, const char *stable_id);
-/* Remove it again (thin remove). */
-int zo_swap_unrecord(struct zo_ctx *ctx, const char *stable_id);
-/* The preflight checks for a VMSIZE GB, CORES vCPU target; prints the
- * table when `print`; the failures as one line in *ret_failures. Exit code
- * (3 on any failure). */
+/* ctx->plan for the program: each plan line to stdout. */
+void zo_plan_to_stdout(void *userdata, const char *line);
+
+/* Moving to ops/ (the operations floor); until then shared by commands. */
 int zo_preflight_run(struct zo_ctx *ctx, uint64_t vm_gb, unsigned cores, bool print,
 		     char **ret_failures);
-/* Restore the recorded thin pool (cmd/thin.c; also used by setup). */
 int cmd_thin_activate(struct zo_ctx *ctx);
-/* The running pool's status with its block size (sectors) and low-water
- * mark (blocks) from its table: for the run preflight. */
 struct zo_thin_pool_status;
 int zo_thin_pool_read(struct zo_thin_pool_status *ret, uint64_t *ret_block_sectors,
 		      uint64_t *ret_low_water);
-
-int cmd_config(struct zo_ctx *ctx, int argc, char **argv);
-int cmd_ept(struct zo_ctx *ctx, int argc, char **argv);
-int cmd_help(struct zo_ctx *ctx, int argc, char **argv);
-int cmd_knobs(struct zo_ctx *ctx, int argc, char **argv);
-int cmd_preflight(struct zo_ctx *ctx, int argc, char **argv);
-int cmd_queue(struct zo_ctx *ctx, int argc, char **argv);
 int cmd_run(struct zo_ctx *ctx, int argc, char **argv);
-int cmd_serve(struct zo_ctx *ctx, int argc, char **argv);
-int cmd_setup(struct zo_ctx *ctx, int argc, char **argv);
-int cmd_status(struct zo_ctx *ctx, int argc, char **argv);
 int cmd_swap(struct zo_ctx *ctx, int argc, char **argv);
-int cmd_target(struct zo_ctx *ctx, int argc, char **argv);
 int cmd_thin(struct zo_ctx *ctx, int argc, char **argv);
-int cmd_version(struct zo_ctx *ctx, int argc, char **argv);
 
 #endif

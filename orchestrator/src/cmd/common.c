@@ -7,6 +7,9 @@
 #include <stdarg.h>
 #include <string.h>
 
+#include <unistd.h>
+
+#include "ops/lock.h"
 #include "util/ini.h"
 #include "util/json.h"
 #include "util/str.h"
@@ -22,33 +25,80 @@ void zo_error(struct zo_ctx *ctx, const char *fmt, ...)
 	va_end(ap);
 }
 
-int zo_usage_error(struct zo_ctx *ctx, const char *cmd, const char *fmt, ...)
+int zo_usage_error(struct zo_ctx *ctx, const struct zo_cmd *cmd, const char *fmt, ...)
 {
-	const struct zo_cmd *c = zo_cmd_find(cmd);
 	va_list ap;
 
 	va_start(ap, fmt);
 	zo_logv(&ctx->log, LOG_ERR, fmt, ap);
 	va_end(ap);
-	if (c)
-		fprintf(stderr, "usage: %.*s\n", (int)strcspn(c->usage, "\n"),
-			c->usage);
-	fprintf(stderr, "Run 'zsim-orch %s --help' for details.\n", cmd);
+	fprintf(stderr, "usage: %.*s\n", (int)strcspn(cmd->usage, "\n"), cmd->usage);
+	fprintf(stderr, "Run 'zsim-orch %s --help' for details.\n", cmd->name);
 	return ZO_EXIT_USAGE;
 }
 
-static bool is_help(const char *arg)
+int zo_exit_code(struct zo_ctx *ctx, int r)
+{
+	if (r >= 0)
+		return ZO_EXIT_OK;
+	zo_error(ctx, "%s", ctx->error[0] ? ctx->error : strerror(-r));
+	switch (ctx->error[0] ? ctx->fail_kind : ZO_FAIL_ERROR) {
+	case ZO_FAIL_REFUSED:
+		return ZO_EXIT_REFUSED;
+	case ZO_FAIL_TRANSIENT:
+		return ZO_EXIT_TEMPFAIL;
+	case ZO_FAIL_USAGE:
+		return ZO_EXIT_USAGE;
+	case ZO_FAIL_ERROR:
+		break;
+	}
+	return ZO_EXIT_FAILED;
+}
+
+int zo_cmd_require(struct zo_ctx *ctx, unsigned flags, const char *what)
+{
+	int r;
+
+	if (ctx->dry_run)
+		return -1;
+	/* Under --root the "host" is a tree of files: its owner may change it. */
+	if ((flags & ZO_CMD_NEED_ROOT) && !*ctx->root && geteuid() != 0) {
+		zo_error(ctx, "'%s' changes this host and needs root; run it with sudo "
+			      "(or --dry-run to see what it would do)",
+			 what);
+		return ZO_EXIT_REFUSED;
+	}
+	if (flags & ZO_CMD_NEED_LOCK) {
+		r = zo_host_lock(ctx, what);
+		if (r < 0)
+			return zo_exit_code(ctx, r);
+	}
+	return -1;
+}
+
+bool zo_is_help(const char *arg)
 {
 	return !strcmp(arg, "--help") || !strcmp(arg, "-h");
 }
 
-int zo_no_options(struct zo_ctx *ctx, const char *cmd, int argc, char **argv)
+/* --help anywhere before "--" asks for the usage: no lock for that. */
+static bool asks_help(int argc, char **argv)
+{
+	int i;
+
+	for (i = 1; i < argc && strcmp(argv[i], "--"); i++)
+		if (zo_is_help(argv[i]))
+			return true;
+	return false;
+}
+
+int zo_no_options(struct zo_ctx *ctx, const struct zo_cmd *cmd, int argc, char **argv)
 {
 	int i;
 
 	for (i = 1; i < argc; i++) {
-		if (is_help(argv[i])) {
-			zo_cmd_print_usage(zo_cmd_find(cmd), stdout);
+		if (zo_is_help(argv[i])) {
+			zo_cmd_print_usage(cmd, stdout);
 			return ZO_EXIT_OK;
 		}
 		if (argv[i][0] == '-' && argv[i][1])
@@ -58,8 +108,8 @@ int zo_no_options(struct zo_ctx *ctx, const char *cmd, int argc, char **argv)
 	return -1;
 }
 
-int zo_json_options(struct zo_ctx *ctx, const char *cmd, const char *what, int argc,
-		    char **argv)
+int zo_json_options(struct zo_ctx *ctx, const struct zo_cmd *cmd, const char *what,
+		    int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "json", no_argument, NULL, 'j' },
@@ -74,7 +124,7 @@ int zo_json_options(struct zo_ctx *ctx, const char *cmd, const char *what, int a
 		if (c == 'j') {
 			ctx->json = true;
 		} else if (c == 'h') {
-			zo_cmd_print_usage(zo_cmd_find(cmd), stdout);
+			zo_cmd_print_usage(cmd, stdout);
 			return ZO_EXIT_OK;
 		} else if (what) {
 			return zo_usage_error(ctx, cmd, "unknown option '%s' for '%s'",
@@ -86,31 +136,47 @@ int zo_json_options(struct zo_ctx *ctx, const char *cmd, const char *what, int a
 	return -1;
 }
 
-int zo_dispatch_sub(struct zo_ctx *ctx, const char *cmd,
-		    const struct zo_subcmd *subs, size_t n, int argc,
-		    char **argv)
+int zo_dispatch_sub(struct zo_ctx *ctx, const struct zo_cmd *cmd,
+		    const struct zo_subcmd *subs, size_t n, int argc, char **argv)
 {
 	const char *names[32];
 	const char *near;
+	char what[64];
 	size_t i;
+	int r;
 
 	if (argc < 2)
-		return zo_usage_error(ctx, cmd, "'%s' needs a subcommand", cmd);
-	if (is_help(argv[1])) {
-		zo_cmd_print_usage(zo_cmd_find(cmd), stdout);
+		return zo_usage_error(ctx, cmd, "'%s' needs a subcommand", cmd->name);
+	if (zo_is_help(argv[1])) {
+		zo_cmd_print_usage(cmd, stdout);
 		return ZO_EXIT_OK;
 	}
-	for (i = 0; i < n; i++)
-		if (!strcmp(subs[i].name, argv[1]))
-			return subs[i].fn(ctx, argc - 1, argv + 1);
+	for (i = 0; i < n; i++) {
+		if (strcmp(subs[i].name, argv[1]))
+			continue;
+		if (!asks_help(argc - 1, argv + 1)) {
+			snprintf(what, sizeof(what), "%s %s", cmd->name, subs[i].name);
+			r = zo_cmd_require(ctx, subs[i].flags, what);
+			if (r >= 0)
+				return r;
+		}
+		return subs[i].fn(ctx, argc - 1, argv + 1);
+	}
 	for (i = 0; i < n && i < ZO_ARRAY_SIZE(names); i++)
 		names[i] = subs[i].name;
 	near = zo_closest(argv[1], names, i);
 	if (near)
 		return zo_usage_error(ctx, cmd,
 				      "unknown subcommand '%s %s'; did you mean '%s %s'?",
-				      cmd, argv[1], cmd, near);
-	return zo_usage_error(ctx, cmd, "unknown subcommand '%s %s'", cmd, argv[1]);
+				      cmd->name, argv[1], cmd->name, near);
+	return zo_usage_error(ctx, cmd, "unknown subcommand '%s %s'", cmd->name, argv[1]);
+}
+
+void zo_plan_to_stdout(void *userdata, const char *line)
+{
+	(void)userdata;
+	fputs(line, stdout);
+	fputc('\n', stdout);
 }
 
 int zo_print_json(json_object *o)
@@ -198,37 +264,4 @@ out:
 	zo_ini_free(ini);
 	zo_diags_release(&diags);
 	return ret;
-}
-
-int zo_config_record(struct zo_ctx *ctx, const char *section, const char *key,
-		     const char *value)
-{
-	const struct zo_key_def *def = zo_config_key(section, key);
-	const char *current = zo_config_get(ctx->config, section, key);
-	struct zo_diags diags = { 0 };
-	int r;
-
-	if (!def)
-		return -ENOENT;
-	r = zo_config_check_value(def, value, 0, &diags);
-	if (r < 0) {
-		zo_print_diags(ctx->config_path, &diags);
-		zo_diags_release(&diags);
-		return r;
-	}
-	if (current && !strcmp(current, value) &&
-	    zo_config_value(ctx->config, section, key)->source == ZO_SOURCE_FILE)
-		return 0; /* already recorded: setup stays idempotent */
-	if (ctx->dry_run) {
-		printf("would record in %s: [%s] %s = %s\n", ctx->config_path,
-		       section, key, value);
-		return 0;
-	}
-	r = zo_ini_set(ctx->config_path, section, key, value);
-	if (r < 0)
-		return r;
-	zo_info(&ctx->log, "recorded in %s: [%s] %s = %s", ctx->config_path,
-		section, key, value);
-	return zo_config_override(ctx->config, section, key, value,
-				  ZO_SOURCE_FILE, &diags);
 }

@@ -39,12 +39,12 @@ static int config_show(struct zo_ctx *ctx, int argc, char **argv)
 	int code, idx, r;
 	size_t i;
 
-	code = zo_json_options(ctx, "config", "config show", argc, argv);
+	code = zo_json_options(ctx, &zo_cmd_config, "config show", argc, argv);
 	if (code >= 0)
 		return code;
 	idx = optind;
 	if (idx < argc)
-		return zo_usage_error(ctx, "config", "'config show' takes no arguments");
+		return zo_usage_error(ctx, &zo_cmd_config, "'config show' takes no arguments");
 	r = zo_load_config(ctx);
 	if (r != ZO_EXIT_OK)
 		return r;
@@ -132,12 +132,12 @@ static int config_check(struct zo_ctx *ctx, int argc, char **argv)
 	size_t errors, warnings;
 	int code, idx, r;
 
-	code = zo_json_options(ctx, "config", "config check", argc, argv);
+	code = zo_json_options(ctx, &zo_cmd_config, "config check", argc, argv);
 	if (code >= 0)
 		return code;
 	idx = optind;
 	if (argc - idx > 1)
-		return zo_usage_error(ctx, "config", "'config check' takes at most one FILE");
+		return zo_usage_error(ctx, &zo_cmd_config, "'config check' takes at most one FILE");
 	if (idx < argc) {
 		path = argv[idx];
 		explicit_file = true;
@@ -218,12 +218,12 @@ static int config_default(struct zo_ctx *ctx, int argc, char **argv)
 	const char *section = NULL;
 	char form[256];
 	size_t i;
-	int r = zo_no_options(ctx, "config", argc, argv);
+	int r = zo_no_options(ctx, &zo_cmd_config, argc, argv);
 
 	if (r >= 0)
 		return r;
 	if (argc > 1)
-		return zo_usage_error(ctx, "config", "'config default' takes no arguments");
+		return zo_usage_error(ctx, &zo_cmd_config, "'config default' takes no arguments");
 	printf("# zsim-orch configuration (" ZO_DEFAULT_CONFIG_PATH ").\n"
 	       "#\n"
 	       "# Every key is listed with its default value, commented out.\n"
@@ -250,13 +250,30 @@ static int config_default(struct zo_ctx *ctx, int argc, char **argv)
 	return ZO_EXIT_OK;
 }
 
-int cmd_config(struct zo_ctx *ctx, int argc, char **argv)
+static int cmd_config(struct zo_ctx *ctx, int argc, char **argv)
 {
 	static const struct zo_subcmd subs[] = {
-		{ "show", config_show },
-		{ "check", config_check },
-		{ "default", config_default },
+		{ "show", config_show, 0 },
+		{ "check", config_check, 0 },
+		{ "default", config_default, 0 },
 	};
 
-	return zo_dispatch_sub(ctx, "config", subs, ZO_ARRAY_SIZE(subs), argc, argv);
+	return zo_dispatch_sub(ctx, &zo_cmd_config, subs, ZO_ARRAY_SIZE(subs), argc, argv);
 }
+
+const struct zo_cmd zo_cmd_config = {
+	.name = "config",
+	.fn = cmd_config,
+	.summary = "show or check the configuration",
+	.usage = "zsim-orch config show [--json]\n"
+		 "       zsim-orch config check [--json] [FILE]\n"
+		 "       zsim-orch config default\n"
+		 "\n"
+		 "show     the effective configuration: every key, its value, and whether\n"
+		 "         it came from the file, the command line or the defaults\n"
+		 "         (--json for a machine-readable form)\n"
+		 "check    report every problem in FILE (default: the --config file) at once;\n"
+		 "         exit 1 if any value is invalid, 0 if there are only warnings\n"
+		 "default  print the commented default configuration file\n",
+	.flags = 0,
+};

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cmd/cmd.h"
+#include "ops/record.h"
 #include "sys/kmod.h"
 #include "sys/sysfs.h"
 #include "sys/virt.h"
@@ -206,29 +207,46 @@ static int ept_set(struct zo_ctx *ctx, struct ept *e, bool on)
 	return ZO_EXIT_OK;
 }
 
-int cmd_ept(struct zo_ctx *ctx, int argc, char **argv)
+static int cmd_ept(struct zo_ctx *ctx, int argc, char **argv)
 {
 	struct ept e = { 0 };
 	int r;
 
-	r = zo_no_options(ctx, "ept", argc, argv);
+	r = zo_no_options(ctx, &zo_cmd_ept, argc, argv);
 	if (r >= 0)
 		return r;
 	if (argc != 2)
-		return zo_usage_error(ctx, "ept", "give on, off or status");
+		return zo_usage_error(ctx, &zo_cmd_ept, "give on, off or status");
 	if (ept_open(ctx, &e) < 0)
 		return ZO_EXIT_FAILED;
 	if (!strcmp(argv[1], "status"))
 		r = ept_status(ctx, &e);
 	else if ((!strcmp(argv[1], "on") || !strcmp(argv[1], "off")) && *ctx->root)
 		/* libkmod acts on the running kernel, never on a --root tree */
-		r = zo_usage_error(ctx, "ept", "'ept %s' reloads a module of the running kernel; "
+		r = zo_usage_error(ctx, &zo_cmd_ept, "'ept %s' reloads a module of the running kernel; "
 					       "it does not take --root",
 				   argv[1]);
 	else if (!strcmp(argv[1], "on") || !strcmp(argv[1], "off"))
 		r = ept_set(ctx, &e, !strcmp(argv[1], "on"));
 	else
-		r = zo_usage_error(ctx, "ept", "'%s': give on, off or status", argv[1]);
+		r = zo_usage_error(ctx, &zo_cmd_ept, "'%s': give on, off or status", argv[1]);
 	free(e.param_path);
 	return r;
 }
+
+const struct zo_cmd zo_cmd_ept = {
+	.name = "ept",
+	.fn = cmd_ept,
+	.summary = "reload the KVM module with EPT on or off",
+	.usage = "zsim-orch ept on|off|status\n"
+		 "\n"
+		 "on, off  reload [kvm] module (kvm_intel) with [kvm] param (ept) = 1 or 0\n"
+		 "         through libkmod, check the value took, write it to\n"
+		 "         /etc/modprobe.d/zsim-kvm.conf and record [kvm] ept. Refused\n"
+		 "         (exit 3) while any VM runs (libvirt's, named) or the module is in\n"
+		 "         use. If loading with the new value fails, the old value is\n"
+		 "         restored and the command says so. Large targets need EPT off: with\n"
+		 "         39 physical address bits EPT maps at most 512 GB.\n"
+		 "status   loaded or not, the value, what is persisted and recorded\n",
+	.flags = ZO_CMD_NEED_CONFIG,
+};

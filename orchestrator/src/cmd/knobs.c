@@ -33,11 +33,11 @@ static int knobs_show(struct zo_ctx *ctx, int argc, char **argv)
 	size_t i;
 	int c;
 
-	c = zo_json_options(ctx, "knobs", "knobs show", argc, argv);
+	c = zo_json_options(ctx, &zo_cmd_knobs, "knobs show", argc, argv);
 	if (c >= 0)
 		return c;
 	if (optind < argc)
-		return zo_usage_error(ctx, "knobs", "'knobs show' takes no arguments");
+		return zo_usage_error(ctx, &zo_cmd_knobs, "'knobs show' takes no arguments");
 	if (ctx->json) {
 		o = json_object_new_object();
 		values = json_object_new_object();
@@ -140,15 +140,15 @@ static int add_set(struct zo_ctx *ctx, struct knob_set *sets, size_t *n, const c
 		for (i = 0; i < zo_n_knobs && i < ZO_ARRAY_SIZE(names); i++)
 			names[i] = zo_knobs[i].name;
 		near = zo_closest(name, names, i);
-		return zo_usage_error(ctx, "knobs", "unknown knob '%s'%s%s%s; 'zsim-orch knobs show' "
+		return zo_usage_error(ctx, &zo_cmd_knobs, "unknown knob '%s'%s%s%s; 'zsim-orch knobs show' "
 						    "lists them",
 				      name, near ? " (did you mean '" : "", near ? near : "",
 				      near ? "'?)" : "");
 	}
 	if (*n >= MAX_SETS)
-		return zo_usage_error(ctx, "knobs", "at most %d knobs at once", MAX_SETS);
+		return zo_usage_error(ctx, &zo_cmd_knobs, "at most %d knobs at once", MAX_SETS);
 	if (zo_knob_normalize(k, value, &sets[*n].value, &why) < 0)
-		return zo_usage_error(ctx, "knobs", "%s", why ? why : "out of memory");
+		return zo_usage_error(ctx, &zo_cmd_knobs, "%s", why ? why : "out of memory");
 	sets[*n].knob = k;
 	(*n)++;
 	return ZO_EXIT_OK;
@@ -160,18 +160,18 @@ static int knobs_set(struct zo_ctx *ctx, int argc, char **argv)
 	size_t n = 0;
 	int i, ret = ZO_EXIT_OK;
 
-	i = zo_no_options(ctx, "knobs", argc, argv);
+	i = zo_no_options(ctx, &zo_cmd_knobs, argc, argv);
 	if (i >= 0)
 		return i;
 	if (argc < 2)
-		return zo_usage_error(ctx, "knobs", "'knobs set' needs NAME=VALUE...");
+		return zo_usage_error(ctx, &zo_cmd_knobs, "'knobs set' needs NAME=VALUE...");
 	memset(sets, 0, sizeof(sets));
 	for (i = 1; i < argc && ret == ZO_EXIT_OK; i++) {
 		_cleanup_free_ char *name = NULL;
 		const char *eq = strchr(argv[i], '=');
 
 		if (!eq || eq == argv[i]) {
-			ret = zo_usage_error(ctx, "knobs", "'%s': use NAME=VALUE", argv[i]);
+			ret = zo_usage_error(ctx, &zo_cmd_knobs, "'%s': use NAME=VALUE", argv[i]);
 			break;
 		}
 		name = strndup(argv[i], (size_t)(eq - argv[i]));
@@ -201,11 +201,11 @@ static int knobs_apply(struct zo_ctx *ctx, int argc, char **argv)
 	size_t n = 0, i;
 	int ret = ZO_EXIT_OK;
 
-	i = (size_t)zo_no_options(ctx, "knobs", argc, argv);
+	i = (size_t)zo_no_options(ctx, &zo_cmd_knobs, argc, argv);
 	if ((int)i >= 0)
 		return (int)i;
 	if (argc > 1)
-		return zo_usage_error(ctx, "knobs", "'knobs apply' takes no arguments");
+		return zo_usage_error(ctx, &zo_cmd_knobs, "'knobs apply' takes no arguments");
 	zo_config_get_bool(ctx->config, "host", "require_0sim", &require);
 	memset(sets, 0, sizeof(sets));
 	for (i = 0; i < ZO_ARRAY_SIZE(profile) && ret == ZO_EXIT_OK; i++) {
@@ -236,13 +236,36 @@ static int knobs_apply(struct zo_ctx *ctx, int argc, char **argv)
 	return ret;
 }
 
-int cmd_knobs(struct zo_ctx *ctx, int argc, char **argv)
+static int cmd_knobs(struct zo_ctx *ctx, int argc, char **argv)
 {
 	static const struct zo_subcmd subs[] = {
-		{ "apply", knobs_apply },
-		{ "set", knobs_set },
-		{ "show", knobs_show },
+		{ "apply", knobs_apply, ZO_CMD_NEED_ROOT | ZO_CMD_NEED_LOCK },
+		{ "set", knobs_set, ZO_CMD_NEED_ROOT | ZO_CMD_NEED_LOCK },
+		{ "show", knobs_show, 0 },
 	};
 
-	return zo_dispatch_sub(ctx, "knobs", subs, ZO_ARRAY_SIZE(subs), argc, argv);
+	return zo_dispatch_sub(ctx, &zo_cmd_knobs, subs, ZO_ARRAY_SIZE(subs), argc, argv);
 }
+
+const struct zo_cmd zo_cmd_knobs = {
+	.name = "knobs",
+	.fn = cmd_knobs,
+	.summary = "0sim knobs, TSC offsetting, zswap, THP and KSM",
+	.usage = "zsim-orch knobs show [--json]\n"
+		 "       zsim-orch knobs set NAME=VALUE...\n"
+		 "       zsim-orch knobs apply\n"
+		 "\n"
+		 "show   every knob's value, or 'absent' (0sim's knobs exist only on a 0sim\n"
+		 "       kernel)\n"
+		 "set    check every NAME=VALUE, then write them; on a stock kernel a 0sim\n"
+		 "       knob is refused (exit 3) and nothing is written; a value the kernel\n"
+		 "       rejects is reported with its errno\n"
+		 "apply  the profile in the config: [zswap] enabled, zpool,\n"
+		 "       max_pool_percent and the [zerosim] values that are set; KSM off\n"
+		 "\n"
+		 "Knobs: zerosim_drift_threshold, zerosim_delay, zerosim_multicore_sync,\n"
+		 "zerosim_skip_halt, zerosim_lapic_adjust, zerosim_sync_guest_tsc,\n"
+		 "tsc_offsetting, zswap_enabled, zswap_zpool, zswap_max_pool_percent, thp,\n"
+		 "ksm.\n",
+	.flags = ZO_CMD_NEED_CONFIG,
+};

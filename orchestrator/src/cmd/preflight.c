@@ -156,24 +156,40 @@ int zo_preflight_run(struct zo_ctx *ctx, uint64_t vm_gb, unsigned cores, bool pr
 	return ret;
 }
 
-int cmd_preflight(struct zo_ctx *ctx, int argc, char **argv)
+static int cmd_preflight(struct zo_ctx *ctx, int argc, char **argv)
 {
 	long long gb, cores = 1;
 	int c, ret;
 
-	c = zo_json_options(ctx, "preflight", NULL, argc, argv);
+	c = zo_json_options(ctx, &zo_cmd_preflight, NULL, argc, argv);
 	if (c >= 0)
 		return c;
 	if (argc - optind < 1 || argc - optind > 2)
-		return zo_usage_error(ctx, "preflight", "give VMSIZE (GB) and optionally CORES");
+		return zo_usage_error(ctx, &zo_cmd_preflight, "give VMSIZE (GB) and optionally CORES");
 	if (zo_int_parse(argv[optind], 1, 1024LL * 1024, &gb) < 0)
-		return zo_usage_error(ctx, "preflight", "VMSIZE %s: use whole GB from 1 to 1048576",
+		return zo_usage_error(ctx, &zo_cmd_preflight, "VMSIZE %s: use whole GB from 1 to 1048576",
 				      argv[optind]);
 	if (argc - optind == 2 && zo_int_parse(argv[optind + 1], 1, 4096, &cores) < 0)
-		return zo_usage_error(ctx, "preflight", "CORES %s: use 1 to 4096",
+		return zo_usage_error(ctx, &zo_cmd_preflight, "CORES %s: use 1 to 4096",
 				      argv[optind + 1]);
 	ret = zo_preflight_run(ctx, (uint64_t)gb, (unsigned)cores, true, NULL);
 	if (ret == ZO_EXIT_REFUSED && !ctx->json)
 		zo_error(ctx, "preflight failed: fix the checks marked FAIL above");
 	return ret;
 }
+
+const struct zo_cmd zo_cmd_preflight = {
+	.name = "preflight",
+	.fn = cmd_preflight,
+	.summary = "check this host can run a target of VMSIZE GB",
+	.usage = "zsim-orch preflight [--json] VMSIZE [CORES]\n"
+		 "\n"
+		 "The checks 'run' makes before anything boots, as a table of ok, warn and\n"
+		 "FAIL with what was measured and the fix: root; a 0sim kernel (or\n"
+		 "[host] require_0sim = no); EPT on with a target at or above what the\n"
+		 "CPU's physical address bits can map (QEMU would hang silently) or EPT off\n"
+		 "above 1028 GB; the target larger than RAM plus swap or the thin volume;\n"
+		 "the thin pool nearly full; the QEMU behind libvirt too old to pass host\n"
+		 "physical address bits; more vCPUs than host CPUs. Exit 3 on any FAIL.\n",
+	.flags = ZO_CMD_NEED_CONFIG,
+};

@@ -43,14 +43,14 @@ static int queue_submit(struct zo_ctx *ctx, int argc, char **argv)
 	int i, r, ret;
 
 	if (argc < 2)
-		return zo_usage_error(ctx, "queue", "'queue submit' needs EXP [ARGS...]");
+		return zo_usage_error(ctx, &zo_cmd_queue, "'queue submit' needs EXP [ARGS...]");
 	e = zo_experiment_find(argv[1]);
 	if (!e)
-		return zo_usage_error(ctx, "queue", "no experiment '%s' (zsim-orch run --list)",
+		return zo_usage_error(ctx, &zo_cmd_queue, "no experiment '%s' (zsim-orch run --list)",
 				      argv[1]);
 	/* checked now, not when the daemon gets to it */
 	if (zo_exp_parse(e, argc - 2, argv + 2, &parsed, &why) < 0)
-		return zo_usage_error(ctx, "queue", "%s: %s", e->name, why ? why : "?");
+		return zo_usage_error(ctx, &zo_cmd_queue, "%s: %s", e->name, why ? why : "?");
 	zo_exp_args_release(&parsed);
 	ret = open_spool(ctx, &s);
 	if (ret)
@@ -83,7 +83,7 @@ static int queue_add(struct zo_ctx *ctx, int argc, char **argv)
 	int r, ret = ZO_EXIT_USAGE;
 
 	if (argc != 2)
-		return zo_usage_error(ctx, "queue", "'queue add' takes one job file");
+		return zo_usage_error(ctx, &zo_cmd_queue, "'queue add' takes one job file");
 	r = zo_read_file(argv[1], ZO_JOB_MAX_BYTES, &text, NULL);
 	if (r < 0) {
 		zo_error(ctx, "%s: %s", argv[1], r == -EFBIG ? "larger than 64 KiB" : strerror(-r));
@@ -145,7 +145,7 @@ static int queue_ls(struct zo_ctx *ctx, int argc, char **argv)
 	size_t k, njobs = 0;
 	int c, ret;
 
-	c = zo_json_options(ctx, "queue", NULL, argc, argv);
+	c = zo_json_options(ctx, &zo_cmd_queue, NULL, argc, argv);
 	if (c >= 0)
 		return c;
 	ret = open_spool(ctx, &s);
@@ -225,7 +225,7 @@ static int find_run(struct zo_ctx *ctx, struct zo_spool *s, int argc, char **arg
 	int ret;
 
 	if (argc != 2)
-		return zo_usage_error(ctx, "queue", "'queue %s' takes one job ID", verb);
+		return zo_usage_error(ctx, &zo_cmd_queue, "'queue %s' takes one job ID", verb);
 	ret = open_spool(ctx, s);
 	if (ret)
 		return ret;
@@ -318,7 +318,7 @@ static int queue_log(struct zo_ctx *ctx, int argc, char **argv)
 	int ret;
 
 	if (argc == 3 && !follow)
-		return zo_usage_error(ctx, "queue", "'queue log' takes ID [-f]");
+		return zo_usage_error(ctx, &zo_cmd_queue, "'queue log' takes ID [-f]");
 	ret = find_run(ctx, &s, follow ? 2 : argc, argv, "log", &state);
 	if (ret)
 		return ret;
@@ -393,13 +393,46 @@ static int queue_retry(struct zo_ctx *ctx, int argc, char **argv)
 	return ret;
 }
 
-int cmd_queue(struct zo_ctx *ctx, int argc, char **argv)
+static int cmd_queue(struct zo_ctx *ctx, int argc, char **argv)
 {
 	static const struct zo_subcmd subs[] = {
-		{ "add", queue_add },	    { "cancel", queue_cancel }, { "log", queue_log },
-		{ "ls", queue_ls },	    { "retry", queue_retry },	{ "show", queue_show },
-		{ "submit", queue_submit },
+		{ "add", queue_add, 0 },	    { "cancel", queue_cancel, 0 }, { "log", queue_log, 0 },
+		{ "ls", queue_ls, 0 },	    { "retry", queue_retry, 0 },	{ "show", queue_show, 0 },
+		{ "submit", queue_submit, 0 },
 	};
 
-	return zo_dispatch_sub(ctx, "queue", subs, ZO_ARRAY_SIZE(subs), argc, argv);
+	return zo_dispatch_sub(ctx, &zo_cmd_queue, subs, ZO_ARRAY_SIZE(subs), argc, argv);
 }
+
+const struct zo_cmd zo_cmd_queue = {
+	.name = "queue",
+	.fn = cmd_queue,
+	.summary = "queue experiments in the spool for the daemon",
+	.usage = "zsim-orch queue submit EXP ARGS...\n"
+		 "       zsim-orch queue add FILE.job\n"
+		 "       zsim-orch queue ls [--json]\n"
+		 "       zsim-orch queue show|cancel|retry ID\n"
+		 "       zsim-orch queue log ID [-f]\n"
+		 "\n"
+		 "submit  write a job file for EXP ARGS (checked now) into [paths] spool\n"
+		 "add     check FILE.job and put it into the spool\n"
+		 "ls      every run: id, state, experiment, name, args, times, results\n"
+		 "show    one run's record (JSON)\n"
+		 "cancel  a queued run is dropped; a running one is stopped cleanly\n"
+		 "log     its output; -f follows it until the run ends\n"
+		 "retry   queue a finished run again\n"
+		 "\n"
+		 "A job file (INI, *.job, at most 64 KiB), dropped into the spool by root or\n"
+		 "a member of group zsim:\n"
+		 "  [job]\n"
+		 "  experiment = exp00000\n"
+		 "  args = 4096 1 --zeros --warmup\n"
+		 "  name = zeros-4t      ; optional, default: the file name\n"
+		 "  repeat = 3           ; optional\n"
+		 "  timeout = 48h        ; optional: s, m, h or d\n"
+		 "  [matrix]             ; optional: {key} in args over the product\n"
+		 "  size = 64, 128, 256\n"
+		 "Quoting in args: " ZO_JOB_QUOTING ". Only registered experiments run,\n"
+		 "and every run's arguments are checked against its schema.\n",
+	.flags = ZO_CMD_NEED_CONFIG,
+};

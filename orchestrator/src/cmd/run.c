@@ -623,15 +623,15 @@ int cmd_run(struct zo_ctx *ctx, int argc, char **argv)
 			break;
 		case 'R':
 			if (optarg[0] != '/')
-				return zo_usage_error(ctx, "run", "--results-dir %s: give an absolute "
+				return zo_usage_error(ctx, &zo_cmd_run, "--results-dir %s: give an absolute "
 								  "path", optarg);
 			results_dir = optarg;
 			break;
 		case 'h':
-			zo_cmd_print_usage(zo_cmd_find("run"), stdout);
+			zo_cmd_print_usage(&zo_cmd_run, stdout);
 			return ZO_EXIT_OK;
 		default:
-			return zo_usage_error(ctx, "run", "unknown option '%s' for 'run'",
+			return zo_usage_error(ctx, &zo_cmd_run, "unknown option '%s' for 'run'",
 					      argv[optind - 1]);
 		}
 	}
@@ -642,18 +642,18 @@ int cmd_run(struct zo_ctx *ctx, int argc, char **argv)
 	}
 	if (from) {
 		if (optind < argc)
-			return zo_usage_error(ctx, "run", "--from takes no experiment arguments");
+			return zo_usage_error(ctx, &zo_cmd_run, "--from takes no experiment arguments");
 		return run_from(ctx, from);
 	}
 	if (optind >= argc)
-		return zo_usage_error(ctx, "run", "name an experiment (zsim-orch run --list)");
+		return zo_usage_error(ctx, &zo_cmd_run, "name an experiment (zsim-orch run --list)");
 	e = zo_experiment_find(argv[optind]);
 	if (!e) {
 		for (i = 0; i < zo_n_experiments && i < ZO_ARRAY_SIZE(names); i++)
 			names[i] = zo_experiments[i]->name;
 		const char *near = zo_closest(argv[optind], names, i);
 
-		return zo_usage_error(ctx, "run", "no experiment '%s'%s%s%s; see 'zsim-orch run "
+		return zo_usage_error(ctx, &zo_cmd_run, "no experiment '%s'%s%s%s; see 'zsim-orch run "
 						  "--list'",
 				      argv[optind], near ? " (did you mean '" : "",
 				      near ? near : "", near ? "'?)" : "");
@@ -667,3 +667,26 @@ int cmd_run(struct zo_ctx *ctx, int argc, char **argv)
 		}
 	return run_experiment(ctx, e, argc - optind - 1, argv + optind + 1, NULL);
 }
+
+const struct zo_cmd zo_cmd_run = {
+	.name = "run",
+	.fn = cmd_run,
+	.summary = "run an experiment and file its results",
+	.usage = "zsim-orch run [--results-dir DIR] EXP ARGS...\n"
+		 "       zsim-orch run --list\n"
+		 "       zsim-orch run EXP --help\n"
+		 "       zsim-orch run --from FILE.params\n"
+		 "\n"
+		 "Runs a registered experiment with arguments checked against its schema\n"
+		 "(never through a shell) and writes its results to [paths] results as\n"
+		 "EXP-<important settings>-<YYYY-MM-DD-HH-MM-SS>.{params,out,time,sim},\n"
+		 "the old runner's names: .params is JSON with every setting, the zsim-orch\n"
+		 "version and commit, the kernel, the TSC frequency and the config in\n"
+		 "force; .time has each phase's duration; .sim the host's cpuinfo,\n"
+		 "meminfo, swaps, vmstat, zswap parameters and debugfs counters, block\n"
+		 "devices, thin pool usage and kernel log tail (plus the target's); a\n"
+		 "failed phase adds .err. The last line printed is RESULTS: <path>.*. --from re-runs a .params with the\n"
+		 "same settings and says which recorded facts differ on this host. SIGINT\n"
+		 "or SIGTERM stops a run cleanly (exit 130 or 143).\n",
+	.flags = ZO_CMD_NEED_CONFIG,
+};

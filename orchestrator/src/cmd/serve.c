@@ -600,7 +600,7 @@ static int wait_ms(const struct daemon *d)
 	return next > now ? (int)(next - now) : 0;
 }
 
-int cmd_serve(struct zo_ctx *ctx, int argc, char **argv)
+static int cmd_serve(struct zo_ctx *ctx, int argc, char **argv)
 {
 	struct daemon d = { 0 };
 	sigset_t mask;
@@ -608,11 +608,11 @@ int cmd_serve(struct zo_ctx *ctx, int argc, char **argv)
 	_cleanup_free_ char *queued = NULL;
 	int ino, sfd, r, queued_wd = -1;
 
-	r = zo_no_options(ctx, "serve", argc, argv);
+	r = zo_no_options(ctx, &zo_cmd_serve, argc, argv);
 	if (r >= 0)
 		return r;
 	if (argc > 1)
-		return zo_usage_error(ctx, "serve", "'serve' takes no arguments");
+		return zo_usage_error(ctx, &zo_cmd_serve, "'serve' takes no arguments");
 	d.ctx = ctx;
 	d.config_stat = config_identity(ctx->config_path, &d.config_st);
 	r = zo_spool_open(ctx, &d.spool, true);
@@ -710,3 +710,22 @@ int cmd_serve(struct zo_ctx *ctx, int argc, char **argv)
 	say(6, "stopped");
 	return ZO_EXIT_OK;
 }
+
+const struct zo_cmd zo_cmd_serve = {
+	.name = "serve",
+	.fn = cmd_serve,
+	.summary = "the spool daemon: run queued jobs one at a time",
+	.usage = "zsim-orch serve\n"
+		 "\n"
+		 "Watches [paths] spool with inotify (names starting with '.' or ending in\n"
+		 ".tmp are ignored), claims each *.job by renaming it, and runs its\n"
+		 "experiments one at a time as 'zsim-orch run', each into its own results\n"
+		 "directory, filing it under done or failed with exit status and times.\n"
+		 "Symlinks, hard links, FIFOs, devices, files over 64 KiB and files of\n"
+		 "users neither root nor in group zsim are moved to .zsim/rejected with an\n"
+		 ".error. A run found running after a crash is queued again once. Logs go\n"
+		 "to stderr with <N> priorities for journald; READY=1 goes to\n"
+		 "$NOTIFY_SOCKET (systemd Type=notify); SIGTERM cancels the running job\n"
+		 "cleanly and exits.\n",
+	.flags = ZO_CMD_NEED_CONFIG,
+};

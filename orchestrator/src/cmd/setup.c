@@ -98,7 +98,7 @@ static int check_all(struct zo_ctx *ctx, struct planned *plan, size_t n, bool fo
 	return ZO_EXIT_OK;
 }
 
-int cmd_setup(struct zo_ctx *ctx, int argc, char **argv)
+static int cmd_setup(struct zo_ctx *ctx, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "swap", required_argument, NULL, 's' },
@@ -121,14 +121,14 @@ int cmd_setup(struct zo_ctx *ctx, int argc, char **argv)
 		switch (c) {
 		case 's':
 			if (n == MAX_SWAP_DEVICES)
-				return zo_usage_error(ctx, "setup", "at most %d --swap devices",
+				return zo_usage_error(ctx, &zo_cmd_setup, "at most %d --swap devices",
 						      MAX_SWAP_DEVICES);
 			plan[n].spec = optarg;
 			plan[n++].purpose = "swap";
 			break;
 		case 'm':
 			if (mapper)
-				return zo_usage_error(ctx, "setup", "--mapper-device given twice");
+				return zo_usage_error(ctx, &zo_cmd_setup, "--mapper-device given twice");
 			mapper = optarg;
 			break;
 		case 'f':
@@ -139,10 +139,10 @@ int cmd_setup(struct zo_ctx *ctx, int argc, char **argv)
 					   "by stable ID now; the option changes nothing");
 			break;
 		case 'h':
-			zo_cmd_print_usage(zo_cmd_find("setup"), stdout);
+			zo_cmd_print_usage(&zo_cmd_setup, stdout);
 			return ZO_EXIT_OK;
 		default:
-			return zo_usage_error(ctx, "setup", "unknown option '%s' for 'setup'",
+			return zo_usage_error(ctx, &zo_cmd_setup, "unknown option '%s' for 'setup'",
 					      argv[optind - 1]);
 		}
 	}
@@ -150,10 +150,10 @@ int cmd_setup(struct zo_ctx *ctx, int argc, char **argv)
 	 * old setup script took them. */
 	for (; optind < argc; optind++) {
 		if (!n)
-			return zo_usage_error(ctx, "setup", "unexpected argument '%s'",
+			return zo_usage_error(ctx, &zo_cmd_setup, "unexpected argument '%s'",
 					      argv[optind]);
 		if (n == MAX_SWAP_DEVICES)
-			return zo_usage_error(ctx, "setup", "at most %d --swap devices",
+			return zo_usage_error(ctx, &zo_cmd_setup, "at most %d --swap devices",
 					      MAX_SWAP_DEVICES);
 		plan[n].spec = argv[optind];
 		plan[n++].purpose = "swap";
@@ -163,7 +163,7 @@ int cmd_setup(struct zo_ctx *ctx, int argc, char **argv)
 		plan[n++].purpose = "the thin pool's data";
 	}
 	if (!n)
-		return zo_usage_error(ctx, "setup", "nothing to set up: give --swap DEV... "
+		return zo_usage_error(ctx, &zo_cmd_setup, "nothing to set up: give --swap DEV... "
 						    "and/or --mapper-device DEV");
 
 	ret = check_all(ctx, plan, n, force);
@@ -194,3 +194,21 @@ int cmd_setup(struct zo_ctx *ctx, int argc, char **argv)
 		zo_blockdev_release(&plan[i].dev);
 	return ret;
 }
+
+const struct zo_cmd zo_cmd_setup = {
+	.name = "setup",
+	.fn = cmd_setup,
+	.summary = "set up this host's swap and thin pool, by stable ID",
+	.usage = "zsim-orch setup [--swap DEV...] [--mapper-device DEV] [--force]\n"
+		 "                [--unstable-device-names]\n"
+		 "\n"
+		 "The host part of the old setup script: 'swap add' for each --swap device\n"
+		 "(several may follow one --swap), 'thin create' on the --mapper-device,\n"
+		 "then 'swap on'. Every device is resolved and safety-checked before any is\n"
+		 "written, so a refused device (exit 3) leaves the others untouched too.\n"
+		 "Devices are recorded by stable ID in the config; running setup again\n"
+		 "(after a reboot, say) only activates what is recorded. --force overwrites\n"
+		 "signatures, never a mounted or in-use device. --unstable-device-names is\n"
+		 "accepted for old scripts and changes nothing. --dry-run prints the plan.\n",
+	.flags = ZO_CMD_NEED_CONFIG | ZO_CMD_NEED_ROOT | ZO_CMD_NEED_LOCK,
+};

@@ -314,7 +314,7 @@ static void print_json(struct zo_ctx *ctx, const struct status *s)
 	json_object_put(o);
 }
 
-int cmd_status(struct zo_ctx *ctx, int argc, char **argv)
+static int cmd_status(struct zo_ctx *ctx, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "json", no_argument, NULL, 'j' },
@@ -331,15 +331,15 @@ int cmd_status(struct zo_ctx *ctx, int argc, char **argv)
 			ctx->json = true;
 			break;
 		case 'h':
-			zo_cmd_print_usage(zo_cmd_find("status"), stdout);
+			zo_cmd_print_usage(&zo_cmd_status, stdout);
 			return ZO_EXIT_OK;
 		default:
-			return zo_usage_error(ctx, "status", "unknown option '%s'",
+			return zo_usage_error(ctx, &zo_cmd_status, "unknown option '%s'",
 					      argv[optind - 1]);
 		}
 	}
 	if (optind < argc)
-		return zo_usage_error(ctx, "status", "'status' takes no arguments");
+		return zo_usage_error(ctx, &zo_cmd_status, "'status' takes no arguments");
 
 	r = gather(ctx, &s);
 	if (r < 0) {
@@ -354,3 +354,16 @@ int cmd_status(struct zo_ctx *ctx, int argc, char **argv)
 	status_release(&s);
 	return ZO_EXIT_OK;
 }
+
+const struct zo_cmd zo_cmd_status = {
+	.name = "status",
+	.fn = cmd_status,
+	.summary = "what this host is and what it is set to",
+	.usage = "zsim-orch status [--json]\n"
+		 "\n"
+		 "Kernel release and whether it is a 0sim kernel, the KVM module and its EPT\n"
+		 "setting, CPU address bits, memory and swap, active swap devices, zswap\n"
+		 "parameters, and whether the libvirt URI answers (within 5 seconds).\n"
+		 "Reads only; --json for a machine-readable form.\n",
+	.flags = ZO_CMD_NEED_CONFIG,
+};

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cmd/cmd.h"
+#include "ops/record.h"
 #include "core/procfs.h"
 #include "core/units.h"
 #include "sys/blockdev.h"
@@ -41,55 +42,7 @@ static bool list_has(char **list, const char *item)
 	return false;
 }
 
-int zo_swap_record(struct zo_ctx *ctx, const char *stable_id)
-{
-	char **list = NULL;
-	struct zo_strbuf sb = { 0 };
-	size_t i;
-	int r;
 
-	r = zo_config_get_list(ctx->config, "host", "swap", &list);
-	if (r < 0)
-		return r;
-	if (list_has(list, stable_id)) {
-		zo_strv_free(list);
-		return 0;
-	}
-	for (i = 0; list[i]; i++)
-		zo_strbuf_appendf(&sb, "%s, ", list[i]);
-	r = zo_strbuf_append(&sb, stable_id);
-	zo_strv_free(list);
-	if (r < 0) {
-		zo_strbuf_release(&sb);
-		return r;
-	}
-	r = zo_config_record(ctx, "host", "swap", sb.buf);
-	zo_strbuf_release(&sb);
-	return r;
-}
-
-int zo_swap_unrecord(struct zo_ctx *ctx, const char *stable_id)
-{
-	char **list = NULL;
-	struct zo_strbuf sb = { 0 };
-	size_t i;
-	int r;
-
-	r = zo_config_get_list(ctx->config, "host", "swap", &list);
-	if (r < 0)
-		return r;
-	if (!list_has(list, stable_id)) {
-		zo_strv_free(list);
-		return 0;
-	}
-	for (i = 0; list[i]; i++)
-		if (strcmp(list[i], stable_id))
-			zo_strbuf_appendf(&sb, "%s%s", sb.len ? ", " : "", list[i]);
-	zo_strv_free(list);
-	r = zo_config_record(ctx, "host", "swap", sb.buf ? sb.buf : "");
-	zo_strbuf_release(&sb);
-	return r;
-}
 
 /* Turn one resolved swap device on with the configured options. */
 static int activate(struct zo_ctx *ctx, const struct zo_blockdev *d, bool *ret_changed)
@@ -152,20 +105,20 @@ static int swap_add(struct zo_ctx *ctx, int argc, char **argv)
 			label = optarg;
 			break;
 		case 'h':
-			zo_cmd_print_usage(zo_cmd_find("swap"), stdout);
+			zo_cmd_print_usage(&zo_cmd_swap, stdout);
 			return ZO_EXIT_OK;
 		default:
-			return zo_usage_error(ctx, "swap", "unknown option '%s' for 'swap add'",
+			return zo_usage_error(ctx, &zo_cmd_swap, "unknown option '%s' for 'swap add'",
 					      argv[optind - 1]);
 		}
 	}
 	if (argc - optind != 1)
-		return zo_usage_error(ctx, "swap", "'swap add' takes exactly one device");
+		return zo_usage_error(ctx, &zo_cmd_swap, "'swap add' takes exactly one device");
 	if (priority && zo_int_parse(priority, -1, 32767, &prio) < 0)
-		return zo_usage_error(ctx, "swap", "--priority %s: use a whole number "
+		return zo_usage_error(ctx, &zo_cmd_swap, "--priority %s: use a whole number "
 						   "from -1 to 32767", priority);
 	if (label && strlen(label) > ZO_SWAP_LABEL_MAX)
-		return zo_usage_error(ctx, "swap", "--label %s: at most %d characters",
+		return zo_usage_error(ctx, &zo_cmd_swap, "--label %s: at most %d characters",
 				      label, ZO_SWAP_LABEL_MAX);
 
 	r = zo_blockdev_resolve(ctx->root, argv[optind], &d);
@@ -287,11 +240,11 @@ static int for_each_swap(struct zo_ctx *ctx, int argc, char **argv, const char *
 	int r, ret = ZO_EXIT_OK;
 	size_t i;
 
-	r = zo_no_options(ctx, "swap", argc, argv);
+	r = zo_no_options(ctx, &zo_cmd_swap, argc, argv);
 	if (r >= 0)
 		return r;
 	if (argc > 1)
-		return zo_usage_error(ctx, "swap", "'swap %s' takes no arguments", verb);
+		return zo_usage_error(ctx, &zo_cmd_swap, "'swap %s' takes no arguments", verb);
 	r = zo_config_get_list(ctx->config, "host", "swap", &list);
 	if (r < 0)
 		return ZO_EXIT_FAILED;
@@ -382,11 +335,11 @@ static int swap_status(struct zo_ctx *ctx, int argc, char **argv)
 	json_object *arr = NULL;
 	int c, r;
 
-	c = zo_json_options(ctx, "swap", "swap status", argc, argv);
+	c = zo_json_options(ctx, &zo_cmd_swap, "swap status", argc, argv);
 	if (c >= 0)
 		return c;
 	if (optind < argc)
-		return zo_usage_error(ctx, "swap", "'swap status' takes no arguments");
+		return zo_usage_error(ctx, &zo_cmd_swap, "'swap status' takes no arguments");
 	r = zo_sysfs_read(ctx->root, "/proc/swaps", &text);
 	if (r == 0)
 		r = zo_parse_swaps(text, &active, &n_active);
@@ -459,11 +412,31 @@ static int swap_status(struct zo_ctx *ctx, int argc, char **argv)
 int cmd_swap(struct zo_ctx *ctx, int argc, char **argv)
 {
 	static const struct zo_subcmd subs[] = {
-		{ "add", swap_add },
-		{ "on", swap_on },
-		{ "off", swap_off },
-		{ "status", swap_status },
+		{ "add", swap_add, ZO_CMD_NEED_ROOT | ZO_CMD_NEED_LOCK },
+		{ "on", swap_on, ZO_CMD_NEED_ROOT | ZO_CMD_NEED_LOCK },
+		{ "off", swap_off, ZO_CMD_NEED_ROOT | ZO_CMD_NEED_LOCK },
+		{ "status", swap_status, 0 },
 	};
 
-	return zo_dispatch_sub(ctx, "swap", subs, ZO_ARRAY_SIZE(subs), argc, argv);
+	return zo_dispatch_sub(ctx, &zo_cmd_swap, subs, ZO_ARRAY_SIZE(subs), argc, argv);
 }
+
+const struct zo_cmd zo_cmd_swap = {
+	.name = "swap",
+	.fn = cmd_swap,
+	.summary = "swap devices by stable ID",
+	.usage = "zsim-orch swap add [--priority N] [--discard] [--label L] [--force] DEV\n"
+		 "       zsim-orch swap on|off\n"
+		 "       zsim-orch swap status [--json]\n"
+		 "\n"
+		 "add     write a swap header on DEV (/dev/sdX, /dev/disk/by-id/..., UUID=,\n"
+		 "        PARTUUID=, LABEL=, PARTLABEL= or SERIAL=), check it with libblkid,\n"
+		 "        turn it on and record its UUID in [host] swap. Refuses (exit 3) a\n"
+		 "        device that holds a partition table or a filesystem unless --force;\n"
+		 "        a device that is mounted, in use or backs / always. Running it\n"
+		 "        again on the same device only turns it on.\n"
+		 "on      turn on every device in [host] swap (at boot, after thin activate)\n"
+		 "off     turn them off\n"
+		 "status  each recorded device: where it is now, size, on or off, usage\n",
+	.flags = ZO_CMD_NEED_CONFIG,
+};

@@ -109,7 +109,7 @@ static int config_memory(struct zo_ctx *ctx, const char *gb_opt, uint64_t *ret_k
 
 	if (gb_opt) {
 		if (zo_int_parse(gb_opt, 1, 1024LL * 1024, &gb) < 0)
-			return zo_usage_error(ctx, "target", "--memory %s: use whole GB from 1 to "
+			return zo_usage_error(ctx, &zo_cmd_target, "--memory %s: use whole GB from 1 to "
 							     "1048576", gb_opt);
 		*ret_kib = (uint64_t)gb * 1024 * 1024;
 		return ZO_EXIT_OK;
@@ -232,14 +232,14 @@ static int target_create(struct zo_ctx *ctx, int argc, char **argv)
 		if (c == 'D')
 			destroy = true;
 		else if (c == 'h') {
-			zo_cmd_print_usage(zo_cmd_find("target"), stdout);
+			zo_cmd_print_usage(&zo_cmd_target, stdout);
 			return ZO_EXIT_OK;
 		} else
-			return zo_usage_error(ctx, "target", "unknown option '%s' for 'target "
+			return zo_usage_error(ctx, &zo_cmd_target, "unknown option '%s' for 'target "
 							     "create'", argv[optind - 1]);
 	}
 	if (optind < argc)
-		return zo_usage_error(ctx, "target", "'target create' takes no arguments");
+		return zo_usage_error(ctx, &zo_cmd_target, "'target create' takes no arguments");
 	ret = zo_target_open(ctx, &t);
 	if (ret)
 		goto out;
@@ -422,24 +422,24 @@ static int target_start(struct zo_ctx *ctx, int argc, char **argv)
 			break;
 		case 'c':
 			if (zo_int_parse(optarg, 1, 4096, &vcpus) < 0)
-				return zo_usage_error(ctx, "target", "--vcpus %s: use 1 to 4096",
+				return zo_usage_error(ctx, &zo_cmd_target, "--vcpus %s: use 1 to 4096",
 						      optarg);
 			break;
 		case 'h':
-			zo_cmd_print_usage(zo_cmd_find("target"), stdout);
+			zo_cmd_print_usage(&zo_cmd_target, stdout);
 			return ZO_EXIT_OK;
 		default:
-			return zo_usage_error(ctx, "target", "unknown option '%s' for 'target start'",
+			return zo_usage_error(ctx, &zo_cmd_target, "unknown option '%s' for 'target start'",
 					      argv[optind - 1]);
 		}
 	}
 	if (optind < argc)
-		return zo_usage_error(ctx, "target", "'target start' takes no arguments");
+		return zo_usage_error(ctx, &zo_cmd_target, "'target start' takes no arguments");
 	if (memory) {
 		long long gb;
 
 		if (zo_int_parse(memory, 1, 1024LL * 1024, &gb) < 0)
-			return zo_usage_error(ctx, "target", "--memory %s: use whole GB from 1 to "
+			return zo_usage_error(ctx, &zo_cmd_target, "--memory %s: use whole GB from 1 to "
 							     "1048576", memory);
 	}
 	ret = zo_target_open(ctx, &t);
@@ -492,17 +492,17 @@ static int target_stop(struct zo_ctx *ctx, int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		if (c == 't') {
 			if (zo_int_parse(optarg, 0, 86400, &timeout) < 0)
-				return zo_usage_error(ctx, "target", "--timeout %s: use seconds "
+				return zo_usage_error(ctx, &zo_cmd_target, "--timeout %s: use seconds "
 								     "from 0 to 86400", optarg);
 		} else if (c == 'h') {
-			zo_cmd_print_usage(zo_cmd_find("target"), stdout);
+			zo_cmd_print_usage(&zo_cmd_target, stdout);
 			return ZO_EXIT_OK;
 		} else
-			return zo_usage_error(ctx, "target", "unknown option '%s' for 'target stop'",
+			return zo_usage_error(ctx, &zo_cmd_target, "unknown option '%s' for 'target stop'",
 					      argv[optind - 1]);
 	}
 	if (optind < argc)
-		return zo_usage_error(ctx, "target", "'target stop' takes no arguments");
+		return zo_usage_error(ctx, &zo_cmd_target, "'target stop' takes no arguments");
 	ret = zo_target_open(ctx, &t);
 	if (ret == ZO_EXIT_OK) {
 		r = zo_target_stop(&t, (int)timeout);
@@ -523,12 +523,12 @@ static int target_destroy(struct zo_ctx *ctx, int argc, char **argv)
 {
 	struct zo_target t;
 	struct zo_dom_info info;
-	int r = zo_no_options(ctx, "target", argc, argv), ret;
+	int r = zo_no_options(ctx, &zo_cmd_target, argc, argv), ret;
 
 	if (r >= 0)
 		return r;
 	if (argc > 1)
-		return zo_usage_error(ctx, "target", "'target destroy' takes no arguments");
+		return zo_usage_error(ctx, &zo_cmd_target, "'target destroy' takes no arguments");
 	ret = zo_target_open(ctx, &t);
 	if (ret == ZO_EXIT_OK && zo_virt_dom_info(t.virt, t.name, &info) == 0) {
 		if (info.state == ZO_DOM_RUNNING || info.state == ZO_DOM_PAUSED) {
@@ -558,7 +558,7 @@ static int target_status(struct zo_ctx *ctx, int argc, char **argv)
 	char mem[32];
 	int c, ret;
 
-	c = zo_json_options(ctx, "target", "target status", argc, argv);
+	c = zo_json_options(ctx, &zo_cmd_target, "target status", argc, argv);
 	if (c >= 0)
 		return c;
 	ret = zo_target_open(ctx, &t);
@@ -620,13 +620,13 @@ static int target_exec(struct zo_ctx *ctx, int argc, char **argv)
 	int first = 1, r, ret;
 
 	if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
-		zo_cmd_print_usage(zo_cmd_find("target"), stdout);
+		zo_cmd_print_usage(&zo_cmd_target, stdout);
 		return ZO_EXIT_OK;
 	}
 	if (argc > 1 && !strcmp(argv[1], "--"))
 		first = 2;
 	if (first >= argc)
-		return zo_usage_error(ctx, "target", "'target exec' needs a command: target exec "
+		return zo_usage_error(ctx, &zo_cmd_target, "'target exec' needs a command: target exec "
 						     "-- CMD ARGS...");
 	ret = zo_target_open(ctx, &t);
 	if (ret)
@@ -656,11 +656,11 @@ static int target_fetch(struct zo_ctx *ctx, int argc, char **argv)
 	FILE *f;
 	int r, ret;
 
-	r = zo_no_options(ctx, "target", argc, argv);
+	r = zo_no_options(ctx, &zo_cmd_target, argc, argv);
 	if (r >= 0)
 		return r;
 	if (argc != 3)
-		return zo_usage_error(ctx, "target", "usage: target fetch GUEST_PATH HOST_PATH");
+		return zo_usage_error(ctx, &zo_cmd_target, "usage: target fetch GUEST_PATH HOST_PATH");
 	ret = zo_target_open(ctx, &t);
 	if (ret)
 		goto out;
@@ -701,12 +701,12 @@ static int target_log(struct zo_ctx *ctx, int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "hn:", opts, NULL)) != -1) {
 		if (c == 'n') {
 			if (zo_int_parse(optarg, 1, 1000000, &lines) < 0)
-				return zo_usage_error(ctx, "target", "-n %s: use 1 to 1000000", optarg);
+				return zo_usage_error(ctx, &zo_cmd_target, "-n %s: use 1 to 1000000", optarg);
 		} else if (c == 'h') {
-			zo_cmd_print_usage(zo_cmd_find("target"), stdout);
+			zo_cmd_print_usage(&zo_cmd_target, stdout);
 			return ZO_EXIT_OK;
 		} else
-			return zo_usage_error(ctx, "target", "unknown option '%s' for 'target log'",
+			return zo_usage_error(ctx, &zo_cmd_target, "unknown option '%s' for 'target log'",
 					      argv[optind - 1]);
 	}
 	state = zo_path(ctx->root, zo_config_get(ctx->config, "paths", "state"));
@@ -725,15 +725,51 @@ static int target_log(struct zo_ctx *ctx, int argc, char **argv)
 	return ZO_EXIT_OK;
 }
 
-int cmd_target(struct zo_ctx *ctx, int argc, char **argv)
+static int cmd_target(struct zo_ctx *ctx, int argc, char **argv)
 {
 	static const struct zo_subcmd subs[] = {
-		{ "create", target_create }, { "destroy", target_destroy },
-		{ "exec", target_exec },     { "fetch", target_fetch },
-		{ "log", target_log },       { "prepare", zo_target_prepare },
-		{ "start", target_start },
-		{ "status", target_status }, { "stop", target_stop },
+		{ "create", target_create, ZO_CMD_NEED_LOCK }, { "destroy", target_destroy, ZO_CMD_NEED_LOCK },
+		{ "exec", target_exec, 0 },     { "fetch", target_fetch, 0 },
+		{ "log", target_log, 0 },       { "prepare", zo_target_prepare, ZO_CMD_NEED_LOCK },
+		{ "start", target_start, ZO_CMD_NEED_LOCK },
+		{ "status", target_status, 0 }, { "stop", target_stop, ZO_CMD_NEED_LOCK },
 	};
 
-	return zo_dispatch_sub(ctx, "target", subs, ZO_ARRAY_SIZE(subs), argc, argv);
+	return zo_dispatch_sub(ctx, &zo_cmd_target, subs, ZO_ARRAY_SIZE(subs), argc, argv);
 }
+
+const struct zo_cmd zo_cmd_target = {
+	.name = "target",
+	.fn = cmd_target,
+	.summary = "the simulated machine, through libvirt",
+	.usage = "zsim-orch target create [--destroy-existing]\n"
+		 "       zsim-orch target start [--memory GB] [--vcpus N]\n"
+		 "       zsim-orch target stop [--timeout S]\n"
+		 "       zsim-orch target destroy|status [--json]|log [-n N]\n"
+		 "       zsim-orch target exec -- CMD ARGS...\n"
+		 "       zsim-orch target fetch GUEST_PATH HOST_PATH\n"
+		 "       zsim-orch target prepare --from CLOUD.qcow2 [--profile centos7|debian12]\n"
+		 "                [--timeout S] [--workloads DIR] [--force]\n"
+		 "\n"
+		 "create   define the domain from [target]: direct kernel boot (kernel,\n"
+		 "         initrd, cmdline) or a qcow2 overlay on base_image made in the\n"
+		 "         'zsim' storage pool under [paths] state; --destroy-existing\n"
+		 "         removes the domain and its overlay and makes both anew\n"
+		 "start    boot it with [target] memory and vcpus (vCPU i pinned to host\n"
+		 "         CPU i) and wait for the guest agent up to agent_timeout; a\n"
+		 "         target that stays silent is stopped with the likely cause\n"
+		 "stop     guest-agent (or ACPI) shutdown; destroy after --timeout (60)\n"
+		 "destroy  power it off at once; it stays defined\n"
+		 "status   state, memory, vCPUs and pinning, uptime, agent\n"
+		 "exec     run a command in the target through the agent: its output and\n"
+		 "         exit status are passed through\n"
+		 "fetch    copy a file out of the target\n"
+		 "log      the tail of the serial console log\n"
+		 "prepare  make the pristine base image from a cloud image: copy it into\n"
+		 "         the pool, boot it once with a cloud-init seed (the profile's\n"
+		 "         user-data, printed by --dry-run; the workloads), wait up to\n"
+		 "         --timeout (1800) for it to finish, shut it down and record it\n"
+		 "         with its SHA-256 as [target] base_image; run refuses a base\n"
+		 "         that differs. Nothing is kept if it fails\n",
+	.flags = ZO_CMD_NEED_CONFIG,
+};

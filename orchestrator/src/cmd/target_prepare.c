@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "cmd/cmd.h"
+#include "ops/record.h"
 #include "cmd/target.h"
 #include "core/units.h"
 #include "sys/virt.h"
@@ -514,7 +515,7 @@ int zo_target_prepare(struct zo_ctx *ctx, int argc, char **argv)
 			break;
 		case 't':
 			if (zo_int_parse(optarg, 1, 7 * 24 * 3600, &timeout) < 0)
-				return zo_usage_error(ctx, "target", "--timeout %s: use seconds "
+				return zo_usage_error(ctx, &zo_cmd_target, "--timeout %s: use seconds "
 								     "from 1 to 604800", optarg);
 			break;
 		case 'w':
@@ -524,18 +525,18 @@ int zo_target_prepare(struct zo_ctx *ctx, int argc, char **argv)
 			force = true;
 			break;
 		case 'h':
-			zo_cmd_print_usage(zo_cmd_find("target"), stdout);
+			zo_cmd_print_usage(&zo_cmd_target, stdout);
 			return ZO_EXIT_OK;
 		default:
-			return zo_usage_error(ctx, "target", "unknown option '%s' for 'target "
+			return zo_usage_error(ctx, &zo_cmd_target, "unknown option '%s' for 'target "
 							     "prepare'", argv[optind - 1]);
 		}
 	}
 	if (optind < argc)
-		return zo_usage_error(ctx, "target", "'target prepare' takes no arguments");
+		return zo_usage_error(ctx, &zo_cmd_target, "'target prepare' takes no arguments");
 	tmpl = profile_text(profile);
 	if (!tmpl)
-		return zo_usage_error(ctx, "target", "--profile %s: use centos7 or debian12",
+		return zo_usage_error(ctx, &zo_cmd_target, "--profile %s: use centos7 or debian12",
 				      profile);
 	user_data = render(tmpl);
 	if (!user_data)
@@ -548,7 +549,7 @@ int zo_target_prepare(struct zo_ctx *ctx, int argc, char **argv)
 		return ZO_EXIT_OK;
 	}
 	if (!from)
-		return zo_usage_error(ctx, "target", "'target prepare' needs --from "
+		return zo_usage_error(ctx, &zo_cmd_target, "'target prepare' needs --from "
 						     "CLOUD.qcow2");
 	ret = check_image(ctx, from);
 	if (ret)

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "cmd/cmd.h"
+#include "ops/record.h"
 #include "core/devspec.h"
 #include "core/thin.h"
 #include "core/units.h"
@@ -117,7 +118,7 @@ static int size_option(struct zo_ctx *ctx, const char *opt, const char *arg, con
 {
 	if (arg) {
 		if (zo_size_parse(arg, ret) < 0)
-			return zo_usage_error(ctx, "thin", "%s %s: use %s", opt, arg,
+			return zo_usage_error(ctx, &zo_cmd_thin, "%s %s: use %s", opt, arg,
 					      ZO_SIZE_FORM);
 		return ZO_EXIT_OK;
 	}
@@ -133,7 +134,7 @@ static int resolve_metadata(struct zo_ctx *ctx, struct pool_setup *s)
 	int r;
 
 	if (kind == ZO_DEVSPEC_INVALID)
-		return zo_usage_error(ctx, "thin", "--metadata %s: use an absolute file path "
+		return zo_usage_error(ctx, &zo_cmd_thin, "--metadata %s: use an absolute file path "
 						   "or a device", s->metadata);
 	s->metadata_is_file = kind == ZO_DEVSPEC_FILE;
 	if (s->metadata_is_file) {
@@ -452,21 +453,21 @@ static int thin_create(struct zo_ctx *ctx, int argc, char **argv)
 			force = true;
 			break;
 		case 'h':
-			zo_cmd_print_usage(zo_cmd_find("thin"), stdout);
+			zo_cmd_print_usage(&zo_cmd_thin, stdout);
 			return ZO_EXIT_OK;
 		default:
-			return zo_usage_error(ctx, "thin", "unknown option '%s' for 'thin create'",
+			return zo_usage_error(ctx, &zo_cmd_thin, "unknown option '%s' for 'thin create'",
 					      argv[optind - 1]);
 		}
 	}
 	if (argc - optind != 1)
-		return zo_usage_error(ctx, "thin", "'thin create' takes exactly one data device");
+		return zo_usage_error(ctx, &zo_cmd_thin, "'thin create' takes exactly one data device");
 	if ((ret = size_option(ctx, "--virtual-size", virt_opt, "virtual_size", &virt)) ||
 	    (ret = size_option(ctx, "--block-size", block_opt, "block_size", &block)) ||
 	    (ret = size_option(ctx, "--low-water", low_opt, "low_water", &low)))
 		return ret;
 	if (virt == 0)
-		return zo_usage_error(ctx, "thin", "--virtual-size 0: the thin volume needs a "
+		return zo_usage_error(ctx, &zo_cmd_thin, "--virtual-size 0: the thin volume needs a "
 						   "size, e.g. 10T");
 	if (!s.metadata)
 		s.metadata = zo_config_get(ctx->config, "thin", "metadata");
@@ -696,12 +697,12 @@ out:
 
 static int thin_activate(struct zo_ctx *ctx, int argc, char **argv)
 {
-	int r = zo_no_options(ctx, "thin", argc, argv);
+	int r = zo_no_options(ctx, &zo_cmd_thin, argc, argv);
 
 	if (r >= 0)
 		return r;
 	if (argc > 1)
-		return zo_usage_error(ctx, "thin", "'thin activate' takes no arguments");
+		return zo_usage_error(ctx, &zo_cmd_thin, "'thin activate' takes no arguments");
 	return cmd_thin_activate(ctx);
 }
 
@@ -742,11 +743,11 @@ static int thin_status(struct zo_ctx *ctx, int argc, char **argv)
 	char a[32], b[32];
 	int c, r;
 
-	c = zo_json_options(ctx, "thin", "thin status", argc, argv);
+	c = zo_json_options(ctx, &zo_cmd_thin, "thin status", argc, argv);
 	if (c >= 0)
 		return c;
 	if (optind < argc)
-		return zo_usage_error(ctx, "thin", "'thin status' takes no arguments");
+		return zo_usage_error(ctx, &zo_cmd_thin, "'thin status' takes no arguments");
 	if (zo_dm_info(ZO_THIN_POOL_NAME, &pool) < 0 || zo_dm_info(ZO_THIN_VOLUME_NAME, &vol) < 0) {
 		zo_error(ctx, "cannot ask device-mapper: %s", zo_dm_last_error());
 		return ZO_EXIT_FAILED;
@@ -840,11 +841,11 @@ static int thin_remove(struct zo_ctx *ctx, int argc, char **argv)
 	dev_t loop_devno;
 	int r;
 
-	r = zo_no_options(ctx, "thin", argc, argv);
+	r = zo_no_options(ctx, &zo_cmd_thin, argc, argv);
 	if (r >= 0)
 		return r;
 	if (argc > 1)
-		return zo_usage_error(ctx, "thin", "'thin remove' takes no arguments");
+		return zo_usage_error(ctx, &zo_cmd_thin, "'thin remove' takes no arguments");
 	if (!vol_node || zo_dm_info(ZO_THIN_POOL_NAME, &pool) < 0 ||
 	    zo_dm_info(ZO_THIN_VOLUME_NAME, &vol) < 0) {
 		zo_error(ctx, "cannot ask device-mapper: %s", zo_dm_last_error());
@@ -914,11 +915,38 @@ static int thin_remove(struct zo_ctx *ctx, int argc, char **argv)
 int cmd_thin(struct zo_ctx *ctx, int argc, char **argv)
 {
 	static const struct zo_subcmd subs[] = {
-		{ "activate", thin_activate },
-		{ "create", thin_create },
-		{ "remove", thin_remove },
-		{ "status", thin_status },
+		{ "activate", thin_activate, ZO_CMD_NEED_ROOT | ZO_CMD_NEED_LOCK },
+		{ "create", thin_create, ZO_CMD_NEED_ROOT | ZO_CMD_NEED_LOCK },
+		{ "remove", thin_remove, ZO_CMD_NEED_ROOT | ZO_CMD_NEED_LOCK },
+		{ "status", thin_status, 0 },
 	};
 
-	return zo_dispatch_sub(ctx, "thin", subs, sizeof(subs) / sizeof(subs[0]), argc, argv);
+	return zo_dispatch_sub(ctx, &zo_cmd_thin, subs, sizeof(subs) / sizeof(subs[0]), argc, argv);
 }
+
+const struct zo_cmd zo_cmd_thin = {
+	.name = "thin",
+	.fn = cmd_thin,
+	.summary = "dm-thin pool and the thin volume used as swap",
+	.usage = "zsim-orch thin create [--virtual-size SIZE] [--metadata FILE|DEV]\n"
+		 "                      [--block-size SIZE] [--low-water SIZE] [--force] DEV\n"
+		 "       zsim-orch thin activate|remove\n"
+		 "       zsim-orch thin status [--json]\n"
+		 "\n"
+		 "create    a thin pool (zsim-pool) over the data device DEV and a thin\n"
+		 "          volume (zsim-swap, 10T unless --virtual-size or [thin]\n"
+		 "          virtual_size) on it; writes a swap header on the volume, turns it\n"
+		 "          on and records DEV by stable ID in [thin] and the volume in\n"
+		 "          [host] swap. Metadata goes to a file attached to a loop device\n"
+		 "          ([thin] metadata, sized as thin_metadata_size computes) or to a\n"
+		 "          device. DEV gets the same safety checks as 'swap add'; a\n"
+		 "          metadata file of an earlier pool is kept unless --force. Running\n"
+		 "          it again with the same DEV only activates the pool.\n"
+		 "activate  restore the recorded pool and volume and turn the volume's\n"
+		 "          swap on (at boot); does nothing to what is already up\n"
+		 "status    data and metadata usage of the pool, the low-water mark and\n"
+		 "          whether the pool is nearly full\n"
+		 "remove    swapoff the volume, remove both devices, delete the metadata\n"
+		 "          file and forget the pool in the config\n",
+	.flags = ZO_CMD_NEED_CONFIG,
+};
