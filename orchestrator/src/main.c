@@ -259,7 +259,7 @@ int ZO_MAIN(int argc, char **argv)
 
 	zo_ctx_init(&ctx);
 	ctx.log.fn = log_stderr;
-	ctx.plan = zo_plan_to_stdout;
+	ctx.out = zo_out_to_stdout;
 	if (getenv("ZSIM_ROOT"))
 		ctx.root = getenv("ZSIM_ROOT");
 	opterr = 0;

@@ -83,8 +83,8 @@ int zo_print_json(json_object *o);
  * exit code. */
 int zo_load_config(struct zo_ctx *ctx);
 void zo_print_diags(const char *path, struct zo_diags *d);
-/* ctx->plan for the program: each plan line to stdout. */
-void zo_plan_to_stdout(void *userdata, const char *line);
+/* ctx->out for the program: each line to stdout. */
+void zo_out_to_stdout(void *userdata, const char *line);
 
 /* Moving to ops/ (the operations floor); until then shared by commands. */
 int zo_preflight_run(struct zo_ctx *ctx, uint64_t vm_gb, unsigned cores, bool print,

@@ -172,7 +172,7 @@ int zo_dispatch_sub(struct zo_ctx *ctx, const struct zo_cmd *cmd,
 	return zo_usage_error(ctx, cmd, "unknown subcommand '%s %s'", cmd->name, argv[1]);
 }
 
-void zo_plan_to_stdout(void *userdata, const char *line)
+void zo_out_to_stdout(void *userdata, const char *line)
 {
 	(void)userdata;
 	fputs(line, stdout);

@@ -59,19 +59,34 @@ void zo_clear_error(struct zo_ctx *ctx)
 	ctx->fail_kind = ZO_FAIL_ERROR;
 }
 
-void zo_plan(struct zo_ctx *ctx, const char *fmt, ...)
+static void out_v(struct zo_ctx *ctx, const char *fmt, va_list ap)
 {
 	char *line = NULL;
-	va_list ap;
 	int n;
 
-	if (!ctx->plan)
+	if (!ctx->out)
 		return;
-	va_start(ap, fmt);
 	n = vasprintf(&line, fmt, ap);
-	va_end(ap);
-	/* a plan that cannot be shown must not pass for an empty one */
-	ctx->plan(ctx->plan_userdata, n < 0 ? "(out of memory printing the plan)" : line);
+	/* a line that cannot be shown must not pass for an empty one */
+	ctx->out(ctx->out_userdata, n < 0 ? "(out of memory formatting a line)" : line);
 	if (n >= 0)
 		free(line);
+}
+
+void zo_plan(struct zo_ctx *ctx, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	out_v(ctx, fmt, ap);
+	va_end(ap);
+}
+
+void zo_say(struct zo_ctx *ctx, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	out_v(ctx, fmt, ap);
+	va_end(ap);
 }

@@ -20,8 +20,8 @@ enum zo_fail_kind {
 	ZO_FAIL_USAGE,     /* the arguments or the config cannot work: exit 2 */
 };
 
-/* Where --dry-run plans go (stdout in the program, a buffer in tests). */
-typedef void (*zo_plan_fn)(void *userdata, const char *line);
+/* Where output lines go (stdout in the program, a buffer in tests). */
+typedef void (*zo_out_fn)(void *userdata, const char *line);
 
 struct zo_ctx {
 	const char *root;        /* "" when not set */
@@ -34,8 +34,8 @@ struct zo_ctx {
 	bool lock_wait; /* wait for the host lock instead of refusing */
 	int lock_fd;    /* the host lock while held, else -1 */
 	struct zo_log log;
-	zo_plan_fn plan;
-	void *plan_userdata;
+	zo_out_fn out;
+	void *out_userdata;
 	/* The last failure an operation described; empty when none. */
 	char error[2048];
 	enum zo_fail_kind fail_kind;
@@ -52,7 +52,10 @@ int zo_refuse(struct zo_ctx *ctx, int r, const char *fmt, ...) ZO_PRINTF(3, 4);
 int zo_fail_transient(struct zo_ctx *ctx, int r, const char *fmt, ...) ZO_PRINTF(3, 4);
 /* Forget an earlier failure (after a fallback succeeded). */
 void zo_clear_error(struct zo_ctx *ctx);
-/* One line of a --dry-run plan. */
+/* One line of a --dry-run plan: what would be done or sent. */
 void zo_plan(struct zo_ctx *ctx, const char *fmt, ...) ZO_PRINTF(2, 3);
+/* One line of a result the user asked for, from below the commands (an
+ * experiment's progress, the preflight table during a run). */
+void zo_say(struct zo_ctx *ctx, const char *fmt, ...) ZO_PRINTF(2, 3);
 
 #endif
