@@ -38,6 +38,7 @@ static const struct option global_options[] = {
 	{ "connect", required_argument, NULL, 'C' },
 	{ "root", required_argument, NULL, 'r' },
 	{ "dry-run", no_argument, NULL, 'n' },
+	{ "wait", no_argument, NULL, 'w' },
 	{ "json", no_argument, NULL, 'j' },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "quiet", no_argument, NULL, 'q' },
@@ -83,6 +84,8 @@ void zo_print_main_help(FILE *f)
 		   "  -r, --root DIR     resolve /proc, /sys, /etc and /var paths under DIR\n"
 		   "                     (also ZSIM_ROOT)\n"
 		   "  -n, --dry-run      print the plan; change nothing\n"
+		   "      --wait         wait for another command changing this host to\n"
+		   "                     finish (default: refuse, exit 3)\n"
 		   "      --json         machine-readable output\n"
 		   "  -v, --verbose      more messages (twice: debug)\n"
 		   "  -q, --quiet        errors only\n"
@@ -277,6 +280,9 @@ int ZO_MAIN(int argc, char **argv)
 			break;
 		case 'n':
 			ctx.dry_run = true;
+			break;
+		case 'w':
+			ctx.lock_wait = true;
 			break;
 		case 'j':
 			ctx.json = true;
