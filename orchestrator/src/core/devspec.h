@@ -23,6 +23,12 @@ enum zo_devspec_kind {
 	"UUID=..., PARTUUID=..., LABEL=..., PARTLABEL=..., SERIAL=..., "       \
 	"/dev/disk/by-id/... or /dev/mapper/NAME"
 
+/* INVALID: empty, a tag with no value, an unknown tag, a control character
+ * anywhere, a path that is relative or not normal ("//", a trailing "/",
+ * "." or ".." components), a "," in a path (lists are comma-separated), a
+ * /dev/disk/by-* or /dev/mapper name with a "/" in it, or nothing after
+ * the prefix. Length is not limited here: the kernel refuses a path that
+ * is too long when it is used. */
 enum zo_devspec_kind zo_devspec_classify(const char *spec);
 bool zo_devspec_is_stable(enum zo_devspec_kind kind);
 
