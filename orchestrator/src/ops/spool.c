@@ -818,16 +818,19 @@ static int job_argv(json_object *m, const char *exp, struct zo_spool_job *j)
 	json_object *args;
 	size_t nargs, i;
 
-	if (!json_object_object_get_ex(m, "args", &args))
+	if (!json_object_object_get_ex(m, "args", &args) ||
+	    !json_object_is_type(args, json_type_array))
 		return -EINVAL;
 	nargs = json_object_array_length(args);
 	j->argv = calloc(nargs + 2, sizeof(char *));
 	if (!j->argv)
 		return -ENOMEM;
 	j->argv[j->argc++] = strdup(exp);
-	for (i = 0; i < nargs; i++)
-		j->argv[j->argc++] =
-			strdup(json_object_get_string(json_object_array_get_idx(args, i)));
+	for (i = 0; i < nargs; i++) {
+		const char *a = json_object_get_string(json_object_array_get_idx(args, i));
+
+		j->argv[j->argc++] = a ? strdup(a) : NULL;
+	}
 	for (i = 0; i < (size_t)j->argc; i++)
 		if (!j->argv[i])
 			return -ENOMEM;
