@@ -1,5 +1,6 @@
 """The spool and its daemon: a real `zsim-orch serve` on a temporary spool,
 driven with the noop experiment."""
+import fcntl
 import glob
 import json
 import os
@@ -19,7 +20,9 @@ class Spool(TestCase):
         self.spool = os.path.join(self.tmp, "spool")
         self.conf = os.path.join(self.tmp, "zsim.conf")
         with open(self.conf, "w") as f:
-            f.write(f"[paths]\nspool = {self.spool}\nresults = {self.tmp}/results\n")
+            # state too: the host lock a run takes lives there, not on the host
+            f.write(f"[paths]\nspool = {self.spool}\nresults = {self.tmp}/results\n"
+                    f"state = {self.tmp}/state\n")
         self.daemon = None
         self.start()
 
@@ -155,6 +158,29 @@ class Spool(TestCase):
         res = self.zo("queue", "retry", queued)
         self.assertRun(res, 0)
         self.wait_for(lambda rs: len(rs) == 4 and rs[3]["state"] == "running", 30)
+
+    def test_a_run_waits_for_a_command_holding_the_host_lock(self):
+        # held as a manual command holds it (ops/lock): flock, "pid what",
+        # and unlinked before it is let go
+        lock = os.path.join(self.tmp, "state", "lock")
+        os.makedirs(os.path.dirname(lock), exist_ok=True)
+        fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            os.write(fd, b"%d thin create\n" % os.getpid())
+            self.assertRun(self.zo("queue", "submit", "noop", "--seconds", "0"), 0)
+            self.wait_for(lambda rs: rs and rs[0]["state"] != "queued")
+            time.sleep(1)
+            # waiting (running) or, for a run that takes no lock, done;
+            # never refused
+            self.assertIn(self.runs()[0]["state"], ("running", "done"))
+        finally:
+            os.unlink(lock)
+            os.close(fd)
+        runs = self.wait_for(self.all_finished(1), 30)
+        self.assertEqual(runs[0]["state"], "done", self.zo("queue", "log", runs[0]["id"]).out)
+        self.assertNotIn("another command is changing this host",
+                         self.zo("queue", "log", runs[0]["id"]).out)
 
     def test_kill_9_then_restart_requeues_once(self):
         self.assertRun(self.zo("queue", "submit", "noop", "--seconds", "3"), 0)
