@@ -76,6 +76,57 @@ static void ept_rules(void **state)
 	assert_int_equal(level(f, "EPT"), ZO_CHECK_WARN);
 }
 
+/* A parameter that reads neither Y/N nor 1/0 is unknown, not off. */
+static void ept_value_unknown(void **state)
+{
+	struct zo_preflight_facts f = node();
+	struct zo_check *c;
+	size_t n;
+
+	(void)state;
+	f.ept = -1;
+	f.ept_value = "maybe";
+	f.kvm_param = "ept";
+	assert_int_equal(zo_preflight(&f, &c, &n), 0);
+	assert_int_equal(find(c, n, "EPT")->level, ZO_CHECK_WARN);
+	assert_string_equal(find(c, n, "EPT")->measured, "kvm_intel ept=maybe: neither Y/N nor 1/0");
+	zo_checks_free(c, n);
+}
+
+/* The table and the failures line a run is refused with. */
+static void table_and_failures(void **state)
+{
+	struct zo_preflight_facts f = node();
+	struct zo_check *c;
+	char *text;
+	size_t n;
+
+	(void)state;
+	assert_int_equal(zo_preflight(&f, &c, &n), 0);
+	text = zo_checks_failures(c, n);
+	assert_string_equal(text, "");
+	free(text);
+	zo_checks_free(c, n);
+
+	f.ept = 1;
+	f.cores = 17;
+	assert_int_equal(zo_preflight(&f, &c, &n), 0);
+	text = zo_checks_failures(c, n);
+	assert_string_equal(text, "EPT: EPT on; 39 physical address bits map at most 512 GB, "
+				  "target 4096 GB (zsim-orch ept off (QEMU would hang at boot "
+				  "with no message)); cores: 17 vCPUs, 16 host CPUs (use at most "
+				  "one vCPU per host CPU (they are pinned 1:1))");
+	free(text);
+	text = zo_checks_table(c, n);
+	assert_non_null(strstr(text, "check        result measured / fix\n"
+				     "root         ok     running as root\n"));
+	assert_non_null(strstr(text, "\ncores        FAIL   17 vCPUs, 16 host CPUs\n"
+				     "                    -> use at most one vCPU per host CPU "
+				     "(they are pinned 1:1)\n"));
+	free(text);
+	zo_checks_free(c, n);
+}
+
 static void memory_thin_and_host(void **state)
 {
 	struct zo_preflight_facts f = node();
@@ -144,6 +195,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(ept_rules),
+		cmocka_unit_test(ept_value_unknown),
+		cmocka_unit_test(table_and_failures),
 		cmocka_unit_test(memory_thin_and_host),
 		cmocka_unit_test(qemu_version),
 		cmocka_unit_test(knob_values),

@@ -72,6 +72,22 @@ static void address_bits(void **state)
 	assert_int_equal(zo_parse_address_bits("address sizes\t: garbage\n", &p, &v), -EINVAL);
 }
 
+static void cpus_and_params(void **state)
+{
+	(void)state;
+	assert_int_equal(zo_parse_cpu_count("processor\t: 0\nmodel name\t: x processor\n"
+					    "processor\t: 1\n"),
+			 2);
+	assert_int_equal(zo_parse_cpu_count(""), 0);
+	assert_int_equal(zo_parse_param_bool("Y"), 1);
+	assert_int_equal(zo_parse_param_bool("1"), 1);
+	assert_int_equal(zo_parse_param_bool("N"), 0);
+	assert_int_equal(zo_parse_param_bool("0"), 0);
+	assert_int_equal(zo_parse_param_bool("y"), -1);
+	assert_int_equal(zo_parse_param_bool(""), -1);
+	assert_int_equal(zo_parse_param_bool(NULL), -1);
+}
+
 static void devspecs(void **state)
 {
 	(void)state;
@@ -120,6 +136,7 @@ int main(void)
 		cmocka_unit_test(meminfo),
 		cmocka_unit_test(swaps),
 		cmocka_unit_test(address_bits),
+		cmocka_unit_test(cpus_and_params),
 		cmocka_unit_test(devspecs),
 		cmocka_unit_test(strings),
 	};

@@ -1,9 +1,10 @@
 """ept on/off on a real kernel through libkmod. kvm_intel cannot load under
 TCG, so [kvm] module/param point the same code at the loop module: the
 reload, the value check, the modprobe.d file, the in-use refusal and the
-rollback all run for real. What stays unexercised is kvm_intel itself
-(its EPT parameter and a running KVM guest holding it), which the
-integration tier covers only up to the libvirt refusal."""
+rollback all run for real, on the host and under --root. What stays
+unexercised is kvm_intel itself (its EPT parameter and a running KVM guest
+holding it), which the integration tier covers only up to the libvirt
+refusal."""
 import vmtest
 
 CONFIG = r"""
@@ -58,6 +59,26 @@ equals "$(cat $q)" "$old" "hw_queue_depth after the rollback"
 [ -d /sys/module/loop ] || fail "loop not loaded after the rollback"
 
 expect_rc 2 zsim-orch ept maybe
+
+# --root: libkmod takes the tree's lib/modules and modprobe.d (an option
+# only the tree's modprobe.d sets reaches the module), the tree's config
+# and modprobe.d record the value, the host's files stay as they were
+r=/tmp/root
+mkdir -p $r/etc/zsim $r/etc/modprobe.d $r/lib
+ln -s /proc $r/proc
+ln -s /sys $r/sys
+ln -s /lib/modules $r/lib/modules
+printf '[kvm]\nmodule = loop\nparam = max_loop\n[target]\nuri = qemu+unix:///system?socket=/nonexistent\n' >$r/etc/zsim/zsim.conf
+echo 'options loop hw_queue_depth=64' >$r/etc/modprobe.d/tree.conf
+host_persisted=$(cat /etc/modprobe.d/zsim-kvm.conf)
+host_config=$(cat /etc/zsim/zsim.conf)
+expect_rc 0 zsim-orch --root $r ept on
+equals "$(cat $p)" 1 "max_loop after ept on under --root"
+equals "$(cat $q)" 64 "hw_queue_depth from the tree's modprobe.d"
+contains "$(cat $r/etc/modprobe.d/zsim-kvm.conf)" "options loop max_loop=1" "the tree's modprobe.d"
+grep -q '^ept = on' $r/etc/zsim/zsim.conf || fail "not recorded in the tree's config"
+equals "$(cat /etc/modprobe.d/zsim-kvm.conf)" "$host_persisted" "the host's modprobe.d file"
+equals "$(cat /etc/zsim/zsim.conf)" "$host_config" "the host's config"
 """)
 
 

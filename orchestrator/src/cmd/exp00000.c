@@ -8,6 +8,8 @@
 #include "cmd/run.h"
 #include "cmd/target.h"
 #include "core/procfs.h"
+#include "ops/preflight.h"
+#include "sys/hostinfo.h"
 #include "sys/sysfs.h"
 #include "sys/virt.h"
 #include "util/str.h"
@@ -90,21 +92,19 @@ static int knob(struct exp *x, const char *path, const char *value)
 static int phase_preflight(struct exp *x)
 {
 	struct zo_ctx *ctx = x->run->ctx;
-	_cleanup_free_ char *failures = NULL;
-	char **knobs = NULL, *why = NULL;
+	char *why = NULL;
 	bool require = true;
 	int n, ret;
 
 	zo_config_get_bool(ctx->config, "host", "require_0sim", &require);
 	x->lenient = !require;
-	n = zo_sysfs_list(ctx->root, "/proc", "zerosim_", &knobs);
-	zo_strv_free(knobs);
+	n = zo_host_zerosim(ctx->root, NULL);
 	zo_run_add_fact(x->run, "zerosim_kernel", n > 0 ? "yes" : "no");
-	ret = zo_preflight_run(ctx, zo_exp_get_uint(x->run->args, "vm_size"),
-			       (unsigned)zo_exp_get_uint(x->run->args, "cores"), true, &failures);
-	if (ret == ZO_EXIT_REFUSED)
-		return fail(x, -EPERM, zo_asprintf("preflight: %s", failures));
-	if (ret != ZO_EXIT_OK)
+	ret = zo_preflight_for_run(ctx, zo_exp_get_uint(x->run->args, "vm_size"),
+				   (unsigned)zo_exp_get_uint(x->run->args, "cores"), true);
+	if (ret < 0 && ctx->fail_kind == ZO_FAIL_REFUSED)
+		return fail(x, -EPERM, strdup(ctx->error));
+	if (ret < 0)
 		return fail(x, -EIO, strdup("the preflight checks could not run"));
 	ret = zo_target_check_base(ctx, &why);
 	if (ret != ZO_EXIT_OK)

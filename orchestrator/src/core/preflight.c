@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "core/units.h"
+#include "util/json.h"
 #include "util/str.h"
 
 #include "util/banned.h"
@@ -81,7 +82,13 @@ int zo_preflight(const struct zo_preflight_facts *f, struct zo_check **ret, size
 					   : "results will not be a 0sim simulation"));
 
 	limit = zo_ept_limit_gb(f->phys_bits);
-	if (f->ept < 0)
+	if (f->ept < 0 && f->ept_value)
+		add(&l, "EPT", ZO_CHECK_WARN,
+		    zo_asprintf("%s %s=%s: neither Y/N nor 1/0",
+				f->kvm_module ? f->kvm_module : "kvm_intel",
+				f->kvm_param ? f->kvm_param : "ept", f->ept_value),
+		    strdup("check that [kvm] param names the EPT parameter"));
+	else if (f->ept < 0)
 		add(&l, "EPT", ZO_CHECK_WARN,
 		    zo_asprintf("%s is not loaded", f->kvm_module ? f->kvm_module : "kvm_intel"),
 		    strdup("load it with 'zsim-orch ept off' (or 'ept on')"));
@@ -184,4 +191,50 @@ void zo_checks_free(struct zo_check *c, size_t n)
 		free(c[i].fix);
 	}
 	free(c);
+}
+
+char *zo_checks_table(const struct zo_check *c, size_t n)
+{
+	struct zo_strbuf sb = { 0 };
+	size_t i;
+
+	zo_strbuf_appendf(&sb, "%-12s %-6s %s\n", "check", "result", "measured / fix");
+	for (i = 0; i < n; i++) {
+		zo_strbuf_appendf(&sb, "%-12s %-6s %s\n", c[i].name,
+				  zo_check_level_name(c[i].level), c[i].measured);
+		if (c[i].fix)
+			zo_strbuf_appendf(&sb, "%-12s %-6s -> %s\n", "", "", c[i].fix);
+	}
+	return zo_strbuf_steal(&sb);
+}
+
+json_object *zo_checks_json(const struct zo_check *c, size_t n)
+{
+	json_object *arr = json_object_new_array();
+	size_t i;
+
+	for (i = 0; arr && i < n; i++) {
+		json_object *o = json_object_new_object();
+
+		zo_json_add_str(o, "check", c[i].name);
+		zo_json_add_str(o, "result", c[i].level == ZO_CHECK_FAIL   ? "fail"
+					     : c[i].level == ZO_CHECK_WARN ? "warn"
+									   : "ok");
+		zo_json_add_str(o, "measured", c[i].measured);
+		zo_json_add_str(o, "fix", c[i].fix);
+		json_object_array_add(arr, o);
+	}
+	return arr;
+}
+
+char *zo_checks_failures(const struct zo_check *c, size_t n)
+{
+	struct zo_strbuf sb = { 0 };
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (c[i].level == ZO_CHECK_FAIL)
+			zo_strbuf_appendf(&sb, "%s%s: %s (%s)", sb.len ? "; " : "", c[i].name,
+					  c[i].measured, c[i].fix);
+	return zo_strbuf_steal(&sb);
 }

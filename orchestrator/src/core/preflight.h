@@ -8,14 +8,17 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <json-c/json.h>
+
 struct zo_preflight_facts {
 	uint64_t vm_gb;
 	unsigned cores;
 	bool is_root;
 	bool zerosim_kernel;
 	bool require_0sim;
-	int ept;             /* 1 on, 0 off, -1 unknown (module not loaded) */
-	const char *kvm_module;
+	int ept;             /* 1 on, 0 off, -1 unknown */
+	const char *ept_value; /* what the parameter read; NULL: module not loaded */
+	const char *kvm_module, *kvm_param;
 	unsigned phys_bits;  /* 0: unknown */
 	uint64_t mem_total;  /* bytes */
 	uint64_t swap_total; /* bytes, active swap */
@@ -40,6 +43,15 @@ struct zo_check {
 int zo_preflight(const struct zo_preflight_facts *f, struct zo_check **ret, size_t *ret_n);
 void zo_checks_free(struct zo_check *c, size_t n);
 const char *zo_check_level_name(enum zo_check_level l);
+/* The table the preflight command and a run show: a header, then each
+ * check's name, result and what was measured, and "-> fix" under those
+ * that are not ok. Lines end with a newline. */
+char *zo_checks_table(const struct zo_check *c, size_t n);
+/* The same as a JSON array of {check, result, measured, fix}. */
+json_object *zo_checks_json(const struct zo_check *c, size_t n);
+/* "NAME: MEASURED (FIX); ..." for the checks that failed; "" when none
+ * did, NULL without memory. */
+char *zo_checks_failures(const struct zo_check *c, size_t n);
 
 /* The largest target (GB) EPT can map with `phys_bits` address bits. */
 uint64_t zo_ept_limit_gb(unsigned phys_bits);

@@ -161,3 +161,27 @@ int zo_parse_address_bits(const char *cpuinfo, unsigned *ret_phys,
 	}
 	return -ENODATA;
 }
+
+unsigned zo_parse_cpu_count(const char *cpuinfo)
+{
+	unsigned n = 0;
+	const char *p = cpuinfo;
+
+	while (p && (p = strstr(p, "processor")) != NULL) {
+		if (p == cpuinfo || p[-1] == '\n')
+			n++;
+		p += 9;
+	}
+	return n;
+}
+
+int zo_parse_param_bool(const char *value)
+{
+	if (!value)
+		return -1;
+	if (!strcmp(value, "Y") || !strcmp(value, "1"))
+		return 1;
+	if (!strcmp(value, "N") || !strcmp(value, "0"))
+		return 0;
+	return -1;
+}

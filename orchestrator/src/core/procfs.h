@@ -29,5 +29,11 @@ void zo_swap_entries_free(struct zo_swap_entry *v, size_t n);
  * -ENODATA when the line is missing (some virtual CPUs). */
 int zo_parse_address_bits(const char *cpuinfo, unsigned *ret_phys,
 			  unsigned *ret_virt);
+/* The number of "processor" lines: the CPUs the kernel runs on. */
+unsigned zo_parse_cpu_count(const char *cpuinfo);
+/* A module parameter's value as a switch: 1 for "Y" or "1", 0 for "N" or
+ * "0", -1 for anything else or NULL. Boolean parameters read Y/N; some
+ * kernels declare kvm_intel's ept as an int, which reads 1/0. */
+int zo_parse_param_bool(const char *value);
 
 #endif

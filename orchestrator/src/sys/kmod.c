@@ -2,95 +2,110 @@
 
 #include <errno.h>
 #include <stdarg.h>
-#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <libkmod.h>
 
+#include "util/macros.h"
+#include "util/path.h"
+#include "util/str.h"
+
 #include "util/banned.h"
 
-static const struct zo_log *current_log;
+struct zo_kmod {
+	struct kmod_ctx *ctx;
+};
 
-/* libkmod's own messages (the kernel's reason for a failed insert among
- * them) go to our log instead of stderr. */
+/* libkmod's own messages go to our log (its data pointer) instead of
+ * stderr. */
 static void kmod_log(void *data, int priority, const char *file, int line, const char *fn,
 		     const char *format, va_list args)
 {
-	(void)data;
 	(void)file;
 	(void)line;
 	(void)fn;
-	if (current_log)
-		zo_logv(current_log, priority, format, args);
+	if (data)
+		zo_logv(data, priority, format, args);
 }
 
-static int open_module(const char *module, struct kmod_ctx **ret_ctx, struct kmod_module **ret)
+int zo_kmod_new(const char *root, const char *release, const struct zo_log *log,
+		struct zo_kmod **ret)
 {
-	struct kmod_ctx *ctx = kmod_new(NULL, NULL);
-	int r;
+	_cleanup_free_ char *rel = NULL, *dir = NULL, *etc = NULL, *run = NULL, *lib = NULL;
+	const char *paths[4];
+	struct zo_kmod *k;
 
-	if (!ctx)
-		return -ENOMEM;
-	kmod_set_log_fn(ctx, kmod_log, NULL);
-	r = kmod_module_new_from_name(ctx, module, ret);
-	if (r < 0) {
-		kmod_unref(ctx);
-		return r;
+	if (root && *root) {
+		rel = zo_asprintf("/lib/modules/%s", release);
+		dir = rel ? zo_path(root, rel) : NULL;
+		etc = zo_path(root, "/etc/modprobe.d");
+		run = zo_path(root, "/run/modprobe.d");
+		lib = zo_path(root, "/lib/modprobe.d");
+		if (!dir || !etc || !run || !lib)
+			return -ENOMEM;
 	}
-	*ret_ctx = ctx;
+	paths[0] = etc;
+	paths[1] = run;
+	paths[2] = lib;
+	paths[3] = NULL;
+	k = calloc(1, sizeof(*k));
+	if (!k)
+		return -ENOMEM;
+	k->ctx = kmod_new(dir, dir ? paths : NULL);
+	if (!k->ctx) {
+		free(k);
+		return -ENOMEM;
+	}
+	/* cast: libkmod passes the pointer back to kmod_log untouched */
+	kmod_set_log_fn(k->ctx, kmod_log, (void *)log);
+	*ret = k;
 	return 0;
 }
 
-static void close_module(struct kmod_ctx *ctx, struct kmod_module *mod)
+struct zo_kmod *zo_kmod_free(struct zo_kmod *k)
 {
-	kmod_module_unref(mod);
-	kmod_unref(ctx);
+	if (k) {
+		kmod_unref(k->ctx);
+		free(k);
+	}
+	return NULL;
 }
 
-int zo_kmod_state(const char *module, struct zo_kmod_state *ret)
+int zo_kmod_find(struct zo_kmod *k, const char *module, char **ret_path)
 {
-	struct kmod_ctx *ctx;
 	struct kmod_module *mod;
-	int r, state;
+	const char *path;
+	int r = kmod_module_new_from_name(k->ctx, module, &mod);
 
-	memset(ret, 0, sizeof(*ret));
-	r = open_module(module, &ctx, &mod);
 	if (r < 0)
 		return r;
-	state = kmod_module_get_initstate(mod);
-	ret->builtin = state == KMOD_MODULE_BUILTIN;
-	ret->loaded = state == KMOD_MODULE_LIVE || state == KMOD_MODULE_COMING;
-	if (ret->loaded)
-		ret->refcnt = kmod_module_get_refcnt(mod);
-	close_module(ctx, mod);
-	return 0;
+	path = kmod_module_get_path(mod);
+	r = !path ? -ENOENT : (*ret_path = strdup(path)) ? 0 : -ENOMEM;
+	kmod_module_unref(mod);
+	return r;
 }
 
-int zo_kmod_remove(const char *module)
+int zo_kmod_remove(struct zo_kmod *k, const char *module)
 {
-	struct kmod_ctx *ctx;
 	struct kmod_module *mod;
-	int r = open_module(module, &ctx, &mod);
+	int r = kmod_module_new_from_name(k->ctx, module, &mod);
 
 	if (r < 0)
 		return r;
 	r = kmod_module_remove_module(mod, 0);
-	close_module(ctx, mod);
+	kmod_module_unref(mod);
 	return r;
 }
 
-int zo_kmod_insert(const char *module, const char *options, const struct zo_log *log)
+int zo_kmod_insert(struct zo_kmod *k, const char *module, const char *options)
 {
-	struct kmod_ctx *ctx;
 	struct kmod_module *mod;
-	int r;
+	int r = kmod_module_new_from_name(k->ctx, module, &mod);
 
-	current_log = log;
-	r = open_module(module, &ctx, &mod);
-	if (r == 0) {
-		r = kmod_module_probe_insert_module(mod, 0, options, NULL, NULL, NULL);
-		close_module(ctx, mod);
-	}
-	current_log = NULL;
+	if (r < 0)
+		return r;
+	r = kmod_module_probe_insert_module(mod, 0, options, NULL, NULL, NULL);
+	kmod_module_unref(mod);
 	return r;
 }

@@ -1,0 +1,156 @@
+#include "ops/preflight.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/config.h"
+#include "core/thin.h"
+#include "sys/hostinfo.h"
+#include "sys/virt.h"
+#include "util/json.h"
+#include "util/str.h"
+
+#include "util/banned.h"
+
+/* long enough for a libvirtd that has just started and probes QEMU on the
+ * first connection; short enough to report a hung one */
+#define LIBVIRT_TIMEOUT_MS 15000
+
+/* The thin pool's status from device-mapper; in cmd/thin.c until the thin
+ * pool moves to the operations floor. */
+int zo_thin_pool_read(struct zo_thin_pool_status *ret, uint64_t *ret_block_sectors,
+		      uint64_t *ret_low_water);
+
+struct gathered {
+	struct zo_preflight_facts f;
+	struct zo_hostinfo host;
+	struct zo_virt_probe probe;
+};
+
+static void gather_thin(struct zo_ctx *ctx, struct zo_preflight_facts *f)
+{
+	const char *data = zo_config_get(ctx->config, "thin", "data");
+	struct zo_thin_pool_status st;
+	uint64_t block = 0, low = 0;
+
+	if (!data || !*data)
+		return;
+	zo_config_get_size(ctx->config, "thin", "virtual_size", &f->thin_virtual);
+	/* the pool is read from the running kernel, not the root prefix */
+	if (!*ctx->root && zo_thin_pool_read(&st, &block, &low) == 0) {
+		f->thin_active = true;
+		f->thin_data_used = st.data_used;
+		f->thin_data_total = st.data_total;
+		f->thin_low_water = low;
+	}
+}
+
+static int gather(struct zo_ctx *ctx, uint64_t vm_gb, unsigned cores, struct gathered *g)
+{
+	struct zo_preflight_facts *f = &g->f;
+	bool require = true;
+	int r;
+
+	memset(g, 0, sizeof(*g));
+	f->kvm_module = zo_config_get(ctx->config, "kvm", "module");
+	f->kvm_param = zo_config_get(ctx->config, "kvm", "param");
+	r = zo_hostinfo_read(ctx->root, f->kvm_module, f->kvm_param, &g->host);
+	if (r < 0)
+		return zo_fail(ctx, r, "the preflight checks could not run: %s", strerror(-r));
+	f->vm_gb = vm_gb;
+	f->cores = cores;
+	f->is_root = geteuid() == 0;
+	f->zerosim_kernel = g->host.zerosim > 0;
+	zo_config_get_bool(ctx->config, "host", "require_0sim", &require);
+	f->require_0sim = require;
+	f->ept = g->host.kvm.on;
+	f->ept_value = g->host.kvm.value;
+	f->phys_bits = g->host.bits_err ? 0 : g->host.phys_bits;
+	f->host_cpus = g->host.cpus;
+	f->mem_total = g->host.mem_err ? 0 : g->host.mem.mem_total;
+	f->swap_total = g->host.swap_active;
+	gather_thin(ctx, f);
+	f->libvirt_uri = zo_config_get(ctx->config, "target", "uri");
+	if (zo_virt_probe(f->libvirt_uri, LIBVIRT_TIMEOUT_MS, &g->probe, &ctx->log) == 0) {
+		f->libvirt_answered = g->probe.answered;
+		f->libvirt_error = g->probe.error;
+		f->hypervisor = g->probe.hypervisor;
+		f->hypervisor_version = g->probe.hypervisor_version;
+	}
+	return 0;
+}
+
+int zo_preflight_check(struct zo_ctx *ctx, uint64_t vm_gb, unsigned cores,
+		       struct zo_preflight_report *ret)
+{
+	struct zo_preflight_report rep = { NULL, 0, NULL };
+	struct gathered g;
+	int r;
+
+	r = gather(ctx, vm_gb, cores, &g);
+	if (r < 0)
+		return r;
+	r = zo_preflight(&g.f, &rep.checks, &rep.n);
+	if (r == 0) {
+		rep.failures = zo_checks_failures(rep.checks, rep.n);
+		if (!rep.failures)
+			r = -ENOMEM;
+	}
+	zo_hostinfo_release(&g.host);
+	zo_virt_probe_release(&g.probe);
+	if (r < 0) {
+		zo_preflight_report_release(&rep);
+		return zo_fail(ctx, r, "the preflight checks could not run: %s", strerror(-r));
+	}
+	*ret = rep;
+	return 0;
+}
+
+void zo_preflight_report_release(struct zo_preflight_report *r)
+{
+	zo_checks_free(r->checks, r->n);
+	free(r->failures);
+	memset(r, 0, sizeof(*r));
+}
+
+int zo_preflight_show(struct zo_ctx *ctx, const struct zo_preflight_report *rep)
+{
+	_cleanup_free_ char *table = NULL;
+	const char *p, *nl;
+
+	if (ctx->json) {
+		json_object *arr = zo_checks_json(rep->checks, rep->n);
+
+		if (!arr)
+			return -ENOMEM;
+		zo_say(ctx, "%s", zo_json_text(arr));
+		json_object_put(arr);
+		return 0;
+	}
+	table = zo_checks_table(rep->checks, rep->n);
+	if (!table)
+		return -ENOMEM;
+	for (p = table; (nl = strchr(p, '\n')) != NULL; p = nl + 1)
+		zo_say(ctx, "%.*s", (int)(nl - p), p);
+	return 0;
+}
+
+int zo_preflight_for_run(struct zo_ctx *ctx, uint64_t vm_gb, unsigned cores,
+			 bool show_table)
+{
+	struct zo_preflight_report rep;
+	int r;
+
+	r = zo_preflight_check(ctx, vm_gb, cores, &rep);
+	if (r < 0)
+		return r;
+	if (show_table && zo_preflight_show(ctx, &rep) < 0)
+		r = zo_fail(ctx, -ENOMEM, "the preflight checks could not run: %s",
+			    strerror(ENOMEM));
+	else if (zo_preflight_failed(&rep))
+		r = zo_refuse(ctx, -EPERM, "preflight: %s", rep.failures);
+	zo_preflight_report_release(&rep);
+	return r;
+}

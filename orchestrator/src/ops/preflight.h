@@ -1,0 +1,40 @@
+/* Preflight: this host's facts (sys/hostinfo, the thin pool, whether the
+ * libvirt URI answers) judged by the rules of core/preflight, before
+ * anything boots. */
+#ifndef ZO_OPS_PREFLIGHT_H
+#define ZO_OPS_PREFLIGHT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/preflight.h"
+#include "util/ctx.h"
+
+struct zo_preflight_report {
+	struct zo_check *checks; /* every check, in core's order */
+	size_t n;
+	char *failures; /* "NAME: MEASURED (FIX); ..."; "" when none failed */
+};
+
+/* Gather and judge for a target of `vm_gb` GB with `cores` vCPUs. Returns
+ * 0 with the report whatever the checks say; -errno (ctx->error set) only
+ * when they could not be made. */
+int zo_preflight_check(struct zo_ctx *ctx, uint64_t vm_gb, unsigned cores,
+		       struct zo_preflight_report *ret);
+void zo_preflight_report_release(struct zo_preflight_report *r);
+static inline bool zo_preflight_failed(const struct zo_preflight_report *r)
+{
+	return r->failures && r->failures[0];
+}
+
+/* The report as a table (JSON under --json) through zo_say(). */
+int zo_preflight_show(struct zo_ctx *ctx, const struct zo_preflight_report *r);
+
+/* The first phase of a run: the same checks, the table shown through
+ * zo_say() when `show_table` (JSON under --json). Returns 0, or -EPERM
+ * refused with ctx->error "preflight: <the failures>". */
+int zo_preflight_for_run(struct zo_ctx *ctx, uint64_t vm_gb, unsigned cores,
+			 bool show_table);
+
+#endif

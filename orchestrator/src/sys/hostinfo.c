@@ -1,0 +1,195 @@
+#include "sys/hostinfo.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/knobs.h"
+#include "sys/sysfs.h"
+#include "util/macros.h"
+#include "util/str.h"
+
+#include "util/banned.h"
+
+int zo_host_osrelease(const char *root, char **ret)
+{
+	return zo_sysfs_read_line(root, "/proc/sys/kernel/osrelease", ret);
+}
+
+int zo_host_zerosim(const char *root, char ***ret_knobs)
+{
+	char **knobs = NULL;
+	int n = zo_sysfs_list(root, "/proc", "zerosim_", &knobs);
+
+	if (ret_knobs)
+		*ret_knobs = n < 0 ? NULL : knobs;
+	else
+		zo_strv_free(knobs);
+	return n < 0 ? n : n > 0;
+}
+
+static enum zo_module_state module_state(const char *root, const char *module)
+{
+	_cleanup_free_ char *dir = zo_asprintf("/sys/module/%s", module);
+	_cleanup_free_ char *path = zo_asprintf("/sys/module/%s/initstate", module);
+	_cleanup_free_ char *v = NULL;
+
+	if (!dir || !path)
+		return ZO_MODULE_ABSENT;
+	if (zo_sysfs_read_line(root, path, &v) == 0)
+		return !strcmp(v, "live")     ? ZO_MODULE_LIVE
+		       : !strcmp(v, "coming") ? ZO_MODULE_COMING
+					      : ZO_MODULE_GOING;
+	/* as libkmod decides: a module directory without an initstate is
+	 * built into the kernel */
+	return zo_sysfs_exists(root, dir) > 0 ? ZO_MODULE_BUILTIN : ZO_MODULE_ABSENT;
+}
+
+bool zo_host_module_loaded(const struct zo_host_module *m)
+{
+	return m->state == ZO_MODULE_LIVE || m->state == ZO_MODULE_COMING;
+}
+
+int zo_host_module(const char *root, const char *module, const char *param,
+		   struct zo_host_module *ret)
+{
+	_cleanup_free_ char *refcnt = NULL, *value = NULL;
+	struct zo_host_module m = { ZO_MODULE_ABSENT, 0, NULL, -1 };
+
+	m.state = module_state(root, module);
+	if (zo_host_module_loaded(&m)) {
+		_cleanup_free_ char *path = zo_asprintf("/sys/module/%s/refcnt", module);
+
+		if (!path)
+			return -ENOMEM;
+		if (zo_sysfs_read_line(root, path, &refcnt) == 0)
+			m.refcnt = atoi(refcnt);
+	}
+	if (param) {
+		_cleanup_free_ char *path = zo_asprintf("/sys/module/%s/parameters/%s", module,
+							param);
+
+		if (!path)
+			return -ENOMEM;
+		if (zo_sysfs_read_line(root, path, &value) == 0)
+			m.value = TAKE_PTR(value);
+		m.on = zo_parse_param_bool(m.value);
+	}
+	*ret = m;
+	return 0;
+}
+
+void zo_host_module_release(struct zo_host_module *m)
+{
+	free(m->value);
+	m->value = NULL;
+}
+
+int zo_host_module_params(const char *root, const char *module, char ***ret_names,
+			  char ***ret_values)
+{
+	_cleanup_free_ char *dir = zo_asprintf("/sys/module/%s/parameters", module);
+	char **names = NULL, **values;
+	int n, i;
+
+	if (!dir)
+		return -ENOMEM;
+	n = zo_sysfs_list(root, dir, "", &names);
+	if (n < 0)
+		return n;
+	values = calloc((size_t)n + 1, sizeof(char *));
+	if (!values) {
+		zo_strv_free(names);
+		return -ENOMEM;
+	}
+	for (i = 0; i < n; i++) {
+		_cleanup_free_ char *p = zo_asprintf("%s/%s", dir, names[i]);
+
+		if (!p || zo_sysfs_read_line(root, p, &values[i]) < 0)
+			values[i] = NULL;
+	}
+	*ret_names = names;
+	*ret_values = values;
+	return n;
+}
+
+int zo_host_knob(const char *root, const struct zo_knob *k, char **ret)
+{
+	_cleanup_free_ char *raw = NULL;
+	int r = zo_sysfs_read_line(root, k->path, &raw);
+
+	if (r < 0)
+		return r;
+	*ret = zo_knob_current(k, raw);
+	return *ret ? 0 : -ENOMEM;
+}
+
+static void read_cpu(const char *root, struct zo_hostinfo *h)
+{
+	_cleanup_free_ char *text = NULL;
+
+	h->bits_err = zo_sysfs_read(root, "/proc/cpuinfo", &text);
+	if (h->bits_err)
+		return;
+	h->bits_err = zo_parse_address_bits(text, &h->phys_bits, &h->virt_bits);
+	h->cpus = zo_parse_cpu_count(text);
+}
+
+static void read_memory(const char *root, struct zo_hostinfo *h)
+{
+	_cleanup_free_ char *text = NULL;
+	size_t i;
+	int r;
+
+	h->mem_err = zo_sysfs_read(root, "/proc/meminfo", &text);
+	if (!h->mem_err)
+		h->mem_err = zo_parse_meminfo(text, &h->mem);
+	free(TAKE_PTR(text));
+	h->swaps_err = zo_sysfs_read(root, "/proc/swaps", &text);
+	if (h->swaps_err)
+		return;
+	r = zo_parse_swaps(text, &h->swaps, &h->n_swaps);
+	h->swaps_err = r < 0 ? r : 0;
+	for (i = 0; !h->swaps_err && i < h->n_swaps; i++)
+		h->swap_active += h->swaps[i].size;
+}
+
+int zo_hostinfo_read(const char *root, const char *kvm_module, const char *kvm_param,
+		     struct zo_hostinfo *ret)
+{
+	struct zo_hostinfo h;
+	int r;
+
+	memset(&h, 0, sizeof(h));
+	h.release_err = zo_host_osrelease(root, &h.release);
+	h.zerosim = zo_host_zerosim(root, &h.zerosim_knobs);
+	r = zo_host_module(root, kvm_module, kvm_param, &h.kvm);
+	if (r >= 0) {
+		read_cpu(root, &h);
+		read_memory(root, &h);
+		if (zo_host_module_params(root, "zswap", &h.zswap_params, &h.zswap_values) ==
+		    -ENOMEM)
+			r = -ENOMEM;
+	}
+	if (r < 0) {
+		zo_hostinfo_release(&h);
+		return r;
+	}
+	*ret = h;
+	return 0;
+}
+
+void zo_hostinfo_release(struct zo_hostinfo *h)
+{
+	size_t i, n = zo_strv_length(h->zswap_params);
+
+	free(h->release);
+	zo_strv_free(h->zerosim_knobs);
+	zo_host_module_release(&h->kvm);
+	zo_swap_entries_free(h->swaps, h->n_swaps);
+	for (i = 0; h->zswap_values && i < n; i++)
+		free(h->zswap_values[i]);
+	free(h->zswap_values);
+	zo_strv_free(h->zswap_params);
+	memset(h, 0, sizeof(*h));
+}

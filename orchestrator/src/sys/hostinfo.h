@@ -1,0 +1,87 @@
+/* The one reader of host facts: kernel release, whether this is a 0sim
+ * kernel, kernel modules and their parameters, CPU, memory, swap and zswap,
+ * the knobs. Everything is read under the root prefix, so a fixture tree
+ * stands in for a host. Each fact is read on its own: one that cannot be
+ * read (-errno) does not hide the others. */
+#ifndef ZO_SYS_HOSTINFO_H
+#define ZO_SYS_HOSTINFO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/procfs.h"
+
+struct zo_knob;
+
+/* The kernel release (/proc/sys/kernel/osrelease). */
+int zo_host_osrelease(const char *root, char **ret);
+
+/* Whether this is a 0sim kernel: 1 yes, 0 no, -errno when /proc cannot be
+ * listed. The rule: at least one /proc/zerosim_* entry. 0sim's KVM creates
+ * them (drift_threshold, delay, multicore_sync, skip_halt, lapic_adjust,
+ * sync_guest_tsc, guest_offset) and a stock kernel has none; no single
+ * one of them is the mark, so none is asked for by name. `ret_knobs`
+ * (NULL: not wanted) gets the sorted names, or NULL when /proc cannot be
+ * listed. */
+int zo_host_zerosim(const char *root, char ***ret_knobs);
+
+enum zo_module_state {
+	ZO_MODULE_ABSENT,  /* no /sys/module/NAME */
+	ZO_MODULE_LIVE,    /* initstate "live" */
+	ZO_MODULE_COMING,  /* initstate "coming" */
+	ZO_MODULE_GOING,   /* initstate "going" */
+	ZO_MODULE_BUILTIN, /* /sys/module/NAME without an initstate */
+};
+
+/* A kernel module as /sys/module shows it (libkmod reads the same files,
+ * but always from /sys, never under a root). */
+struct zo_host_module {
+	enum zo_module_state state;
+	int refcnt;  /* users (VMs, other modules) of a loaded module, else 0 */
+	char *value; /* the parameter's value; NULL: no such parameter file */
+	int on;      /* the value as a switch: zo_parse_param_bool() */
+};
+
+/* `param` may be NULL (no parameter read). */
+int zo_host_module(const char *root, const char *module, const char *param,
+		   struct zo_host_module *ret);
+void zo_host_module_release(struct zo_host_module *m);
+/* Loaded as a module now: live or coming. */
+bool zo_host_module_loaded(const struct zo_host_module *m);
+
+/* Every parameter of a module with its value (NULL where unreadable);
+ * returns the count, -errno when the module has no parameters directory. */
+int zo_host_module_params(const char *root, const char *module, char ***ret_names,
+			  char ***ret_values);
+
+/* A knob's current value made comparable (zo_knob_current), or -errno
+ * (-ENOENT: this kernel has no such knob). */
+int zo_host_knob(const char *root, const struct zo_knob *k, char **ret);
+
+/* Everything status and preflight show, read at once. */
+struct zo_hostinfo {
+	char *release;
+	int release_err;
+	int zerosim;          /* zo_host_zerosim() */
+	char **zerosim_knobs; /* NULL when /proc cannot be listed */
+	struct zo_host_module kvm;
+	unsigned phys_bits, virt_bits;
+	int bits_err; /* -ENODATA: no "address sizes" line */
+	unsigned cpus; /* 0: /proc/cpuinfo unreadable */
+	struct zo_meminfo mem;
+	int mem_err;
+	struct zo_swap_entry *swaps;
+	size_t n_swaps;
+	int swaps_err;
+	uint64_t swap_active; /* bytes: the sizes in /proc/swaps added up */
+	char **zswap_params;  /* NULL: no zswap parameters */
+	char **zswap_values;  /* NULL entries where unreadable */
+};
+
+/* -ENOMEM only; the facts carry their own errors. */
+int zo_hostinfo_read(const char *root, const char *kvm_module, const char *kvm_param,
+		     struct zo_hostinfo *ret);
+void zo_hostinfo_release(struct zo_hostinfo *h);
+
+#endif
