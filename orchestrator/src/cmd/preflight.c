@@ -11,6 +11,7 @@
 #include "core/procfs.h"
 #include "core/thin.h"
 #include "core/units.h"
+#include "ops/storage.h"
 #include "sys/sysfs.h"
 #include "sys/virt.h"
 #include "util/json.h"
@@ -85,7 +86,7 @@ static void gather(struct zo_ctx *ctx, uint64_t vm_gb, unsigned cores, struct ga
 	if (thin_data && *thin_data)
 		zo_config_get_size(ctx->config, "thin", "virtual_size", &f->thin_virtual);
 	/* the pool is read from the running kernel, not the root prefix */
-	if (thin_data && *thin_data && !*ctx->root && zo_thin_pool_read(&st, &block, &low) == 0) {
+	if (thin_data && *thin_data && !*ctx->root && zo_thin_pool_read(ctx, &st, &block, &low) == 0) {
 		f->thin_active = true;
 		f->thin_data_used = st.data_used;
 		f->thin_data_total = st.data_total;
