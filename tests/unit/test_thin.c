@@ -38,14 +38,23 @@ static void plan_lays_out_the_pool(void **state)
 	assert_int_equal(zo_thin_pool_sectors(&p), 32 * 131072);
 	assert_int_equal(zo_thin_volume_sectors(&p), 10 * ZO_TIB / 512);
 
-	char *params = zo_thin_pool_params(&p, makedev(7, 0), makedev(254, 16));
+	char meta_text[ZO_DEVNO_TEXT_MAX], data_text[ZO_DEVNO_TEXT_MAX];
+	zo_devno_text(makedev(7, 0), meta_text);
+	zo_devno_text(makedev(254, 16), data_text);
+	assert_string_equal(data_text, "254:16");
+	char *params = zo_thin_pool_params(&p, meta_text, data_text);
 	assert_string_equal(params, "7:0 254:16 131072 4 2 skip_block_zeroing error_if_no_space");
 	dev_t meta, data;
 	assert_int_equal(zo_thin_pool_params_devices(params, &meta, &data), 0);
 	assert_true(meta == makedev(7, 0) && data == makedev(254, 16));
 	free(params);
-	params = zo_thin_volume_params(makedev(253, 0), 0);
+	params = zo_thin_volume_params("253:0", 0);
 	assert_string_equal(params, "253:0 0");
+	free(params);
+	/* a --dry-run plan names a device that does not exist yet */
+	params = zo_thin_pool_params(&p, "<metadata>", data_text);
+	assert_string_equal(params,
+			    "<metadata> 254:16 131072 4 2 skip_block_zeroing error_if_no_space");
 	free(params);
 
 	assert_int_equal(zo_thin_plan(2 * ZO_GIB, 64 * ZO_MIB, 4 * ZO_GIB, 640 * ZO_MIB, &p, &why),

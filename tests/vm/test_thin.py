@@ -141,6 +141,57 @@ grep -qF "$(cat /tmp/last-kmsg)" "$sim" || fail "the kernel log's tail is not in
         self.assertEqual(data_total, 32)
         self.assertEqual(status["pool"]["block_bytes"], 64 << 20)
 
+    def test_dry_run_shows_the_tables_sent(self):
+        data, meta = (self.disk("pooldata", 2 * vmtest.GIB),
+                      self.disk("poolmeta", 64 * vmtest.MIB))
+        self.boot(r"""
+d=$(disk pooldata)
+m=$(disk poolmeta)
+# "would create NAME: TABLE" as dmsetup shows TABLE (it ends lines with a space)
+planned() { printf '%s\n' "$OUT" | sed -n "s/^would create $1: //p"; }
+table() { dmsetup table "$1" | sed 's/ *$//'; }
+
+expect_rc 0 zsim-orch --dry-run thin create "$d" --metadata "$m" --virtual-size 8G --block-size 64M
+pool=$(planned zsim-pool)
+vol=$(planned zsim-swap)
+equals "$(dmsetup ls)" "No devices found" "dmsetup ls after --dry-run"
+expect_rc 0 zsim-orch thin create "$d" --metadata "$m" --virtual-size 8G --block-size 64M
+equals "$pool" "$(table zsim-pool)" "the pool's table --dry-run showed"
+# the pool's number is the kernel's to choose when it is created
+pooldev=$(dmsetup info -c --noheadings -o major,minor zsim-pool | tr -d ' ')
+equals "$(echo "$vol" | sed "s/<pool>/$pooldev/")" "$(table zsim-swap)" \
+	"the volume's table --dry-run showed"
+
+# with the pool up, activate's plan names every device
+expect_rc 0 zsim-orch swap off
+dmsetup remove zsim-swap || fail "dmsetup remove zsim-swap"
+expect_rc 0 zsim-orch --dry-run thin activate
+vol=$(planned zsim-swap)
+[ -z "$(planned zsim-pool)" ] || fail "--dry-run activate would create the running pool"
+expect_rc 0 zsim-orch thin activate
+equals "$vol" "$(table zsim-swap)" "the volume's table --dry-run activate showed"
+""", [data, meta])
+
+    def test_root_prefix_reaches_libdevmapper(self):
+        data = self.disk("pooldata", 2 * vmtest.GIB)
+        self.boot(r"""
+d=$(disk pooldata)
+expect_rc 0 zsim-orch thin create "$d" --virtual-size 8G --block-size 64M
+# a root whose /dev is this one's sees the pool through its own /dev/mapper
+mkdir -p /r/dev /r/sys /r/etc/zsim
+mount --bind /dev /r/dev && mount --bind /sys /r/sys || fail "bind mounts"
+cp /etc/zsim/zsim.conf /r/etc/zsim/
+expect_rc 0 zsim-orch --root /r thin status
+contains "$OUT" "zsim-pool: active"
+# a root without device-mapper: refused, and nothing written under it
+mkdir -p /empty/etc
+expect_rc 1 zsim-orch --root /empty thin status
+contains "$ERR" "/empty/dev/mapper/control: No such file or directory; there is no device-mapper under --root /empty"
+[ -e /empty/dev ] && fail "thin status wrote into the --root tree"
+expect_rc 1 zsim-orch --root /empty --dry-run thin remove
+equals "$(ls /empty)" etc "the --root tree after --dry-run thin remove"
+""", [data])
+
     def test_bad_input_leaves_nothing_behind(self):
         data, tiny, small, part = (self.disk("pooldata", 2 * vmtest.GIB),
                                    self.disk("tiny", 1 * vmtest.MIB),

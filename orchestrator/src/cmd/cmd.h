@@ -87,12 +87,6 @@ void zo_print_diags(const char *path, struct zo_diags *d);
 void zo_out_to_stdout(void *userdata, const char *line);
 
 /* Moving to ops/ (the operations floor); until then shared by commands. */
-int cmd_thin_activate(struct zo_ctx *ctx);
-struct zo_thin_pool_status;
-int zo_thin_pool_read(struct zo_thin_pool_status *ret, uint64_t *ret_block_sectors,
-		      uint64_t *ret_low_water);
 int cmd_run(struct zo_ctx *ctx, int argc, char **argv);
-int cmd_swap(struct zo_ctx *ctx, int argc, char **argv);
-int cmd_thin(struct zo_ctx *ctx, int argc, char **argv);
 
 #endif

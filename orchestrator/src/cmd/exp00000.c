@@ -10,6 +10,7 @@
 #include "core/procfs.h"
 #include "ops/preflight.h"
 #include "sys/hostinfo.h"
+#include "ops/storage.h"
 #include "sys/sysfs.h"
 #include "sys/virt.h"
 #include "util/str.h"
@@ -121,12 +122,15 @@ static int phase_storage(struct exp *x)
 	struct zo_ctx *ctx = x->run->ctx;
 	const char *data = zo_config_get(ctx->config, "thin", "data");
 	const char *swap = zo_config_get(ctx->config, "host", "swap");
-	char *on[] = { (char *)"swap", (char *)"on", NULL };
 
-	if (data && *data && cmd_thin_activate(ctx) != ZO_EXIT_OK)
+	if (data && *data && zo_thin_activate(ctx) < 0) {
+		zo_err(&ctx->log, "%s", ctx->error);
 		return fail(x, -EIO, strdup("the thin pool could not be activated (see above)"));
-	if (swap && *swap && cmd_swap(ctx, 2, on) != ZO_EXIT_OK)
+	}
+	if (swap && *swap && zo_swap_on_recorded(ctx) < 0) {
+		zo_err(&ctx->log, "%s", ctx->error);
 		return fail(x, -EIO, strdup("swap could not be turned on (see above)"));
+	}
 	if ((!data || !*data) && (!swap || !*swap))
 		zo_warn(&ctx->log, "no swap or thin pool in %s: a target larger than RAM will "
 				   "not fit (zsim-orch setup)", ctx->config_path);

@@ -16,8 +16,8 @@
 #include "core/procfs.h"
 #include "core/thin.h"
 #include "core/units.h"
+#include "ops/storage.h"
 #include "sys/sysfs.h"
-#include "sys/thin.h"
 #include "util/file.h"
 #include "util/json.h"
 #include "util/path.h"
@@ -299,11 +299,9 @@ static void sim_thin_usage(struct zo_ctx *ctx, struct zo_strbuf *sb)
 		return;
 	}
 	/* device-mapper is the host's, not under a test root */
-	r = *ctx->root ? -ENODEV : zo_thin_pool_read(&st, &block, &low);
+	r = *ctx->root ? -ENODEV : zo_thin_pool_read(ctx, &st, &block, &low);
 	if (r < 0) {
-		zo_strbuf_appendf(sb, "(unreadable: %s)\n",
-				  *ctx->root || !*zo_dm_last_error() ? strerror(-r) :
-								      zo_dm_last_error());
+		zo_strbuf_appendf(sb, "(unreadable: %s)\n", *ctx->root ? strerror(-r) : ctx->error);
 		return;
 	}
 	zo_strbuf_appendf(sb,

@@ -1,104 +1,19 @@
 /* zsim-orch setup: the host part of the old setup routine, composed from
- * swap add, thin create and swap on. Every device is checked before any is
- * touched, and running it again changes nothing. */
-#include <errno.h>
+ * swap add, thin create and swap on (ops/storage). Every device is checked
+ * before any is touched, and running it again changes nothing. */
 #include <getopt.h>
-#include <stdlib.h>
-#include <string.h>
 
 #include "cmd/cmd.h"
-#include "core/thin.h"
-#include "sys/blockdev.h"
-#include "util/str.h"
+#include "ops/storage.h"
 
 #include "util/banned.h"
 
 #define MAX_SWAP_DEVICES 64
 
-struct planned {
-	const char *spec;
-	const char *purpose;
-	struct zo_blockdev dev;
-};
-
-/* True when `d` is already what setup would make of it: a swap header
- * whose UUID is recorded, or the recorded thin pool's data device. */
-static bool already_ours(struct zo_ctx *ctx, const struct planned *p, bool thin)
-{
-	_cleanup_free_ char *type = NULL, *uuid = NULL, *tag = NULL;
-	const char *data = zo_config_get(ctx->config, "thin", "data");
-	struct zo_blockdev recorded = { 0 };
-	char **list = NULL;
-	bool ours = false;
-	size_t i;
-
-	if (thin) {
-		if (!data || !*data || zo_blockdev_resolve(ctx->root, data, &recorded) < 0)
-			return false;
-		ours = recorded.devno == p->dev.devno;
-		zo_blockdev_release(&recorded);
-		return ours;
-	}
-	if (zo_blockdev_probe_tag(&p->dev, "TYPE", &type) < 0 || strcmp(type, "swap") ||
-	    zo_blockdev_probe_tag(&p->dev, "UUID", &uuid) < 0)
-		return false;
-	tag = zo_asprintf("UUID=%s", uuid);
-	if (!tag || zo_config_get_list(ctx->config, "host", "swap", &list) < 0)
-		return false;
-	for (i = 0; list[i]; i++)
-		if (!strcmp(list[i], tag))
-			ours = true;
-	zo_strv_free(list);
-	return ours;
-}
-
-/* Resolve and safety-check every device; nothing is written. */
-static int check_all(struct zo_ctx *ctx, struct planned *plan, size_t n, bool force)
-{
-	size_t i, j;
-	int r;
-
-	for (i = 0; i < n; i++) {
-		struct zo_device_facts facts = { 0 };
-		_cleanup_free_ char *msg = NULL;
-		enum zo_safety verdict;
-		bool thin = i == n - 1 && !strcmp(plan[i].purpose, "the thin pool's data");
-
-		r = zo_blockdev_resolve(ctx->root, plan[i].spec, &plan[i].dev);
-		if (r < 0) {
-			zo_error(ctx, "%s: %s; nothing was changed", plan[i].spec,
-				 r == -ENOENT    ? "no such device"
-				 : r == -ENOTBLK ? "not a block device"
-				 : r == -EINVAL	 ? "not a device name"
-						 : strerror(-r));
-			return r == -EINVAL ? ZO_EXIT_USAGE : ZO_EXIT_FAILED;
-		}
-		for (j = 0; j < i; j++)
-			if (plan[j].dev.devno == plan[i].dev.devno) {
-				zo_error(ctx, "%s and %s are the same device; nothing was changed",
-					 plan[j].spec, plan[i].spec);
-				return ZO_EXIT_USAGE;
-			}
-		if (already_ours(ctx, &plan[i], thin))
-			continue;
-		r = zo_blockdev_facts(ctx->root, &plan[i].dev, &facts);
-		if (r < 0) {
-			zo_error(ctx, "cannot inspect %s: %s", plan[i].dev.devnode, strerror(-r));
-			return ZO_EXIT_FAILED;
-		}
-		r = zo_safety_check(&facts, plan[i].purpose, force, &verdict, &msg);
-		zo_device_facts_release(&facts);
-		if (r < 0)
-			return ZO_EXIT_FAILED;
-		if (verdict == ZO_REFUSED || verdict == ZO_REFUSED_ALWAYS) {
-			zo_error(ctx, "%s; nothing was changed", msg);
-			return ZO_EXIT_REFUSED;
-		}
-	}
-	return ZO_EXIT_OK;
-}
-
-static int cmd_setup(struct zo_ctx *ctx, int argc, char **argv)
+/* --swap DEV..., --mapper-device DEV and --force into the arguments of
+ * zo_setup; an exit code, or -1 to go on. */
+static int setup_options(struct zo_ctx *ctx, int argc, char **argv, char **swap, size_t *n,
+			 const char **mapper, bool *force)
 {
 	static const struct option opts[] = {
 		{ "swap", required_argument, NULL, 's' },
@@ -108,31 +23,25 @@ static int cmd_setup(struct zo_ctx *ctx, int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct planned plan[MAX_SWAP_DEVICES + 1];
-	const char *mapper = NULL;
-	bool force = false;
-	size_t n = 0, i;
-	int c, ret;
+	int c;
 
-	memset(plan, 0, sizeof(plan));
 	optind = 0;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "hf", opts, NULL)) != -1) {
 		switch (c) {
 		case 's':
-			if (n == MAX_SWAP_DEVICES)
+			if (*n == MAX_SWAP_DEVICES)
 				return zo_usage_error(ctx, &zo_cmd_setup, "at most %d --swap devices",
 						      MAX_SWAP_DEVICES);
-			plan[n].spec = optarg;
-			plan[n++].purpose = "swap";
+			swap[(*n)++] = optarg;
 			break;
 		case 'm':
-			if (mapper)
+			if (*mapper)
 				return zo_usage_error(ctx, &zo_cmd_setup, "--mapper-device given twice");
-			mapper = optarg;
+			*mapper = optarg;
 			break;
 		case 'f':
-			force = true;
+			*force = true;
 			break;
 		case 'u':
 			zo_info(&ctx->log, "--unstable-device-names: devices are always recorded "
@@ -146,6 +55,20 @@ static int cmd_setup(struct zo_ctx *ctx, int argc, char **argv)
 					      argv[optind - 1]);
 		}
 	}
+	return -1;
+}
+
+static int cmd_setup(struct zo_ctx *ctx, int argc, char **argv)
+{
+	char *swap[MAX_SWAP_DEVICES];
+	const char *mapper = NULL;
+	bool force = false;
+	size_t n = 0;
+	int r;
+
+	r = setup_options(ctx, argc, argv, swap, &n, &mapper, &force);
+	if (r >= 0)
+		return r;
 	/* More devices after --swap DEV: "--swap /dev/sdb /dev/sdc" as the
 	 * old setup script took them. */
 	for (; optind < argc; optind++) {
@@ -155,44 +78,12 @@ static int cmd_setup(struct zo_ctx *ctx, int argc, char **argv)
 		if (n == MAX_SWAP_DEVICES)
 			return zo_usage_error(ctx, &zo_cmd_setup, "at most %d --swap devices",
 					      MAX_SWAP_DEVICES);
-		plan[n].spec = argv[optind];
-		plan[n++].purpose = "swap";
+		swap[n++] = argv[optind];
 	}
-	if (mapper) {
-		plan[n].spec = mapper;
-		plan[n++].purpose = "the thin pool's data";
-	}
-	if (!n)
+	if (!n && !mapper)
 		return zo_usage_error(ctx, &zo_cmd_setup, "nothing to set up: give --swap DEV... "
 						    "and/or --mapper-device DEV");
-
-	ret = check_all(ctx, plan, n, force);
-	for (i = 0; ret == ZO_EXIT_OK && i < n; i++) {
-		char *args[5];
-		int k = 0;
-
-		if (mapper && i == n - 1) {
-			args[k++] = (char *)"thin";
-			args[k++] = (char *)"create";
-		} else {
-			args[k++] = (char *)"swap";
-			args[k++] = (char *)"add";
-		}
-		if (force)
-			args[k++] = (char *)"--force";
-		args[k++] = (char *)plan[i].spec;
-		args[k] = NULL;
-		ret = !strcmp(args[0], "thin") ? cmd_thin(ctx, k, args) : cmd_swap(ctx, k, args);
-	}
-	/* After a reboot the pool comes back without its swap turned on. */
-	if (ret == ZO_EXIT_OK && !ctx->dry_run) {
-		char *on[] = { (char *)"swap", (char *)"on", NULL };
-
-		ret = cmd_swap(ctx, 2, on);
-	}
-	for (i = 0; i < n; i++)
-		zo_blockdev_release(&plan[i].dev);
-	return ret;
+	return zo_exit_code(ctx, zo_setup(ctx, swap, n, mapper, force));
 }
 
 const struct zo_cmd zo_cmd_setup = {

@@ -98,21 +98,25 @@ uint64_t zo_thin_volume_sectors(const struct zo_thin_plan *p)
 	return p->virtual_bytes / SECTOR;
 }
 
-char *zo_thin_pool_params(const struct zo_thin_plan *p, dev_t metadata, dev_t data)
+void zo_devno_text(dev_t devno, char buf[ZO_DEVNO_TEXT_MAX])
+{
+	snprintf(buf, ZO_DEVNO_TEXT_MAX, "%u:%u", major(devno), minor(devno));
+}
+
+char *zo_thin_pool_params(const struct zo_thin_plan *p, const char *metadata, const char *data)
 {
 	/* skip_block_zeroing: swap never reads a block before writing it, so
 	 * zeroing new blocks only costs time. error_if_no_space: a full pool
 	 * fails swap writes at once instead of queueing them, which is what
 	 * hung hosts with the old setup. */
-	return zo_asprintf("%u:%u %u:%u %" PRIu64 " %" PRIu64
-			   " 2 skip_block_zeroing error_if_no_space",
-			   major(metadata), minor(metadata), major(data), minor(data),
-			   (uint64_t)(p->block_bytes / SECTOR), p->low_water_blocks);
+	return zo_asprintf("%s %s %" PRIu64 " %" PRIu64 " 2 skip_block_zeroing error_if_no_space",
+			   metadata, data, (uint64_t)(p->block_bytes / SECTOR),
+			   p->low_water_blocks);
 }
 
-char *zo_thin_volume_params(dev_t pool, unsigned device_id)
+char *zo_thin_volume_params(const char *pool, unsigned device_id)
 {
-	return zo_asprintf("%u:%u %u", major(pool), minor(pool), device_id);
+	return zo_asprintf("%s %u", pool, device_id);
 }
 
 int zo_thin_pool_params_devices(const char *params, dev_t *metadata, dev_t *data)

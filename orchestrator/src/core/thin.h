@@ -40,11 +40,16 @@ uint64_t zo_thin_metadata_size(uint64_t nr_blocks, uint64_t max_thins);
 int zo_thin_plan(uint64_t data_bytes, uint64_t block_bytes, uint64_t virtual_bytes,
 		 uint64_t low_water_bytes, struct zo_thin_plan *ret, char **ret_error);
 
-/* Table parameters. Devices are referred to by major:minor so no device
- * node has to exist (no udev in an initramfs). */
-char *zo_thin_pool_params(const struct zo_thin_plan *p, dev_t metadata, dev_t data);
+/* A device in a table: "MAJ:MIN", so no device node has to exist (no udev
+ * in an initramfs). */
+#define ZO_DEVNO_TEXT_MAX 24
+void zo_devno_text(dev_t devno, char buf[ZO_DEVNO_TEXT_MAX]);
+
+/* Table parameters, devices given as text: zo_devno_text()'s, or in a
+ * --dry-run plan a placeholder for a device that does not exist yet. */
+char *zo_thin_pool_params(const struct zo_thin_plan *p, const char *metadata, const char *data);
 uint64_t zo_thin_pool_sectors(const struct zo_thin_plan *p);
-char *zo_thin_volume_params(dev_t pool, unsigned device_id);
+char *zo_thin_volume_params(const char *pool, unsigned device_id);
 uint64_t zo_thin_volume_sectors(const struct zo_thin_plan *p);
 
 /* Parse "META DATA ..." of a thin-pool table back to its devices. */

@@ -1,4 +1,5 @@
 #include "ops/preflight.h"
+#include "ops/storage.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -18,11 +19,6 @@
  * first connection; short enough to report a hung one */
 #define LIBVIRT_TIMEOUT_MS 15000
 
-/* The thin pool's status from device-mapper; in cmd/thin.c until the thin
- * pool moves to the operations floor. */
-int zo_thin_pool_read(struct zo_thin_pool_status *ret, uint64_t *ret_block_sectors,
-		      uint64_t *ret_low_water);
-
 struct gathered {
 	struct zo_preflight_facts f;
 	struct zo_hostinfo host;
@@ -39,7 +35,10 @@ static void gather_thin(struct zo_ctx *ctx, struct zo_preflight_facts *f)
 		return;
 	zo_config_get_size(ctx->config, "thin", "virtual_size", &f->thin_virtual);
 	/* the pool is read from the running kernel, not the root prefix */
-	if (!*ctx->root && zo_thin_pool_read(&st, &block, &low) == 0) {
+	if (!*ctx->root && zo_thin_pool_read(ctx, &st, &block, &low) < 0) {
+		/* no pool running is a fact for the rules, not a failure */
+		zo_clear_error(ctx);
+	} else if (!*ctx->root) {
 		f->thin_active = true;
 		f->thin_data_used = st.data_used;
 		f->thin_data_total = st.data_total;

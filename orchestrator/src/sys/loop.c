@@ -170,6 +170,22 @@ int zo_loop_create_backing(const char *root, const char *file, uint64_t size)
 	return 0;
 }
 
+void zo_loop_release(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
+
+int zo_loop_remove_backing(const char *root, const char *file)
+{
+	_cleanup_free_ char *path = zo_path(root, file);
+
+	if (!path)
+		return -ENOMEM;
+	return unlink(path) < 0 ? -errno : 0;
+}
+
 int zo_read_head(const char *path, unsigned char *buf, size_t len)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);

@@ -17,10 +17,18 @@ int zo_loop_find(const char *root, const char *file, char **ret_devnode,
 int zo_loop_attach(const char *root, const char *file, char **ret_devnode,
 		   dev_t *ret_devno, int *ret_fd);
 
+/* Let go of the handle zo_loop_attach returned (-1 afterwards): the
+ * device detaches itself once device-mapper lets go of it too. */
+void zo_loop_release(int *fd);
+
 /* Create `file` (and its directory) with `size` bytes really allocated:
  * a sparse file on a full filesystem would fail later, under the pool.
  * -EEXIST if it exists; on any failure nothing is left behind. */
 int zo_loop_create_backing(const char *root, const char *file, uint64_t size);
+
+/* Delete a backing file made by zo_loop_create_backing; -ENOENT if it is
+ * gone already. */
+int zo_loop_remove_backing(const char *root, const char *file);
 
 /* Read the first `len` bytes of a file or device. */
 int zo_read_head(const char *path, unsigned char *buf, size_t len);
