@@ -164,6 +164,9 @@ static void exp00000_names_for_every_combination(void **state)
 	name_is("exp00000", (const char *const[]){ "1048576", "4096", "--size", "1048576", NULL },
 		"exp00000-workload_time_mmap_touch_-vm_size1048576-cores4096-size1048576-"
 		"2026-11-23-10-00-00");
+	/* numbers as they read, not as typed */
+	name_is("exp00000", (const char *const[]){ "0004", "01", "--size=02", NULL },
+		"exp00000-workload_time_mmap_touch_-vm_size4-cores1-size2-2026-11-23-10-00-00");
 }
 
 static void noop_names(void **state)
@@ -243,7 +246,7 @@ static void canonical_argv_runs_the_same_again(void **state)
 	size_t i;
 
 	(void)state;
-	parse_ok("exp00000", (const char *const[]){ "--size=2", "--warmup", "--counter", "8",
+	parse_ok("exp00000", (const char *const[]){ "--size=02", "--warmup", "--counter", "8",
 						    NULL },
 		 &a);
 	argv = zo_exp_argv(&a);

@@ -46,7 +46,8 @@ static int set_uint(const struct zo_param *p, const char *what, const char *text
 		return fail(ret_error, zo_asprintf("%s %s: use a whole number from %llu to %llu",
 						   what, text, p->min, p->max));
 	free(*slot);
-	*slot = strdup(text);
+	/* as a number reads, not as typed: "007" and "7" name the same run */
+	*slot = zo_asprintf("%lld", v);
 	return *slot ? 0 : -ENOMEM;
 }
 
