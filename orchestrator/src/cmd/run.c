@@ -65,6 +65,13 @@ static int run_exp(struct zo_ctx *ctx, const char *results_dir, int argc, char *
 			fputs(usage ? usage : "", stdout);
 			return ZO_EXIT_OK;
 		}
+	/* bad arguments are refused before the lock, which they never need */
+	r = zo_run_check_argv(ctx, argc, argv);
+	if (r < 0)
+		return zo_exit_code(ctx, r);
+	r = zo_cmd_require(ctx, ZO_CMD_NEED_LOCK, "run");
+	if (r >= 0)
+		return r;
 	r = zo_run_argv(ctx, results_dir, argc, argv, &results);
 	return done(ctx, r, results);
 }
@@ -74,6 +81,9 @@ static int run_from(struct zo_ctx *ctx, const char *results_dir, const char *pat
 	char *results = NULL;
 	int r;
 
+	r = zo_cmd_require(ctx, ZO_CMD_NEED_LOCK, "run");
+	if (r >= 0)
+		return r;
 	r = zo_run_from(ctx, results_dir, path, &results);
 	return done(ctx, r, results);
 }
