@@ -94,13 +94,18 @@ class Run(TestCase):
         differ = sorted(k for k in a if a[k] != b[k])
         self.assertEqual(differ, ["config", "results", "timestamp"])
 
-    def test_sigterm_stops_cleanly(self):
+    def start_long_noop(self):
+        """A noop run of a minute, once it has made its results directory."""
         proc = subprocess.Popen([ZSIM_ORCH, "--config", self.conf, "run", "noop",
                                  "--seconds", "60"], stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE, text=True)
         deadline = time.monotonic() + 10
         while not glob.glob(self.results) and time.monotonic() < deadline:
             time.sleep(0.05)
+        return proc
+
+    def test_sigterm_stops_cleanly(self):
+        proc = self.start_long_noop()
         time.sleep(0.3)
         start = time.monotonic()
         proc.send_signal(signal.SIGTERM)
@@ -114,12 +119,7 @@ class Run(TestCase):
             self.assertEqual(f.read(), "phase: sleep\nerror: stopped by signal 15 while sleeping\n")
 
     def test_a_run_holds_the_host_lock(self):
-        proc = subprocess.Popen([ZSIM_ORCH, "--config", self.conf, "run", "noop",
-                                 "--seconds", "60"], stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, text=True)
-        deadline = time.monotonic() + 10
-        while not glob.glob(self.results) and time.monotonic() < deadline:
-            time.sleep(0.05)
+        proc = self.start_long_noop()
         try:
             res = self.zo("run", "noop", "--seconds", "0")
             self.assertRun(res, 3)

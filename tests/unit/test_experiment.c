@@ -277,63 +277,65 @@ static void canonical_argv_runs_the_same_again(void **state)
 
 static void bad_input_is_named(void **state)
 {
+	static const struct {
+		const char *exp;
+		const char *args[6];
+		const char *msg;
+	} cases[] = {
+		{ "exp00000", { NULL },
+		  "VMSIZE is missing; usage: zsim-orch run exp00000 VMSIZE [OPTIONS]" },
+		{ "exp00000", { "--zeros", NULL },
+		  "VMSIZE is missing; usage: zsim-orch run exp00000 VMSIZE [OPTIONS]" },
+		{ "exp00000", { "abc", NULL },
+		  "VMSIZE abc: use a whole number from 1 to 1048576" },
+		{ "exp00000", { "0", NULL }, "VMSIZE 0: use a whole number from 1 to 1048576" },
+		{ "exp00000", { "1048577", NULL },
+		  "VMSIZE 1048577: use a whole number from 1 to 1048576" },
+		{ "exp00000", { "4k", NULL },
+		  "VMSIZE 4k: use a whole number from 1 to 1048576" },
+		{ "exp00000", { " 4", NULL },
+		  "VMSIZE  4: use a whole number from 1 to 1048576" },
+		{ "exp00000", { "", NULL }, "VMSIZE : use a whole number from 1 to 1048576" },
+		{ "exp00000", { "99999999999999999999", NULL },
+		  "VMSIZE 99999999999999999999: use a whole number from 1 to 1048576" },
+		{ "exp00000", { "-1", NULL },
+		  "-1: unknown option for exp00000; see 'zsim-orch run exp00000 --help'" },
+		{ "exp00000", { "4", "0", NULL },
+		  "CORES 0: use a whole number from 1 to 4096" },
+		{ "exp00000", { "4", "4097", NULL },
+		  "CORES 4097: use a whole number from 1 to 4096" },
+		{ "exp00000", { "4", "1", "1", NULL }, "unexpected argument '1'" },
+		{ "exp00000", { "4", "1", "--zeros", "--counter", NULL },
+		  "--zeros and --counter exclude each other; give one" },
+		{ "exp00000", { "4", "--redis", "--matrixmult", NULL },
+		  "--redis and --matrixmult exclude each other; give one" },
+		{ "exp00000", { "4", "--size", "8", NULL },
+		  "--size 8 is larger than the target (4 GB)" },
+		{ "exp00000", { "4", "--size", "0", NULL },
+		  "--size 0: use a whole number from 1 to 1048576" },
+		{ "exp00000", { "4", "--size", NULL }, "--size needs a value (GB)" },
+		{ "exp00000", { "4", "--delay", NULL }, "--delay needs a value (N)" },
+		{ "exp00000", { "4", "--drift-thresh", "x", NULL },
+		  "--drift-thresh x: use a whole number from 0 to 4611686018427387904" },
+		{ "exp00000", { "4", "--delay=-1", NULL },
+		  "--delay -1: use a whole number from 0 to 4611686018427387904" },
+		{ "exp00000", { "4", "--warmup=yes", NULL }, "--warmup takes no value" },
+		{ "exp00000", { "4", "--bogus", NULL },
+		  "--bogus: unknown option for exp00000; see 'zsim-orch run exp00000 --help'" },
+		{ "exp00000", { "4", "--size2", NULL },
+		  "--size2: unknown option for exp00000; see 'zsim-orch run exp00000 --help'" },
+		{ "noop", { "--seconds", "; rm -rf /", NULL },
+		  "--seconds ; rm -rf /: use a whole number from 0 to 604800" },
+		{ "noop", { "--seconds", "604801", NULL },
+		  "--seconds 604801: use a whole number from 0 to 604800" },
+		{ "noop", { "$(reboot)", NULL }, "unexpected argument '$(reboot)'" },
+		{ "noop", { "--", "--seconds", NULL }, "unexpected argument '--seconds'" },
+	};
+	size_t i;
+
 	(void)state;
-	parse_fails("exp00000", (const char *const[]){ NULL },
-		    "VMSIZE is missing; usage: zsim-orch run exp00000 VMSIZE [OPTIONS]");
-	parse_fails("exp00000", (const char *const[]){ "--zeros", NULL },
-		    "VMSIZE is missing; usage: zsim-orch run exp00000 VMSIZE [OPTIONS]");
-	parse_fails("exp00000", (const char *const[]){ "abc", NULL },
-		    "VMSIZE abc: use a whole number from 1 to 1048576");
-	parse_fails("exp00000", (const char *const[]){ "0", NULL },
-		    "VMSIZE 0: use a whole number from 1 to 1048576");
-	parse_fails("exp00000", (const char *const[]){ "1048577", NULL },
-		    "VMSIZE 1048577: use a whole number from 1 to 1048576");
-	parse_fails("exp00000", (const char *const[]){ "4k", NULL },
-		    "VMSIZE 4k: use a whole number from 1 to 1048576");
-	parse_fails("exp00000", (const char *const[]){ " 4", NULL },
-		    "VMSIZE  4: use a whole number from 1 to 1048576");
-	parse_fails("exp00000", (const char *const[]){ "", NULL },
-		    "VMSIZE : use a whole number from 1 to 1048576");
-	parse_fails("exp00000", (const char *const[]){ "99999999999999999999", NULL },
-		    "VMSIZE 99999999999999999999: use a whole number from 1 to 1048576");
-	parse_fails("exp00000", (const char *const[]){ "-1", NULL },
-		    "-1: unknown option for exp00000; see 'zsim-orch run exp00000 --help'");
-	parse_fails("exp00000", (const char *const[]){ "4", "0", NULL },
-		    "CORES 0: use a whole number from 1 to 4096");
-	parse_fails("exp00000", (const char *const[]){ "4", "4097", NULL },
-		    "CORES 4097: use a whole number from 1 to 4096");
-	parse_fails("exp00000", (const char *const[]){ "4", "1", "1", NULL },
-		    "unexpected argument '1'");
-	parse_fails("exp00000", (const char *const[]){ "4", "1", "--zeros", "--counter", NULL },
-		    "--zeros and --counter exclude each other; give one");
-	parse_fails("exp00000", (const char *const[]){ "4", "--redis", "--matrixmult", NULL },
-		    "--redis and --matrixmult exclude each other; give one");
-	parse_fails("exp00000", (const char *const[]){ "4", "--size", "8", NULL },
-		    "--size 8 is larger than the target (4 GB)");
-	parse_fails("exp00000", (const char *const[]){ "4", "--size", "0", NULL },
-		    "--size 0: use a whole number from 1 to 1048576");
-	parse_fails("exp00000", (const char *const[]){ "4", "--size", NULL },
-		    "--size needs a value (GB)");
-	parse_fails("exp00000", (const char *const[]){ "4", "--delay", NULL },
-		    "--delay needs a value (N)");
-	parse_fails("exp00000", (const char *const[]){ "4", "--drift-thresh", "x", NULL },
-		    "--drift-thresh x: use a whole number from 0 to 4611686018427387904");
-	parse_fails("exp00000", (const char *const[]){ "4", "--delay=-1", NULL },
-		    "--delay -1: use a whole number from 0 to 4611686018427387904");
-	parse_fails("exp00000", (const char *const[]){ "4", "--warmup=yes", NULL },
-		    "--warmup takes no value");
-	parse_fails("exp00000", (const char *const[]){ "4", "--bogus", NULL },
-		    "--bogus: unknown option for exp00000; see 'zsim-orch run exp00000 --help'");
-	parse_fails("exp00000", (const char *const[]){ "4", "--size2", NULL },
-		    "--size2: unknown option for exp00000; see 'zsim-orch run exp00000 --help'");
-	parse_fails("noop", (const char *const[]){ "--seconds", "; rm -rf /", NULL },
-		    "--seconds ; rm -rf /: use a whole number from 0 to 604800");
-	parse_fails("noop", (const char *const[]){ "--seconds", "604801", NULL },
-		    "--seconds 604801: use a whole number from 0 to 604800");
-	parse_fails("noop", (const char *const[]){ "$(reboot)", NULL },
-		    "unexpected argument '$(reboot)'");
-	parse_fails("noop", (const char *const[]){ "--", "--seconds", NULL },
-		    "unexpected argument '--seconds'");
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		parse_fails(cases[i].exp, cases[i].args, cases[i].msg);
 }
 
 static void usage_lists_options_and_phases(void **state)
