@@ -19,7 +19,8 @@ class Run(TestCase):
         self.results = os.path.join(self.tmp.name, "results")
         self.conf = os.path.join(self.tmp.name, "zsim.conf")
         with open(self.conf, "w") as f:
-            f.write(f"[paths]\nresults = {self.results}\n")
+            # the host lock lives in the state directory: this test's own
+            f.write(f"[paths]\nresults = {self.results}\nstate = {self.tmp.name}/state\n")
 
     def tearDown(self):
         self.tmp.cleanup()
@@ -93,13 +94,18 @@ class Run(TestCase):
         differ = sorted(k for k in a if a[k] != b[k])
         self.assertEqual(differ, ["config", "results", "timestamp"])
 
-    def test_sigterm_stops_cleanly(self):
+    def start_long_noop(self):
+        """A noop run of a minute, once it has made its results directory."""
         proc = subprocess.Popen([ZSIM_ORCH, "--config", self.conf, "run", "noop",
                                  "--seconds", "60"], stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE, text=True)
         deadline = time.monotonic() + 10
         while not glob.glob(self.results) and time.monotonic() < deadline:
             time.sleep(0.05)
+        return proc
+
+    def test_sigterm_stops_cleanly(self):
+        proc = self.start_long_noop()
         time.sleep(0.3)
         start = time.monotonic()
         proc.send_signal(signal.SIGTERM)
@@ -111,6 +117,27 @@ class Run(TestCase):
         self.assertEqual(len(errs), 1)
         with open(errs[0]) as f:
             self.assertEqual(f.read(), "phase: sleep\nerror: stopped by signal 15 while sleeping\n")
+
+    def test_a_run_holds_the_host_lock(self):
+        proc = self.start_long_noop()
+        try:
+            res = self.zo("run", "noop", "--seconds", "0")
+            self.assertRun(res, 3)
+            self.assertIn(f"pid {proc.pid} (zsim-orch run) holds {self.tmp.name}/state/lock",
+                          res.err)
+            self.assertEqual(self.files(), [])
+            # what needs no lock is not refused
+            self.assertRun(self.zo("run", "--list"), 0)
+            self.assertRun(self.zo("run", "noop", "--help"), 0)
+            self.assertRun(self.zo("--dry-run", "run", "noop"), 0)
+            res = self.zo("run", "noop", "--bogus")
+            self.assertRun(res, 2)
+            self.assertIn("--bogus: unknown option for noop", res.err)
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            proc.communicate(timeout=10)
+        self.assertEqual(proc.returncode, 143)
+        self.assertRun(self.zo("run", "noop", "--seconds", "0"), 0)
 
     def test_bad_input_changes_nothing(self):
         cases = [

@@ -86,7 +86,9 @@ void zo_print_diags(const char *path, struct zo_diags *d);
 /* ctx->out for the program: each line to stdout. */
 void zo_out_to_stdout(void *userdata, const char *line);
 
-/* Moving to ops/ (the operations floor); until then shared by commands. */
-int cmd_run(struct zo_ctx *ctx, int argc, char **argv);
+/* After ops/run's zo_run_argv/zo_run_from: the exit code (130/143 when a
+ * signal stopped it), and "RESULTS: <path>.*", the line the spool and
+ * scripts read last. Frees `results`. For run and the spool daemon. */
+int zo_run_done(struct zo_ctx *ctx, int r, char *results);
 
 #endif

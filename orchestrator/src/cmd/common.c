@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "ops/lock.h"
+#include "ops/run.h"
 #include "util/ini.h"
 #include "util/json.h"
 #include "util/str.h"
@@ -263,5 +264,19 @@ int zo_load_config(struct zo_ctx *ctx)
 out:
 	zo_ini_free(ini);
 	zo_diags_release(&diags);
+	return ret;
+}
+
+/* The exit code, and the results line the spool and scripts read last. */
+int zo_run_done(struct zo_ctx *ctx, int r, char *results)
+{
+	int ret = zo_exit_code(ctx, r);
+
+	/* stopped by SIGINT/SIGTERM: 130/143, as a shell reports it */
+	if (r == -EINTR && zo_run_stop_signal())
+		ret = 128 + zo_run_stop_signal();
+	if (results)
+		printf("RESULTS: %s.*\n", results);
+	free(results);
 	return ret;
 }

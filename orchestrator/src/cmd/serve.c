@@ -5,6 +5,8 @@
 #include <stdlib.h>
 
 #include "cmd/cmd.h"
+#include "ops/lock.h"
+#include "ops/run.h"
 #include "ops/serve.h"
 
 #include "util/banned.h"
@@ -20,26 +22,29 @@ static void journal_line(void *userdata, int priority, const char *fmt, va_list 
 
 /* One job, in the daemon's forked child: what `zsim-orch run --results-dir
  * RESULTS EXP ARGS...` does, with the config read again if it changed. */
+/* In the forked child: what `zsim-orch run --results-dir DIR EXP ARGS...`
+ * does, output and exit code included. */
 static int run_job(struct zo_ctx *ctx, const struct zo_serve_job *job)
 {
-	char **argv = calloc((size_t)job->argc + 4, sizeof(char *));
-	int k = 0, i, r = ZO_EXIT_OK;
+	char *results = NULL;
+	int r;
 
-	if (!argv)
-		return 127;
-	if (job->config_changed)
+	if (job->config_changed) {
 		r = zo_load_config(ctx);
-	if (r == ZO_EXIT_OK) {
-		/* TODO(merge): zo_run_argv */
-		argv[k++] = (char *)"run";
-		argv[k++] = (char *)"--results-dir";
-		argv[k++] = (char *)job->results_dir;
-		for (i = 0; i < job->argc; i++)
-			argv[k++] = job->argv[i];
-		r = cmd_run(ctx, k, argv);
+		if (r != ZO_EXIT_OK)
+			return r;
 	}
-	free(argv);
-	return r;
+	r = zo_run_check_argv(ctx, job->argc, job->argv);
+	if (r < 0)
+		return zo_exit_code(ctx, r);
+	/* a run waits for a command changing the host, as a queue should */
+	ctx->lock_wait = true;
+	r = zo_cmd_require(ctx, ZO_CMD_NEED_LOCK, "run");
+	if (r >= 0)
+		return r;
+	r = zo_run_argv(ctx, job->results_dir, job->argc, job->argv, &results);
+	zo_host_unlock(ctx);
+	return zo_run_done(ctx, r, results);
 }
 
 static int cmd_serve(struct zo_ctx *ctx, int argc, char **argv)

@@ -10,88 +10,6 @@
 
 #include "util/banned.h"
 
-/* The largest target anyone simulates with 0sim is tens of TB; 1 PB keeps
- * typos like 40960000 out. */
-#define MAX_VM_GB (1024ULL * 1024)
-
-static const struct zo_param exp00000_params[] = {
-	{ "vm_size", NULL, "VMSIZE", ZO_PARAM_UINT, true, 1, MAX_VM_GB, NULL, NULL, true,
-	  "target memory in GB" },
-	{ "cores", NULL, "CORES", ZO_PARAM_UINT, false, 1, 4096, "1", NULL, true,
-	  "target vCPUs, pinned 1:1 to host CPUs" },
-	{ "zeros", "--zeros", NULL, ZO_PARAM_FLAG, false, 0, 0, "yes", "workload", false,
-	  "touch every page with zeros (time_mmap_touch -z; the default)" },
-	{ "counter", "--counter", NULL, ZO_PARAM_FLAG, false, 0, 0, NULL, "workload", false,
-	  "touch every page with a counter (time_mmap_touch -c)" },
-	{ "memcached", "--memcached", NULL, ZO_PARAM_FLAG, false, 0, 0, NULL, "workload", false,
-	  "fill memcached (needs memcached in the target)" },
-	{ "redis", "--redis", NULL, ZO_PARAM_FLAG, false, 0, 0, NULL, "workload", false,
-	  "fill redis (needs redis-server in the target)" },
-	{ "matrixmult", "--matrixmult", NULL, ZO_PARAM_FLAG, false, 0, 0, NULL, "workload",
-	  false, "matrix multiplication (needs matrixmult in the target)" },
-	{ "warmup", "--warmup", NULL, ZO_PARAM_FLAG, false, 0, 0, NULL, NULL, false,
-	  "touch half the target's memory before the workload" },
-	{ "prefault", "--prefault", NULL, ZO_PARAM_FLAG, false, 0, 0, NULL, NULL, false,
-	  "prefault the workload's memory before timing" },
-	{ "size", "--size", "GB", ZO_PARAM_UINT, false, 1, MAX_VM_GB, NULL, NULL, true,
-	  "workload size in GB (default: the target's MemAvailable)" },
-	{ "disable_zswap", "--disable-zswap", NULL, ZO_PARAM_FLAG, false, 0, 0, NULL, NULL,
-	  false, "leave zswap off" },
-	{ "multicore_offsetting", "--multicore-offsetting", NULL, ZO_PARAM_FLAG, false, 0, 0,
-	  NULL, NULL, false, "turn on 0sim's multicore TSC offsetting" },
-	{ "drift_thresh", "--drift-thresh", "N", ZO_PARAM_UINT, false, 0, 1ULL << 62, NULL, NULL,
-	  false, "0sim's drift threshold (/proc/zerosim_drift_threshold)" },
-	{ "delay", "--delay", "N", ZO_PARAM_UINT, false, 0, 1ULL << 62, NULL, NULL, false,
-	  "0sim's delay (/proc/zerosim_delay)" },
-};
-
-static const char *const exp00000_phases[] = {
-	"preflight", "storage", "knobs",   "target start", "warmup",
-	"workload",  "collect", "target stop", "restore knobs", NULL,
-};
-
-static int exp00000_check(const struct zo_exp_args *a, char **ret_error)
-{
-	unsigned long long vm = zo_exp_get_uint(a, "vm_size");
-
-	if (zo_exp_get(a, "size") && zo_exp_get_uint(a, "size") > vm) {
-		*ret_error = zo_asprintf("--size %s is larger than the target (%llu GB)",
-					 zo_exp_get(a, "size"), vm);
-		return -EINVAL;
-	}
-	return 0;
-}
-
-static const struct zo_param noop_params[] = {
-	{ "seconds", "--seconds", "N", ZO_PARAM_UINT, false, 0, 7 * 24 * 3600ULL, "1", NULL, true,
-	  "how long to sleep" },
-};
-
-static const char *const noop_phases[] = { "sleep", "collect", NULL };
-
-static const struct zo_experiment exp00000 = {
-	"exp00000",
-	"boot a VMSIZE GB target and time touching its memory (time_mmap_touch)",
-	exp00000_params,
-	ZO_ARRAY_SIZE(exp00000_params),
-	exp00000_phases,
-	true,
-	exp00000_check,
-};
-
-static const struct zo_experiment noop = {
-	"noop",
-	"sleep and write a results set: for trying the queue and the spool",
-	noop_params,
-	ZO_ARRAY_SIZE(noop_params),
-	noop_phases,
-	false,
-	NULL,
-};
-
-const struct zo_experiment *const zo_experiments[] = { &exp00000, &noop };
-const size_t zo_n_experiments = ZO_ARRAY_SIZE(zo_experiments);
-
 const struct zo_experiment *zo_experiment_find(const char *name)
 {
 	size_t i;
@@ -128,7 +46,8 @@ static int set_uint(const struct zo_param *p, const char *what, const char *text
 		return fail(ret_error, zo_asprintf("%s %s: use a whole number from %llu to %llu",
 						   what, text, p->min, p->max));
 	free(*slot);
-	*slot = strdup(text);
+	/* as a number reads, not as typed: "007" and "7" name the same run */
+	*slot = zo_asprintf("%lld", v);
 	return *slot ? 0 : -ENOMEM;
 }
 
@@ -337,15 +256,7 @@ char *zo_exp_usage(const struct zo_experiment *e)
 
 const char *zo_exp_workload(const struct zo_exp_args *a)
 {
-	const char *c = zo_exp_choice(a, "workload");
-
-	if (!c)
-		return NULL;
-	if (!strcmp(c, "zeros") || !strcmp(c, "counter"))
-		return "time_mmap_touch";
-	if (!strcmp(c, "memcached"))
-		return "memcached_gen_data";
-	return c;
+	return a->exp->workload ? a->exp->workload(a) : NULL;
 }
 
 char *zo_exp_results_base(const struct zo_exp_args *a, const struct tm *when)

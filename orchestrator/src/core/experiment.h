@@ -1,6 +1,8 @@
-/* The experiments `zsim-orch run` knows: each a name, an argument schema
- * and its phases. Arguments arrive as argv (never through a shell) and are
- * checked against the schema before anything happens. Pure. */
+/* What an experiment is to `zsim-orch run`: a name, an argument schema,
+ * its result-name rule and its phases. Each experiment defines one in its
+ * own exp/<name>.c; exp/registry.c lists them. Arguments arrive as argv
+ * (never through a shell) and are checked against the schema before
+ * anything happens. The machinery here is pure. */
 #ifndef ZO_CORE_EXPERIMENT_H
 #define ZO_CORE_EXPERIMENT_H
 
@@ -29,6 +31,7 @@ struct zo_param {
 };
 
 struct zo_exp_args;
+struct zo_run; /* the run harness (ops/run.h) the phases are written against */
 
 struct zo_experiment {
 	const char *name;
@@ -40,6 +43,12 @@ struct zo_experiment {
 	bool records_tsc;
 	/* Checks across parameters; a message for the user on failure. */
 	int (*check)(const struct zo_exp_args *a, char **ret_error);
+	/* The workload program the arguments choose, as the old runner named
+	 * it in results ("time_mmap_touch"); NULL: the name has none. */
+	const char *(*workload)(const struct zo_exp_args *a);
+	/* The phases: 0, or -errno with the reason in the run (ops/run.h);
+	 * -EPERM is a refusal (exit 3). */
+	int (*run)(struct zo_run *run);
 };
 
 struct zo_exp_args {
@@ -47,6 +56,7 @@ struct zo_exp_args {
 	char *values[ZO_EXP_MAX_PARAMS]; /* given values; NULL: not given */
 };
 
+/* The registry (exp/registry.c), in the order `run --list` shows them. */
 extern const struct zo_experiment *const zo_experiments[];
 extern const size_t zo_n_experiments;
 
@@ -65,8 +75,8 @@ bool zo_exp_flag(const struct zo_exp_args *a, const char *name);
 /* The flag set in `group` (or its default member). */
 const char *zo_exp_choice(const struct zo_exp_args *a, const char *group);
 
-/* The workload program an experiment runs ("time_mmap_touch" for
- * --zeros/--counter, as the old runner named it), or NULL. */
+/* The workload program the arguments choose (the experiment's own rule),
+ * or NULL. */
 const char *zo_exp_workload(const struct zo_exp_args *a);
 
 /* Result file base name, as the old runner built it: the experiment, then

@@ -1,0 +1,732 @@
+/* The run harness (ops/run.h): results named and filed the way the old
+ * runner did, so existing plotting scripts keep working. */
+#include "ops/run.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/klog.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/config.h"
+#include "core/thin.h"
+#include "core/units.h"
+#include "ops/storage.h"
+#include "sys/sysfs.h"
+#include "sys/thin.h"
+#include "util/file.h"
+#include "util/json.h"
+#include "util/path.h"
+#include "util/str.h"
+#include "util/time.h"
+#include "version.h"
+
+#include "util/banned.h"
+
+
+static volatile sig_atomic_t stop_signal;
+
+static void on_stop(int sig)
+{
+	stop_signal = sig;
+}
+
+static void catch_stop_signals(bool on)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on ? on_stop : SIG_DFL;
+	sigemptyset(&sa.sa_mask);
+	/* no SA_RESTART: a wait in progress returns and sees the flag */
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+}
+
+volatile sig_atomic_t *zo_run_stop_flag(void)
+{
+	return &stop_signal;
+}
+
+int zo_run_stop_signal(void)
+{
+	return (int)stop_signal;
+}
+
+int zo_run_fail(struct zo_run *run, int r, const char *fmt, ...)
+{
+	va_list ap;
+	char *msg = NULL;
+
+	va_start(ap, fmt);
+	if (vasprintf(&msg, fmt, ap) < 0)
+		msg = NULL;
+	va_end(ap);
+	free(run->error);
+	run->error = msg;
+	return r;
+}
+
+/* The path of one result file: DIR/BASE.EXT */
+char *zo_run_file(const struct zo_run *run, const char *ext)
+{
+	return zo_asprintf("%s/%s.%s", run->dir, run->base, ext);
+}
+
+int zo_run_write(struct zo_run *run, const char *ext, const char *text)
+{
+	_cleanup_free_ char *path = zo_run_file(run, ext);
+	int r;
+
+	if (!path)
+		return -ENOMEM;
+	/* made durable all at once when the run ends */
+	r = zo_write_file_replace(path, text);
+	if (r < 0)
+		return zo_run_fail(run, zo_fail(run->ctx, r, "cannot write %s: %s", path,
+						strerror(-r)),
+				   "%s", run->ctx->error);
+	return r;
+}
+
+void zo_run_phase_begin(struct zo_run *run, const char *name)
+{
+	run->phase = name;
+	run->phase_start_ms = zo_now_ms();
+	zo_info(&run->ctx->log, "phase %s", name);
+}
+
+void zo_run_phase_end(struct zo_run *run)
+{
+	if (run->n_timings < ZO_RUN_MAX_PHASES) {
+		run->timings[run->n_timings].name = run->phase;
+		run->timings[run->n_timings].ms = zo_now_ms() - run->phase_start_ms;
+		run->n_timings++;
+	}
+	run->phase = NULL;
+}
+
+int zo_run_add_fact(struct zo_run *run, const char *name, const char *value)
+{
+	if (run->n_facts >= ZO_RUN_MAX_FACTS)
+		return -E2BIG;
+	run->facts[run->n_facts].name = name;
+	run->facts[run->n_facts].value = strdup(value ? value : "");
+	if (!run->facts[run->n_facts].value)
+		return -ENOMEM;
+	run->n_facts++;
+	return 0;
+}
+
+int zo_run_set_knob(struct zo_run *run, const char *path, const char *value)
+{
+	const char *root = run->ctx->root;
+	_cleanup_free_ char *old = NULL;
+	int r;
+
+	if (zo_sysfs_read_line(root, path, &old) < 0)
+		return -ENOENT;
+	if (!strcmp(old, value))
+		return 0;
+	r = zo_sysfs_write(root, path, value);
+	if (r < 0)
+		return r;
+	if (run->n_knobs < ZO_RUN_MAX_KNOBS) {
+		run->knobs[run->n_knobs].path = path;
+		run->knobs[run->n_knobs].old = TAKE_PTR(old);
+		run->n_knobs++;
+	}
+	return 0;
+}
+
+/* Put back what zo_run_set_knob changed, the last change first; timed as
+ * the phase "restore knobs" after a run that went well. */
+static void restore_knobs(struct zo_run *run, bool timed)
+{
+	if (!run->n_knobs)
+		return;
+	if (timed)
+		zo_run_phase_begin(run, "restore knobs");
+	while (run->n_knobs > 0) {
+		__typeof__(run->knobs[0]) *k = &run->knobs[--run->n_knobs];
+
+		if (zo_sysfs_write(run->ctx->root, k->path, k->old) < 0)
+			zo_warn(&run->ctx->log, "could not restore %s to %s", k->path, k->old);
+		free(k->old);
+	}
+	if (timed)
+		zo_run_phase_end(run);
+}
+
+static json_object *config_json(const struct zo_config *c)
+{
+	json_object *o = json_object_new_object();
+	size_t i, j;
+
+	for (i = 0; i < zo_config_n_sections; i++) {
+		json_object *sec = json_object_new_object();
+
+		for (j = 0; j < zo_config_n_keys; j++)
+			if (!strcmp(zo_config_keys[j].section, zo_config_sections[i]))
+				zo_json_add_str(sec, zo_config_keys[j].key,
+						zo_config_get(c, zo_config_keys[j].section,
+							      zo_config_keys[j].key));
+		json_object_object_add(o, zo_config_sections[i], sec);
+	}
+	return o;
+}
+
+static json_object *settings_json(const struct zo_exp_args *a)
+{
+	const struct zo_experiment *e = a->exp;
+	json_object *settings = json_object_new_object();
+	size_t i;
+
+	for (i = 0; i < e->n_params; i++) {
+		const char *v = zo_exp_get(a, e->params[i].name);
+
+		if (!v)
+			zo_json_add_null(settings, e->params[i].name);
+		else if (e->params[i].kind == ZO_PARAM_FLAG)
+			zo_json_add_bool(settings, e->params[i].name, !strcmp(v, "yes"));
+		else
+			zo_json_add_u64(settings, e->params[i].name, strtoull(v, NULL, 10));
+	}
+	if (zo_exp_workload(a))
+		zo_json_add_str(settings, "workload", zo_exp_workload(a));
+	return settings;
+}
+
+/* Every setting, the facts of this host and the config in force: enough
+ * to interpret the results and to run them again with --from. */
+static int write_params(struct zo_run *run, char **argv)
+{
+	const struct zo_experiment *e = run->args->exp;
+	json_object *o = json_object_new_object(), *arr;
+	_cleanup_free_ char *release = NULL;
+	unsigned long long khz = 0;
+	const char *khz_source = NULL;
+	char host[256] = "";
+	size_t i;
+	int r;
+
+	zo_json_add_str(o, "experiment", e->name);
+	arr = json_object_new_array();
+	for (i = 0; argv && argv[i]; i++)
+		json_object_array_add(arr, json_object_new_string(argv[i]));
+	json_object_object_add(o, "args", arr);
+	json_object_object_add(o, "settings", settings_json(run->args));
+	zo_json_add_str(o, "timestamp", run->timestamp);
+	zo_json_add_str(o, "results", run->base);
+	zo_json_add_str(o, "zsim_orch_version", ZO_VERSION);
+	zo_json_add_str(o, "zsim_orch_commit", ZO_GIT_COMMIT);
+	zo_sysfs_read_line(run->ctx->root, "/proc/sys/kernel/osrelease", &release);
+	zo_json_add_str(o, "kernel", release);
+	gethostname(host, sizeof(host) - 1);
+	zo_json_add_str(o, "hostname", host);
+	if (e->records_tsc && zo_tsc_khz(run->ctx->root, &khz, &khz_source) == 0) {
+		zo_json_add_u64(o, "tsc_khz", khz);
+		zo_json_add_str(o, "tsc_khz_source", khz_source);
+	} else {
+		zo_json_add_null(o, "tsc_khz");
+	}
+	for (i = 0; i < run->n_facts; i++)
+		zo_json_add_str(o, run->facts[i].name, run->facts[i].value);
+	zo_json_add_str(o, "config_file", run->ctx->config_path);
+	json_object_object_add(o, "config", config_json(run->ctx->config));
+	r = zo_run_write(run, "params", zo_json_text(o));
+	json_object_put(o);
+	return r;
+}
+
+static int write_time(struct zo_run *run)
+{
+	struct zo_strbuf sb = { 0 };
+	uint64_t total = 0;
+	size_t i;
+	int r;
+
+	for (i = 0; i < run->n_timings; i++) {
+		zo_strbuf_appendf(&sb, "%s: %llu.%03llu s\n", run->timings[i].name,
+				  (unsigned long long)(run->timings[i].ms / 1000),
+				  (unsigned long long)(run->timings[i].ms % 1000));
+		total += run->timings[i].ms;
+	}
+	zo_strbuf_appendf(&sb, "total: %llu.%03llu s\n", (unsigned long long)(total / 1000),
+			  (unsigned long long)(total % 1000));
+	if (!sb.buf)
+		return -ENOMEM;
+	r = zo_run_write(run, "time", sb.buf);
+	zo_strbuf_release(&sb);
+	return r;
+}
+
+static void sim_sysfs_line(const char *root, const char *dir, const char *file,
+			   char *buf, size_t len)
+{
+	_cleanup_free_ char *abs = zo_asprintf("%s/%s", dir, file);
+	_cleanup_free_ char *v = NULL;
+
+	snprintf(buf, len, "-");
+	if (abs && zo_sysfs_read_line(root, abs, &v) == 0 && *v)
+		snprintf(buf, len, "%s", v);
+}
+
+static void sim_block_row(const char *root, struct zo_strbuf *sb, const char *disk,
+			  const char *name)
+{
+	_cleanup_free_ char *dir = strcmp(disk, name) ?
+					   zo_asprintf("/sys/block/%s/%s", disk, name) :
+					   zo_asprintf("/sys/block/%s", disk);
+	_cleanup_free_ char *holders_dir = dir ? zo_asprintf("%s/holders", dir) : NULL;
+	char sectors[32], size[32], rota[8], model[64], serial[64], dm[64];
+	char **holders = NULL;
+	uint64_t n = 0;
+	int i, count;
+
+	if (!dir || !holders_dir)
+		return;
+	sim_sysfs_line(root, dir, "size", sectors, sizeof(sectors));
+	n = strtoull(sectors, NULL, 10);
+	if (n == 0)
+		return; /* unused loop and zram devices, as lsblk leaves them out */
+	if (zo_size_format_human(n * 512, size, sizeof(size)) < 0)
+		snprintf(size, sizeof(size), "-");
+	sim_sysfs_line(root, dir, "queue/rotational", rota, sizeof(rota));
+	sim_sysfs_line(root, dir, "device/model", model, sizeof(model));
+	sim_sysfs_line(root, dir, "serial", serial, sizeof(serial));
+	if (!strcmp(serial, "-"))
+		sim_sysfs_line(root, dir, "device/serial", serial, sizeof(serial));
+	sim_sysfs_line(root, dir, "dm/name", dm, sizeof(dm));
+	zo_strbuf_appendf(sb, "%-12s %10s %4s %-20s %-20s %-16s", name, size, rota, model, serial,
+			  dm);
+	count = zo_sysfs_list(root, holders_dir, "", &holders);
+	for (i = 0; i < count; i++)
+		zo_strbuf_appendf(sb, "%s%s", i ? "," : " ", holders[i]);
+	zo_strbuf_append(sb, count > 0 ? "\n" : " -\n");
+	zo_strv_free(holders);
+}
+
+/* lsblk's view, from sysfs: every disk and partition, its size, whether it
+ * spins, model, serial, device-mapper name, and what sits on top of it. */
+static void sim_block_devices(const char *root, struct zo_strbuf *sb)
+{
+	char **disks = NULL;
+	int i, j, n;
+
+	zo_strbuf_append(sb, "==> block devices (/sys/block) <==\n");
+	zo_strbuf_appendf(sb, "%-12s %10s %4s %-20s %-20s %-16s %s\n", "NAME", "SIZE", "ROTA",
+			  "MODEL", "SERIAL", "DM-NAME", "HOLDERS");
+	n = zo_sysfs_list(root, "/sys/block", "", &disks);
+	for (i = 0; i < n; i++) {
+		_cleanup_free_ char *dir = zo_asprintf("/sys/block/%s", disks[i]);
+		char **parts = NULL;
+		int m;
+
+		sim_block_row(root, sb, disks[i], disks[i]);
+		m = dir ? zo_sysfs_list(root, dir, disks[i], &parts) : 0;
+		for (j = 0; j < m; j++)
+			sim_block_row(root, sb, disks[i], parts[j]);
+		zo_strv_free(parts);
+	}
+	zo_strv_free(disks);
+}
+
+/* zswap's counters (stored pages, pool size, rejections) live in debugfs. */
+static void sim_zswap_stats(const char *root, struct zo_strbuf *sb)
+{
+	char **stats = NULL;
+	int i, n;
+
+	zo_strbuf_append(sb, "==> /sys/kernel/debug/zswap <==\n");
+	n = zo_sysfs_list(root, "/sys/kernel/debug/zswap", "", &stats);
+	if (n < 0)
+		zo_strbuf_append(sb, "(debugfs not mounted or no zswap in this kernel)\n");
+	for (i = 0; i < n; i++) {
+		char v[64];
+
+		sim_sysfs_line(root, "/sys/kernel/debug/zswap", stats[i], v, sizeof(v));
+		zo_strbuf_appendf(sb, "%s=%s\n", stats[i], v);
+	}
+	zo_strv_free(stats);
+}
+
+static void sim_thin_usage(struct zo_ctx *ctx, struct zo_strbuf *sb)
+{
+	const char *data = zo_config_get(ctx->config, "thin", "data");
+	struct zo_thin_pool_status st = { 0 };
+	uint64_t block = 0, low = 0;
+	char saved[sizeof(ctx->error)];
+	enum zo_fail_kind saved_kind;
+	int r;
+
+	zo_strbuf_appendf(sb, "==> thin pool %s <==\n", ZO_THIN_POOL_NAME);
+	if (!data || !*data) {
+		zo_strbuf_append(sb, "(no [thin] data device configured)\n");
+		return;
+	}
+	/* device-mapper is the host's, not under a test root */
+	memcpy(saved, ctx->error, sizeof(saved));
+	saved_kind = ctx->fail_kind;
+	zo_clear_error(ctx);
+	r = *ctx->root ? -ENODEV : zo_thin_pool_read(ctx, &st, &block, &low);
+	if (r < 0)
+		zo_strbuf_appendf(sb, "(unreadable: %s)\n",
+				  *ctx->root || !*ctx->error ? strerror(-r) : ctx->error);
+	/* a fact for the record, not the run's failure: keep the run's */
+	memcpy(ctx->error, saved, sizeof(saved));
+	ctx->fail_kind = saved_kind;
+	if (r < 0)
+		return;
+	zo_strbuf_appendf(sb,
+			  "data_used_blocks=%llu\ndata_total_blocks=%llu\nblock_sectors=%llu\n"
+			  "low_water_blocks=%llu\nmetadata_used_blocks=%llu\n"
+			  "metadata_total_blocks=%llu\nmode=%s\nneeds_check=%s\n",
+			  (unsigned long long)st.data_used, (unsigned long long)st.data_total,
+			  (unsigned long long)block, (unsigned long long)low,
+			  (unsigned long long)st.metadata_used,
+			  (unsigned long long)st.metadata_total, st.failed ? "Fail" : st.mode,
+			  st.needs_check ? "yes" : "no");
+}
+
+/* klogctl(2) actions; the names live only in the kernel's headers */
+enum { KLOG_READ_ALL = 3, KLOG_SIZE_BUFFER = 10 };
+
+/* The kernel log's last 16 KiB: on a 0sim host, KVM and the 0sim patches
+ * report there (lost TSC sync, swap errors, hung tasks). */
+static void sim_host_dmesg(const char *root, struct zo_strbuf *sb)
+{
+	_cleanup_free_ char *buf = NULL;
+	char *line, *end, *p;
+	int size, n;
+
+	zo_strbuf_append(sb, "==> host dmesg (tail) <==\n");
+	if (*root) {
+		zo_strbuf_append(sb, "(not read under a test root)\n");
+		return;
+	}
+	size = klogctl(KLOG_SIZE_BUFFER, NULL, 0);
+	buf = size > 0 ? malloc((size_t)size + 1) : NULL;
+	n = buf ? klogctl(KLOG_READ_ALL, buf, size) : -1;
+	if (n < 0) {
+		zo_strbuf_appendf(sb, "(unreadable: %s)\n", buf ? strerror(errno) : "no buffer");
+		return;
+	}
+	buf[n] = '\0';
+	/* from a line start, without the "<N>" priorities, as dmesg prints it */
+	line = buf;
+	if (n > 16384 && (line = strchr(buf + n - 16384, '\n')))
+		line++;
+	for (; line && *line; line = *end ? end + 1 : end) {
+		end = strchrnul(line, '\n');
+		if (*line == '<' && (p = strchr(line, '>')) && p < end)
+			line = p + 1;
+		zo_strbuf_appendf(sb, "%.*s\n", (int)(end - line), line);
+	}
+}
+
+/* The host side of .sim: what the old runner gathered after a run. */
+int zo_run_write_host_sim(struct zo_run *run, const char *extra)
+{
+	static const char *const files[] = {
+		"/proc/cpuinfo", "/proc/meminfo", "/proc/swaps", "/proc/vmstat",
+	};
+	struct zo_strbuf sb = { 0 };
+	char **params = NULL;
+	size_t i;
+	int n, r;
+
+	for (i = 0; i < ZO_ARRAY_SIZE(files); i++) {
+		_cleanup_free_ char *text = NULL;
+
+		zo_strbuf_appendf(&sb, "==> %s <==\n", files[i]);
+		if (zo_sysfs_read(run->ctx->root, files[i], &text) == 0)
+			zo_strbuf_append(&sb, text);
+		else
+			zo_strbuf_append(&sb, "(unreadable)\n");
+	}
+	zo_strbuf_append(&sb, "==> /sys/module/zswap/parameters <==\n");
+	n = zo_sysfs_list(run->ctx->root, "/sys/module/zswap/parameters", "", &params);
+	for (i = 0; n > 0 && i < (size_t)n; i++) {
+		_cleanup_free_ char *abs = zo_asprintf("/sys/module/zswap/parameters/%s",
+						       params[i]);
+		_cleanup_free_ char *v = NULL;
+
+		if (abs && zo_sysfs_read_line(run->ctx->root, abs, &v) == 0)
+			zo_strbuf_appendf(&sb, "%s=%s\n", params[i], v);
+	}
+	zo_strv_free(params);
+	sim_zswap_stats(run->ctx->root, &sb);
+	sim_block_devices(run->ctx->root, &sb);
+	sim_thin_usage(run->ctx, &sb);
+	sim_host_dmesg(run->ctx->root, &sb);
+	if (extra)
+		zo_strbuf_append(&sb, extra);
+	if (!sb.buf)
+		return -ENOMEM;
+	r = zo_run_write(run, "sim", sb.buf);
+	zo_strbuf_release(&sb);
+	return r;
+}
+
+/* The experiment argv[0] names, its arguments checked: 0, or a usage
+ * failure. */
+static int parse_argv(struct zo_ctx *ctx, int argc, char **argv, struct zo_exp_args *ret)
+{
+	const struct zo_experiment *e = argc > 0 ? zo_experiment_find(argv[0]) : NULL;
+	_cleanup_free_ char *why = NULL;
+	int r;
+
+	if (!e)
+		r = zo_fail(ctx, -EINVAL, "no experiment '%s'; see 'zsim-orch run --list'",
+			    argc > 0 ? argv[0] : "");
+	else if ((r = zo_exp_parse(e, argc - 1, argv + 1, ret, &why)) < 0)
+		zo_fail(ctx, r, "run %s: %s", e->name, why ? why : strerror(ENOMEM));
+	if (r < 0)
+		ctx->fail_kind = ZO_FAIL_USAGE;
+	return r;
+}
+
+int zo_run_check_argv(struct zo_ctx *ctx, int argc, char **argv)
+{
+	struct zo_exp_args args;
+	int r = parse_argv(ctx, argc, argv, &args);
+
+	if (r == 0)
+		zo_exp_args_release(&args);
+	return r;
+}
+
+/* The base name of this run's files. Names have one-second resolution, as
+ * the old runner's did: never reuse one, wait for the next second instead. */
+static char *results_base(const struct zo_run *run, struct tm *ret_tm)
+{
+	time_t now = time(NULL);
+	struct zo_run probe_run = *run;
+
+	for (;;) {
+		_cleanup_free_ char *probe = NULL;
+
+		localtime_r(&now, ret_tm);
+		probe_run.base = zo_exp_results_base(run->args, ret_tm);
+		probe = probe_run.base ? zo_run_file(&probe_run, "params") : NULL;
+		if (!probe || access(probe, F_OK) < 0)
+			return probe_run.base;
+		free(probe_run.base);
+		zo_sleep_ms(1000 - (zo_now_ms() % 1000), NULL);
+		now = time(NULL);
+	}
+}
+
+static int plan(struct zo_run *run, char **canonical)
+{
+	struct zo_strbuf sb = { 0 };
+	size_t i;
+
+	for (i = 0; canonical[i]; i++)
+		zo_strbuf_appendf(&sb, " %s", canonical[i]);
+	zo_plan(run->ctx, "would run %s with:%s", run->args->exp->name, sb.buf ? sb.buf : "");
+	zo_plan(run->ctx, "would write %s/%s.{params,out,time,sim}", run->dir, run->base);
+	zo_strbuf_release(&sb);
+	return 0;
+}
+
+/* A failure that is not the one returned: said now, then forgotten. */
+static void log_failure(struct zo_ctx *ctx, int r)
+{
+	zo_err(&ctx->log, "%s", *ctx->error ? ctx->error : strerror(-r));
+	zo_clear_error(ctx);
+}
+
+static int make_results_dir(struct zo_ctx *ctx, const char *dir)
+{
+	int r = zo_mkdir_parents(dir);
+
+	if (r == 0 && mkdir(dir, 0755) < 0 && errno != EEXIST)
+		r = -errno;
+	if (r < 0)
+		return zo_fail(ctx, r, "cannot create the results directory %s: %s", dir,
+			       strerror(-r));
+	return 0;
+}
+
+/* After the phases: .err, .params (last-but-one: it then holds the facts
+ * the run learned, and marks a set complete enough to re-run with --from),
+ * .time, all made durable; then the run's failure as the caller's error.
+ * A failure to file the results after a failed run is logged, the run's
+ * own failure returned. */
+static int finish(struct zo_run *run, int r, char **canonical)
+{
+	struct zo_ctx *ctx = run->ctx;
+	const char *phase = run->n_timings ? run->timings[run->n_timings - 1].name : "-";
+	_cleanup_free_ char *reason = TAKE_PTR(run->error), *failed = NULL, *err_text = NULL;
+	const char *why = reason ? reason : strerror(-r);
+	int w, s;
+
+	zo_clear_error(ctx);
+	if (r < 0) {
+		failed = zo_asprintf("%s failed in phase %s: %s", run->args->exp->name, phase, why);
+		err_text = zo_asprintf("phase: %s\nerror: %s\n", phase, why);
+		w = err_text ? zo_run_write(run, "err", err_text) : -ENOMEM;
+		if (w < 0)
+			log_failure(ctx, w);
+	}
+	w = write_params(run, canonical);
+	if (w >= 0)
+		w = write_time(run);
+	s = zo_syncfs(run->dir);
+	if (s < 0) {
+		if (w < 0)
+			log_failure(ctx, w);
+		w = zo_fail(ctx, s, "cannot flush %s to disk: %s", run->dir, strerror(-s));
+	}
+	if (r >= 0)
+		return w < 0 ? w : 0;
+	if (w < 0)
+		log_failure(ctx, w);
+	if (r == -EPERM)
+		return zo_refuse(ctx, r, "%s", failed ? failed : why);
+	return zo_fail(ctx, stop_signal ? -EINTR : r, "%s", failed ? failed : why);
+}
+
+static void run_release(struct zo_run *run)
+{
+	size_t i;
+
+	for (i = 0; i < run->n_facts; i++)
+		free(run->facts[i].value);
+	for (i = 0; i < run->n_knobs; i++)
+		free(run->knobs[i].old);
+	free(run->error);
+	free(run->base);
+}
+
+static int run_experiment(struct zo_ctx *ctx, const char *results_dir, int argc, char **argv,
+			  const char *from, char **ret_results)
+{
+	struct zo_exp_args args;
+	struct zo_run run;
+	_cleanup_free_ char *dir = NULL;
+	char **canonical = NULL;
+	struct tm tm;
+	int r;
+
+	*ret_results = NULL;
+	r = parse_argv(ctx, argc, argv, &args);
+	if (r < 0)
+		return r;
+	memset(&run, 0, sizeof(run));
+	run.ctx = ctx;
+	run.args = &args;
+	dir = results_dir ? strdup(results_dir)
+			  : zo_path(ctx->root, zo_config_get(ctx->config, "paths", "results"));
+	run.dir = dir;
+	run.base = dir ? results_base(&run, &tm) : NULL;
+	canonical = zo_exp_argv(&args);
+	if (!run.base || !canonical) {
+		r = -ENOMEM;
+		goto out;
+	}
+	strftime(run.timestamp, sizeof(run.timestamp), "%Y-%m-%dT%H:%M:%S%z", &tm);
+	if (ctx->dry_run) {
+		r = plan(&run, canonical);
+		goto out;
+	}
+	r = make_results_dir(ctx, run.dir);
+	if (r < 0)
+		goto out;
+	if (from)
+		zo_info(&ctx->log, "re-running %s", from);
+	stop_signal = 0;
+	catch_stop_signals(true);
+	r = args.exp->run(&run);
+	restore_knobs(&run, r == 0);
+	if (run.phase)
+		zo_run_phase_end(&run);
+	r = finish(&run, r, canonical);
+	catch_stop_signals(false);
+	*ret_results = zo_asprintf("%s/%s", run.dir, run.base);
+out:
+	run_release(&run);
+	zo_strv_free(canonical);
+	zo_exp_args_release(&args);
+	return r;
+}
+
+int zo_run_argv(struct zo_ctx *ctx, const char *results_dir, int argc, char **argv,
+		char **ret_results)
+{
+	return run_experiment(ctx, results_dir, argc, argv, NULL, ret_results);
+}
+
+/* Compare what a .params recorded with this host; say what differs. */
+static void report_differences(struct zo_ctx *ctx, json_object *p)
+{
+	_cleanup_free_ char *release = NULL;
+	json_object *cfg = NULL, *now_cfg;
+	const char *v;
+
+	zo_sysfs_read_line(ctx->root, "/proc/sys/kernel/osrelease", &release);
+	v = zo_json_get_str(p, "kernel");
+	if (v && release && strcmp(v, release))
+		zo_say(ctx, "differs: kernel %s (recorded %s)", release, v);
+	v = zo_json_get_str(p, "zsim_orch_commit");
+	if (v && strcmp(v, ZO_GIT_COMMIT))
+		zo_say(ctx, "differs: zsim-orch %s (recorded %s)", ZO_GIT_COMMIT, v);
+	if (!json_object_object_get_ex(p, "config", &cfg))
+		return;
+	now_cfg = config_json(ctx->config);
+	json_object_object_foreach(now_cfg, sec, keys)
+	{
+		json_object *rec_sec = NULL;
+
+		json_object_object_get_ex(cfg, sec, &rec_sec);
+		json_object_object_foreach(keys, key, val)
+		{
+			const char *now_v = json_object_get_string(val);
+			const char *rec_v = rec_sec ? zo_json_get_str(rec_sec, key) : NULL;
+
+			if (rec_v && now_v && strcmp(now_v, rec_v))
+				zo_say(ctx, "differs: [%s] %s = %s (recorded %s)", sec, key, now_v,
+				       rec_v);
+		}
+	}
+	json_object_put(now_cfg);
+}
+
+int zo_run_from(struct zo_ctx *ctx, const char *results_dir, const char *params_path,
+		char **ret_results)
+{
+	json_object *p = json_object_from_file(params_path), *args = NULL;
+	const char *name;
+	char **argv = NULL;
+	int n, i, r;
+
+	*ret_results = NULL;
+	if (!p)
+		return zo_fail(ctx, -EINVAL, "%s: not a readable .params file (JSON)", params_path);
+	name = zo_json_get_str(p, "experiment");
+	if (!name || !zo_experiment_find(name) || !json_object_object_get_ex(p, "args", &args) ||
+	    !json_object_is_type(args, json_type_array)) {
+		json_object_put(p);
+		return zo_fail(ctx, -EINVAL, "%s: no experiment and args recorded in it",
+			       params_path);
+	}
+	n = json_object_array_length(args);
+	argv = calloc((size_t)n + 2, sizeof(char *));
+	if (argv) {
+		argv[0] = (char *)name;
+		for (i = 0; i < n; i++)
+			argv[i + 1] = (char *)json_object_get_string(
+				json_object_array_get_idx(args, i));
+	}
+	report_differences(ctx, p);
+	r = argv ? run_experiment(ctx, results_dir, n + 1, argv, params_path, ret_results)
+		 : -ENOMEM;
+	free(argv);
+	json_object_put(p);
+	return r;
+}

@@ -1,0 +1,88 @@
+/* The run harness: an experiment's arguments checked against its schema,
+ * its results directory and file names (the old runner's rule), its phases
+ * timed, the facts it learns, the host knobs it changes put back, the
+ * result files (.params, .time, .sim, .err; the experiment writes .out),
+ * SIGINT/SIGTERM turned into a clean stop, and --from. Experiments
+ * (exp/<name>.c) are written against it. Never prints: failures are
+ * -errno with ctx->error set, plans go through zo_plan, lines the user
+ * asked for through zo_say. */
+#ifndef ZO_OPS_RUN_H
+#define ZO_OPS_RUN_H
+
+#include <signal.h>
+#include <stdint.h>
+
+#include "core/experiment.h"
+#include "util/ctx.h"
+
+#define ZO_RUN_MAX_PHASES 16
+#define ZO_RUN_MAX_FACTS 16
+#define ZO_RUN_MAX_KNOBS 8
+
+/* One run, as its experiment sees it. */
+struct zo_run {
+	struct zo_ctx *ctx;
+	const struct zo_exp_args *args;
+	const char *dir; /* results directory (root prefix applied) */
+	char *base;      /* file name without extension */
+	char timestamp[40];
+	const char *phase; /* running now, or NULL */
+	uint64_t phase_start_ms;
+	struct {
+		const char *name;
+		uint64_t ms;
+	} timings[ZO_RUN_MAX_PHASES];
+	size_t n_timings;
+	struct {
+		const char *name;
+		char *value;
+	} facts[ZO_RUN_MAX_FACTS]; /* extra .params entries learned while running */
+	size_t n_facts;
+	struct {
+		const char *path;
+		char *old;
+	} knobs[ZO_RUN_MAX_KNOBS]; /* changed by zo_run_set_knob, put back at the end */
+	size_t n_knobs;
+	char *error; /* why the run failed, for .err and the message */
+};
+
+/* Run `argv[0] ARGS...` (argv[0] names the experiment) as `zsim-orch run
+ * EXP ARGS...` does: check the arguments against the schema (a failure is
+ * kind ZO_FAIL_USAGE), create the results directory (results_dir, or
+ * [paths] results under the root when NULL), run the phases and write the
+ * result files. Under --dry-run, plan lines only. Returns 0, or -errno with
+ * ctx->error "EXP failed in phase P: why": -EPERM a refusal (kind
+ * ZO_FAIL_REFUSED), -EINTR stopped by the signal zo_run_stop_signal() names.
+ * *ret_results is set to DIR/BASE, the path the result files share, once a
+ * results set was started (also when the run then failed), else NULL. */
+int zo_run_argv(struct zo_ctx *ctx, const char *results_dir, int argc, char **argv,
+		char **ret_results);
+/* The schema check of zo_run_argv alone: 0, or -EINVAL (-ENOMEM) with
+ * kind ZO_FAIL_USAGE. Lets a caller refuse bad input before it locks. */
+int zo_run_check_argv(struct zo_ctx *ctx, int argc, char **argv);
+/* Run again what a .params file recorded, after saying (zo_say) which
+ * recorded facts differ on this host. As zo_run_argv otherwise. */
+int zo_run_from(struct zo_ctx *ctx, const char *results_dir, const char *params_path,
+		char **ret_results);
+/* The signal (SIGINT, SIGTERM) that stopped the last run, or 0. */
+int zo_run_stop_signal(void);
+
+/* For experiments. */
+void zo_run_phase_begin(struct zo_run *run, const char *name);
+void zo_run_phase_end(struct zo_run *run);
+/* DIR/BASE.EXT, allocated; NULL when out of memory. */
+char *zo_run_file(const struct zo_run *run, const char *ext);
+/* Write DIR/BASE.EXT (made durable when the run ends). */
+int zo_run_write(struct zo_run *run, const char *ext, const char *text);
+int zo_run_add_fact(struct zo_run *run, const char *name, const char *value);
+/* The host side of .sim, with `extra` (the target's side) appended. */
+int zo_run_write_host_sim(struct zo_run *run, const char *extra);
+/* Set a /proc or /sys knob (under the root) for this run; the old value is
+ * put back when the run ends, also when it failed ("restore knobs"). */
+int zo_run_set_knob(struct zo_run *run, const char *path, const char *value);
+/* Record why the run failed and return r (a -errno). */
+int zo_run_fail(struct zo_run *run, int r, const char *fmt, ...) ZO_PRINTF(3, 4);
+/* Set to the signal number by SIGINT/SIGTERM during a run: for waits. */
+volatile sig_atomic_t *zo_run_stop_flag(void);
+
+#endif
