@@ -4,10 +4,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include "cmd/run.h"
-#include "cmd/target.h"
 #include "core/procfs.h"
+#include "ops/target.h"
 #include "sys/sysfs.h"
 #include "sys/virt.h"
 #include "util/str.h"
@@ -91,7 +92,7 @@ static int phase_preflight(struct exp *x)
 {
 	struct zo_ctx *ctx = x->run->ctx;
 	_cleanup_free_ char *failures = NULL;
-	char **knobs = NULL, *why = NULL;
+	char **knobs = NULL;
 	bool require = true;
 	int n, ret;
 
@@ -106,10 +107,9 @@ static int phase_preflight(struct exp *x)
 		return fail(x, -EPERM, zo_asprintf("preflight: %s", failures));
 	if (ret != ZO_EXIT_OK)
 		return fail(x, -EIO, strdup("the preflight checks could not run"));
-	ret = zo_target_check_base(ctx, &why);
-	if (ret != ZO_EXIT_OK)
-		return fail(x, ret == ZO_EXIT_REFUSED ? -EPERM : -EIO,
-			    why ? why : strdup("cannot check the base image"));
+	ret = zo_target_check_base(ctx);
+	if (ret < 0)
+		return fail(x, ret == -EPERM ? -EPERM : -EIO, strdup(ctx->error));
 	if (n <= 0)
 		zo_warn(&ctx->log, "not a 0sim kernel: a stock kernel stands in (require_0sim = "
 				   "no); these results are not a 0sim simulation");
@@ -171,23 +171,41 @@ static int guest(struct exp *x, char *const *argv, struct zo_guest_exec *e)
 	return 0;
 }
 
+/* The wait for the guest agent on a terminal: one line, rewritten. */
+static void tty_progress(void *userdata, const char *line)
+{
+	(void)userdata;
+	if (!isatty(STDERR_FILENO))
+		return;
+	if (line)
+		fprintf(stderr, "\r%s ", line);
+	else
+		fputc('\n', stderr);
+}
+
 static int phase_target_start(struct exp *x)
 {
 	const struct zo_exp_args *a = x->run->args;
 	struct zo_ctx *ctx = x->run->ctx;
 	int ret;
 
-	if (zo_target_open(ctx, &x->target) != ZO_EXIT_OK)
-		return fail(x, -EIO, strdup("libvirt is not reachable (see above)"));
+	ret = zo_target_open(ctx, &x->target);
 	x->target_open = true;
+	if (ret < 0) {
+		zo_error(ctx, "%s", ctx->error);
+		return fail(x, -EIO, strdup("libvirt is not reachable (see above)"));
+	}
+	x->target.progress = tty_progress;
 	x->started = true;
 	ret = zo_target_start(&x->target, zo_exp_get(a, "vm_size"),
 			      (long long)zo_exp_get_uint(a, "cores"), zo_run_stop_flag());
 	if (*zo_run_stop_flag())
 		return fail(x, -EINTR, zo_asprintf("stopped by signal %d while booting",
 						   (int)*zo_run_stop_flag()));
-	if (ret != ZO_EXIT_OK)
+	if (ret < 0) {
+		zo_error(ctx, "%s", ctx->error);
 		return fail(x, -EIO, strdup("the target did not come up (see above)"));
+	}
 	return 0;
 }
 
