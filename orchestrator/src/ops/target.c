@@ -450,7 +450,7 @@ static int boot(struct zo_target *t, long long timeout, volatile sig_atomic_t *s
 		if ((stop && *stop) || waited >= (uint64_t)timeout) {
 			zo_target_progress_end(t);
 			zo_virt_dom_destroy(t->virt, t->name);
-			r = stop && *stop ? zo_fail(ctx, -EINTR, "%s: stopped while booting", t->name)
+			r = stop && *stop ? zo_fail(ctx, -EINTR, "stopped by signal %d while booting", (int)*stop)
 					  : no_answer(t, timeout);
 			goto out;
 		}
@@ -588,8 +588,8 @@ int zo_target_exec(struct zo_target *t, char *const argv[], volatile sig_atomic_
 {
 	int r = zo_virt_guest_exec(t->virt, t->name, argv, stop, ret);
 
-	if (r == -EINTR)
-		return zo_fail(t->ctx, r, "%s in %s: stopped by a signal", argv[0], t->name);
+	if (r == -EINTR) /* *stop holds the signal's number (zo_run_stop_flag) */
+		return zo_fail(t->ctx, r, "stopped by signal %d", (int)*stop);
 	if (r < 0)
 		return zo_fail(t->ctx, r, "cannot run %s in %s: %s", argv[0], t->name,
 			       r == -ENOENT ? "no such target" : zo_virt_error(t->virt));

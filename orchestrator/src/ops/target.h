@@ -46,7 +46,8 @@ int zo_target_create(struct zo_target *t, bool destroy_existing, const char **re
  * shape redefines it, keeping the overlay), start, and wait for the guest
  * agent up to [target] agent_timeout; a target that does not answer is
  * destroyed and the message says the likely cause. Already running with
- * its agent answering: 0. -EINTR when *stop was set. */
+ * its agent answering: 0. -EINTR when *stop was set (stop may be NULL;
+ * like zo_run_stop_flag() it holds the signal's number). */
 int zo_target_start(struct zo_target *t, const char *memory_gb, long long vcpus,
 		    volatile sig_atomic_t *stop);
 
@@ -72,8 +73,9 @@ int zo_target_agent_ping(struct zo_target *t, int timeout_s);
 
 /* Run argv[0] with argv in the target through the agent and wait for it
  * (polling, so a long workload costs the host almost nothing) until it
- * ends or *stop is set (-EINTR; stop may be NULL). 0 when it ran: its exit
- * status and output are in *ret, released with zo_guest_exec_release. */
+ * ends or *stop is set (-EINTR, "stopped by signal N"; stop may be NULL).
+ * 0 when it ran: its exit status and output are in *ret (released with
+ * zo_guest_exec_release, also after a failure). */
 int zo_target_exec(struct zo_target *t, char *const argv[], volatile sig_atomic_t *stop,
 		   struct zo_guest_exec *ret);
 /* A whole file from the target (NULs allowed), NUL-terminated. */
