@@ -263,6 +263,8 @@ int ZO_MAIN(int argc, char **argv)
 	zo_ctx_init(&ctx);
 	ctx.log.fn = log_stderr;
 	ctx.out = zo_out_to_stdout;
+	if (isatty(STDERR_FILENO))
+		ctx.progress = zo_progress_to_tty;
 	if (getenv("ZSIM_ROOT"))
 		ctx.root = getenv("ZSIM_ROOT");
 	opterr = 0;

@@ -3,6 +3,8 @@ with virsh: create, start, agent, exec, fetch, stop, the disk mode's
 overlay and --destroy-existing, and the errors that must define nothing."""
 import json
 import os
+import re
+import xml.etree.ElementTree as ET
 
 import e2etest
 
@@ -109,6 +111,44 @@ class DiskMode(e2etest.E2ETestCase):
         self.assertRun(res, 0)
         self.assertEqual(os.stat(base).st_mtime_ns, before, "the base image was modified")
         self.assertRun(self.zo("target", "stop"), 0)
+
+    def test_dry_run_prints_what_libvirt_then_holds(self):
+        res = self.zo("--dry-run", "target", "create")
+        self.assertRun(res, 0)
+        docs = {m.group(1): m.group(0) for m in
+                re.finditer(r"<(pool|volume|domain)\b.*?</\1>\n", res.out, re.S)}
+        self.assertEqual("".join(docs[k] for k in ("pool", "volume", "domain")), res.out,
+                         "the plan is the pool, the overlay volume and the domain")
+        self.assertEqual(self.virsh("list", "--all", "--name").strip(), "")
+        self.assertFalse(os.path.exists(os.path.join(self.state, "images")))
+
+        self.assertRun(self.zo("target", "create"), 0)
+        for kind, held in (("pool", self.virsh("pool-dumpxml", "zsim")),
+                           ("volume", self.virsh("vol-dumpxml", "--pool", "zsim",
+                                                 self.name + ".qcow2")),
+                           ("domain", self.virsh("dumpxml", "--inactive", self.name))):
+            self.assertHolds(ET.fromstring(docs[kind]), ET.fromstring(held), kind)
+
+    def assertHolds(self, planned, held, where):
+        """Every element, attribute and text of `planned` is in `held`
+        (libvirt adds its own: UUIDs, addresses, defaults)."""
+        where = f"{where}/{planned.tag}"
+        self.assertEqual(planned.tag, held.tag, where)
+        for k, v in planned.attrib.items():
+            self.assertEqual(held.get(k), v, f"{where}@{k}")
+        if (planned.text or "").strip():
+            self.assertEqual((held.text or "").strip(), planned.text.strip(), where)
+        left = list(held)
+        for child in planned:
+            for i, candidate in enumerate(left):
+                try:
+                    self.assertHolds(child, candidate, where)
+                except AssertionError:
+                    continue
+                del left[i]
+                break
+            else:
+                self.fail(f"{where}: libvirt holds no {ET.tostring(child, encoding='unicode')}")
 
     def test_missing_base_defines_nothing(self):
         self.write_config(base_image=os.path.join(self.tmp, "missing.qcow2"))

@@ -139,6 +139,70 @@ static void a_spec_missing_what_it_needs_is_refused(void **state)
 	assert_null(zo_domain_xml(&s));
 }
 
+static void the_pool_and_its_path(void **state)
+{
+	char *xml;
+
+	(void)state;
+	xml = zo_pool_xml("zsim", "/var/lib/zsim & co/images");
+	assert_string_equal(xml, "<pool type='dir'>\n"
+				 "  <name>zsim</name>\n"
+				 "  <target>\n"
+				 "    <path>/var/lib/zsim &amp; co/images</path>\n"
+				 "  </target>\n"
+				 "</pool>\n");
+	/* what libvirt holds has more, and the path escaped */
+	assert_true(zo_pool_xml_has_path(xml, "/var/lib/zsim & co/images"));
+	assert_false(zo_pool_xml_has_path(xml, "/var/lib/zsim & co"));
+	assert_false(zo_pool_xml_has_path(xml, "/elsewhere/images"));
+	free(xml);
+	errno = 0;
+	assert_null(zo_pool_xml("zsim", NULL));
+	assert_int_equal(errno, EINVAL);
+}
+
+static void an_overlay_on_the_base(void **state)
+{
+	char *xml;
+
+	(void)state;
+	xml = zo_overlay_xml("zsim-target.qcow2", 40ULL << 40, "/var/lib/zsim/images/base'1.qcow2");
+	assert_string_equal(xml, "<volume>\n"
+				 "  <name>zsim-target.qcow2</name>\n"
+				 "  <capacity unit='bytes'>43980465111040</capacity>\n"
+				 "  <target>\n"
+				 "    <format type='qcow2'/>\n"
+				 "  </target>\n"
+				 "  <backingStore>\n"
+				 "    <path>/var/lib/zsim/images/base&apos;1.qcow2</path>\n"
+				 "    <format type='qcow2'/>\n"
+				 "  </backingStore>\n"
+				 "</volume>\n");
+	free(xml);
+	errno = 0;
+	assert_null(zo_overlay_xml("v", 0, "/b"));
+	assert_int_equal(errno, EINVAL);
+}
+
+static void a_qcow2_header_gives_the_virtual_size(void **state)
+{
+	/* qemu-img create -f qcow2 x 64M: version 3, size 0x4000000 */
+	unsigned char h[ZO_QCOW2_HEADER_LEN] = { 'Q', 'F', 'I', 0xfb, 0, 0, 0, 3 };
+	uint64_t size = 0;
+
+	(void)state;
+	h[24 + 4] = 0x04;
+	assert_int_equal(zo_qcow2_header(h, sizeof(h), &size), 0);
+	assert_int_equal(size, 64ULL << 20);
+	h[24] = 0x01; /* beyond 32 bits: 2^56 + 64M */
+	assert_int_equal(zo_qcow2_header(h, sizeof(h), &size), 0);
+	assert_true(size == (1ULL << 56) + (64ULL << 20));
+	assert_int_equal(zo_qcow2_header(h, sizeof(h), NULL), 0);
+	assert_int_equal(zo_qcow2_header(h, 31, &size), -EINVAL);
+	h[3] = 0xfa;
+	assert_int_equal(zo_qcow2_header(h, sizeof(h), &size), -EINVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -147,6 +211,9 @@ int main(void)
 		cmocka_unit_test(tcg_direct_boot_with_a_seed_cdrom),
 		cmocka_unit_test(every_string_is_escaped),
 		cmocka_unit_test(a_spec_missing_what_it_needs_is_refused),
+		cmocka_unit_test(the_pool_and_its_path),
+		cmocka_unit_test(an_overlay_on_the_base),
+		cmocka_unit_test(a_qcow2_header_gives_the_virtual_size),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -85,6 +85,8 @@ int zo_load_config(struct zo_ctx *ctx);
 void zo_print_diags(const char *path, struct zo_diags *d);
 /* ctx->out for the program: each line to stdout. */
 void zo_out_to_stdout(void *userdata, const char *line);
+/* ctx->progress when stderr is a terminal: the line rewritten in place. */
+void zo_progress_to_tty(void *userdata, const char *line);
 
 /* After ops/run's zo_run_argv/zo_run_from: the exit code (130/143 when a
  * signal stopped it), and "RESULTS: <path>.*", the line the spool and

@@ -180,6 +180,15 @@ void zo_out_to_stdout(void *userdata, const char *line)
 	fputc('\n', stdout);
 }
 
+void zo_progress_to_tty(void *userdata, const char *line)
+{
+	(void)userdata;
+	if (line)
+		fprintf(stderr, "\r%s ", line);
+	else
+		fputc('\n', stderr);
+}
+
 int zo_print_json(json_object *o)
 {
 	if (!o)

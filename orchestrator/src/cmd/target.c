@@ -1,215 +1,34 @@
 /* zsim-orch target: the simulated machine, through libvirt and its guest
- * agent (no SSH: its connections die when a target falls far behind real
- * time). */
-#include <errno.h>
+ * agent (ops/target.h, ops/prepare.h). */
 #include <getopt.h>
-#include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cmd/cmd.h"
-#include "cmd/target.h"
-#include "core/domain.h"
 #include "core/units.h"
-#include "sys/sysfs.h"
-#include "sys/virt.h"
-#include "util/file.h"
+#include "ops/prepare.h"
+#include "ops/target.h"
 #include "util/json.h"
-#include "util/path.h"
-#include "util/str.h"
-#include "util/time.h"
 
 #include "util/banned.h"
 
-#define POOL "zsim"
-#define TSC_OFFSETTING "/sys/module/kvm_intel/parameters/enable_tsc_offsetting"
+/* The wait for a guest on a terminal: one line, rewritten in place. */
 
-void zo_target_release(struct zo_target *t)
+static int open_target(struct zo_ctx *ctx, struct zo_target *t)
 {
-	zo_virt_close(t->virt);
-	free(t->state_dir);
-	free(t->serial_log);
-	free(t->images_dir);
-	free(t->overlay_vol);
-	memset(t, 0, sizeof(*t));
+	int r = zo_target_open(ctx, t);
+
+	t->progress = ctx->progress;
+	t->progress_userdata = ctx->progress_userdata;
+	return r;
 }
 
-int zo_target_open(struct zo_ctx *ctx, struct zo_target *t)
+/* getopt_long's unknown option, named for `what` ("target create"). */
+static int unknown_option(struct zo_ctx *ctx, const char *what, char **argv)
 {
-	const char *state = zo_config_get(ctx->config, "paths", "state");
-	int r;
-
-	memset(t, 0, sizeof(*t));
-	t->ctx = ctx;
-	t->name = zo_config_get(ctx->config, "target", "name");
-	t->uri = zo_config_get(ctx->config, "target", "uri");
-	t->state_dir = zo_path(ctx->root, state);
-	t->serial_log = t->state_dir ? zo_asprintf("%s/target/%s.serial.log", t->state_dir,
-						   t->name)
-				     : NULL;
-	t->images_dir = t->state_dir ? zo_asprintf("%s/images", t->state_dir) : NULL;
-	t->overlay_vol = zo_asprintf("%s.qcow2", t->name);
-	if (!t->serial_log || !t->images_dir || !t->overlay_vol)
-		return ZO_EXIT_FAILED;
-	r = zo_virt_connect(t->uri, &t->virt);
-	if (r < 0) {
-		zo_error(ctx, "cannot reach libvirt at %s: %s", t->uri, zo_virt_error(t->virt));
-		return ZO_EXIT_FAILED;
-	}
-	return ZO_EXIT_OK;
-}
-
-/* "auto": KVM when this host can create a VM, else TCG. */
-static const char *resolve_accel(struct zo_ctx *ctx)
-{
-	const char *accel = zo_config_get(ctx->config, "target", "accel");
-
-	if (strcmp(accel, "auto"))
-		return accel;
-	return zo_kvm_usable(ctx->root) ? "kvm" : "tcg";
-}
-
-int zo_target_xml(struct zo_target *t, uint64_t memory_kib, unsigned vcpus, const char *disk,
-		  const char *cdrom, char **ret)
-{
-	struct zo_ctx *ctx = t->ctx;
-	struct zo_domain_spec s = { 0 };
-	_cleanup_free_ char *kernel = NULL, *initrd = NULL;
-	const char *k = zo_config_get(ctx->config, "target", "kernel");
-	const char *i = zo_config_get(ctx->config, "target", "initrd");
-	long host_cpus = sysconf(_SC_NPROCESSORS_ONLN);
-
-	s.name = t->name;
-	s.accel = resolve_accel(ctx);
-	s.memory_kib = memory_kib;
-	s.vcpus = vcpus;
-	s.host_cpus = host_cpus > 0 ? (unsigned)host_cpus : 0;
-	s.serial_log = t->serial_log;
-	if (k && *k) {
-		kernel = zo_path(ctx->root, k);
-		s.kernel = kernel;
-		if (i && *i) {
-			initrd = zo_path(ctx->root, i);
-			s.initrd = initrd;
-		}
-		s.cmdline = zo_config_get(ctx->config, "target", "cmdline");
-	}
-	s.disk = disk;
-	s.cdrom = cdrom;
-	s.libvirt_version = zo_virt_lib_version(t->virt);
-	*ret = zo_domain_xml(&s);
-	return *ret ? 0 : -errno;
-}
-
-static int config_memory(struct zo_ctx *ctx, const char *gb_opt, uint64_t *ret_kib)
-{
-	uint64_t bytes = 0;
-	long long gb;
-
-	if (gb_opt) {
-		if (zo_int_parse(gb_opt, 1, 1024LL * 1024, &gb) < 0)
-			return zo_usage_error(ctx, &zo_cmd_target, "--memory %s: use whole GB from 1 to "
-							     "1048576", gb_opt);
-		*ret_kib = (uint64_t)gb * 1024 * 1024;
-		return ZO_EXIT_OK;
-	}
-	zo_config_get_size(ctx->config, "target", "memory", &bytes);
-	*ret_kib = bytes / 1024;
-	return ZO_EXIT_OK;
-}
-
-/* Define the domain. In disk mode `fresh` makes a new overlay on the base;
- * otherwise the existing overlay is kept (a new shape, same disk). */
-static int define(struct zo_target *t, uint64_t memory_kib, unsigned vcpus, bool fresh)
-{
-	struct zo_ctx *ctx = t->ctx;
-	const char *kernel = zo_config_get(ctx->config, "target", "kernel");
-	const char *base = zo_config_get(ctx->config, "target", "base_image");
-	_cleanup_free_ char *base_path = NULL, *kernel_path = NULL, *overlay = NULL;
-	_cleanup_free_ char *xml = NULL, *log_dir = NULL;
-	int r;
-
-	if ((!kernel || !*kernel) && (!base || !*base)) {
-		zo_error(ctx, "no target in %s: set [target] kernel (+ initrd) for direct boot "
-			      "or base_image for a disk", ctx->config_path);
-		return ZO_EXIT_FAILED;
-	}
-	if (kernel && *kernel) {
-		kernel_path = zo_path(ctx->root, kernel);
-		if (!kernel_path || access(kernel_path, R_OK) < 0) {
-			zo_error(ctx, "[target] kernel %s: %s; nothing was defined", kernel,
-				 strerror(errno));
-			return ZO_EXIT_FAILED;
-		}
-	}
-	log_dir = zo_asprintf("%s/target", t->state_dir);
-	if (!log_dir || zo_mkdir_parents(t->serial_log) < 0) {
-		zo_error(ctx, "cannot create %s", log_dir ? log_dir : "the state directory");
-		return ZO_EXIT_FAILED;
-	}
-	if (base && *base) {
-		base_path = zo_path(ctx->root, base);
-		if (!base_path || access(base_path, R_OK) < 0) {
-			zo_error(ctx, "[target] base_image %s: %s; nothing was defined (prepare one "
-				      "with 'zsim-orch target prepare')",
-				 base, strerror(errno));
-			return ZO_EXIT_FAILED;
-		}
-		r = zo_virt_pool_ensure(t->virt, POOL, t->images_dir);
-		if (r == 0 && !fresh) {
-			overlay = zo_asprintf("%s/%s", t->images_dir, t->overlay_vol);
-			if (overlay && access(overlay, F_OK) < 0) {
-				free(overlay);
-				overlay = NULL;
-				fresh = true;
-			}
-		}
-		if (r == 0 && fresh && !ctx->dry_run) {
-			zo_virt_vol_delete(t->virt, POOL, t->overlay_vol);
-			r = zo_virt_overlay_create(t->virt, POOL, t->overlay_vol, base_path, 0,
-						   &overlay);
-		} else if (r == 0 && fresh) {
-			overlay = zo_asprintf("%s/%s", t->images_dir, t->overlay_vol);
-		}
-		if (r < 0) {
-			zo_error(ctx, "cannot make the overlay on %s: %s", base,
-				 zo_virt_error(t->virt));
-			return ZO_EXIT_FAILED;
-		}
-	}
-	if (zo_target_xml(t, memory_kib, vcpus, overlay, NULL, &xml) < 0) {
-		zo_error(ctx, "cannot build the domain XML");
-		return ZO_EXIT_FAILED;
-	}
-	if (ctx->dry_run) {
-		fputs(xml, stdout);
-		return ZO_EXIT_OK;
-	}
-	if (zo_virt_dom_define(t->virt, xml) < 0) {
-		zo_error(ctx, "libvirt refused the domain: %s", zo_virt_error(t->virt));
-		if (overlay && fresh)
-			zo_virt_vol_delete(t->virt, POOL, t->overlay_vol);
-		return ZO_EXIT_FAILED;
-	}
-	return ZO_EXIT_OK;
-}
-
-/* Remove the domain and its overlay, whatever state it is in. */
-static int undefine_all(struct zo_target *t)
-{
-	struct zo_dom_info info;
-
-	if (zo_virt_dom_info(t->virt, t->name, &info) < 0)
-		return -EIO;
-	if (info.state == ZO_DOM_RUNNING || info.state == ZO_DOM_PAUSED)
-		zo_virt_dom_destroy(t->virt, t->name);
-	if (info.state != ZO_DOM_ABSENT && zo_virt_dom_undefine(t->virt, t->name) < 0) {
-		zo_dom_info_release(&info);
-		return -EIO;
-	}
-	zo_dom_info_release(&info);
-	return zo_virt_vol_delete(t->virt, POOL, t->overlay_vol);
+	return zo_usage_error(ctx, &zo_cmd_target, "unknown option '%s' for '%s'",
+			      argv[optind - 1], what);
 }
 
 static int target_create(struct zo_ctx *ctx, int argc, char **argv)
@@ -220,184 +39,33 @@ static int target_create(struct zo_ctx *ctx, int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct zo_target t;
-	struct zo_dom_info info;
+	const char *state = NULL;
 	bool destroy = false;
-	uint64_t kib = 0;
-	long long vcpus = 1;
-	int c, ret;
+	int c, r;
 
 	optind = 0;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		if (c == 'D')
+		if (c == 'D') {
 			destroy = true;
-		else if (c == 'h') {
+		} else if (c == 'h') {
 			zo_cmd_print_usage(&zo_cmd_target, stdout);
 			return ZO_EXIT_OK;
-		} else
-			return zo_usage_error(ctx, &zo_cmd_target, "unknown option '%s' for 'target "
-							     "create'", argv[optind - 1]);
+		} else {
+			return unknown_option(ctx, "target create", argv);
+		}
 	}
 	if (optind < argc)
 		return zo_usage_error(ctx, &zo_cmd_target, "'target create' takes no arguments");
-	ret = zo_target_open(ctx, &t);
-	if (ret)
-		goto out;
-	ret = ZO_EXIT_FAILED;
-	if (zo_virt_dom_info(t.virt, t.name, &info) < 0) {
-		zo_error(ctx, "cannot ask libvirt about %s: %s", t.name, zo_virt_error(t.virt));
-		goto out;
-	}
-	if (info.state != ZO_DOM_ABSENT && !destroy) {
-		printf("%s: already defined (%s); --destroy-existing rebuilds it\n", t.name,
-		       info.state_name);
-		zo_dom_info_release(&info);
-		ret = ZO_EXIT_OK;
-		goto out;
-	}
-	zo_dom_info_release(&info);
-	if (destroy && !ctx->dry_run && undefine_all(&t) < 0) {
-		zo_error(ctx, "cannot remove the old %s: %s", t.name, zo_virt_error(t.virt));
-		goto out;
-	}
-	config_memory(ctx, NULL, &kib);
-	zo_config_get_int(ctx->config, "target", "vcpus", &vcpus);
-	ret = define(&t, kib, (unsigned)vcpus, true);
-	if (ret == ZO_EXIT_OK && !ctx->dry_run)
+	r = open_target(ctx, &t);
+	if (r == 0)
+		r = zo_target_create(&t, destroy, &state);
+	if (r == 1)
+		printf("%s: already defined (%s); --destroy-existing rebuilds it\n", t.name, state);
+	else if (r == 0 && !ctx->dry_run)
 		printf("%s: defined%s\n", t.name, destroy ? " from scratch" : "");
-out:
 	zo_target_release(&t);
-	return ret;
-}
-
-int zo_target_agent_ping(struct zo_target *t, int timeout_s)
-{
-	json_object *cmd = json_object_new_object(), *res = NULL;
-	int r;
-
-	json_object_object_add(cmd, "execute", json_object_new_string("guest-ping"));
-	r = zo_virt_agent(t->virt, t->name, cmd, timeout_s, &res);
-	json_object_put(cmd);
-	if (res)
-		json_object_put(res);
-	return r;
-}
-
-static off_t file_size(const char *path)
-{
-	struct stat st;
-
-	return stat(path, &st) == 0 ? st.st_size : -1;
-}
-
-int zo_target_start(struct zo_target *t, const char *memory_gb, long long vcpus_opt,
-		    volatile sig_atomic_t *stop)
-{
-	struct zo_ctx *ctx = t->ctx;
-	struct zo_dom_info info;
-	long long vcpus = 1, timeout = 600;
-	uint64_t kib = 0, start;
-	bool tty = isatty(STDERR_FILENO), tsc = false;
-	int r, ret;
-
-	ret = config_memory(ctx, memory_gb, &kib);
-	if (ret)
-		return ret;
-	zo_config_get_int(ctx->config, "target", "vcpus", &vcpus);
-	if (vcpus_opt > 0)
-		vcpus = vcpus_opt;
-	zo_config_get_int(ctx->config, "target", "agent_timeout", &timeout);
-	if (zo_virt_dom_info(t->virt, t->name, &info) < 0) {
-		zo_error(ctx, "cannot ask libvirt about %s: %s", t->name, zo_virt_error(t->virt));
-		return ZO_EXIT_FAILED;
-	}
-	if (info.state == ZO_DOM_RUNNING) {
-		zo_dom_info_release(&info);
-		if (zo_target_agent_ping(t, 5) == 0) {
-			printf("%s: already running\n", t->name);
-			return ZO_EXIT_OK;
-		}
-		zo_error(ctx, "%s is running but its agent does not answer; 'zsim-orch target "
-			      "stop' it first", t->name);
-		return ZO_EXIT_FAILED;
-	}
-	/* (Re)define when absent or when this run wants another shape. */
-	if (info.state == ZO_DOM_ABSENT || info.memory_kib != kib || info.vcpus != vcpus) {
-		/* libvirt will not redefine a name under a new UUID */
-		if (info.state != ZO_DOM_ABSENT && !ctx->dry_run &&
-		    zo_virt_dom_undefine(t->virt, t->name) < 0) {
-			zo_error(ctx, "cannot reshape %s: %s", t->name, zo_virt_error(t->virt));
-			zo_dom_info_release(&info);
-			return ZO_EXIT_FAILED;
-		}
-		zo_dom_info_release(&info);
-		ret = define(t, kib, (unsigned)vcpus, false);
-		if (ret || ctx->dry_run)
-			return ret;
-	} else {
-		zo_dom_info_release(&info);
-	}
-	if (ctx->dry_run) {
-		printf("would start %s and wait up to %lld s for its guest agent\n", t->name,
-		       timeout);
-		return ZO_EXIT_OK;
-	}
-	/* 0sim: TSC offsetting off while booting, on once the target runs
-	 * (a booting guest that keeps losing time never finishes booting). */
-	if (zo_sysfs_exists(ctx->root, TSC_OFFSETTING) > 0)
-		tsc = zo_sysfs_write(ctx->root, TSC_OFFSETTING, "0") == 0;
-	unlink(t->serial_log);
-	r = zo_virt_dom_start(t->virt, t->name);
-	if (r < 0) {
-		zo_error(ctx, "cannot start %s: %s", t->name, zo_virt_error(t->virt));
-		if (tsc)
-			zo_sysfs_write(ctx->root, TSC_OFFSETTING, "1");
-		return ZO_EXIT_FAILED;
-	}
-	start = zo_now_ms();
-	for (;;) {
-		uint64_t waited = (zo_now_ms() - start) / 1000;
-
-		if (tty)
-			fprintf(stderr, "\r%s: waiting for the guest agent: %llu s ", t->name,
-				(unsigned long long)waited);
-		if (zo_target_agent_ping(t, 2) == 0)
-			break;
-		if ((stop && *stop) || waited >= (uint64_t)timeout) {
-			off_t size = file_size(t->serial_log);
-
-			if (tty)
-				fputc('\n', stderr);
-			zo_virt_dom_destroy(t->virt, t->name);
-			if (tsc)
-				zo_sysfs_write(ctx->root, TSC_OFFSETTING, "1");
-			if (stop && *stop)
-				return ZO_EXIT_FAILED;
-			if (size <= 0)
-				zo_error(ctx, "%s printed nothing and its agent did not answer within "
-					      "%lld s, so it was stopped. A guest that never prints "
-					      "is QEMU hanging: with accel = kvm on a host whose KVM "
-					      "cannot run it, or with EPT on and a target too wide "
-					      "for the CPU's address bits (zsim-orch preflight). Try "
-					      "[target] accel = tcg, or 'zsim-orch ept off'. Serial "
-					      "log: %s",
-					 t->name, timeout, t->serial_log);
-			else
-				zo_error(ctx, "%s booted but its guest agent did not answer within "
-					      "%lld s, so it was stopped; see the serial log %s "
-					      "(is qemu-guest-agent installed and started?)",
-					 t->name, timeout, t->serial_log);
-			return ZO_EXIT_FAILED;
-		}
-		sleep(1);
-	}
-	if (tty)
-		fputc('\n', stderr);
-	if (tsc)
-		zo_sysfs_write(ctx->root, TSC_OFFSETTING, "1");
-	printf("%s: running, agent answered after %.1f s\n", t->name,
-	       (double)(zo_now_ms() - start) / 1000);
-	return ZO_EXIT_OK;
+	return zo_exit_code(ctx, r);
 }
 
 static int target_start(struct zo_ctx *ctx, int argc, char **argv)
@@ -410,8 +78,8 @@ static int target_start(struct zo_ctx *ctx, int argc, char **argv)
 	};
 	struct zo_target t;
 	const char *memory = NULL;
-	long long vcpus = 0;
-	int c, ret;
+	long long vcpus = 0, gb;
+	int c, r;
 
 	optind = 0;
 	opterr = 0;
@@ -429,51 +97,19 @@ static int target_start(struct zo_ctx *ctx, int argc, char **argv)
 			zo_cmd_print_usage(&zo_cmd_target, stdout);
 			return ZO_EXIT_OK;
 		default:
-			return zo_usage_error(ctx, &zo_cmd_target, "unknown option '%s' for 'target start'",
-					      argv[optind - 1]);
+			return unknown_option(ctx, "target start", argv);
 		}
 	}
 	if (optind < argc)
 		return zo_usage_error(ctx, &zo_cmd_target, "'target start' takes no arguments");
-	if (memory) {
-		long long gb;
-
-		if (zo_int_parse(memory, 1, 1024LL * 1024, &gb) < 0)
-			return zo_usage_error(ctx, &zo_cmd_target, "--memory %s: use whole GB from 1 to "
-							     "1048576", memory);
-	}
-	ret = zo_target_open(ctx, &t);
-	if (ret == ZO_EXIT_OK)
-		ret = zo_target_start(&t, memory, vcpus, NULL);
+	if (memory && zo_int_parse(memory, 1, 1024LL * 1024, &gb) < 0)
+		return zo_usage_error(ctx, &zo_cmd_target, "--memory %s: use whole GB from 1 to 1048576",
+				      memory);
+	r = open_target(ctx, &t);
+	if (r == 0)
+		r = zo_target_start(&t, memory, vcpus, NULL);
 	zo_target_release(&t);
-	return ret;
-}
-
-int zo_target_stop(struct zo_target *t, int timeout_s)
-{
-	struct zo_dom_info info;
-	uint64_t start = zo_now_ms();
-	bool agent;
-
-	if (zo_virt_dom_info(t->virt, t->name, &info) < 0)
-		return -EIO;
-	if (info.state == ZO_DOM_ABSENT || info.state == ZO_DOM_SHUTOFF) {
-		zo_dom_info_release(&info);
-		return 0;
-	}
-	zo_dom_info_release(&info);
-	agent = zo_target_agent_ping(t, 2) == 0;
-	zo_virt_dom_shutdown(t->virt, t->name, agent);
-	while ((zo_now_ms() - start) / 1000 < (uint64_t)timeout_s) {
-		if (zo_virt_dom_info(t->virt, t->name, &info) == 0 &&
-		    (info.state == ZO_DOM_SHUTOFF || info.state == ZO_DOM_ABSENT)) {
-			zo_dom_info_release(&info);
-			return 1;
-		}
-		zo_dom_info_release(&info);
-		zo_sleep_ms(200, NULL);
-	}
-	return zo_virt_dom_destroy(t->virt, t->name) < 0 ? -EIO : 2;
+	return zo_exit_code(ctx, r);
 }
 
 static int target_stop(struct zo_ctx *ctx, int argc, char **argv)
@@ -483,9 +119,11 @@ static int target_stop(struct zo_ctx *ctx, int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
+	static const char *const done[] = { "not running", "shut down",
+					    "destroyed after the timeout" };
 	struct zo_target t;
 	long long timeout = 60;
-	int c, r, ret;
+	int c, r;
 
 	optind = 0;
 	opterr = 0;
@@ -493,124 +131,105 @@ static int target_stop(struct zo_ctx *ctx, int argc, char **argv)
 		if (c == 't') {
 			if (zo_int_parse(optarg, 0, 86400, &timeout) < 0)
 				return zo_usage_error(ctx, &zo_cmd_target, "--timeout %s: use seconds "
-								     "from 0 to 86400", optarg);
+									   "from 0 to 86400",
+						      optarg);
 		} else if (c == 'h') {
 			zo_cmd_print_usage(&zo_cmd_target, stdout);
 			return ZO_EXIT_OK;
-		} else
-			return zo_usage_error(ctx, &zo_cmd_target, "unknown option '%s' for 'target stop'",
-					      argv[optind - 1]);
+		} else {
+			return unknown_option(ctx, "target stop", argv);
+		}
 	}
 	if (optind < argc)
 		return zo_usage_error(ctx, &zo_cmd_target, "'target stop' takes no arguments");
-	ret = zo_target_open(ctx, &t);
-	if (ret == ZO_EXIT_OK) {
+	r = open_target(ctx, &t);
+	if (r == 0)
 		r = zo_target_stop(&t, (int)timeout);
-		if (r < 0) {
-			zo_error(ctx, "cannot stop %s: %s", t.name, zo_virt_error(t.virt));
-			ret = ZO_EXIT_FAILED;
-		} else {
-			printf("%s: %s\n", t.name,
-			       r == 0 ? "not running" : r == 1 ? "shut down" : "destroyed after "
-									    "the timeout");
-		}
-	}
+	/* under --dry-run a running target is a plan, not a result */
+	if (r >= 0 && r <= 2 && !(ctx->dry_run && r > 0))
+		printf("%s: %s\n", t.name, done[r]);
 	zo_target_release(&t);
-	return ret;
+	return zo_exit_code(ctx, r);
 }
 
 static int target_destroy(struct zo_ctx *ctx, int argc, char **argv)
 {
 	struct zo_target t;
-	struct zo_dom_info info;
-	int r = zo_no_options(ctx, &zo_cmd_target, argc, argv), ret;
+	const char *state = NULL;
+	int r = zo_no_options(ctx, &zo_cmd_target, argc, argv);
 
 	if (r >= 0)
 		return r;
 	if (argc > 1)
 		return zo_usage_error(ctx, &zo_cmd_target, "'target destroy' takes no arguments");
-	ret = zo_target_open(ctx, &t);
-	if (ret == ZO_EXIT_OK && zo_virt_dom_info(t.virt, t.name, &info) == 0) {
-		if (info.state == ZO_DOM_RUNNING || info.state == ZO_DOM_PAUSED) {
-			if (zo_virt_dom_destroy(t.virt, t.name) < 0) {
-				zo_error(ctx, "cannot destroy %s: %s", t.name, zo_virt_error(t.virt));
-				ret = ZO_EXIT_FAILED;
-			} else {
-				printf("%s: destroyed (powered off; still defined)\n", t.name);
-			}
-		} else {
-			printf("%s: not running (%s)\n", t.name, info.state_name);
-		}
-		zo_dom_info_release(&info);
-	}
+	r = open_target(ctx, &t);
+	if (r == 0)
+		r = zo_target_destroy(&t, &state);
+	if (r == 1 && !ctx->dry_run)
+		printf("%s: destroyed (powered off; still defined)\n", t.name);
+	else if (r == 0)
+		printf("%s: not running (%s)\n", t.name, state);
 	zo_target_release(&t);
-	return ret;
+	return zo_exit_code(ctx, r);
+}
+
+static void print_status_json(const struct zo_target *t, const struct zo_target_status *s)
+{
+	json_object *o = json_object_new_object();
+
+	zo_json_add_str(o, "name", t->name);
+	zo_json_add_str(o, "uri", t->uri);
+	zo_json_add_str(o, "state", s->info.state_name);
+	zo_json_add_u64(o, "memory_kib", s->info.memory_kib);
+	zo_json_add_int(o, "vcpus", s->info.vcpus);
+	zo_json_add_str(o, "pinning", s->info.pinning);
+	if (s->uptime_s >= 0)
+		json_object_object_add(o, "uptime_s", json_object_new_double(s->uptime_s));
+	else
+		zo_json_add_null(o, "uptime_s");
+	zo_json_add_bool(o, "agent", s->agent);
+	zo_json_add_str(o, "serial_log", t->serial_log);
+	zo_print_json(o);
+	json_object_put(o);
+}
+
+static void print_status(const struct zo_target *t, const struct zo_target_status *s)
+{
+	char mem[32];
+
+	zo_size_format_human(s->info.memory_kib * 1024, mem, sizeof(mem));
+	printf("target:   %s (%s)\n", t->name, t->uri);
+	printf("state:    %s\n", s->info.state_name);
+	if (s->info.state != ZO_DOM_ABSENT) {
+		printf("memory:   %s\n", mem);
+		printf("vcpus:    %u%s%s\n", s->info.vcpus, s->info.pinning ? ", pinned " : "",
+		       s->info.pinning ? s->info.pinning : "");
+	}
+	if (s->uptime_s >= 0)
+		printf("uptime:   %.0f s\n", s->uptime_s);
+	if (s->info.state == ZO_DOM_RUNNING)
+		printf("agent:    %s\n", s->agent ? "answers" : "does not answer");
+	printf("serial:   %s\n", t->serial_log);
 }
 
 static int target_status(struct zo_ctx *ctx, int argc, char **argv)
 {
 	struct zo_target t;
-	struct zo_dom_info info = { 0 };
-	struct zo_guest_exec up = { 0 };
-	char *const uptime_argv[] = { (char *)"cat", (char *)"/proc/uptime", NULL };
-	bool agent = false;
-	double uptime = -1;
-	char mem[32];
-	int c, ret;
+	struct zo_target_status s = { .uptime_s = -1 };
+	int r = zo_json_options(ctx, &zo_cmd_target, "target status", argc, argv);
 
-	c = zo_json_options(ctx, &zo_cmd_target, "target status", argc, argv);
-	if (c >= 0)
-		return c;
-	ret = zo_target_open(ctx, &t);
-	if (ret)
-		goto out;
-	if (zo_virt_dom_info(t.virt, t.name, &info) < 0) {
-		zo_error(ctx, "cannot ask libvirt about %s: %s", t.name, zo_virt_error(t.virt));
-		ret = ZO_EXIT_FAILED;
-		goto out;
-	}
-	if (info.state == ZO_DOM_RUNNING) {
-		agent = zo_target_agent_ping(&t, 5) == 0;
-		if (agent && zo_virt_guest_exec(t.virt, t.name, uptime_argv, NULL, &up) == 0)
-			uptime = strtod(up.out, NULL);
-	}
-	zo_size_format_human(info.memory_kib * 1024, mem, sizeof(mem));
-	if (ctx->json) {
-		json_object *o = json_object_new_object();
-
-		zo_json_add_str(o, "name", t.name);
-		zo_json_add_str(o, "uri", t.uri);
-		zo_json_add_str(o, "state", info.state_name);
-		zo_json_add_u64(o, "memory_kib", info.memory_kib);
-		zo_json_add_int(o, "vcpus", info.vcpus);
-		zo_json_add_str(o, "pinning", info.pinning);
-		if (uptime >= 0)
-			json_object_object_add(o, "uptime_s", json_object_new_double(uptime));
-		else
-			zo_json_add_null(o, "uptime_s");
-		zo_json_add_bool(o, "agent", agent);
-		zo_json_add_str(o, "serial_log", t.serial_log);
-		zo_print_json(o);
-		json_object_put(o);
-		goto out;
-	}
-	printf("target:   %s (%s)\n", t.name, t.uri);
-	printf("state:    %s\n", info.state_name);
-	if (info.state != ZO_DOM_ABSENT) {
-		printf("memory:   %s\n", mem);
-		printf("vcpus:    %u%s%s\n", info.vcpus, info.pinning ? ", pinned " : "",
-		       info.pinning ? info.pinning : "");
-	}
-	if (uptime >= 0)
-		printf("uptime:   %.0f s\n", uptime);
-	if (info.state == ZO_DOM_RUNNING)
-		printf("agent:    %s\n", agent ? "answers" : "does not answer");
-	printf("serial:   %s\n", t.serial_log);
-out:
-	zo_guest_exec_release(&up);
-	zo_dom_info_release(&info);
+	if (r >= 0)
+		return r;
+	r = open_target(ctx, &t);
+	if (r == 0)
+		r = zo_target_status(&t, &s);
+	if (r == 0 && ctx->json)
+		print_status_json(&t, &s);
+	else if (r == 0)
+		print_status(&t, &s);
+	zo_target_status_release(&s);
 	zo_target_release(&t);
-	return ret;
+	return zo_exit_code(ctx, r);
 }
 
 static int target_exec(struct zo_ctx *ctx, int argc, char **argv)
@@ -619,30 +238,25 @@ static int target_exec(struct zo_ctx *ctx, int argc, char **argv)
 	struct zo_guest_exec e = { 0 };
 	int first = 1, r, ret;
 
-	if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+	if (argc > 1 && zo_is_help(argv[1])) {
 		zo_cmd_print_usage(&zo_cmd_target, stdout);
 		return ZO_EXIT_OK;
 	}
 	if (argc > 1 && !strcmp(argv[1], "--"))
 		first = 2;
 	if (first >= argc)
-		return zo_usage_error(ctx, &zo_cmd_target, "'target exec' needs a command: target exec "
-						     "-- CMD ARGS...");
-	ret = zo_target_open(ctx, &t);
-	if (ret)
-		goto out;
-	r = zo_virt_guest_exec(t.virt, t.name, argv + first, NULL, &e);
-	if (r < 0) {
-		zo_error(ctx, "cannot run %s in %s: %s", argv[first], t.name,
-			 r == -ENOENT ? "no such target" : zo_virt_error(t.virt));
-		ret = ZO_EXIT_FAILED;
-		goto out;
+		return zo_usage_error(ctx, &zo_cmd_target, "'target exec' needs a command: target "
+							   "exec -- CMD ARGS...");
+	r = open_target(ctx, &t);
+	if (r == 0)
+		r = zo_target_exec(&t, argv + first, NULL, &e);
+	ret = zo_exit_code(ctx, r);
+	if (r == 0) {
+		fwrite(e.out, 1, e.out_len, stdout);
+		fwrite(e.err, 1, e.err_len, stderr);
+		/* the command's own status, as a shell would report it */
+		ret = e.signal ? 128 + e.signal : e.exit_code < 0 ? 1 : e.exit_code & 0xff;
 	}
-	fwrite(e.out, 1, e.out_len, stdout);
-	fwrite(e.err, 1, e.err_len, stderr);
-	/* the command's own status, as a shell would report it */
-	ret = e.signal ? 128 + e.signal : e.exit_code < 0 ? 1 : e.exit_code & 0xff;
-out:
 	zo_guest_exec_release(&e);
 	zo_target_release(&t);
 	return ret;
@@ -651,36 +265,21 @@ out:
 static int target_fetch(struct zo_ctx *ctx, int argc, char **argv)
 {
 	struct zo_target t;
-	char *data = NULL;
 	size_t len = 0;
-	FILE *f;
-	int r, ret;
+	int r = zo_no_options(ctx, &zo_cmd_target, argc, argv);
 
-	r = zo_no_options(ctx, &zo_cmd_target, argc, argv);
 	if (r >= 0)
 		return r;
 	if (argc != 3)
-		return zo_usage_error(ctx, &zo_cmd_target, "usage: target fetch GUEST_PATH HOST_PATH");
-	ret = zo_target_open(ctx, &t);
-	if (ret)
-		goto out;
-	r = zo_virt_guest_read(t.virt, t.name, argv[1], &data, &len);
-	if (r < 0) {
-		zo_error(ctx, "cannot read %s in %s: %s", argv[1], t.name, zo_virt_error(t.virt));
-		ret = ZO_EXIT_FAILED;
-		goto out;
-	}
-	f = fopen(argv[2], "wb");
-	if (!f || fwrite(data, 1, len, f) != len || fclose(f) != 0) {
-		zo_error(ctx, "cannot write %s: %s", argv[2], strerror(errno));
-		ret = ZO_EXIT_FAILED;
-		goto out;
-	}
-	printf("%s:%s -> %s (%zu bytes)\n", t.name, argv[1], argv[2], len);
-out:
-	free(data);
+		return zo_usage_error(ctx, &zo_cmd_target, "usage: target fetch GUEST_PATH "
+							   "HOST_PATH");
+	r = open_target(ctx, &t);
+	if (r == 0)
+		r = zo_target_fetch(&t, argv[1], argv[2], &len);
+	if (r == 0)
+		printf("%s:%s -> %s (%zu bytes)\n", t.name, argv[1], argv[2], len);
 	zo_target_release(&t);
-	return ret;
+	return zo_exit_code(ctx, r);
 }
 
 static int target_log(struct zo_ctx *ctx, int argc, char **argv)
@@ -690,39 +289,84 @@ static int target_log(struct zo_ctx *ctx, int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	_cleanup_free_ char *text = NULL, *state = NULL, *path = NULL;
-	const char *name = zo_config_get(ctx->config, "target", "name");
+	_cleanup_free_ char *tail = NULL;
 	long long lines = 40;
-	size_t len = 0, i;
-	int c, r, seen = 0;
+	int c, r;
 
 	optind = 0;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "hn:", opts, NULL)) != -1) {
 		if (c == 'n') {
 			if (zo_int_parse(optarg, 1, 1000000, &lines) < 0)
-				return zo_usage_error(ctx, &zo_cmd_target, "-n %s: use 1 to 1000000", optarg);
+				return zo_usage_error(ctx, &zo_cmd_target, "-n %s: use 1 to 1000000",
+						      optarg);
 		} else if (c == 'h') {
 			zo_cmd_print_usage(&zo_cmd_target, stdout);
 			return ZO_EXIT_OK;
-		} else
-			return zo_usage_error(ctx, &zo_cmd_target, "unknown option '%s' for 'target log'",
-					      argv[optind - 1]);
+		} else {
+			return unknown_option(ctx, "target log", argv);
+		}
 	}
-	state = zo_path(ctx->root, zo_config_get(ctx->config, "paths", "state"));
-	path = state ? zo_asprintf("%s/target/%s.serial.log", state, name) : NULL;
-	if (!path)
-		return ZO_EXIT_FAILED;
-	r = zo_read_file(path, 64 * 1024 * 1024, &text, &len);
-	if (r < 0) {
-		zo_error(ctx, "cannot read the serial log %s: %s", path, strerror(-r));
-		return ZO_EXIT_FAILED;
-	}
-	for (i = len; i > 0; i--)
-		if (text[i - 1] == '\n' && i != len && ++seen == lines)
+	r = zo_target_log_tail(ctx, lines, &tail);
+	if (r == 0)
+		fputs(tail, stdout);
+	return zo_exit_code(ctx, r);
+}
+
+static int target_prepare(struct zo_ctx *ctx, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "from", required_argument, NULL, 'f' },
+		{ "profile", required_argument, NULL, 'p' },
+		{ "timeout", required_argument, NULL, 't' },
+		{ "workloads", required_argument, NULL, 'w' },
+		{ "force", no_argument, NULL, 'F' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct zo_prepare p = { .profile = "centos7", .timeout_s = 1800 };
+	int c;
+
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'f':
+			p.from = optarg;
 			break;
-	fputs(text + i, stdout);
-	return ZO_EXIT_OK;
+		case 'p':
+			p.profile = optarg;
+			break;
+		case 't':
+			if (zo_int_parse(optarg, 1, 7 * 24 * 3600, &p.timeout_s) < 0)
+				return zo_usage_error(ctx, &zo_cmd_target, "--timeout %s: use seconds "
+									   "from 1 to 604800",
+						      optarg);
+			break;
+		case 'w':
+			p.workloads = optarg;
+			break;
+		case 'F':
+			p.force = true;
+			break;
+		case 'h':
+			zo_cmd_print_usage(&zo_cmd_target, stdout);
+			return ZO_EXIT_OK;
+		default:
+			return unknown_option(ctx, "target prepare", argv);
+		}
+	}
+	if (optind < argc)
+		return zo_usage_error(ctx, &zo_cmd_target, "'target prepare' takes no arguments");
+	if (!zo_prepare_profile_known(p.profile))
+		return zo_usage_error(ctx, &zo_cmd_target, "--profile %s: use centos7 or debian12",
+				      p.profile);
+	if (!p.from && !ctx->dry_run)
+		return zo_usage_error(ctx, &zo_cmd_target, "'target prepare' needs --from "
+							   "CLOUD.qcow2");
+	p.progress = ctx->progress;
+	p.progress_userdata = ctx->progress_userdata;
+	return zo_exit_code(ctx, zo_target_prepare(ctx, &p));
 }
 
 static int cmd_target(struct zo_ctx *ctx, int argc, char **argv)
@@ -730,7 +374,7 @@ static int cmd_target(struct zo_ctx *ctx, int argc, char **argv)
 	static const struct zo_subcmd subs[] = {
 		{ "create", target_create, ZO_CMD_NEED_LOCK }, { "destroy", target_destroy, ZO_CMD_NEED_LOCK },
 		{ "exec", target_exec, 0 },     { "fetch", target_fetch, 0 },
-		{ "log", target_log, 0 },       { "prepare", zo_target_prepare, ZO_CMD_NEED_LOCK },
+		{ "log", target_log, 0 },       { "prepare", target_prepare, ZO_CMD_NEED_LOCK },
 		{ "start", target_start, ZO_CMD_NEED_LOCK },
 		{ "status", target_status, 0 }, { "stop", target_stop, ZO_CMD_NEED_LOCK },
 	};

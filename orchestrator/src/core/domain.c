@@ -138,3 +138,61 @@ char *zo_domain_xml(const struct zo_domain_spec *s)
 	zo_strbuf_append(&sb, "</domain>\n");
 	return zo_strbuf_steal(&sb);
 }
+
+char *zo_pool_xml(const char *name, const char *dir)
+{
+	struct zo_strbuf sb = { 0 };
+
+	if (!name || !dir) {
+		errno = EINVAL;
+		return NULL;
+	}
+	zo_strbuf_append(&sb, "<pool type='dir'>\n");
+	add_escaped(&sb, "  <name>%s</name>\n", name);
+	add_escaped(&sb, "  <target>\n    <path>%s</path>\n  </target>\n", dir);
+	zo_strbuf_append(&sb, "</pool>\n");
+	return zo_strbuf_steal(&sb);
+}
+
+/* Compared in escaped form, as the XML holds it. */
+bool zo_pool_xml_has_path(const char *xml, const char *dir)
+{
+	_cleanup_free_ char *e = zo_xml_escape(dir);
+	_cleanup_free_ char *want = e ? zo_asprintf("<path>%s</path>", e) : NULL;
+
+	return want && strstr(xml, want);
+}
+
+char *zo_overlay_xml(const char *name, uint64_t capacity, const char *backing)
+{
+	struct zo_strbuf sb = { 0 };
+
+	if (!name || !capacity || !backing) {
+		errno = EINVAL;
+		return NULL;
+	}
+	zo_strbuf_append(&sb, "<volume>\n");
+	add_escaped(&sb, "  <name>%s</name>\n", name);
+	zo_strbuf_appendf(&sb, "  <capacity unit='bytes'>%" PRIu64 "</capacity>\n", capacity);
+	zo_strbuf_append(&sb, "  <target>\n    <format type='qcow2'/>\n  </target>\n"
+			      "  <backingStore>\n");
+	add_escaped(&sb, "    <path>%s</path>\n", backing);
+	zo_strbuf_append(&sb, "    <format type='qcow2'/>\n  </backingStore>\n</volume>\n");
+	return zo_strbuf_steal(&sb);
+}
+
+/* "QFI\xfb", then the version, the backing file's offset and length, and
+ * the virtual size big-endian at byte 24. */
+int zo_qcow2_header(const unsigned char *h, size_t len, uint64_t *ret_size)
+{
+	uint64_t size = 0;
+	int i;
+
+	if (len < ZO_QCOW2_HEADER_LEN || memcmp(h, "QFI\xfb", 4))
+		return -EINVAL;
+	for (i = 24; i < 32; i++)
+		size = size << 8 | h[i];
+	if (ret_size)
+		*ret_size = size;
+	return 0;
+}

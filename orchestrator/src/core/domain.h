@@ -1,9 +1,12 @@
-/* libvirt domain XML for the target, from the config and run parameters.
- * Pure: no libvirt calls; every user string is escaped. */
+/* libvirt XML for the target, from the config and run parameters: the
+ * domain, the zsim storage pool and the overlay volume in it; and the
+ * qcow2 header those volumes are sized from. Pure: no libvirt calls, no
+ * I/O; every user string is escaped. */
 #ifndef ZO_CORE_DOMAIN_H
 #define ZO_CORE_DOMAIN_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #define ZO_AGENT_CHANNEL "org.qemu.guest_agent.0"
@@ -26,6 +29,21 @@ struct zo_domain_spec {
 
 /* The XML, or NULL with errno (EINVAL: a required field is missing). */
 char *zo_domain_xml(const struct zo_domain_spec *s);
+
+/* A directory storage pool `name` at `dir`, or NULL with errno. */
+char *zo_pool_xml(const char *name, const char *dir);
+/* Whether `xml` (a pool as libvirt holds it) has its target at `dir`. */
+bool zo_pool_xml_has_path(const char *xml, const char *dir);
+/* A qcow2 volume `name` of `capacity` bytes backed by the qcow2 image
+ * `backing`, or NULL with errno. */
+char *zo_overlay_xml(const char *name, uint64_t capacity, const char *backing);
+
+/* The bytes a qcow2 header needs to give the virtual size. */
+#define ZO_QCOW2_HEADER_LEN 32
+/* Parse the first `len` bytes of an image: 0 with its virtual size,
+ * -EINVAL when it is not qcow2 or `len` is too short for the size.
+ * `ret_size` may be NULL. */
+int zo_qcow2_header(const unsigned char *h, size_t len, uint64_t *ret_size);
 
 /* Text with &, <, >, " and ' escaped for XML. */
 char *zo_xml_escape(const char *s);

@@ -5,12 +5,13 @@
 #include <string.h>
 #include <sys/resource.h>
 
-#include "cmd/target.h" /* TODO(merge): ops/target.h */
+#include "core/config.h"
 #include "core/experiment.h"
 #include "core/procfs.h"
 #include "ops/preflight.h"
 #include "ops/run.h"
 #include "ops/storage.h"
+#include "ops/target.h"
 #include "sys/hostinfo.h"
 #include "sys/sysfs.h"
 #include "sys/virt.h"
@@ -26,17 +27,9 @@ static int preflight_for_run(struct zo_ctx *ctx, uint64_t vm_gb, unsigned cores)
 	return zo_preflight_for_run(ctx, vm_gb, cores, true);
 }
 
-/* TODO(merge): return zo_target_check_base(ctx); (ops/target.h) */
 static int target_check_base(struct zo_ctx *ctx)
 {
-	_cleanup_free_ char *why = NULL;
-	int ret = zo_target_check_base(ctx, &why);
-
-	if (ret == ZO_EXIT_OK)
-		return 0;
-	if (ret == ZO_EXIT_REFUSED)
-		return zo_refuse(ctx, -EPERM, "%s", why ? why : "cannot check the base image");
-	return zo_fail(ctx, -EIO, "%s", why ? why : "cannot check the base image");
+	return zo_target_check_base(ctx);
 }
 
 static int thin_activate(struct zo_ctx *ctx)
@@ -49,21 +42,19 @@ static int swap_on_recorded(struct zo_ctx *ctx)
 	return zo_swap_on_recorded(ctx);
 }
 
-/* TODO(merge): return zo_target_open(ctx, t); (ops/target.h) */
 static int target_open(struct zo_ctx *ctx, struct zo_target *t)
 {
-	if (zo_target_open(ctx, t) != ZO_EXIT_OK)
-		return zo_fail(ctx, -EIO, "libvirt is not reachable (see above)");
-	return 0;
+	int r = zo_target_open(ctx, t);
+
+	t->progress = ctx->progress;
+	t->progress_userdata = ctx->progress_userdata;
+	return r;
 }
 
-/* TODO(merge): return zo_target_start(t, memory_gb, vcpus, stop); (ops/target.h) */
 static int target_start(struct zo_target *t, const char *memory_gb, long long vcpus,
 			volatile sig_atomic_t *stop)
 {
-	if (zo_target_start(t, memory_gb, vcpus, stop) != ZO_EXIT_OK)
-		return zo_fail(t->ctx, -EIO, "the target did not come up (see above)");
-	return 0;
+	return zo_target_start(t, memory_gb, vcpus, stop);
 }
 
 /* The largest target anyone simulates with 0sim is tens of TB; 1 PB keeps

@@ -15,7 +15,6 @@
 #include <libvirt/libvirt.h>
 #include <libvirt/virterror.h>
 
-#include "core/domain.h"
 #include "util/base64.h"
 #include "util/json.h"
 #include "util/macros.h"
@@ -617,57 +616,70 @@ int zo_virt_guest_read(struct zo_virt *v, const char *name, const char *path, ch
 	return sb.buf ? 0 : -ENOMEM;
 }
 
-/* Whether the pool's target is DIR (compared in escaped form, as the XML
- * holds it). */
-static bool pool_has_path(virStoragePoolPtr p, const char *escaped_dir)
-{
-	_cleanup_free_ char *xml = virStoragePoolGetXMLDesc(p, 0);
-	_cleanup_free_ char *want = zo_asprintf("<path>%s</path>", escaped_dir);
-
-	return !xml || !want || strstr(xml, want);
-}
-
-int zo_virt_pool_ensure(struct zo_virt *v, const char *pool, const char *dir)
+/* A pool, or NULL with -ENOENT and libvirt's message recorded. */
+static virStoragePoolPtr pool_lookup(struct zo_virt *v, const char *pool)
 {
 	virStoragePoolPtr p = virStoragePoolLookupByName(v->conn, pool);
-	_cleanup_free_ char *escaped_dir = zo_xml_escape(dir);
+
+	if (!p)
+		fail_virt(v, -ENOENT);
+	return p;
+}
+
+int zo_virt_pool_get_xml(struct zo_virt *v, const char *pool, char **ret_xml)
+{
+	virStoragePoolPtr p = pool_lookup(v, pool);
+	char *xml;
+
+	if (!p)
+		return -ENOENT;
+	xml = virStoragePoolGetXMLDesc(p, 0);
+	if (!xml)
+		fail_virt(v, -EIO);
+	virStoragePoolFree(p);
+	if (!xml)
+		return -EIO;
+	*ret_xml = xml;
+	return 0;
+}
+
+int zo_virt_pool_define(struct zo_virt *v, const char *xml)
+{
+	virStoragePoolPtr p = virStoragePoolDefineXML(v->conn, xml, 0);
 	int r = 0;
 
-	if (!escaped_dir) {
-		if (p)
-			virStoragePoolFree(p);
-		return -ENOMEM;
-	}
-	/* The pool is zsim's own and follows [paths] state: after the state
-	 * directory moved, the old definition points at the old place.
-	 * Stopping and undefining a directory pool leaves its files alone. */
-	if (p && !pool_has_path(p, escaped_dir)) {
-		if (virStoragePoolIsActive(p) == 1 && virStoragePoolDestroy(p) < 0)
-			r = fail_virt(v, -EIO);
-		if (r == 0 && virStoragePoolUndefine(p) < 0)
-			r = fail_virt(v, -EIO);
-		virStoragePoolFree(p);
-		if (r)
-			return r;
-		p = NULL;
-	}
-	if (!p) {
-		_cleanup_free_ char *n = zo_xml_escape(pool);
-		_cleanup_free_ char *xml = NULL;
+	if (!p)
+		return fail_virt(v, -EIO);
+	if (virStoragePoolBuild(p, 0) < 0)
+		r = fail_virt(v, -EIO);
+	virStoragePoolSetAutostart(p, 1);
+	virStoragePoolFree(p);
+	return r;
+}
 
-		if (!n)
-			return -ENOMEM;
-		xml = zo_asprintf("<pool type='dir'><name>%s</name><target><path>%s</path>"
-				  "</target></pool>",
-				  n, escaped_dir);
-		p = xml ? virStoragePoolDefineXML(v->conn, xml, 0) : NULL;
-		if (!p)
-			return fail_virt(v, -EIO);
-		if (virStoragePoolBuild(p, 0) < 0)
-			r = fail_virt(v, -EIO);
-		virStoragePoolSetAutostart(p, 1);
-	}
-	if (r == 0 && virStoragePoolIsActive(p) != 1 && virStoragePoolCreate(p, 0) < 0)
+int zo_virt_pool_undefine(struct zo_virt *v, const char *pool)
+{
+	virStoragePoolPtr p = pool_lookup(v, pool);
+	int r = 0;
+
+	if (!p)
+		return -ENOENT;
+	if (virStoragePoolIsActive(p) == 1 && virStoragePoolDestroy(p) < 0)
+		r = fail_virt(v, -EIO);
+	if (r == 0 && virStoragePoolUndefine(p) < 0)
+		r = fail_virt(v, -EIO);
+	virStoragePoolFree(p);
+	return r;
+}
+
+int zo_virt_pool_start(struct zo_virt *v, const char *pool)
+{
+	virStoragePoolPtr p = pool_lookup(v, pool);
+	int r = 0;
+
+	if (!p)
+		return -ENOENT;
+	if (virStoragePoolIsActive(p) != 1 && virStoragePoolCreate(p, 0) < 0)
 		r = fail_virt(v, -EIO);
 	if (r == 0 && virStoragePoolRefresh(p, 0) < 0)
 		r = fail_virt(v, -EIO);
@@ -675,49 +687,15 @@ int zo_virt_pool_ensure(struct zo_virt *v, const char *pool, const char *dir)
 	return r;
 }
 
-/* A qcow2 image's virtual size, from its header (big-endian at byte 24). */
-static int qcow2_size(const char *path, uint64_t *ret)
+int zo_virt_vol_create(struct zo_virt *v, const char *pool, const char *xml, char **ret_path)
 {
-	unsigned char h[32];
-	int fd = open(path, O_RDONLY | O_CLOEXEC), i;
-	ssize_t n;
-
-	if (fd < 0)
-		return -errno;
-	n = pread(fd, h, sizeof(h), 0);
-	close(fd);
-	if (n != (ssize_t)sizeof(h) || memcmp(h, "QFI\xfb", 4))
-		return -EINVAL;
-	*ret = 0;
-	for (i = 24; i < 32; i++)
-		*ret = *ret << 8 | h[i];
-	return 0;
-}
-
-int zo_virt_overlay_create(struct zo_virt *v, const char *pool, const char *vol,
-			   const char *base, uint64_t capacity, char **ret_path)
-{
-	virStoragePoolPtr p = virStoragePoolLookupByName(v->conn, pool);
+	virStoragePoolPtr p = pool_lookup(v, pool);
 	virStorageVolPtr sv;
-	_cleanup_free_ char *n = zo_xml_escape(vol), *b = zo_xml_escape(base), *xml = NULL;
 	char *path;
-	int r;
 
 	if (!p)
-		return fail_virt(v, -ENOENT);
-	if (!capacity && (r = qcow2_size(base, &capacity)) < 0) {
-		virStoragePoolFree(p);
-		free(v->error);
-		v->error = zo_asprintf("%s is not a qcow2 image", base);
-		return r;
-	}
-	xml = n && b ? zo_asprintf("<volume><name>%s</name><capacity unit='bytes'>%llu</capacity>"
-				   "<target><format type='qcow2'/></target>"
-				   "<backingStore><path>%s</path><format type='qcow2'/>"
-				   "</backingStore></volume>",
-				   n, (unsigned long long)capacity, b)
-		     : NULL;
-	sv = xml ? virStorageVolCreateXML(p, xml, 0) : NULL;
+		return -ENOENT;
+	sv = virStorageVolCreateXML(p, xml, 0);
 	if (!sv)
 		fail_virt(v, -EIO);
 	virStoragePoolFree(p);

@@ -87,10 +87,19 @@ void zo_guest_exec_release(struct zo_guest_exec *e);
 int zo_virt_guest_read(struct zo_virt *v, const char *name, const char *path, char **ret,
 		       size_t *ret_len);
 
-/* The zsim storage pool (a directory pool) and qcow2 overlays in it. */
-int zo_virt_pool_ensure(struct zo_virt *v, const char *pool, const char *dir);
-int zo_virt_overlay_create(struct zo_virt *v, const char *pool, const char *vol,
-			   const char *base, uint64_t capacity, char **ret_path);
+/* Storage pools and volumes, defined from XML built in core/domain.h. */
+/* The XML libvirt holds for `pool`; -ENOENT when there is no such pool. */
+int zo_virt_pool_get_xml(struct zo_virt *v, const char *pool, char **ret_xml);
+/* Define a pool from `xml`, build it (a directory pool: its directory)
+ * and mark it to start with the daemon. */
+int zo_virt_pool_define(struct zo_virt *v, const char *xml);
+/* Stop `pool` if it is active and undefine it; a directory pool's files
+ * stay. */
+int zo_virt_pool_undefine(struct zo_virt *v, const char *pool);
+/* Start `pool` unless it is active, and refresh its volume list. */
+int zo_virt_pool_start(struct zo_virt *v, const char *pool);
+/* Create a volume in `pool` from `xml`; its path. */
+int zo_virt_vol_create(struct zo_virt *v, const char *pool, const char *xml, char **ret_path);
 /* 0 also when the volume does not exist. */
 int zo_virt_vol_delete(struct zo_virt *v, const char *pool, const char *vol);
 

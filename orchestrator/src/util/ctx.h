@@ -36,6 +36,10 @@ struct zo_ctx {
 	struct zo_log log;
 	zo_out_fn out;
 	void *out_userdata;
+	/* A long wait's progress, one line rewritten in place; NULL line: the
+	 * wait is over. NULL when nobody watches (not a terminal). */
+	zo_out_fn progress;
+	void *progress_userdata;
 	/* The last failure an operation described; empty when none. */
 	char error[2048];
 	enum zo_fail_kind fail_kind;

@@ -156,6 +156,51 @@ int zo_syncfs(const char *path)
 	return syncfs(fd) < 0 ? -errno : 0;
 }
 
+int zo_write_file(const char *path, const void *buf, size_t len)
+{
+	_cleanup_close_ int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOCTTY,
+				      0666);
+	int r;
+
+	if (fd < 0)
+		return -errno;
+	r = write_all(fd, buf, len);
+	if (r == 0 && close(TAKE_FD(fd)) < 0)
+		r = -errno;
+	return r;
+}
+
+int zo_copy_file(const char *from, const char *to, unsigned mode)
+{
+	_cleanup_free_ char *buf = malloc(1 << 20);
+	_cleanup_close_ int in = -1, out = -1;
+	int r = 0;
+
+	if (!buf)
+		return -ENOMEM;
+	in = open(from, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (in < 0)
+		return -errno;
+	out = open(to, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOCTTY, (mode_t)mode);
+	if (out < 0)
+		return -errno;
+	for (;;) {
+		ssize_t n = read(in, buf, 1 << 20);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			break;
+		r = write_all(out, buf, (size_t)n);
+		if (r < 0)
+			return r;
+	}
+	if (fsync(out) < 0 || close(TAKE_FD(out)) < 0)
+		return -errno;
+	return 0;
+}
 
 static int cmp_str(const void *a, const void *b)
 {

@@ -30,4 +30,11 @@ int zo_write_file_replace(const char *path, const char *text);
 /* Flush the whole filesystem holding `path` (syncfs(2)). */
 int zo_syncfs(const char *path);
 
+/* Write `len` bytes (NULs allowed) to `path`, created (mode 0666 less the
+ * umask) or truncated. */
+int zo_write_file(const char *path, const void *buf, size_t len);
+/* Copy the file `from` to `to` (created with `mode`, or truncated) and
+ * fsync it. */
+int zo_copy_file(const char *from, const char *to, unsigned mode);
+
 #endif
