@@ -17,7 +17,8 @@ import ks_validate  # noqa: E402
 KS = os.path.join(SOURCE_DIR, "image", "zsim.ks")
 SCRIPTS = ["kernel/build-rpm", "kernel/mkspec-0sim", "image/build",
            "image/make-tarball", "initramfs/build-overlay", "units/zsim-boot",
-           "ci/deps"]
+           "ci/deps", "cloudlab/install-node",
+           "image/reinstall-in-place"]
 
 
 class Static(TestCase):

@@ -1,0 +1,1 @@
+"""Stand-in for geni-lib: see ../README.md."""
