@@ -7,10 +7,10 @@
 #include <stdarg.h>
 #include <string.h>
 
-#include <unistd.h>
 
 #include "ops/lock.h"
 #include "ops/run.h"
+#include "sys/hostinfo.h"
 #include "util/ini.h"
 #include "util/json.h"
 #include "util/str.h"
@@ -63,7 +63,7 @@ int zo_cmd_require(struct zo_ctx *ctx, unsigned flags, const char *what)
 	if (ctx->dry_run)
 		return -1;
 	/* Under --root the "host" is a tree of files: its owner may change it. */
-	if ((flags & ZO_CMD_NEED_ROOT) && !*ctx->root && geteuid() != 0) {
+	if ((flags & ZO_CMD_NEED_ROOT) && !*ctx->root && !zo_host_is_superuser()) {
 		zo_error(ctx, "'%s' changes this host and needs root; run it with sudo "
 			      "(or --dry-run to see what it would do)",
 			 what);

@@ -60,7 +60,7 @@ static int gather(struct zo_ctx *ctx, uint64_t vm_gb, unsigned cores, struct gat
 		return zo_fail(ctx, r, "the preflight checks could not run: %s", strerror(-r));
 	f->vm_gb = vm_gb;
 	f->cores = cores;
-	f->is_root = geteuid() == 0;
+	f->is_root = zo_host_is_superuser();
 	f->zerosim_kernel = g->host.zerosim > 0;
 	zo_config_get_bool(ctx->config, "host", "require_0sim", &require);
 	f->require_0sim = require;

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/knobs.h"
 #include "sys/sysfs.h"
@@ -192,4 +193,9 @@ void zo_hostinfo_release(struct zo_hostinfo *h)
 	free(h->zswap_values);
 	zo_strv_free(h->zswap_params);
 	memset(h, 0, sizeof(*h));
+}
+
+bool zo_host_is_superuser(void)
+{
+	return geteuid() == 0;
 }

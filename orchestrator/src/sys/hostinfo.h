@@ -25,6 +25,8 @@ int zo_host_osrelease(const char *root, char **ret);
  * (NULL: not wanted) gets the sorted names, or NULL when /proc cannot be
  * listed. */
 int zo_host_zerosim(const char *root, char ***ret_knobs);
+/* Whether this process runs as root (what the kernel checks, not --root). */
+bool zo_host_is_superuser(void);
 
 enum zo_module_state {
 	ZO_MODULE_ABSENT,  /* no /sys/module/NAME */
