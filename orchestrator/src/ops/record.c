@@ -55,7 +55,8 @@ int zo_config_record(struct zo_ctx *ctx, const char *section, const char *key,
 				  ZO_SOURCE_FILE, &diags);
 }
 
-int zo_swap_record(struct zo_ctx *ctx, const char *stable_id)
+/* [host] swap with stable_id added (or removed), the others in order. */
+static int swap_list_edit(struct zo_ctx *ctx, const char *stable_id, bool add)
 {
 	char **list = NULL;
 	struct zo_strbuf sb = { 0 };
@@ -64,43 +65,33 @@ int zo_swap_record(struct zo_ctx *ctx, const char *stable_id)
 
 	r = zo_config_get_list(ctx->config, "host", "swap", &list);
 	if (r < 0)
-		return r;
-	if (list_has(list, stable_id)) {
-		zo_strv_free(list);
+		return zo_fail(ctx, r, "cannot read [host] swap from %s: %s", ctx->config_path,
+			       strerror(-r));
+	if (list_has(list, stable_id) == add) {
+		zo_strv_free(list); /* already as wanted: setup stays idempotent */
 		return 0;
 	}
-	for (i = 0; list[i]; i++)
-		zo_strbuf_appendf(&sb, "%s, ", list[i]);
-	r = zo_strbuf_append(&sb, stable_id);
+	for (i = 0; list[i] && r >= 0; i++)
+		if (strcmp(list[i], stable_id))
+			r = zo_strbuf_appendf(&sb, "%s%s", sb.len ? ", " : "", list[i]);
+	if (add && r >= 0)
+		r = zo_strbuf_appendf(&sb, "%s%s", sb.len ? ", " : "", stable_id);
 	zo_strv_free(list);
-	if (r < 0) {
-		zo_strbuf_release(&sb);
-		return r;
-	}
-	r = zo_config_record(ctx, "host", "swap", sb.buf);
+	/* a list cut short by a failed allocation must not be recorded */
+	if (r >= 0)
+		r = zo_config_record(ctx, "host", "swap", sb.buf ? sb.buf : "");
+	else
+		r = zo_fail(ctx, r, "out of memory");
 	zo_strbuf_release(&sb);
 	return r;
 }
 
+int zo_swap_record(struct zo_ctx *ctx, const char *stable_id)
+{
+	return swap_list_edit(ctx, stable_id, true);
+}
+
 int zo_swap_unrecord(struct zo_ctx *ctx, const char *stable_id)
 {
-	char **list = NULL;
-	struct zo_strbuf sb = { 0 };
-	size_t i;
-	int r;
-
-	r = zo_config_get_list(ctx->config, "host", "swap", &list);
-	if (r < 0)
-		return r;
-	if (!list_has(list, stable_id)) {
-		zo_strv_free(list);
-		return 0;
-	}
-	for (i = 0; list[i]; i++)
-		if (strcmp(list[i], stable_id))
-			zo_strbuf_appendf(&sb, "%s%s", sb.len ? ", " : "", list[i]);
-	zo_strv_free(list);
-	r = zo_config_record(ctx, "host", "swap", sb.buf ? sb.buf : "");
-	zo_strbuf_release(&sb);
-	return r;
+	return swap_list_edit(ctx, stable_id, false);
 }
