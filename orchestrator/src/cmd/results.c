@@ -341,10 +341,16 @@ static int results_show(struct zo_ctx *ctx, int argc, char **argv)
 	} else if (r >= 0) {
 		show_text(&s, t, nt, files);
 	}
+	r = zo_exit_code(ctx, r);
+	/* shown as far as it can be read, and still a failure */
+	if (r == ZO_EXIT_OK && s.broken) {
+		zo_error(ctx, "%s/%s is broken: %s", s.dir, s.base, s.broken);
+		r = ZO_EXIT_FAILED;
+	}
 	zo_strv_free(files);
 	zo_rtimings_free(t, nt);
 	zo_rset_release(&s);
-	return zo_exit_code(ctx, r);
+	return r;
 }
 
 static int results_plot(struct zo_ctx *ctx, int argc, char **argv)
@@ -514,11 +520,16 @@ static int results_compare(struct zo_ctx *ctx, int argc, char **argv)
 	} else if (r >= 0) {
 		compare_text(s, (const struct zo_rtiming *const *)t, nt);
 	}
+	r = zo_exit_code(ctx, r);
 	for (i = 0; i < 2; i++) {
+		if (r != ZO_EXIT_USAGE && s[i].broken) {
+			zo_error(ctx, "%s/%s is broken: %s", s[i].dir, s[i].base, s[i].broken);
+			r = ZO_EXIT_FAILED;
+		}
 		zo_rtimings_free(t[i], nt[i]);
 		zo_rset_release(&s[i]);
 	}
-	return zo_exit_code(ctx, r);
+	return r;
 }
 
 static int cmd_results(struct zo_ctx *ctx, int argc, char **argv)

@@ -478,49 +478,67 @@ static int str_cmp(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* Whether two sets' values of `key` differ: only sets of one experiment
+ * are compared, another experiment's settings are not a difference. */
+static bool differs(const struct zo_rset *a, const struct zo_rset *b, const char *key)
+{
+	const char *x, *y;
+
+	if (a->broken || b->broken || !a->experiment || !b->experiment ||
+	    strcmp(a->experiment, b->experiment))
+		return false;
+	x = zo_rkvs_get(&a->settings, key);
+	y = zo_rkvs_get(&b->settings, key);
+	return !x != !y || (x && strcmp(x, y));
+}
+
+static bool varies(const struct zo_rset *const *sets, size_t n, const char *key)
+{
+	size_t i, j;
+
+	/* against the first set of each other one's experiment */
+	for (i = 0; i < n; i++)
+		for (j = 0; j < i; j++)
+			if (!sets[j]->broken && sets[j]->experiment && sets[i]->experiment &&
+			    !strcmp(sets[j]->experiment, sets[i]->experiment)) {
+				if (differs(sets[j], sets[i], key))
+					return true;
+				break;
+			}
+	return false;
+}
+
 int zo_rsets_varying(const struct zo_rset *const *sets, size_t n, char ***ret)
 {
-	char **keys = NULL, **nk;
+	char **keys = calloc(1, sizeof(*keys)), **nk;
 	size_t nkeys = 0, i, j, k;
 
-	for (i = 0; i < n; i++) {
+	for (i = 0; keys && i < n; i++) {
 		if (sets[i]->broken)
 			continue;
 		for (j = 0; j < sets[i]->settings.n; j++) {
 			const char *key = sets[i]->settings.v[j].key;
-			const char *first = NULL;
-			bool seen = false, differs = false;
 
 			for (k = 0; k < nkeys && strcmp(keys[k], key); k++)
 				;
-			if (k < nkeys)
-				continue;
-			for (k = 0; k < n && !differs; k++) {
-				const char *v;
-
-				if (sets[k]->broken)
-					continue;
-				v = zo_rkvs_get(&sets[k]->settings, key);
-				if (!seen)
-					first = v, seen = true;
-				else if (!v != !first || (v && strcmp(v, first)))
-					differs = true;
-			}
-			if (!differs)
+			if (k < nkeys || !varies(sets, n, key))
 				continue;
 			nk = realloc(keys, (nkeys + 2) * sizeof(*keys));
-			if (!nk || !(nk[nkeys] = strdup(key))) {
-				keys = nk ? nk : keys;
-				keys[nkeys] = NULL;
-				zo_strv_free(keys);
-				return -ENOMEM;
-			}
+			if (!nk)
+				break;
 			keys = nk;
-			keys[++nkeys] = NULL;
+			keys[nkeys + 1] = NULL;
+			if (!(keys[nkeys] = strdup(key)))
+				break;
+			nkeys++;
 		}
+		if (j < sets[i]->settings.n)
+			break;
 	}
-	if (!keys && !(keys = calloc(1, sizeof(*keys))))
+	if (!keys || i < n) {
+		zo_strv_free(keys);
 		return -ENOMEM;
+	}
 	qsort(keys, nkeys, sizeof(*keys), str_cmp);
 	*ret = keys;
 	return (int)nkeys;
@@ -632,7 +650,7 @@ void zo_rhead_format(const struct zo_rhead_def *d, bool have, double v, char *bu
 		if (v >= 1e6)
 			snprintf(buf, len, "%.3g ms", v / 1e6);
 		else if (v >= 1e3)
-			snprintf(buf, len, "%.3g \xc2\xb5s", v / 1e3);
+			snprintf(buf, len, "%.3g us", v / 1e3);
 		else
 			snprintf(buf, len, "%.3g ns", v);
 	} else {
@@ -830,7 +848,12 @@ int zo_rplot_data(const struct zo_rseries *series, size_t n, char *const *titles
 	size_t i, j;
 
 	for (i = 0; i < n; i++) {
-		zo_strbuf_appendf(out, "%s# %s\n", i ? "\n\n" : "", titles[i]);
+		const char *c;
+
+		zo_strbuf_append(out, i ? "\n\n# " : "# ");
+		for (c = titles[i]; *c; c++)
+			zo_strbuf_appendf(out, "%c", (unsigned char)*c < 0x20 ? '?' : *c);
+		zo_strbuf_append(out, "\n");
 		for (j = 0; j < series[i].n; j++)
 			zo_strbuf_appendf(out, "%.9g %.9g\n", series[i].x[j], series[i].y[j]);
 	}
@@ -891,6 +914,42 @@ static void gp_quote(struct zo_strbuf *sb, const char *s)
 	zo_strbuf_append(sb, "'");
 }
 
+/* Labelled tics for a log axis spanning less than four decades (gnuplot
+ * labels only powers of ten): 1, 2, 5 times a power of ten, or every
+ * digit when that gives fewer than three. */
+static void log_tics(struct zo_strbuf *sb, char axis, double lo, double hi)
+{
+	static const double fine[] = { 1, 2, 3, 4, 5, 6, 7, 8, 9 }, coarse[] = { 1, 2, 5 };
+	const double *steps = coarse;
+	size_t nsteps = ZO_ARRAY_SIZE(coarse), i, n;
+	struct zo_strbuf list = { 0 };
+	double p, v;
+	int pass;
+
+	if (!(lo > 0) || hi / lo > 1e4)
+		return;
+	for (pass = 0; pass < 2; pass++) {
+		zo_strbuf_release(&list);
+		for (p = 1; p > lo; p /= 10)
+			;
+		for (; p * 10 <= lo; p *= 10)
+			;
+		for (n = 0; p <= hi; p *= 10)
+			for (i = 0; i < nsteps; i++) {
+				v = steps[i] * p;
+				if (v >= lo && v <= hi)
+					zo_strbuf_appendf(&list, "%s%.9g", n++ ? ", " : "", v);
+			}
+		if (n >= 3)
+			break;
+		steps = fine;
+		nsteps = ZO_ARRAY_SIZE(fine);
+	}
+	if (list.buf && n >= 2)
+		zo_strbuf_appendf(sb, "set %ctics (%s)\n", axis, list.buf);
+	zo_strbuf_release(&list);
+}
+
 static const char *terminal_line(const char *terminal)
 {
 	if (!strcmp(terminal, "svg"))
@@ -922,10 +981,14 @@ char *zo_rplot_script(const struct zo_rfigure *f, const char *experiment, const 
 			       "set bmargin at screen 0.12\nset tmargin at screen 0.90\n"
 			       "set xrange [%.9g:%.9g]\nset yrange [%.9g:%.9g]\n",
 			  range[0], range[1], range[2], range[3]);
-	if (f->xlog)
+	if (f->xlog) {
 		zo_strbuf_append(&sb, "set logscale x\nset format x '%g'\n");
-	if (f->ylog)
+		log_tics(&sb, 'x', range[0], range[1]);
+	}
+	if (f->ylog) {
 		zo_strbuf_append(&sb, "set logscale y\nset format y '%g'\n");
+		log_tics(&sb, 'y', range[2], range[3]);
+	}
 	zo_strbuf_appendf(&sb, "set grid\nset key %s opaque\nplot ", f->key_pos);
 	for (i = 0; i < n; i++) {
 		if (i)

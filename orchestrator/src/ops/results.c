@@ -467,10 +467,16 @@ int zo_results_find(struct zo_ctx *ctx, const char *dir, const char *name, struc
 	if (stat(name, &st) == 0 && S_ISDIR(st.st_mode))
 		where = name;
 	else if (strchr(name, '/'))
-		return zo_fail(ctx, -ENOENT, "%s: not a result set (no %s.params or %s.params "
-					     "there); 'zsim-orch results ls DIR' lists them",
-			       name, name, name);
+		return zo_fail(ctx, -ENOENT, "%s: not a result set (no %s.params); 'zsim-orch "
+					     "results ls DIR' lists them",
+			       name, name);
 	r = zo_results_scan(ctx, where, ZO_RSCAN_NAMES, &all);
+	if (r < 0 && where == dir) {
+		char why[sizeof(ctx->error)];
+
+		snprintf(why, sizeof(why), "%s", ctx->error);
+		return zo_fail(ctx, r, "no result set '%s': not a path to one, and %s", name, why);
+	}
 	if (r < 0)
 		return r;
 	n = where == name ? all.n : matching(&all, dir, name, idx, ZO_ARRAY_SIZE(idx));
