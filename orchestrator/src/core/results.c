@@ -473,11 +473,6 @@ nomem:
 
 /* ---- sets side by side ----------------------------------------------- */
 
-static int str_cmp(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 /* Whether two sets' values of `key` differ: only sets of one experiment
  * are compared, another experiment's settings are not a difference. */
 static bool differs(const struct zo_rset *a, const struct zo_rset *b, const char *key)
@@ -510,36 +505,30 @@ static bool varies(const struct zo_rset *const *sets, size_t n, const char *key)
 
 int zo_rsets_varying(const struct zo_rset *const *sets, size_t n, char ***ret)
 {
-	char **keys = calloc(1, sizeof(*keys)), **nk;
-	size_t nkeys = 0, i, j, k;
+	struct zo_rkvs all = { NULL, 0 };
+	char **keys = NULL;
+	size_t nkeys = 0, i, j;
+	int r = 0;
 
-	for (i = 0; keys && i < n; i++) {
-		if (sets[i]->broken)
+	/* every key once, then each tested once: linear in the sets */
+	for (i = 0; i < n && r == 0; i++)
+		for (j = 0; !sets[i]->broken && j < sets[i]->settings.n && r == 0; j++)
+			r = kvs_add(&all, strdup(sets[i]->settings.v[j].key), strdup(""));
+	kvs_sort(&all);
+	keys = r == 0 ? calloc(all.n + 1, sizeof(*keys)) : NULL;
+	for (i = 0; keys && i < all.n; i++) {
+		if ((i && !strcmp(all.v[i].key, all.v[i - 1].key)) || !varies(sets, n, all.v[i].key))
 			continue;
-		for (j = 0; j < sets[i]->settings.n; j++) {
-			const char *key = sets[i]->settings.v[j].key;
-
-			for (k = 0; k < nkeys && strcmp(keys[k], key); k++)
-				;
-			if (k < nkeys || !varies(sets, n, key))
-				continue;
-			nk = realloc(keys, (nkeys + 2) * sizeof(*keys));
-			if (!nk)
-				break;
-			keys = nk;
-			keys[nkeys + 1] = NULL;
-			if (!(keys[nkeys] = strdup(key)))
-				break;
-			nkeys++;
-		}
-		if (j < sets[i]->settings.n)
+		keys[nkeys] = strdup(all.v[i].key);
+		if (!keys[nkeys++])
 			break;
 	}
-	if (!keys || i < n) {
+	r = !keys || i < all.n ? -ENOMEM : 0;
+	zo_rkvs_release(&all);
+	if (r < 0) {
 		zo_strv_free(keys);
-		return -ENOMEM;
+		return r;
 	}
-	qsort(keys, nkeys, sizeof(*keys), str_cmp);
 	*ret = keys;
 	return (int)nkeys;
 }
