@@ -140,22 +140,6 @@ static void print_listing(const struct zo_rset **v, size_t n, char **keys)
 	free(heads);
 }
 
-static json_object *sets_json(const struct zo_rset **v, size_t n, char **keys, const char *dir)
-{
-	json_object *o = json_object_new_object(), *a = json_object_new_array();
-	size_t i;
-
-	zo_json_add_str(o, "directory", dir);
-	for (i = 0; keys[i]; i++)
-		json_object_array_add(a, json_object_new_string(keys[i]));
-	json_object_object_add(o, "varying", a);
-	a = json_object_new_array();
-	for (i = 0; i < n; i++)
-		json_object_array_add(a, zo_rset_json(v[i], false));
-	json_object_object_add(o, "sets", a);
-	return o;
-}
-
 static int results_ls(struct zo_ctx *ctx, int argc, char **argv)
 {
 	struct opts o;
@@ -177,7 +161,7 @@ static int results_ls(struct zo_ctx *ctx, int argc, char **argv)
 	v = r < 0 ? NULL : select_sets(&all, &o, &n);
 	if (v && zo_rsets_varying(v, n, &keys) >= 0) {
 		if (ctx->json) {
-			json_object *j = sets_json(v, n, keys, dir);
+			json_object *j = zo_rsets_json(v, n, keys, dir);
 
 			zo_print_json(j);
 			json_object_put(j);
@@ -300,16 +284,6 @@ static void show_text(const struct zo_rset *s, const struct zo_rtiming *t, size_
 		printf("%s  %s/%s\n", i ? "" : "files\n", s->dir, files[i]);
 }
 
-static json_object *timings_json(const struct zo_rtiming *t, size_t n)
-{
-	json_object *o = json_object_new_object();
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		json_object_object_add(o, t[i].name, json_object_new_double(t[i].seconds));
-	return o;
-}
-
 static int results_show(struct zo_ctx *ctx, int argc, char **argv)
 {
 	struct opts o;
@@ -330,9 +304,8 @@ static int results_show(struct zo_ctx *ctx, int argc, char **argv)
 	if (r >= 0)
 		r = zo_results_files(ctx, &s, &files);
 	if (r >= 0 && ctx->json) {
-		json_object *j = zo_rset_json(&s, true), *a = json_object_new_array();
+		json_object *j = zo_rset_json(&s, true, t, nt), *a = json_object_new_array();
 
-		json_object_object_add(j, "timings", timings_json(t, nt));
 		for (i = 0; files[i]; i++)
 			json_object_array_add(a, json_object_new_string(files[i]));
 		json_object_object_add(j, "files", a);
@@ -465,35 +438,6 @@ static void compare_text(const struct zo_rset *s, const struct zo_rtiming *const
 		    false);
 }
 
-static json_object *compare_json(const struct zo_rset *s, struct zo_rtiming *const *t,
-				 const size_t *nt)
-{
-	json_object *o = json_object_new_object(), *d = json_object_new_array();
-	struct zo_rdiff *diff = NULL;
-	size_t n = 0, i;
-
-	for (i = 0; i < 2; i++) {
-		json_object *j = zo_rset_json(&s[i], true);
-
-		json_object_object_add(j, "timings", timings_json(t[i], nt[i]));
-		json_object_object_add(o, i ? "b" : "a", j);
-	}
-	if (zo_rkvs_diff(&s[0].settings, &s[1].settings, &diff, &n) == 0)
-		for (i = 0; i < n; i++)
-			if (diff[i].differs)
-				json_object_array_add(d, json_object_new_string(diff[i].key));
-	json_object_object_add(o, "settings_differ", d);
-	free(diff);
-	d = json_object_new_array();
-	if (zo_rkvs_diff(&s[0].facts, &s[1].facts, &diff, &n) == 0)
-		for (i = 0; i < n; i++)
-			if (diff[i].differs)
-				json_object_array_add(d, json_object_new_string(diff[i].key));
-	json_object_object_add(o, "facts_differ", d);
-	free(diff);
-	return o;
-}
-
 static int results_compare(struct zo_ctx *ctx, int argc, char **argv)
 {
 	struct opts o;
@@ -513,7 +457,7 @@ static int results_compare(struct zo_ctx *ctx, int argc, char **argv)
 	for (i = 0; i < 2 && r >= 0; i++)
 		r = zo_results_timings(ctx, &s[i], &t[i], &nt[i]);
 	if (r >= 0 && ctx->json) {
-		json_object *j = compare_json(s, t, nt);
+		json_object *j = zo_rcompare_json(s, (const struct zo_rtiming *const *)t, nt);
 
 		zo_print_json(j);
 		json_object_put(j);

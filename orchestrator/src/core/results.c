@@ -786,7 +786,8 @@ static json_object *kvs_json(const struct zo_rkvs *kv)
 	return o;
 }
 
-json_object *zo_rset_json(const struct zo_rset *s, bool all)
+json_object *zo_rset_json(const struct zo_rset *s, bool all, const struct zo_rtiming *t,
+			  size_t nt)
 {
 	json_object *o = json_object_new_object(), *h;
 	_cleanup_free_ char *path = zo_asprintf("%s/%s", s->dir, s->base);
@@ -818,6 +819,55 @@ json_object *zo_rset_json(const struct zo_rset *s, bool all)
 	}
 	if (all)
 		json_object_object_add(o, "facts", kvs_json(&s->facts));
+	if (t) {
+		h = json_object_new_object();
+		for (i = 0; i < nt; i++)
+			json_object_object_add(h, t[i].name, json_object_new_double(t[i].seconds));
+		json_object_object_add(o, "timings", h);
+	}
+	return o;
+}
+
+json_object *zo_rsets_json(const struct zo_rset *const *v, size_t n, char *const *keys,
+			   const char *dir)
+{
+	json_object *o = json_object_new_object(), *a = json_object_new_array();
+	size_t i;
+
+	zo_json_add_str(o, "directory", dir);
+	for (i = 0; keys[i]; i++)
+		json_object_array_add(a, json_object_new_string(keys[i]));
+	json_object_object_add(o, "varying", a);
+	a = json_object_new_array();
+	for (i = 0; i < n; i++)
+		json_object_array_add(a, zo_rset_json(v[i], false, NULL, 0));
+	json_object_object_add(o, "sets", a);
+	return o;
+}
+
+static json_object *differing(const struct zo_rkvs *a, const struct zo_rkvs *b)
+{
+	json_object *d = json_object_new_array();
+	struct zo_rdiff *diff = NULL;
+	size_t n = 0, i;
+
+	if (zo_rkvs_diff(a, b, &diff, &n) == 0)
+		for (i = 0; i < n; i++)
+			if (diff[i].differs)
+				json_object_array_add(d, json_object_new_string(diff[i].key));
+	free(diff);
+	return d;
+}
+
+json_object *zo_rcompare_json(const struct zo_rset *s, const struct zo_rtiming *const *t,
+			      const size_t *nt)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "a", zo_rset_json(&s[0], true, t[0], nt[0]));
+	json_object_object_add(o, "b", zo_rset_json(&s[1], true, t[1], nt[1]));
+	json_object_object_add(o, "settings_differ", differing(&s[0].settings, &s[1].settings));
+	json_object_object_add(o, "facts_differ", differing(&s[0].facts, &s[1].facts));
 	return o;
 }
 

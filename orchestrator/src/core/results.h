@@ -170,8 +170,15 @@ int zo_csv_field(struct zo_strbuf *sb, const char *field);
  * sets' formats, the Slurm identity and the path. CRLF line ends. */
 int zo_rcsv(const struct zo_rset *const *sets, size_t n, struct zo_strbuf *out);
 
-/* A set as JSON: with `all`, its facts too. */
-json_object *zo_rset_json(const struct zo_rset *s, bool all);
+/* A set as JSON: with `all`, its facts too; with `t`, its timings. */
+json_object *zo_rset_json(const struct zo_rset *s, bool all, const struct zo_rtiming *t,
+			  size_t nt);
+/* `results ls --json`: the directory, the varying keys, the sets. */
+json_object *zo_rsets_json(const struct zo_rset *const *v, size_t n, char *const *keys,
+			   const char *dir);
+/* `results compare --json`: both sets whole, and the keys that differ. */
+json_object *zo_rcompare_json(const struct zo_rset *s, const struct zo_rtiming *const *t,
+			      const size_t *nt);
 
 /* Gnuplot: the data file of one figure (a block per set, blocks two blank
  * lines apart, read with `index`), its axis ranges, and the script. */
