@@ -341,6 +341,10 @@ class Results(TestCase):
         res = self.zo("show", os.path.join(self.results, "zeros-r1-1796139211067-0001"))
         self.assertRun(res, 0)
         self.assertIn(f"result set  {s['spool']}\n", res.out)
+        res = self.zo("show", s["b"])
+        self.assertIn(f"note        conditioning.governor was powersave, not performance", res.out)
+        self.assertIn(f"host conditioning\n  {'conditioning.governor':36} powersave\nrun facts\n",
+                      res.out)
         res = self.zo("show", s["failed"])
         self.assertRun(res, 0)
         self.assertIn("status      failed (target start)\nerror       the target did not come "

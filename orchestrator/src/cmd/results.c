@@ -233,14 +233,22 @@ static int find_set(struct zo_ctx *ctx, const char *name, struct zo_rset *ret)
 	return r;
 }
 
-static void print_kvs(const char *title, const struct zo_rkvs *kv, const char *prefix,
-		      bool with)
+/* Which section of `show` a fact belongs to: 1 host conditioning (as
+ * the run harness records it), 2 the config in force, 0 the rest. */
+static int fact_group(const char *key)
 {
-	size_t i, len = prefix ? strlen(prefix) : 0;
+	if (zo_startswith(key, "config."))
+		return 2;
+	return zo_startswith(key, "conditioning.") || zo_startswith(key, "host_conditioning.");
+}
+
+static void print_kvs(const char *title, const struct zo_rkvs *kv, int group)
+{
 	bool any = false;
+	size_t i;
 
 	for (i = 0; i < kv->n; i++) {
-		if (prefix && (!strncmp(kv->v[i].key, prefix, len)) != with)
+		if (group >= 0 && fact_group(kv->v[i].key) != group)
 			continue;
 		if (!any)
 			printf("%s\n", title);
@@ -273,13 +281,13 @@ static void show_text(const struct zo_rset *s, const struct zo_rtiming *t, size_
 		printf("error       %s\n", s->failed_error);
 	if (notes)
 		printf("note        %s", notes);
-	print_kvs("settings", &s->settings, NULL, true);
+	print_kvs("settings", &s->settings, -1);
 	print_heads(s);
 	for (i = 0; i < nt; i++)
 		printf("%s  %-36s %.3f s\n", i ? "" : "phase timings\n", t[i].name, t[i].seconds);
-	print_kvs("host conditioning", &s->facts, "conditioning.", true);
-	print_kvs("run facts", &s->facts, "config.", false);
-	print_kvs("config in force", &s->facts, "config.", true);
+	print_kvs("host conditioning", &s->facts, 1);
+	print_kvs("run facts", &s->facts, 0);
+	print_kvs("config in force", &s->facts, 2);
 	for (i = 0; files && files[i]; i++)
 		printf("%s  %s/%s\n", i ? "" : "files\n", s->dir, files[i]);
 }
