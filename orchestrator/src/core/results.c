@@ -992,10 +992,10 @@ static void log_tics(struct zo_strbuf *sb, char axis, double lo, double hi)
 static const char *terminal_line(const char *terminal)
 {
 	if (!strcmp(terminal, "svg"))
-		return "set terminal svg noenhanced size 1000,600 background rgb 'white'";
+		return "set terminal svg noenhanced size 1000,600";
 	if (!strcmp(terminal, "pdf"))
 		return "set terminal pdfcairo noenhanced size 10in,6in";
-	return "set terminal pngcairo noenhanced size 1000,600 background rgb 'white'";
+	return "set terminal pngcairo noenhanced size 1000,600";
 }
 
 char *zo_rplot_script(const struct zo_rfigure *f, const char *experiment, const char *terminal,
