@@ -4,7 +4,7 @@ overlay and --destroy-existing, and the errors that must define nothing."""
 import json
 import os
 
-import e2etest
+from zsimtest import e2e as e2etest
 
 
 class DirectBoot(e2etest.E2ETestCase):

@@ -4,7 +4,7 @@ reload, the value check, the modprobe.d file, the in-use refusal and the
 rollback all run for real. What stays unexercised is kvm_intel itself
 (its EPT parameter and a running KVM guest holding it), which the
 integration tier covers only up to the libvirt refusal."""
-import vmtest
+from zsimtest import vm as vmtest
 
 CONFIG = r"""
 mkdir -p /etc/zsim
