@@ -13,8 +13,8 @@ Modules:
     proc       run (zsim-orch), command (any program), Result
     case       TestCase (assertRun), main, the skip rule (exit 77; a failure
                under CI=true), need (a program or skip), HarnessError
-    files      tree_digest; shared_tmpdir: directories the unprivileged side
-               (QEMU under the private libvirtd) can enter
+    files      tree_digest; stage/shared_tmpdir: paths the unprivileged side
+               (nobody, QEMU under the private libvirtd) can read
     qemu       one QEMU command line (TCG, serial console on stdout), boot
     initramfs  kernel, busybox, modules, binaries and libraries, cpio
     vm         the vm tier's guest: build, boot, VMTestCase
@@ -26,12 +26,12 @@ from .case import (SKIP, HarnessError, Missing, TestCase, in_ci, main, need, nee
                    script)
 from .env import (BUILD_DIR, DEMO_DIR, E2E_CLOUD, E2E_TARGET, FIXTURES, GOLDEN,
                   SOURCE_DIR, VM_INITRAMFS, ZSIM_ORCH, ZSIM_TOUCH, golden)
-from .files import shared_tmpdir, tree_digest, unprivileged_access
+from .files import shared_tmpdir, stage, tree_digest, unprivileged_access
 from .proc import Result, command, run
 
 __all__ = [
     "SKIP", "HarnessError", "Missing", "TestCase", "in_ci", "main", "need", "need_root",
     "script", "BUILD_DIR", "DEMO_DIR", "E2E_CLOUD", "E2E_TARGET", "FIXTURES", "GOLDEN",
     "SOURCE_DIR", "VM_INITRAMFS", "ZSIM_ORCH", "ZSIM_TOUCH", "golden", "shared_tmpdir",
-    "tree_digest", "unprivileged_access", "Result", "command", "run",
+    "stage", "tree_digest", "unprivileged_access", "Result", "command", "run",
 ]

@@ -7,9 +7,12 @@ import shutil
 from .case import Missing, TestCase, main  # noqa: F401 (main: for tests)
 from .env import E2E_TARGET as TARGET
 from .env import ZSIM_ORCH
-from .files import shared_tmpdir
+from .files import shared_tmpdir, stage
 from .libvirtd import Libvirtd
 from .proc import command
+
+# Config keys naming files QEMU opens (as the daemon's user).
+QEMU_READS = ("kernel", "initrd", "base_image")
 
 
 class E2ETestCase(TestCase):
@@ -59,6 +62,9 @@ class E2ETestCase(TestCase):
                           initrd=os.path.join(TARGET, "initrd.cpio"),
                           cmdline="console=ttyS0 quiet")
         target.update(extra)
+        for key in QEMU_READS:
+            if key in target:
+                target[key] = stage(target[key])
         with open(self.conf, "w") as f:
             f.write("[host]\nrequire_0sim = no\n[target]\n")
             for k, v in target.items():

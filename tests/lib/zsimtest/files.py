@@ -1,7 +1,17 @@
-"""Files: a digest of a tree, and directories the unprivileged side (QEMU
-under the private libvirtd runs as that daemon's own user) can enter."""
+"""Files: a digest of a tree, and what the unprivileged side may read.
+
+QEMU under the private libvirtd runs as that daemon's own user, and some
+integration tests drop to `nobody`; neither can enter a clone in /root (mode
+0700). `stage()` gives them a path they can read: the file itself when they
+can reach it, else a hard link (or a copy) in a world-readable directory this
+process creates under the system's temporary directory and removes at exit.
+"""
+import atexit
 import hashlib
 import os
+import shutil
+import stat
+import sys
 import tempfile
 
 from .case import HarnessError
@@ -58,3 +68,71 @@ def shared_tmpdir(prefix, mode=0o755):
     raise HarnessError("no temporary directory that unprivileged users can enter "
                        f"({tempfile.gettempdir()}, /var/tmp, /tmp); QEMU under the "
                        "private libvirtd and the tests run as nobody need one")
+
+
+_staged = {}      # source directory -> staging subdirectory
+_stage_root = []
+
+
+def _stage_dir(srcdir):
+    if not _stage_root:
+        _stage_root.append(shared_tmpdir("zsim-stage."))
+        atexit.register(shutil.rmtree, _stage_root[0], True)
+    if srcdir not in _staged:
+        _staged[srcdir] = os.path.join(_stage_root[0], str(len(_staged)))
+        os.mkdir(_staged[srcdir], 0o755)
+    return _staged[srcdir]
+
+
+def _place(src, dest):
+    st = os.stat(src)
+    executable = st.st_mode & stat.S_IXUSR
+    others = stat.S_IROTH | (stat.S_IXOTH if executable else 0)
+    try:
+        if st.st_mode & others != others:
+            raise OSError("not readable by others in place")
+        os.link(src, dest)
+    except OSError:
+        shutil.copyfile(src, dest)
+        os.chmod(dest, 0o755 if executable else 0o644)
+
+
+def _copy_tree(src, dest):
+    """A copy of the tree `src` with the modes git would check it out with
+    under umask 022: directories and executables 0755, other files 0644."""
+    shutil.copytree(src, dest, symlinks=True)
+    for dirpath, dirnames, filenames in os.walk(dest):
+        os.chmod(dirpath, 0o755)
+        for name in filenames:
+            p = os.path.join(dirpath, name)
+            if not os.path.islink(p):
+                os.chmod(p, 0o755 if os.stat(p).st_mode & stat.S_IXUSR else 0o644)
+
+
+def stage(path, companions=()):
+    """A path to `path` (a file or a tree) that an unprivileged user can
+    read (and execute, if it is executable): `path` itself when it can,
+    else a link or copy in this process's staging directory. `companions`
+    are names of files beside it that must stay beside it (zsim-orch looks
+    for zsim-touch next to itself). A missing path is returned unchanged,
+    for the test that expects that."""
+    if not os.path.exists(path):
+        return path
+    is_dir = os.path.isdir(path)
+    mode = os.R_OK | (os.X_OK if is_dir or os.stat(path).st_mode & stat.S_IXUSR else 0)
+    if unprivileged_access(path, mode):
+        return path
+    srcdir = os.path.dirname(os.path.abspath(path))
+    dest_dir = _stage_dir(srcdir)
+    staged = os.path.join(dest_dir, os.path.basename(path))
+    if is_dir:
+        if not os.path.exists(staged):
+            _copy_tree(path, staged)
+    else:
+        for name in (os.path.basename(path), *companions):
+            src, dest = os.path.join(srcdir, name), os.path.join(dest_dir, name)
+            if os.path.exists(src) and not os.path.exists(dest):
+                _place(src, dest)
+    print(f"zsimtest: {path} is out of unprivileged users' reach; staged at {staged}",
+          file=sys.stderr)
+    return staged

@@ -5,7 +5,8 @@ under a temporary directory, and root reaches it through
 qemu:///session?socket=... A second root-mode libvirtd cannot keep private
 driver state next to a system one, while a session daemon can; QEMU then
 runs as that user under TCG, so what it reads (kernel, initrd, disks) must
-be readable by it; files.shared_tmpdir() gives directories it can enter.
+be readable by it: files.stage() gives such paths, files.shared_tmpdir()
+such directories.
 
     with Libvirtd() as d:
         subprocess.run(["virsh", "-c", d.uri, "list"])
