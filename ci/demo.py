@@ -5,17 +5,12 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 
-TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, os.path.join(TOP, "tests", "e2e"))
-import libvirtd  # noqa: E402
-import target  # noqa: E402
-
-ORCH = os.environ.get("ZSIM_ORCH", os.path.join(TOP, "build", "orchestrator", "zsim-orch"))
-TOUCH = os.environ.get("ZSIM_TOUCH", os.path.join(TOP, "build", "orchestrator", "zsim-touch"))
-KEEP = os.environ.get("ZSIM_DEMO_DIR", os.path.join(TOP, "build", "demo"))
+# the test harness (tests/lib/zsimtest): paths, the private libvirtd, the tiny target
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "lib"))
+from zsimtest import DEMO_DIR as KEEP, ZSIM_ORCH as ORCH, ZSIM_TOUCH as TOUCH  # noqa: E402
+from zsimtest import libvirtd, script, shared_tmpdir, target  # noqa: E402
 
 
 def main():
@@ -24,7 +19,7 @@ def main():
     print("the 0sim kernel and KVM here. This shows the flow; it is NOT a 0sim")
     print("simulation, and its timings say nothing about a real node.\n")
     os.makedirs(KEEP, exist_ok=True)
-    work = tempfile.mkdtemp(prefix="zsim-demo.")
+    work = shared_tmpdir("zsim-demo.", 0o777)
     try:
         return demo(work, start)
     finally:
@@ -32,7 +27,6 @@ def main():
 
 
 def demo(work, start):
-    os.chmod(work, 0o777)
     tgt = os.path.join(work, "target")
     target.build(tgt, TOUCH, disk=False)
     state = os.path.join(work, "state")
@@ -81,4 +75,4 @@ results = {results}
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    script(main)

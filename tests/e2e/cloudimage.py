@@ -26,6 +26,8 @@ import sys
 import tempfile
 import time
 
+from zsimtest import need, need_root, qemu, script
+
 SUITE = "bookworm"
 DEFAULT_MIRROR = "http://deb.debian.org/debian"
 LABEL = "cloudimg-rootfs"
@@ -457,7 +459,7 @@ def seed_iso(workdir, instance_id):
 def verify(outdir, timeout):
     outdir = os.path.abspath(outdir)
     workdir = tempfile.mkdtemp(prefix="zsim-cloudverify.")
-    qemu = None
+    vm = None
     try:
         overlay = os.path.join(workdir, "overlay.qcow2")
         run(["qemu-img", "create", "-q", "-f", "qcow2", "-F", "qcow2", "-b",
@@ -466,27 +468,25 @@ def verify(outdir, timeout):
         iso = seed_iso(workdir, instance_id)
         sock = os.path.join(workdir, "qga.sock")
         console = os.path.join(workdir, "console.log")
-        cmd = ["qemu-system-x86_64", "-accel", "tcg", "-m", "1024", "-nographic",
-               "-kernel", os.path.join(outdir, "vmlinuz"),
-               "-initrd", os.path.join(outdir, "initrd.img"),
-               "-append", APPEND,
-               "-drive", f"file={overlay},if=virtio",
-               "-drive", f"file={iso},media=cdrom,readonly=on",
-               "-device", "virtio-serial",
-               "-chardev", f"socket,path={sock},server=on,wait=off,id=qga0",
-               "-device", "virtserialport,chardev=qga0,name=org.qemu.guest_agent.0"]
-        print("verify: " + " ".join(cmd), flush=True)
+        args = ["-kernel", os.path.join(outdir, "vmlinuz"),
+                "-initrd", os.path.join(outdir, "initrd.img"),
+                "-append", APPEND,
+                "-drive", f"file={overlay},if=virtio",
+                "-drive", f"file={iso},media=cdrom,readonly=on",
+                "-device", "virtio-serial",
+                "-chardev", f"socket,path={sock},server=on,wait=off,id=qga0",
+                "-device", "virtserialport,chardev=qga0,name=org.qemu.guest_agent.0"]
+        print("verify: " + " ".join(qemu.command(*args, memory_mb=1024)), flush=True)
         t0 = time.monotonic()
         with open(console, "wb") as out:
-            qemu = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=out,
-                                    stderr=subprocess.STDOUT)
+            vm = qemu.start(*args, memory_mb=1024, console=out)
         deadline = t0 + timeout
         agent = None
         t_runcmd = t_final = t_agent = None
         while time.monotonic() < deadline and (t_runcmd is None or t_final is None
                                                or t_agent is None):
-            if qemu.poll() is not None:
-                raise RuntimeError(f"QEMU exited with {qemu.returncode}")
+            if vm.poll() is not None:
+                raise RuntimeError(f"QEMU exited with {vm.returncode}")
             with open(console, "rb") as f:
                 text = f.read().decode(errors="replace")
             if t_runcmd is None and f"{SERIAL_LINE} {instance_id}" in text:
@@ -532,7 +532,7 @@ def verify(outdir, timeout):
         t1 = time.monotonic()
         agent.send("guest-shutdown")
         try:
-            qemu.wait(300)
+            vm.wait(300)
         except subprocess.TimeoutExpired:
             raise RuntimeError("guest-shutdown: QEMU still running after 300 s")
         t_off = time.monotonic() - t1
@@ -540,13 +540,7 @@ def verify(outdir, timeout):
               f"agent {t_agent:.1f} s after QEMU start (TCG); guest-shutdown to QEMU "
               f"exit {t_off:.1f} s", flush=True)
     finally:
-        if qemu is not None and qemu.poll() is None:
-            qemu.terminate()
-            try:
-                qemu.wait(10)
-            except subprocess.TimeoutExpired:
-                qemu.kill()
-                qemu.wait()
+        qemu.stop(vm)
         if os.environ.get("ZSIM_KEEP_VERIFY"):
             print(f"verify: kept {workdir}", flush=True)
         else:
@@ -566,8 +560,8 @@ def main():
         print(f"cloudimage: {image} is up to date "
               f"({os.path.getsize(image) / 2**20:.0f} MiB)", flush=True)
     else:
-        if os.geteuid() != 0:
-            sys.exit("cloudimage: building needs root (debootstrap, chroot, mount)")
+        need_root("building the cloud image (debootstrap, chroot, mount)")
+        need("debootstrap", "debootstrap")
         secs, rel, used = build(args.outdir)
         print(f"cloudimage: {image}: kernel {rel}, built in {secs:.0f} s, "
               f"qcow2 {os.path.getsize(image) / 2**20:.0f} MiB "
@@ -577,4 +571,4 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    script(main)

@@ -12,7 +12,7 @@ import re
 import subprocess
 import time
 
-import e2etest
+from zsimtest import e2e as e2etest
 
 CLOUD = os.environ.get("ZSIM_E2E_CLOUD", "")
 
@@ -50,7 +50,7 @@ class Prepare(e2etest.E2ETestCase):
 
     def setUp(self):
         if not os.path.exists(os.path.join(CLOUD, "debian12-cloud.qcow2")):
-            raise RuntimeError(f"no cloud image in '{CLOUD}': run the e2e.build-cloudimage "
+            raise e2etest.Missing(f"no cloud image in '{CLOUD}': run the e2e.build-cloudimage "
                                "test first (ctest -L e2e does)")
         super().setUp()
 

@@ -8,7 +8,7 @@ import signal
 import subprocess
 import time
 
-import e2etest
+from zsimtest import e2e as e2etest
 
 
 class Exp00000(e2etest.E2ETestCase):

@@ -6,7 +6,7 @@ import os
 import re
 import xml.etree.ElementTree as ET
 
-import e2etest
+from zsimtest import e2e as e2etest
 
 
 class DirectBoot(e2etest.E2ETestCase):

@@ -18,11 +18,10 @@ import hashlib
 import os
 import re
 import shutil
-import subprocess
 import tempfile
-import time
 
-from imagetest import SOURCE_DIR, TestCase, main, run
+from zsimtest import SOURCE_DIR, TestCase, initramfs, main, need, command as run
+from zsimtest.qemu import boot
 
 BUILD = os.path.join(SOURCE_DIR, "image", "build")
 KS = os.path.join(SOURCE_DIR, "image", "zsim.ks")
@@ -46,18 +45,13 @@ poweroff -f
 
 
 def kernel():
-    images = sorted(f for f in os.listdir("/boot") if f.startswith("vmlinuz-"))
-    if not images:
-        raise AssertionError("no /boot/vmlinuz-*; install linux-image-amd64")
-    return os.path.join("/boot", images[-1])
+    return initramfs.kernel_image()
 
 
 def stand_in_initrd(path):
     """A gzipped newc cpio like an installer's initrd: busybox, the probe
     as /init, and a marker file."""
-    busybox = shutil.which("busybox")
-    if not busybox:
-        raise AssertionError("busybox not found; install busybox-static")
+    busybox = need("busybox", "busybox-static")
     root = tempfile.mkdtemp(prefix="zsim-stand-in.")
     try:
         os.makedirs(os.path.join(root, "bin"))
@@ -71,38 +65,16 @@ def stand_in_initrd(path):
         os.chmod(os.path.join(root, "init"), 0o755)
         with open(os.path.join(root, "stand-in"), "w") as f:
             f.write("installer-initrd\n")
-        names = subprocess.run(["find", ".", "-mindepth", "1"], cwd=root,
-                               check=True, capture_output=True).stdout
-        cpio = subprocess.run(["cpio", "--quiet", "-o", "-H", "newc", "-R", "0:0"],
-                              cwd=root, input=names, check=True,
-                              capture_output=True).stdout
-        with open(path, "wb") as f:
-            f.write(subprocess.run(["gzip", "-1"], input=cpio, check=True,
-                                   capture_output=True).stdout)
+        initramfs.write_cpio(root, path, gzip=True)
     finally:
         shutil.rmtree(root)
 
 
 def qemu(*args):
     """Boot once; return the serial console text. Fails loudly on timeout."""
-    qemu_bin = shutil.which("qemu-system-x86_64")
-    if not qemu_bin:
-        raise AssertionError("qemu-system-x86_64 not found; install qemu-system-x86")
-    cmd = [qemu_bin, "-accel", "tcg", "-m", "512", "-smp", "1", "-nodefaults",
-           "-display", "none", "-serial", "stdio", "-no-reboot", *args]
-    start = time.monotonic()
-    proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    try:
-        raw, _ = proc.communicate(timeout=QEMU_TIMEOUT)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        raw, _ = proc.communicate()
-        raise AssertionError(f"no probe verdict within {QEMU_TIMEOUT} s; console:\n"
-                             + raw.decode("utf-8", "replace")[-4000:])
-    console = raw.decode("utf-8", "replace").replace("\r", "")
-    print(f"boot: qemu {' '.join(args[-4:])}: {time.monotonic() - start:.1f} s")
-    return console
+    res = boot(*args, timeout=QEMU_TIMEOUT)
+    print(f"boot: qemu {' '.join(args[-4:])}: {res.seconds:.1f} s")
+    return res.console
 
 
 class Boot(TestCase):

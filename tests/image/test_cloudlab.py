@@ -17,7 +17,8 @@ import shutil
 import sys
 import tempfile
 
-from imagetest import SOURCE_DIR, TestCase, main, run
+from zsimtest import SOURCE_DIR, TestCase, main
+from zsimtest import command as run
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 PROFILE = os.path.join(SOURCE_DIR, "cloudlab", "profile.py")

@@ -7,7 +7,8 @@ import os
 import re
 import tempfile
 
-from imagetest import SOURCE_DIR, TestCase, linux_source, main, run
+from linux_source import linux_source
+from zsimtest import SOURCE_DIR, TestCase, main, command as run
 
 BUILD_RPM = os.path.join(SOURCE_DIR, "kernel", "build-rpm")
 MKSPEC = os.path.join(SOURCE_DIR, "kernel", "mkspec-0sim")

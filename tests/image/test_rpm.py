@@ -13,7 +13,7 @@ import subprocess
 import tarfile
 import tempfile
 
-from imagetest import SOURCE_DIR, TestCase, main, run
+from zsimtest import SOURCE_DIR, TestCase, main, command as run
 
 SPEC = os.path.join(SOURCE_DIR, "image", "zsim-orch.spec")
 RPMLINTRC = os.path.join(SOURCE_DIR, "image", "zsim-orch.rpmlintrc")

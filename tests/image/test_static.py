@@ -8,7 +8,7 @@ import subprocess
 import sys
 import tempfile
 
-from imagetest import SOURCE_DIR, TestCase, main, run
+from zsimtest import SOURCE_DIR, TestCase, main, command as run
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)

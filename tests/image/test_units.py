@@ -11,7 +11,7 @@ import shutil
 import subprocess
 import tempfile
 
-from imagetest import BUILD_DIR, SOURCE_DIR, TestCase, main, run
+from zsimtest import BUILD_DIR, SOURCE_DIR, TestCase, main, command as run
 
 UNITS = os.path.join(SOURCE_DIR, "units")
 BOOT = os.path.join(UNITS, "zsim-boot")

@@ -5,7 +5,7 @@ rollback all run for real, on the host and under --root. What stays
 unexercised is kvm_intel itself (its EPT parameter and a running KVM guest
 holding it), which the integration tier covers only up to the libvirt
 refusal."""
-import vmtest
+from zsimtest import vm as vmtest
 
 CONFIG = r"""
 mkdir -p /etc/zsim

@@ -21,8 +21,8 @@ import sys
 import tempfile
 import unittest
 
-import vm
-import vmtest
+from zsimtest import HarnessError, VM_INITRAMFS, initramfs
+from zsimtest import vm as vmtest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SOURCE = os.path.dirname(os.path.dirname(HERE))
@@ -30,8 +30,6 @@ SCRIPT = os.path.join(SOURCE, "image", "reinstall-in-place")
 KS = os.path.join(SOURCE, "image", "zsim.ks")
 IMAGE_TESTS = os.path.join(SOURCE, "tests", "image")
 # test_boot's stand-in initrd and ks_validate live in the image tier.
-os.environ.setdefault("ZSIM_SOURCE_DIR", SOURCE)
-os.environ.setdefault("ZSIM_BUILD_DIR", os.path.join(SOURCE, "build"))
 sys.path.insert(0, IMAGE_TESTS)
 import ks_validate  # noqa: E402
 from test_boot import stand_in_initrd  # noqa: E402
@@ -77,24 +75,24 @@ exit 1
 
 class Kexec(unittest.TestCase):
     def test_kexec_into_the_installer(self):
-        if not os.path.exists(vmtest.INITRAMFS):
-            self.fail(f"no initramfs at '{vmtest.INITRAMFS}': run vm.initramfs first")
+        if not os.path.exists(VM_INITRAMFS):
+            self.fail(f"no initramfs at '{VM_INITRAMFS}': run vm.initramfs first")
         work = tempfile.mkdtemp(prefix="zsim-reinstall.")
         try:
             installer = os.path.join(work, "installer-initrd.img")
             stand_in_initrd(installer)
-            disk = vm.sparse_disk(os.path.join(work, "diskA"), vmtest.GIB)
+            disk = vmtest.sparse_disk(os.path.join(work, "diskA"), vmtest.GIB)
             files = {"/src/image/reinstall-in-place": SCRIPT,
                      "/src/image/zsim.ks": KS,
                      "/src/initramfs/build-overlay":
                          os.path.join(SOURCE, "initramfs", "build-overlay"),
-                     "/boot/vmlinuz": vm.kernel_image(),
+                     "/boot/vmlinuz": initramfs.kernel_image(),
                      "/boot/installer-initrd.img": installer}
             env = {"KEY": KEY, "REPO": REPO, "SETTINGS": " ".join(SETTINGS)}
             try:
-                res = vm.boot(vmtest.INITRAMFS, GUEST, [(disk, "diskA")], timeout=180,
+                res = vmtest.boot(VM_INITRAMFS, GUEST, [(disk, "diskA")], timeout=180,
                               env=env, files=files, handover=r"^ZSIM-PROBE: done")
-            except vm.HarnessError as e:
+            except HarnessError as e:
                 self.fail(str(e))
         finally:
             shutil.rmtree(work)

@@ -1,7 +1,7 @@
 """zsim-orch setup on a real kernel: all devices checked before any is
 written, stable IDs recorded, and a second run (also after a reboot with the
 disks reordered) changing nothing."""
-import vmtest
+from zsimtest import vm as vmtest
 
 SETUP = ("zsim-orch setup --unstable-device-names --swap "
          "/dev/disk/by-id/virtio-sw1 /dev/disk/by-id/virtio-sw2 "

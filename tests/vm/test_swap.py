@@ -1,6 +1,6 @@
 """Swap by stable ID on a real kernel: the header zsim-orch writes, the ID it
 records, the safety rule, checked with blkid, /proc/swaps and mount."""
-import vmtest
+from zsimtest import vm as vmtest
 
 # Two partitions on the disk: the first 64 MiB, the second the rest.
 PARTITION = "printf 'o\\nn\\np\\n1\\n\\n+64M\\nn\\np\\n2\\n\\n\\nw\\n' | fdisk {dev} >/dev/null"

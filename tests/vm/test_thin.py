@@ -2,7 +2,7 @@
 blkid and /proc/swaps rather than with zsim-orch's own view."""
 import json
 
-import vmtest
+from zsimtest import vm as vmtest
 
 GUEST_NO_LEFTOVERS = r"""
 # nothing_left DEV: no dm device, no bound loop device, no signature on DEV,

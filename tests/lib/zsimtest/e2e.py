@@ -1,34 +1,28 @@
-"""Shared pieces of the e2e tier: a private libvirtd per test class, a
-config pointing zsim-orch at it and at the tiny target, and checks that
-go through virsh rather than through zsim-orch."""
+"""The e2e tier: a private libvirtd per test class, a config pointing
+zsim-orch at it and at the tiny target, and checks that go through virsh
+rather than through zsim-orch."""
 import os
 import shutil
-import subprocess
-import tempfile
-import unittest
 
-from libvirtd import Libvirtd
+from .case import Missing, TestCase, main  # noqa: F401 (main: for tests)
+from .env import E2E_TARGET as TARGET
+from .env import ZSIM_ORCH
+from .files import shared_tmpdir, stage
+from .libvirtd import Libvirtd
+from .proc import command
 
-ZSIM_ORCH = os.environ["ZSIM_ORCH"]
-TARGET = os.environ.get("ZSIM_E2E_TARGET", "")
-
-
-class Result:
-    def __init__(self, proc):
-        self.rc = proc.returncode
-        self.out = proc.stdout
-        self.err = proc.stderr
+# Config keys naming files QEMU opens (as the daemon's user).
+QEMU_READS = ("kernel", "initrd", "base_image")
 
 
-class E2ETestCase(unittest.TestCase):
-    maxDiff = None
+class E2ETestCase(TestCase):
     disk_mode = False
 
     @classmethod
     def setUpClass(cls):
         if not os.path.exists(os.path.join(TARGET, "initrd.cpio")):
-            raise RuntimeError(f"no tiny target in '{TARGET}': run the e2e.build-target test "
-                               "first (ctest -L e2e does)")
+            raise Missing(f"no tiny target in '{TARGET}': the e2e.build-target test "
+                          "builds it (ctest -L e2e runs it first)")
         cls.daemon = Libvirtd()
         cls.daemon.start()
 
@@ -37,10 +31,9 @@ class E2ETestCase(unittest.TestCase):
         cls.daemon.stop()
 
     def setUp(self):
-        self.tmp = tempfile.mkdtemp(prefix="zsim-e2e.")
         # QEMU and libvirtd run as the daemon's own user: it writes the
         # serial log and the storage pool under the state directory.
-        os.chmod(self.tmp, 0o777)
+        self.tmp = shared_tmpdir("zsim-e2e.", 0o777)
         self.state = os.path.join(self.tmp, "state")
         os.makedirs(os.path.join(self.state, "target"))
         for d in (self.state, os.path.join(self.state, "target")):
@@ -69,6 +62,9 @@ class E2ETestCase(unittest.TestCase):
                           initrd=os.path.join(TARGET, "initrd.cpio"),
                           cmdline="console=ttyS0 quiet")
         target.update(extra)
+        for key in QEMU_READS:
+            if key in target:
+                target[key] = stage(target[key])
         with open(self.conf, "w") as f:
             f.write("[host]\nrequire_0sim = no\n[target]\n")
             for k, v in target.items():
@@ -76,26 +72,12 @@ class E2ETestCase(unittest.TestCase):
             f.write(f"[paths]\nstate = {self.state}\nresults = {self.results}\n")
 
     def zo(self, *args, timeout=300):
-        proc = subprocess.run([ZSIM_ORCH, "--config", self.conf, "--connect", self.daemon.uri,
-                               *args], capture_output=True, text=True, timeout=timeout,
-                              env=dict(os.environ, LC_ALL="C"))
-        res = Result(proc)
+        res = command(ZSIM_ORCH, "--config", self.conf, "--connect", self.daemon.uri, *args,
+                      timeout=timeout)
         print(f"$ zsim-orch {' '.join(args)} -> {res.rc}\n{res.out}{res.err}")
         return res
-
-    def assertRun(self, res, rc):
-        self.assertEqual(res.rc, rc, f"\n--- stdout\n{res.out}--- stderr\n{res.err}")
 
     def virsh(self, *args):
         res = self.daemon.virsh(*args)
         self.assertEqual(res.returncode, 0, res.stderr)
         return res.stdout
-
-
-def main():
-    prog = unittest.main(exit=False, verbosity=2)
-    result = prog.result
-    if result.skipped:
-        print(f"{len(result.skipped)} test(s) skipped: a skip is a failure here")
-        raise SystemExit(1)
-    raise SystemExit(0 if result.wasSuccessful() else 1)

@@ -3,9 +3,10 @@
 It runs as an unprivileged user of its own ("zsim-e2e") with every path
 under a temporary directory, and root reaches it through
 qemu:///session?socket=... A second root-mode libvirtd cannot keep private
-driver state next to a system one, while a session daemon can
-(HARNESS-NOTES); QEMU then runs as that user under TCG, so the target's
-files are made world-readable.
+driver state next to a system one, while a session daemon can; QEMU then
+runs as that user under TCG, so what it reads (kernel, initrd, disks) must
+be readable by it: files.stage() gives such paths, files.shared_tmpdir()
+such directories.
 
     with Libvirtd() as d:
         subprocess.run(["virsh", "-c", d.uri, "list"])
@@ -14,8 +15,10 @@ import os
 import pwd
 import shutil
 import subprocess
-import tempfile
 import time
+
+from .case import HarnessError, need, need_root
+from .files import shared_tmpdir
 
 USER = "zsim-e2e"
 
@@ -42,9 +45,11 @@ class Libvirtd:
         self.stop()
 
     def start(self, timeout=30):
+        need_root("a private libvirtd (its own user)")
+        libvirtd = need("libvirtd", "libvirt-daemon")
+        need("virsh", "libvirt-clients")
         user = ensure_user()
-        self.base = tempfile.mkdtemp(prefix="zsim-libvirtd.")
-        os.chmod(self.base, 0o755)
+        self.base = shared_tmpdir("zsim-libvirtd.")
         env = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL": "C"}
         for var, sub, mode in (("HOME", "home", 0o755), ("XDG_RUNTIME_DIR", "run", 0o700),
                                ("XDG_CONFIG_HOME", "config", 0o700),
@@ -64,7 +69,7 @@ class Libvirtd:
             os.setgroups([])
             os.setuid(user.pw_uid)
 
-        self.proc = subprocess.Popen(["libvirtd", "--timeout", "3600"], env=env,
+        self.proc = subprocess.Popen([libvirtd, "--timeout", "3600"], env=env,
                                      stdin=subprocess.DEVNULL, stdout=logf,
                                      stderr=subprocess.STDOUT, preexec_fn=drop,
                                      cwd=env["HOME"])
@@ -72,7 +77,7 @@ class Libvirtd:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise RuntimeError(f"libvirtd exited {self.proc.returncode}:\n"
+                raise HarnessError(f"libvirtd exited {self.proc.returncode}:\n"
                                    + self.log_text())
             # domcapabilities makes libvirtd probe QEMU now (seconds under
             # TCG on a busy host) rather than during a test's preflight
@@ -81,12 +86,12 @@ class Libvirtd:
                                  timeout=max(5, deadline - time.monotonic()))
                 if res.returncode != 0:
                     self.stop()
-                    raise RuntimeError(f"libvirtd cannot use QEMU: {res.stderr}\n"
+                    raise HarnessError(f"libvirtd cannot use QEMU: {res.stderr}\n"
                                        + self.log_text())
                 return
             time.sleep(0.1)
         self.stop()
-        raise RuntimeError(f"libvirtd did not answer within {timeout} s:\n" + self.log_text())
+        raise HarnessError(f"libvirtd did not answer within {timeout} s:\n" + self.log_text())
 
     def log_text(self):
         try:
