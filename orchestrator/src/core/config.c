@@ -230,6 +230,15 @@ int zo_config_check_value(const struct zo_key_def *def, const char *value,
 	bool b;
 	int r;
 
+	why = zo_ini_value_problem(def->key, value);
+	if (why) {
+		/* not quoted back: it may hold a line break */
+		r = zo_diags_add(diags, ZO_ERROR, line, def->section, def->key,
+				 "a value of %zu characters that cannot be written to the config "
+				 "file: %s",
+				 strlen(value), why);
+		return r < 0 ? r : -EINVAL;
+	}
 	if (!*value) {
 		if (def->optional)
 			return 0;
@@ -394,6 +403,24 @@ static int warn_unknown_key(const struct zo_ini_entry *e,
 			    "for the keys of [%s]", e->section);
 }
 
+/* What iniparser would read otherwise than the file says. */
+static int check_syntax(const struct zo_ini *ini, struct zo_diags *diags)
+{
+	size_t i;
+	int r = 0;
+
+	for (i = 0; r >= 0 && i < ini->n_open_quotes; i++)
+		r = zo_diags_add(diags, ZO_ERROR, ini->open_quotes[i], NULL, NULL,
+				 "the value opens a quote and does not close it; close it, or "
+				 "leave the quotes out");
+	if (r >= 0 && ini->dangling_continuation)
+		r = zo_diags_add(diags, ZO_ERROR, ini->dangling_continuation, NULL, NULL,
+				 "the last line ends with '\\', which continues the value onto a "
+				 "line that does not exist, and the key would be lost; remove the "
+				 "'\\'");
+	return r;
+}
+
 int zo_config_from_ini(const char *path, const struct zo_ini *ini,
 		       struct zo_config **ret, struct zo_diags *diags)
 {
@@ -412,7 +439,9 @@ int zo_config_from_ini(const char *path, const struct zo_ini *ini,
 			if (r < 0)
 				goto fail;
 		}
-		r = warn_unknown_sections(ini, diags);
+		r = check_syntax(ini, diags);
+		if (r == 0)
+			r = warn_unknown_sections(ini, diags);
 		if (r < 0)
 			goto fail;
 		for (i = 0; i < ini->n_entries; i++) {
