@@ -301,28 +301,12 @@ static void print_json(struct zo_ctx *ctx, const struct status *s)
 
 static int cmd_status(struct zo_ctx *ctx, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	struct status s = { 0 };
-	int c, r;
+	int r;
 
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'j':
-			ctx->json = true;
-			break;
-		case 'h':
-			zo_cmd_print_usage(&zo_cmd_status, stdout);
-			return ZO_EXIT_OK;
-		default:
-			return zo_usage_error(ctx, &zo_cmd_status, "unknown option '%s'",
-					      argv[optind - 1]);
-		}
-	}
+	r = zo_json_options(ctx, &zo_cmd_status, NULL, argc, argv);
+	if (r >= 0)
+		return r;
 	if (optind < argc)
 		return zo_usage_error(ctx, &zo_cmd_status, "'status' takes no arguments");
 
