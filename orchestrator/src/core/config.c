@@ -220,8 +220,8 @@ static const char *device_problem(const char *spec, bool file_ok)
 	return NULL;
 }
 
-int zo_config_check_value(const struct zo_key_def *def, const char *value,
-			  unsigned line, struct zo_diags *diags)
+static int check_type(const struct zo_key_def *def, const char *value, unsigned line,
+		      struct zo_diags *diags)
 {
 	char form[256];
 	const char *why = NULL;
@@ -230,15 +230,6 @@ int zo_config_check_value(const struct zo_key_def *def, const char *value,
 	bool b;
 	int r;
 
-	why = zo_ini_value_problem(def->key, value);
-	if (why) {
-		/* not quoted back: it may hold a line break */
-		r = zo_diags_add(diags, ZO_ERROR, line, def->section, def->key,
-				 "a value of %zu characters that cannot be written to the config "
-				 "file: %s",
-				 strlen(value), why);
-		return r < 0 ? r : -EINVAL;
-	}
 	if (!*value) {
 		if (def->optional)
 			return 0;
@@ -319,6 +310,25 @@ bad:
 	r = zo_diags_add(diags, ZO_ERROR, line, def->section, def->key,
 			 "\"%s\"%s%s; use %s", value, why ? ": " : " is not valid",
 			 why ? why : "", zo_type_form(def, form, sizeof(form)));
+	return r < 0 ? r : -EINVAL;
+}
+
+int zo_config_check_value(const struct zo_key_def *def, const char *value,
+			  unsigned line, struct zo_diags *diags)
+{
+	const char *why;
+	int r = check_type(def, value, line, diags);
+
+	if (r < 0)
+		return r;
+	/* what the type allows must also read back from the file */
+	why = zo_ini_value_problem(def->key, value);
+	if (!why)
+		return 0;
+	/* the value is not quoted in the message: it may hold a line break */
+	r = zo_diags_add(diags, ZO_ERROR, line, def->section, def->key,
+			 "a value of %zu characters that cannot be written to the config file: %s",
+			 strlen(value), why);
 	return r < 0 ? r : -EINVAL;
 }
 
