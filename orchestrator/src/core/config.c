@@ -423,11 +423,6 @@ static int check_syntax(const struct zo_ini *ini, struct zo_diags *diags)
 		r = zo_diags_add(diags, ZO_ERROR, ini->open_quotes[i], NULL, NULL,
 				 "the value opens a quote and does not close it; close it, or "
 				 "leave the quotes out");
-	if (r >= 0 && ini->dangling_continuation)
-		r = zo_diags_add(diags, ZO_ERROR, ini->dangling_continuation, NULL, NULL,
-				 "the last line ends with '\\', which continues the value onto a "
-				 "line that does not exist, and the key would be lost; remove the "
-				 "'\\'");
 	return r;
 }
 

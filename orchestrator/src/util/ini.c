@@ -17,6 +17,10 @@
 
 #include "banned.h"
 
+/* iniparser's own limit (ASCIILINESZ) is 1024 including the newline;
+ * longer lines are rejected by it with a message on stderr. */
+#define INI_MAX_LINE 1000
+
 #ifdef HAVE_INIPARSER_SET_ERROR_CALLBACK
 /* The pre-scan reports structural errors with line numbers; whatever
  * iniparser would add on stderr is redundant. */
@@ -47,7 +51,6 @@ struct scan {
 	size_t n_sections;
 	unsigned *open_quotes;
 	size_t n_open_quotes;
-	unsigned dangling;
 };
 
 static void scan_release(struct scan *s)
@@ -118,7 +121,7 @@ static int check_text(const char *buf, size_t len, struct zo_diags *diags)
 static int scan_lines(char *buf, struct scan *s, struct zo_diags *diags)
 {
 	_cleanup_free_ char *section = strdup("");
-	unsigned lineno = 0;
+	unsigned lineno = 0, continued_from = 0;
 	bool continued = false;
 	char *line = buf;
 
@@ -136,10 +139,10 @@ static int scan_lines(char *buf, struct scan *s, struct zo_diags *diags)
 			break; /* after the last newline: not a line */
 		lineno++;
 		len = strlen(line);
-		if (len > ZO_INI_MAX_LINE) {
+		if (len > INI_MAX_LINE) {
 			r = zo_diags_add(diags, ZO_ERROR, lineno, NULL, NULL,
 					 "line is %zu characters long; the limit is %d",
-					 len, ZO_INI_MAX_LINE);
+					 len, INI_MAX_LINE);
 			if (r < 0)
 				return r;
 			line = next;
@@ -158,6 +161,7 @@ static int scan_lines(char *buf, struct scan *s, struct zo_diags *diags)
 			continue;
 		}
 		continued = t[len - 1] == '\\';
+		continued_from = lineno;
 		if (t[0] == '[') {
 			struct zo_ini_section *ns;
 			char *name;
@@ -246,8 +250,11 @@ static int scan_lines(char *buf, struct scan *s, struct zo_diags *diags)
 		}
 		line = next;
 	}
+	/* iniparser drops a value continued onto nothing: the key vanished */
 	if (continued)
-		s->dangling = lineno;
+		return zo_diags_add(diags, ZO_ERROR, continued_from, NULL, NULL,
+				    "the value ends with '\\' on the last line, continuing it "
+				    "onto nothing; remove the '\\' or add the rest of the value");
 	return 0;
 }
 
@@ -386,7 +393,6 @@ int zo_ini_load(const char *path, struct zo_ini **ret, struct zo_diags *diags)
 	s.n_sections = 0;
 	ini->open_quotes = TAKE_PTR(s.open_quotes);
 	ini->n_open_quotes = s.n_open_quotes;
-	ini->dangling_continuation = s.dangling;
 	*ret = ini;
 	ini = NULL;
 	r = 0;
@@ -492,8 +498,8 @@ const char *zo_ini_value_problem(const char *key, const char *value)
 		if ((unsigned char)*p < 0x20 && *p != '\t')
 			return "it holds a line break or another control character, which "
 			       "would end the line in the file";
-	if (strlen(key) + strlen(" = ") + strlen(value) + (quote ? 2 : 0) > ZO_INI_MAX_LINE)
-		return "it is too long for one line of the file (" LIMIT_TEXT(ZO_INI_MAX_LINE)
+	if (strlen(key) + strlen(" = ") + strlen(value) + (quote ? 2 : 0) > INI_MAX_LINE)
+		return "it is too long for one line of the file (" LIMIT_TEXT(INI_MAX_LINE)
 		       " characters with the key)";
 	if (quote && strchr(value, '"'))
 		return "it needs quotes (for a ';', '#', a quote first, blanks at an end or a "

@@ -31,19 +31,13 @@ struct zo_ini {
 	size_t n_entries;
 	struct zo_ini_section *sections;
 	size_t n_sections;
-	/* Lines iniparser reads otherwise than they look, left for the reader
-	 * to judge (a config refuses them; a job's args have quoting of their
-	 * own): values that open a quote and never close it ("abc), and the
-	 * last line when it continues a value with '\' (iniparser then drops
-	 * the key; 0: it does not). */
+	/* Lines of values that open a quote and never close it ("abc), which
+	 * iniparser keeps in the value (cut at a ';' or '#'): left for the
+	 * reader to judge (a config refuses them; a job's args have quoting
+	 * of their own). */
 	unsigned *open_quotes;
 	size_t n_open_quotes;
-	unsigned dangling_continuation;
 };
-
-/* iniparser's own limit (ASCIILINESZ) is 1024 including the newline;
- * longer lines are rejected by it with a message on stderr. */
-#define ZO_INI_MAX_LINE 1000
 
 /* Larger config or job files are a mistake (a log or an image given by
  * accident), not something to parse. */
@@ -75,8 +69,8 @@ bool zo_ini_needs_quotes(const char *value);
 /* Why "key = value" cannot be written so that zo_ini_load reads `value`
  * back, or NULL when it can: a line break or another control character
  * (it would end the line and could start another setting), a line over
- * ZO_INI_MAX_LINE, or a '"' in a value that needs quotes (iniparser has no
- * escapes). zo_ini_set refuses such values with -EINVAL. */
+ * the 1000 characters a file's line may have, or a '"' in a value that
+ * needs quotes (iniparser has no escapes). zo_ini_set refuses such values with -EINVAL. */
 const char *zo_ini_value_problem(const char *key, const char *value);
 
 #endif
