@@ -30,15 +30,21 @@ int zo_sysfs_read_max(const char *root, const char *abs, size_t max, char **ret)
 
 	if (!p)
 		return -ENOMEM;
-	fd = open(p, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &st) < 0)
+	/* stat first: even opened without blocking, a FIFO's other end
+	 * would see a reader come and go */
+	if (stat(p, &st) < 0)
 		return -errno;
 	if (S_ISDIR(st.st_mode))
 		return -EISDIR;
 	if (!S_ISREG(st.st_mode))
 		return -ZO_ENOTREG;
+	fd = open(p, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	if (!S_ISREG(st.st_mode)) /* replaced meanwhile */
+		return S_ISDIR(st.st_mode) ? -EISDIR : -ZO_ENOTREG;
 	for (;;) {
 		ssize_t n;
 
