@@ -331,8 +331,9 @@ const struct zo_cmd zo_cmd_status = {
 	.usage = "zsim-orch status [--json]\n"
 		 "\n"
 		 "Kernel release and whether it is a 0sim kernel, the KVM module and its EPT\n"
-		 "setting, CPU address bits, memory and swap, active swap devices, zswap\n"
-		 "parameters, and whether the libvirt URI answers (within 5 seconds).\n"
-		 "Reads only; --json for a machine-readable form.\n",
+		 "setting, CPU address bits, memory and swap, active swap devices (and the\n"
+		 "swap the kernel enabled on the thin volume when it is less than [thin]\n"
+		 "virtual_size), zswap parameters, and whether the libvirt URI answers\n"
+		 "(within 5 seconds). Reads only; --json for a machine-readable form.\n",
 	.flags = ZO_CMD_NEED_CONFIG,
 };
