@@ -133,6 +133,26 @@ class Bad(TestCase):
         self.assertIn(f"{path}:3: error: expected \"[section]\" or \"key = value\", "
                       "found \"just some words\"", res.err)
 
+    def test_unterminated_quote_names_the_line(self):
+        for value in ('"console=ttyS0', "'console=ttyS0", '"console=ttyS0; quiet'):
+            path = self.conf(f"[target]\nvcpus = 2\ncmdline = {value}\n")
+            self.assertRefusedFile(
+                path, 1,
+                f"{path}:3: error: the value opens a quote and does not close it; close "
+                "it, or leave the quotes out\n"
+                f"zsim-orch: error: {path} has errors; nothing was done\n")
+            res = run("config", "check", path)
+            self.assertRun(res, 1, out=f"{path}: 1 error, 0 warnings\n")
+
+    def test_trailing_backslash_on_the_last_line(self):
+        for text in ("[target]\nvcpus = 2 \\", "[target]\nvcpus = 2 \\\n"):
+            path = self.conf(text)
+            res = self.status("--config", path, "status")
+            self.assertRun(res, 1, out="")
+            self.assertRegex(res.err, rf"^{re.escape(path)}:2: error: .*'\\' on the last "
+                                      r"line.*\nzsim-orch: error: .* has errors; nothing was "
+                                      r"done\n$")
+
     def test_root_missing(self):
         missing = os.path.join(self.dir, "no-such-root")
         res = run("--root", missing, "status")
@@ -171,6 +191,36 @@ class Show(TestCase):
                          {"value": "qemu:///system", "source": "command line"})
         self.assertEqual(list(c["sections"]),
                          ["host", "thin", "kvm", "zswap", "zerosim", "target", "paths"])
+
+    def test_show_names_the_line_that_wins(self):
+        with tempfile.NamedTemporaryFile("w", suffix=".conf") as f:
+            f.write("[target]\nvcpus = 2\n# later\nvcpus = 4\n")
+            f.flush()
+            res = run("--config", f.name, "--json", "config", "show")
+            self.assertRun(res, 0)
+            self.assertEqual(json.loads(res.out)["sections"]["target"]["vcpus"],
+                             {"value": "4", "source": "file", "line": 4})
+            self.assertEqual(res.err, f"{f.name}:4: warning: [target] vcpus: set again "
+                                      "(first on line 2); the last value wins\n")
+            res = run("--config", f.name, "config", "show")
+            self.assertRegex(res.out, r"(?m)^vcpus = 4 +# file:4$")
+
+    def test_show_quotes_as_the_file_is_written(self):
+        # a quote inside a value needs no quotes; one first does
+        with tempfile.NamedTemporaryFile("w", suffix=".conf") as f, \
+                tempfile.NamedTemporaryFile("w", suffix=".conf") as again:
+            f.write("[target]\ncmdline = init=/bin/sh x=\"y\"\n"
+                    "base_sha256 = \"'quoted'\"\n")
+            f.flush()
+            res = run("--config", f.name, "config", "show")
+            self.assertRegex(res.out, r'(?m)^cmdline = init=/bin/sh x="y" +# file:2$')
+            self.assertRegex(res.out, r"(?m)^base_sha256 = \"'quoted'\" +# file:3$")
+            again.write(res.out)
+            again.flush()
+            target = json.loads(run("--config", again.name, "--json", "config",
+                                    "show").out)["sections"]["target"]
+            self.assertEqual(target["cmdline"]["value"], 'init=/bin/sh x="y"')
+            self.assertEqual(target["base_sha256"]["value"], "'quoted'")
 
     def test_show_output_reads_back(self):
         # `config show` prints valid INI: fed back, every key is "from file"

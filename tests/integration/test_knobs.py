@@ -40,6 +40,22 @@ class Knobs(TestCase):
         self.assertRegex(res.out, r"zerosim_delay +absent +\(not a 0sim kernel\)")
         self.assertRegex(res.out, r"zswap_enabled +N ")
 
+    def test_show_never_waits_on_a_fifo(self):
+        # a FIFO or a directory where a knob should be: said, not waited on
+        root = self.tree("0sim-node")
+        os.unlink(root + "/proc/zerosim_delay")
+        os.mkfifo(root + "/proc/zerosim_delay")
+        os.unlink(root + "/proc/zerosim_skip_halt")
+        os.mkdir(root + "/proc/zerosim_skip_halt")
+        res = run("--root", root, "knobs", "show", timeout=10)
+        self.assertRun(res, 0, err="")
+        self.assertRegex(res.out, r"(?m)^zerosim_delay +unreadable +/proc/zerosim_delay: "
+                                  r"not a regular file$")
+        self.assertRegex(res.out, r"(?m)^zerosim_skip_halt +unreadable +"
+                                  r"/proc/zerosim_skip_halt: Is a directory$")
+        k = json.loads(run("--root", root, "--json", "knobs", "show", timeout=10).out)
+        self.assertIsNone(k["knobs"]["zerosim_delay"])
+
     def test_set_writes_checked_values(self):
         root = self.tree("0sim-node")
         res = run("--root", root, "knobs", "set", "zerosim_delay=250", "zswap_enabled=no",

@@ -4,12 +4,10 @@ read-only commands and --dry-run still work, --wait queues behind it, and
 a holder killed with SIGKILL blocks no one.
 
 The holder is `knobs set zerosim_delay=5` with /proc/zerosim_delay replaced
-by a FIFO. knobs set reads a knob before writing it, so the holder blocks in
-read() on the FIFO while this test keeps the FIFO's write end open. Then the
-FIFO is moved out of the root and a plain file put back, so the read-only
-commands read a normal tree; closing the write end lets the holder go on and
-write 5 to that plain file."""
-import errno
+by a FIFO. Knobs are read only from regular files (a FIFO is "not a regular
+file", never waited on), but written as the kernel's files are: opening the
+FIFO to write blocks until this test opens its read end, and what the
+holder wrote is read there."""
 import os
 import shutil
 import signal
@@ -26,51 +24,54 @@ LOCK = "/var/lib/zsim/lock"
 
 class Holder:
     """`zsim-orch --root ROOT knobs set zerosim_delay=5`, held inside its
-    read of the FIFO until release()."""
+    write of the FIFO until release()."""
 
     def __init__(self, test, root, scratch):
         self.root = root
         self.fifo = root + "/proc/zerosim_delay"
-        self.parked = os.path.join(scratch, "zerosim_delay.fifo")
-        self.wfd = -1
-        with open(self.fifo) as f:
-            self.original = f.read()
         os.unlink(self.fifo)
         os.mkfifo(self.fifo, 0o644)
         self.proc = spawn("--root", root, "knobs", "set", "zerosim_delay=5")
         test.addCleanup(self.cleanup)
-        # O_WRONLY|O_NONBLOCK fails with ENXIO until a reader has the FIFO
-        # open: then the holder is past the lock and inside knobs set.
+        # the lock file names the holder once it holds the lock; it then
+        # waits in open() for a reader of the FIFO
         deadline = time.monotonic() + WAIT
-        while self.wfd < 0:
-            try:
-                self.wfd = os.open(self.fifo, os.O_WRONLY | os.O_NONBLOCK)
-            except OSError as e:
-                if e.errno != errno.ENXIO:
-                    raise
-                if self.proc.poll() is not None or time.monotonic() > deadline:
-                    out, err = self.proc.communicate(timeout=WAIT)
-                    test.fail(f"knobs set never opened the FIFO: exit {self.proc.returncode}"
-                              f"\n{out}{err}")
-                time.sleep(0.02)
-        # The holder's open() has returned; its read() waits for data. Park
-        # the FIFO outside the root and put the plain file back.
-        os.rename(self.fifo, self.parked)
-        with open(self.fifo, "w") as f:
-            f.write(self.original)
+        while not self.holds():
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                out, err = self.proc.communicate(timeout=WAIT)
+                test.fail(f"knobs set never took the lock: exit {self.proc.returncode}"
+                          f"\n{out}{err}")
+            time.sleep(0.02)
+
+    def holds(self):
+        try:
+            with open(self.root + LOCK) as f:
+                return f.read() == f"{self.proc.pid} knobs set\n"
+        except FileNotFoundError:
+            return False
 
     def release(self):
-        """Let the holder read the old value and finish; its result."""
-        os.write(self.wfd, self.original.encode())
-        os.close(self.wfd)
-        self.wfd = -1
+        """Read what the holder writes and let it finish; its result and
+        what it wrote."""
+        fd = os.open(self.fifo, os.O_RDONLY | os.O_NONBLOCK)
+        written = b""
+        deadline = time.monotonic() + WAIT
+        try:
+            while time.monotonic() < deadline:
+                try:
+                    chunk = os.read(fd, 64)
+                except BlockingIOError:
+                    chunk = None  # the holder has it open and is writing
+                written += chunk or b""
+                if chunk == b"" and self.proc.poll() is not None:
+                    break
+                time.sleep(0.02)
+        finally:
+            os.close(fd)
         out, err = self.proc.communicate(timeout=WAIT)
-        return self.proc.returncode, out, err
+        return self.proc.returncode, out, err, written.decode()
 
     def cleanup(self):
-        if self.wfd >= 0:
-            os.close(self.wfd)
-            self.wfd = -1
         stop(self.proc)
 
 
@@ -121,7 +122,8 @@ class Lock(TestCase):
         # Read-only commands and --dry-run take no lock.
         res = run("--root", self.root, "knobs", "show", timeout=WAIT)
         self.assertRun(res, 0, err="")
-        self.assertRegex(res.out, r"zerosim_delay +0 +/proc/zerosim_delay")
+        self.assertRegex(res.out, r"zerosim_delay +unreadable +/proc/zerosim_delay: not a "
+                                  r"regular file")
         self.assertRegex(res.out, r"zswap_enabled +Y ")
         res = run("--root", self.root, "status", timeout=WAIT)
         self.assertRun(res, 0)
@@ -141,14 +143,14 @@ class Lock(TestCase):
         self.assertIsNone(waiter.returncode, "--wait did not wait for the holder")
         self.assertEqual(self.read(ZSWAP), "Y\n")
 
-        rc, out, err = holder.release()
-        self.assertEqual((rc, out, err), (0, "zerosim_delay = 5 (was 0)\n", ""))
+        rc, out, err, written = holder.release()
+        self.assertEqual((rc, out, err), (0, "zerosim_delay = 5 (was ?)\n", ""))
+        self.assertEqual(written, "5")
         out, err = waiter.communicate(timeout=WAIT)
         self.assertEqual(waiter.returncode, 0, err)
         self.assertEqual(out, "zswap_enabled = N (was Y)\n")
         self.assertEqual(err, f"zsim-orch: waiting for pid {pid} (zsim-orch knobs set) to "
                               f"release the host lock\n")
-        self.assertEqual(self.read("/proc/zerosim_delay"), "5")
         self.assertEqual(self.read(ZSWAP), "N")
         self.assertFalse(os.path.lexists(lock_path))
 

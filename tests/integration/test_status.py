@@ -3,6 +3,7 @@ not exist, or hang."""
 import json
 import os
 import re
+import shutil
 import socket
 import tempfile
 import time
@@ -125,6 +126,51 @@ class Libvirt(TestCase):
         self.assertFalse(s["libvirt"]["answered"])
         self.assertEqual(s["libvirt"]["error"], "no answer within 5 s")
         self.assertIsNone(s["libvirt"]["active_domains"])
+
+
+class KvmLoaded(TestCase):
+    """`status` and `ept status` say the same about the KVM module: one
+    rule, sys/hostinfo's (loaded as a module, or built in)."""
+
+    def tree(self, edit):
+        d = tempfile.mkdtemp()
+        self.addCleanup(shutil.rmtree, d)
+        root = os.path.join(d, "0sim-node")
+        shutil.copytree(os.path.join(FIXTURES, "0sim-node"), root)
+        mod = root + "/sys/module/kvm_intel"
+        if edit == "builtin":  # built in, no parameters exported
+            shutil.rmtree(mod)
+            os.makedirs(mod)
+        elif edit == "builtin-param":
+            os.unlink(mod + "/initstate")
+            os.unlink(mod + "/refcnt")
+        elif edit == "going":
+            with open(mod + "/initstate", "w") as f:
+                f.write("going\n")
+        elif edit == "absent":
+            shutil.rmtree(mod)
+        return root
+
+    def both(self, root):
+        st = run("--root", root, "status")
+        self.assertRun(st, 0)
+        js = json.loads(run("--root", root, "--json", "status").out)
+        ept = run("--root", root, "ept", "status")
+        self.assertRun(ept, 0)
+        kvm = re.search(r"(?m)^kvm: +(.*)$", st.out).group(1)
+        module = re.search(r"(?m)^module: +(.*)$", ept.out).group(1)
+        return kvm, js["kvm"]["loaded"], module
+
+    def test_one_rule(self):
+        for edit, kvm, loaded, module in (
+                (None, "kvm_intel loaded, ept=N (off)", True, "kvm_intel loaded"),
+                ("builtin", "kvm_intel loaded, no parameter 'ept'", True,
+                 "kvm_intel loaded"),
+                ("builtin-param", "kvm_intel loaded, ept=N (off)", True, "kvm_intel loaded"),
+                ("going", "kvm_intel not loaded", False, "kvm_intel not loaded"),
+                ("absent", "kvm_intel not loaded", False, "kvm_intel not loaded")):
+            with self.subTest(edit=edit):
+                self.assertEqual(self.both(self.tree(edit)), (kvm, loaded, module))
 
 
 if __name__ == "__main__":

@@ -214,8 +214,132 @@ static void duplicate_key_last_wins(void **state)
 	assert_int_equal(zo_diags_count(&d, ZO_WARNING), 1);
 	assert_int_equal(d.v[0].line, 3);
 	assert_string_equal(zo_config_get(c, "target", "vcpus"), "4");
+	/* `config show` names the line that wins */
+	assert_int_equal(zo_config_value(c, "target", "vcpus")->line, 3);
 	zo_config_free(c);
 	zo_diags_release(&d);
+}
+
+/* iniparser keeps an unclosed quote as part of the value (and cuts it at
+ * a ';'): an error naming the line, even on a line a later one overrides. */
+static void unterminated_quote_rejected(void **state)
+{
+	struct zo_diags d = { 0 };
+	struct zo_config *c = NULL;
+
+	(void)state;
+	assert_int_equal(load("[target]\ncmdline = \"console=ttyS0; quiet\nvcpus = 2\n", &c, &d),
+			 -EINVAL);
+	assert_int_equal(zo_diags_count(&d, ZO_ERROR), 1);
+	assert_int_equal(d.v[0].line, 2);
+	assert_non_null(strstr(d.v[0].message, "opens a quote and does not close it"));
+	zo_diags_release(&d);
+	assert_int_equal(load("[target]\nname = 'zsim\nname = zsim\n", &c, &d), -EINVAL);
+	assert_int_equal(zo_diags_count(&d, ZO_ERROR), 1);
+	assert_int_equal(d.v[d.v[0].severity == ZO_ERROR ? 0 : 1].line, 2);
+	zo_diags_release(&d);
+	/* closed quotes are fine, a quote inside a value too */
+	assert_int_equal(load("[target]\ncmdline = \"a; b\"\nbase_sha256 = it's\n", &c, &d), 0);
+	assert_string_equal(zo_config_get(c, "target", "cmdline"), "a; b");
+	zo_config_free(c);
+	zo_diags_release(&d);
+}
+
+/* A '\' on the last line continues onto nothing and iniparser drops the
+ * key: an error naming the line, with or without a final newline. */
+static void trailing_backslash_rejected(void **state)
+{
+	struct zo_diags d = { 0 };
+	struct zo_config *c = NULL;
+
+	(void)state;
+	assert_int_equal(load("[target]\nvcpus = 2 \\", &c, &d), -EINVAL);
+	assert_int_equal(zo_diags_count(&d, ZO_ERROR), 1);
+	assert_int_equal(d.v[0].line, 2);
+	assert_non_null(strstr(d.v[0].message, "on the last line"));
+	zo_diags_release(&d);
+	assert_int_equal(load("[target]\nvcpus = 2\ncmdline = a \\\n", &c, &d), -EINVAL);
+	assert_int_equal(d.v[0].line, 3);
+	zo_diags_release(&d);
+	/* a continued value with its next line is fine */
+	assert_int_equal(load("[target]\ncmdline = a \\\n b\n", &c, &d), 0);
+	assert_string_equal(zo_config_get(c, "target", "cmdline"), "a  b");
+	zo_config_free(c);
+	zo_diags_release(&d);
+}
+
+/* What would be written to the config file must read back the same:
+ * no line breaks (they could add settings), nothing over a line. */
+static void unwritable_values_refused(void **state)
+{
+	const struct zo_key_def *cmdline = zo_config_key("target", "cmdline");
+	struct zo_diags d = { 0 };
+	char long_value[1200];
+
+	(void)state;
+	assert_int_equal(zo_config_check_value(cmdline, "quiet\n[host]\nrequire_0sim = no", 0, &d),
+			 -EINVAL);
+	assert_non_null(strstr(d.v[0].message, "a line break or another control character"));
+	assert_null(strchr(d.v[0].message, '\n'));
+	zo_diags_release(&d);
+	memset(long_value, 'x', sizeof(long_value) - 1);
+	long_value[sizeof(long_value) - 1] = '\0';
+	assert_int_equal(zo_config_check_value(cmdline, long_value, 0, &d), -EINVAL);
+	assert_non_null(strstr(d.v[0].message, "1199 characters"));
+	assert_non_null(strstr(d.v[0].message, "too long for one line"));
+	zo_diags_release(&d);
+	long_value[1000 - strlen("cmdline = ")] = '\0';
+	assert_int_equal(zo_config_check_value(cmdline, long_value, 0, &d), 0);
+	assert_int_equal(zo_config_check_value(cmdline, "a\tb", 0, &d), 0);
+	assert_int_equal(zo_config_check_value(cmdline, "say \"hi\"; now", 0, &d), -EINVAL);
+	assert_non_null(strstr(d.v[0].message, "holds a '\"'"));
+	zo_diags_release(&d);
+}
+
+static char *slurp(const char *path);
+
+static void ini_set_refuses_what_would_not_read_back(void **state)
+{
+	char path[] = "/tmp/zsim-test-ini-XXXXXX";
+	char long_value[1200], *before;
+	int fd = mkstemp(path);
+	struct zo_diags d = { 0 };
+	struct zo_ini *ini = NULL;
+	struct zo_config *c = NULL;
+
+	(void)state;
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "[target]\nvcpus = 2\n", 20), 20);
+	close(fd);
+	before = strdup(slurp(path));
+	assert_int_equal(zo_ini_set(path, "target", "cmdline", "quiet\n[host]\nswap = /dev/sda"),
+			 -EINVAL);
+	assert_int_equal(zo_ini_set(path, "target", "cmdline", "a\rb"), -EINVAL);
+	memset(long_value, 'x', sizeof(long_value) - 1);
+	long_value[sizeof(long_value) - 1] = '\0';
+	assert_int_equal(zo_ini_set(path, "target", "cmdline", long_value), -EINVAL);
+	assert_int_equal(zo_ini_set(path, "target", "cmdline", "a \"b\" # c"), -EINVAL);
+	assert_string_equal(slurp(path), before);
+	free(before);
+
+	/* values that need quotes read back as given */
+	assert_int_equal(zo_ini_set(path, "target", "cmdline", "'single'"), 0);
+	assert_int_equal(zo_ini_set(path, "target", "base_profile", "x\\"), 0);
+	assert_int_equal(zo_ini_set(path, "target", "base_sha256", "a=\"b\""), 0);
+	assert_int_equal(zo_ini_load(path, &ini, &d), 0);
+	assert_int_equal(zo_config_from_ini(path, ini, &c, &d), -EINVAL); /* base_profile: a name */
+	zo_diags_release(&d);
+	zo_ini_free(ini);
+	ini = NULL;
+	assert_int_equal(zo_ini_set(path, "target", "base_profile", "debian12"), 0);
+	assert_int_equal(zo_ini_load(path, &ini, &d), 0);
+	assert_int_equal(zo_config_from_ini(path, ini, &c, &d), 0);
+	assert_string_equal(zo_config_get(c, "target", "cmdline"), "'single'");
+	assert_string_equal(zo_config_get(c, "target", "base_sha256"), "a=\"b\"");
+	zo_config_free(c);
+	zo_ini_free(ini);
+	zo_diags_release(&d);
+	unlink(path);
 }
 
 static void empty_file_warns(void **state)
@@ -342,6 +466,16 @@ static void ini_set_edits_in_place(void **state)
 		zo_ini_free(ini);
 		zo_diags_release(&d);
 	}
+	{
+		/* a key set twice: the line that wins is the one replaced */
+		FILE *f = fopen(path, "w");
+
+		fputs("[kvm]\nept = on\n[host]\nswap_discard = no\n[kvm]\nept = on\n", f);
+		fclose(f);
+	}
+	assert_int_equal(zo_ini_set(path, "kvm", "ept", "off"), 0);
+	assert_string_equal(slurp(path),
+			    "[kvm]\nept = on\n[host]\nswap_discard = no\n[kvm]\nept = off\n");
 	unlink(path);
 	snprintf(path, sizeof(path), "%s/etc/zsim", dir);
 	rmdir(path);
@@ -360,6 +494,10 @@ int main(void)
 		cmocka_unit_test(overflowing_size),
 		cmocka_unit_test(unknown_names_are_warnings),
 		cmocka_unit_test(duplicate_key_last_wins),
+		cmocka_unit_test(unterminated_quote_rejected),
+		cmocka_unit_test(trailing_backslash_rejected),
+		cmocka_unit_test(unwritable_values_refused),
+		cmocka_unit_test(ini_set_refuses_what_would_not_read_back),
 		cmocka_unit_test(empty_file_warns),
 		cmocka_unit_test(binary_and_garbage_rejected),
 		cmocka_unit_test(unreadable_and_missing),

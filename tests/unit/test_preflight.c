@@ -134,7 +134,10 @@ static void memory_thin_and_host(void **state)
 	(void)state;
 	f.swap_total = 0;
 	assert_int_equal(level(f, "memory"), ZO_CHECK_FAIL);
+	/* a thin volume counts with the swap the kernel enabled on it */
 	f.thin_virtual = 10ULL << 40;
+	assert_int_equal(level(f, "memory"), ZO_CHECK_FAIL);
+	f.thin_swap = f.swap_total = (10ULL << 40) - 4096;
 	assert_int_equal(level(f, "memory"), ZO_CHECK_OK);
 	f.thin_active = true;
 	f.thin_data_total = 100;
@@ -151,6 +154,121 @@ static void memory_thin_and_host(void **state)
 	assert_int_equal(level(f, "0sim kernel"), ZO_CHECK_FAIL);
 	f.require_0sim = false;
 	assert_int_equal(level(f, "0sim kernel"), ZO_CHECK_WARN);
+}
+
+/* Unknown facts are warnings that say what could not be read, never ok;
+ * "ok, 0 physical address bits" was the bug. */
+static void unknown_facts_warn(void **state)
+{
+	struct zo_preflight_facts f = node();
+	struct zo_check *c;
+	size_t n;
+
+	(void)state;
+	f.ept = 1;
+	f.vm_gb = 100;
+	f.phys_bits = 0;
+	f.phys_bits_unknown = "/proc/cpuinfo: no 'address sizes' line";
+	assert_int_equal(zo_preflight(&f, &c, &n), 0);
+	assert_int_equal(find(c, n, "EPT")->level, ZO_CHECK_WARN);
+	assert_string_equal(find(c, n, "EPT")->measured,
+			    "EPT on; the physical address bits are unknown (/proc/cpuinfo: no "
+			    "'address sizes' line): how large a target EPT can map is not known");
+	zo_checks_free(c, n);
+	f.ept = 0;
+	assert_int_equal(level(f, "EPT"), ZO_CHECK_WARN);
+	/* not even the reason: still not ok */
+	f.phys_bits_unknown = NULL;
+	assert_int_equal(level(f, "EPT"), ZO_CHECK_WARN);
+	f.ept = 1;
+	assert_int_equal(level(f, "EPT"), ZO_CHECK_WARN);
+	/* a figure no CPU has is not believed (and 1 << 170 is no limit) */
+	f.phys_bits = 200;
+	assert_int_equal(level(f, "EPT"), ZO_CHECK_WARN);
+	assert_true(zo_ept_limit_gb(200) == UINT64_MAX);
+	assert_true(zo_ept_limit_gb(0) == 1);
+
+	f = node();
+	f.mem_total = 0;
+	f.mem_unknown = "/proc/meminfo: a figure no kernel reports";
+	assert_int_equal(zo_preflight(&f, &c, &n), 0);
+	assert_int_equal(find(c, n, "memory")->level, ZO_CHECK_WARN);
+	assert_string_equal(find(c, n, "memory")->measured,
+			    "target 4096 GB; cannot tell whether it fits: /proc/meminfo: a figure "
+			    "no kernel reports");
+	zo_checks_free(c, n);
+	f = node();
+	f.vm_gb = 100000; /* would fail, were the swap known */
+	f.swap_unknown = "/proc/swaps: not a regular file";
+	assert_int_equal(level(f, "memory"), ZO_CHECK_WARN);
+
+	f = node();
+	f.host_cpus = 0;
+	f.host_cpus_unknown = "/proc/cpuinfo: not a regular file";
+	assert_int_equal(zo_preflight(&f, &c, &n), 0);
+	assert_int_equal(find(c, n, "cores")->level, ZO_CHECK_WARN);
+	assert_string_equal(find(c, n, "cores")->measured,
+			    "1 vCPUs; the host CPUs are unknown (/proc/cpuinfo: not a regular file)");
+	zo_checks_free(c, n);
+
+	f = node();
+	f.zerosim_kernel = false;
+	f.zerosim_unknown = "/proc: Permission denied";
+	assert_int_equal(level(f, "0sim kernel"), ZO_CHECK_WARN);
+
+	/* loaded (or built in) without the parameter is not "not loaded" */
+	f = node();
+	f.ept = -1;
+	f.kvm_loaded = true;
+	f.kvm_param = "ept";
+	assert_int_equal(zo_preflight(&f, &c, &n), 0);
+	assert_string_equal(find(c, n, "EPT")->measured,
+			    "kvm_intel is loaded but has no parameter 'ept'");
+	zo_checks_free(c, n);
+}
+
+/* Capacity is the swap the kernel enabled, and a thin volume the kernel
+ * capped is named. */
+static void thin_swap_capped(void **state)
+{
+	struct zo_preflight_facts f = node();
+	struct zo_check *c;
+	size_t n;
+	char *text;
+
+	(void)state;
+	f.thin_virtual = 10ULL << 40;
+	f.thin_swap = f.swap_total = 2ULL << 40;
+	f.vm_gb = 4096;
+	assert_int_equal(zo_preflight(&f, &c, &n), 0);
+	assert_int_equal(find(c, n, "memory")->level, ZO_CHECK_FAIL);
+	assert_string_equal(find(c, n, "memory")->measured,
+			    "target 4096 GB; RAM 64G + swap 2T (thin volume 10T)");
+	assert_int_equal(find(c, n, "thin swap")->level, ZO_CHECK_WARN);
+	assert_string_equal(find(c, n, "thin swap")->measured,
+			    "the kernel enabled 2T of swap on /dev/mapper/zsim-swap, the volume "
+			    "is 10T");
+	zo_checks_free(c, n);
+	f.vm_gb = 1000;
+	assert_int_equal(level(f, "memory"), ZO_CHECK_OK);
+	assert_int_equal(level(f, "thin swap"), ZO_CHECK_WARN);
+
+	f.thin_swap = 0;
+	assert_int_equal(zo_preflight(&f, &c, &n), 0);
+	assert_string_equal(find(c, n, "thin swap")->measured,
+			    "the kernel enabled no swap on /dev/mapper/zsim-swap, the volume is 10T");
+	assert_non_null(strstr(find(c, n, "thin swap")->fix, "zsim-orch thin activate"));
+	zo_checks_free(c, n);
+
+	/* the header page is no difference */
+	assert_false(zo_thin_swap_short((10ULL << 40) - 4096, 10ULL << 40));
+	assert_true(zo_thin_swap_short(2ULL << 40, 10ULL << 40));
+	f.thin_swap = (10ULL << 40) - 4096;
+	assert_int_equal(zo_preflight(&f, &c, &n), 0);
+	text = zo_checks_table(c, n);
+	assert_null(strstr(text, "thin swap"));
+	free(text);
+	zo_checks_free(c, n);
 }
 
 static void qemu_version(void **state)
@@ -198,6 +316,8 @@ int main(void)
 		cmocka_unit_test(ept_value_unknown),
 		cmocka_unit_test(table_and_failures),
 		cmocka_unit_test(memory_thin_and_host),
+		cmocka_unit_test(unknown_facts_warn),
+		cmocka_unit_test(thin_swap_capped),
 		cmocka_unit_test(qemu_version),
 		cmocka_unit_test(knob_values),
 	};

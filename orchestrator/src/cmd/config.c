@@ -23,10 +23,10 @@ static const char *source_name(const struct zo_config_value *v)
 	return "default";
 }
 
-/* Values with a comment character must be quoted to read back the same. */
+/* Quoted as the config file is written, to read back the same. */
 static void print_value(const char *v)
 {
-	if (strpbrk(v, ";#\"") || (*v && (v[0] == ' ' || v[strlen(v) - 1] == ' ')))
+	if (zo_ini_needs_quotes(v))
 		printf("\"%s\"", v);
 	else
 		fputs(v, stdout);

@@ -1,5 +1,6 @@
 /* zsim-orch knobs show|set|apply: 0sim's knobs, TSC offsetting, zswap, THP
  * and KSM. Every value is checked before any is written. */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,12 +36,15 @@ static int knobs_show(struct zo_ctx *ctx, int argc, char **argv)
 	for (i = 0; i < zo_n_knobs; i++) {
 		const struct zo_knob *k = &zo_knobs[i];
 		_cleanup_free_ char *cur = NULL;
+		int r = zo_host_knob(ctx->root, k, &cur);
 
-		zo_host_knob(ctx->root, k, &cur);
 		if (ctx->json)
 			zo_json_add_str(values, k->name, cur);
 		else if (cur)
 			printf("%-24s %-10s %s\n", k->name, cur, k->path);
+		else if (r != -ENOENT && r != -ENOMEM)
+			printf("%-24s %-10s %s: %s\n", k->name, "unreadable", k->path,
+			       zo_host_strerror(r));
 		else
 			printf("%-24s %-10s %s\n", k->name, "absent",
 			       k->zerosim && !zerosim ? "(not a 0sim kernel)" : k->path);

@@ -52,8 +52,10 @@ const struct zo_cmd zo_cmd_preflight = {
 		 "FAIL with what was measured and the fix: root; a 0sim kernel (or\n"
 		 "[host] require_0sim = no); EPT on with a target at or above what the\n"
 		 "CPU's physical address bits can map (QEMU would hang silently) or EPT off\n"
-		 "above 1028 GB; the target larger than RAM plus swap or the thin volume;\n"
-		 "the thin pool nearly full; the QEMU behind libvirt too old to pass host\n"
-		 "physical address bits; more vCPUs than host CPUs. Exit 3 on any FAIL.\n",
+		 "above 1028 GB; the target larger than RAM plus the swap the kernel\n"
+		 "enabled (a warning when it enabled less on the thin volume than [thin]\n"
+		 "virtual_size); the thin pool nearly full; the QEMU behind libvirt too old\n"
+		 "to pass host physical address bits; more vCPUs than host CPUs. A fact\n"
+		 "that cannot be read is a warning saying so. Exit 3 on any FAIL.\n",
 	.flags = ZO_CMD_NEED_CONFIG,
 };

@@ -1,11 +1,14 @@
 /* zsim-orch status: what this host is and what it is set to. Reads only. */
 #include <errno.h>
 #include <getopt.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cmd/cmd.h"
+#include "core/thin.h"
 #include "core/units.h"
+#include "ops/preflight.h"
 #include "sys/hostinfo.h"
 #include "sys/virt.h"
 #include "util/json.h"
@@ -20,6 +23,8 @@ struct status {
 	const char *kvm_module, *kvm_param;
 	struct zo_virt_probe virt;
 	const char *uri;
+	int thin;                      /* zo_thin_swap_enabled() */
+	uint64_t thin_virtual, thin_swap;
 };
 
 static void status_release(struct status *s)
@@ -37,6 +42,7 @@ static int gather(struct zo_ctx *ctx, struct status *s)
 	r = zo_hostinfo_read(ctx->root, s->kvm_module, s->kvm_param, &s->h);
 	if (r < 0)
 		return r;
+	s->thin = zo_thin_swap_enabled(ctx, &s->h, &s->thin_virtual, &s->thin_swap);
 	s->uri = zo_config_get(ctx->config, "target", "uri");
 	r = zo_virt_probe(s->uri, LIBVIRT_PROBE_TIMEOUT_MS, &s->virt, &ctx->log);
 	if (r < 0)
@@ -74,7 +80,7 @@ static void print_host(const struct status *s)
 		printf(")\n");
 	}
 
-	if (s->h.kvm.state == ZO_MODULE_ABSENT)
+	if (!zo_host_module_active(&s->h.kvm))
 		printf("%-14s%s not loaded\n", "kvm:", s->kvm_module);
 	else if (!s->h.kvm.value)
 		printf("%-14s%s loaded, no parameter '%s'\n", "kvm:", s->kvm_module,
@@ -84,10 +90,11 @@ static void print_host(const struct status *s)
 		       s->kvm_param, s->h.kvm.value,
 		       s->h.kvm.on == 1 ? "on" : s->h.kvm.on == 0 ? "off" : "?");
 
-	if (s->h.bits_err)
-		printf("%-14sunknown (%s)\n", "cpu:",
-		       s->h.bits_err == -ENODATA ? "no 'address sizes' in /proc/cpuinfo"
-						 : strerror(-s->h.bits_err));
+	if (s->h.bits_err == -ENODATA)
+		printf("%-14sunknown (no 'address sizes' in /proc/cpuinfo)\n", "cpu:");
+	else if (s->h.bits_err)
+		printf("%-14sunknown (/proc/cpuinfo: %s)\n", "cpu:",
+		       zo_host_strerror(s->h.bits_err));
 	else
 		printf("%-14s%u physical, %u virtual address bits\n", "cpu:",
 		       s->h.phys_bits, s->h.virt_bits);
@@ -100,7 +107,8 @@ static void print_memory(const struct status *s)
 	size_t i;
 
 	if (s->h.mem_err)
-		printf("%-14sunknown (/proc/meminfo: %s)\n", "memory:", strerror(-s->h.mem_err));
+		printf("%-14sunknown (/proc/meminfo: %s)\n", "memory:",
+		       zo_host_strerror(s->h.mem_err));
 	else {
 		printf("%-14s%s total, %s available\n", "memory:",
 		       human(s->h.mem.mem_total, a, sizeof(a)),
@@ -112,7 +120,7 @@ static void print_memory(const struct status *s)
 
 	if (s->h.swaps_err)
 		printf("%-14sunknown (/proc/swaps: %s)\n", "swap devices:",
-		       strerror(-s->h.swaps_err));
+		       zo_host_strerror(s->h.swaps_err));
 	else if (s->h.n_swaps == 0)
 		printf("%-14snone\n", "swap devices:");
 	for (i = 0; !s->h.swaps_err && i < s->h.n_swaps; i++)
@@ -120,6 +128,11 @@ static void print_memory(const struct status *s)
 		       i ? "" : "swap devices:", s->h.swaps[i].filename,
 		       s->h.swaps[i].type, human(s->h.swaps[i].size, a, sizeof(a)),
 		       human(s->h.swaps[i].used, c, sizeof(c)), s->h.swaps[i].priority);
+	if (s->thin > 0 && zo_thin_swap_short(s->thin_swap, s->thin_virtual)) {
+		_cleanup_free_ char *note = zo_thin_swap_note(s->thin_swap, s->thin_virtual);
+
+		printf("%-14s%s\n", "thin swap:", note ? note : strerror(ENOMEM));
+	}
 
 	if (!s->h.zswap_params || !s->h.zswap_params[0])
 		printf("%-14snot available (no /sys/module/zswap/parameters)\n", "zswap:");
@@ -155,7 +168,27 @@ static json_object *errno_or(int err, json_object *value)
 	if (!err)
 		return value;
 	json_object_put(value);
-	return json_object_new_string(strerror(-err));
+	return json_object_new_string(zo_host_strerror(err));
+}
+
+/* "thin": the thin volume's nominal size and the swap the kernel enabled
+ * on it; null without a thin pool configured. */
+static void json_thin(json_object *o, const struct status *s)
+{
+	json_object *thin;
+
+	if (s->thin == 0) {
+		zo_json_add_null(o, "thin");
+		return;
+	}
+	thin = json_object_new_object();
+	zo_json_add_str(thin, "volume", ZO_THIN_VOLUME_PATH);
+	zo_json_add_u64(thin, "virtual_bytes", s->thin_virtual);
+	if (s->thin < 0)
+		zo_json_add_null(thin, "swap_bytes");
+	else
+		zo_json_add_u64(thin, "swap_bytes", s->thin_swap);
+	json_object_object_add(o, "thin", thin);
 }
 
 /* "kernel", "kvm" and "cpu". */
@@ -176,7 +209,7 @@ static void json_host(json_object *o, const struct status *s)
 	json_object_object_add(o, "kernel", kernel);
 
 	zo_json_add_str(kvm, "module", s->kvm_module);
-	zo_json_add_bool(kvm, "loaded", s->h.kvm.state != ZO_MODULE_ABSENT);
+	zo_json_add_bool(kvm, "loaded", zo_host_module_active(&s->h.kvm));
 	zo_json_add_str(kvm, "param", s->kvm_param);
 	zo_json_add_str(kvm, "param_value", s->h.kvm.value);
 	ept = s->h.kvm.on;
@@ -226,6 +259,7 @@ static void json_memory(json_object *o, const struct status *s)
 		json_object_array_add(swaps, e);
 	}
 	json_object_object_add(o, "swaps", errno_or(s->h.swaps_err, swaps));
+	json_thin(o, s);
 
 	for (i = 0; s->h.zswap_params && s->h.zswap_params[i]; i++)
 		zo_json_add_str(zswap, s->h.zswap_params[i], zswap_value(s, i));
@@ -267,28 +301,12 @@ static void print_json(struct zo_ctx *ctx, const struct status *s)
 
 static int cmd_status(struct zo_ctx *ctx, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	struct status s = { 0 };
-	int c, r;
+	int r;
 
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'j':
-			ctx->json = true;
-			break;
-		case 'h':
-			zo_cmd_print_usage(&zo_cmd_status, stdout);
-			return ZO_EXIT_OK;
-		default:
-			return zo_usage_error(ctx, &zo_cmd_status, "unknown option '%s'",
-					      argv[optind - 1]);
-		}
-	}
+	r = zo_json_options(ctx, &zo_cmd_status, NULL, argc, argv);
+	if (r >= 0)
+		return r;
 	if (optind < argc)
 		return zo_usage_error(ctx, &zo_cmd_status, "'status' takes no arguments");
 
@@ -313,8 +331,9 @@ const struct zo_cmd zo_cmd_status = {
 	.usage = "zsim-orch status [--json]\n"
 		 "\n"
 		 "Kernel release and whether it is a 0sim kernel, the KVM module and its EPT\n"
-		 "setting, CPU address bits, memory and swap, active swap devices, zswap\n"
-		 "parameters, and whether the libvirt URI answers (within 5 seconds).\n"
-		 "Reads only; --json for a machine-readable form.\n",
+		 "setting, CPU address bits, memory and swap, active swap devices (and the\n"
+		 "swap the kernel enabled on the thin volume when it is less than [thin]\n"
+		 "virtual_size), zswap parameters, and whether the libvirt URI answers\n"
+		 "(within 5 seconds). Reads only; --json for a machine-readable form.\n",
 	.flags = ZO_CMD_NEED_CONFIG,
 };

@@ -220,8 +220,8 @@ static const char *device_problem(const char *spec, bool file_ok)
 	return NULL;
 }
 
-int zo_config_check_value(const struct zo_key_def *def, const char *value,
-			  unsigned line, struct zo_diags *diags)
+static int check_type(const struct zo_key_def *def, const char *value, unsigned line,
+		      struct zo_diags *diags)
 {
 	char form[256];
 	const char *why = NULL;
@@ -313,6 +313,25 @@ bad:
 	return r < 0 ? r : -EINVAL;
 }
 
+int zo_config_check_value(const struct zo_key_def *def, const char *value,
+			  unsigned line, struct zo_diags *diags)
+{
+	const char *why;
+	int r = check_type(def, value, line, diags);
+
+	if (r < 0)
+		return r;
+	/* what the type allows must also read back from the file */
+	why = zo_ini_value_problem(def->key, value);
+	if (!why)
+		return 0;
+	/* the value is not quoted in the message: it may hold a line break */
+	r = zo_diags_add(diags, ZO_ERROR, line, def->section, def->key,
+			 "a value of %zu characters that cannot be written to the config file: %s",
+			 strlen(value), why);
+	return r < 0 ? r : -EINVAL;
+}
+
 static struct zo_config *config_new(const char *path)
 {
 	struct zo_config *c = calloc(1, sizeof(*c));
@@ -394,6 +413,19 @@ static int warn_unknown_key(const struct zo_ini_entry *e,
 			    "for the keys of [%s]", e->section);
 }
 
+/* What iniparser would read otherwise than the file says. */
+static int check_syntax(const struct zo_ini *ini, struct zo_diags *diags)
+{
+	size_t i;
+	int r = 0;
+
+	for (i = 0; r >= 0 && i < ini->n_open_quotes; i++)
+		r = zo_diags_add(diags, ZO_ERROR, ini->open_quotes[i], NULL, NULL,
+				 "the value opens a quote and does not close it; close it, or "
+				 "leave the quotes out");
+	return r;
+}
+
 int zo_config_from_ini(const char *path, const struct zo_ini *ini,
 		       struct zo_config **ret, struct zo_diags *diags)
 {
@@ -412,7 +444,9 @@ int zo_config_from_ini(const char *path, const struct zo_ini *ini,
 			if (r < 0)
 				goto fail;
 		}
-		r = warn_unknown_sections(ini, diags);
+		r = check_syntax(ini, diags);
+		if (r == 0)
+			r = warn_unknown_sections(ini, diags);
 		if (r < 0)
 			goto fail;
 		for (i = 0; i < ini->n_entries; i++) {

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/procfs.h"
+#include "core/thin.h"
 #include "core/units.h"
 #include "util/json.h"
 #include "util/str.h"
@@ -17,9 +19,33 @@
 #define QEMU_PHYS_BITS_MAJOR 2
 #define QEMU_PHYS_BITS_MINOR 7
 
+/* The kernel takes a page for the swap header and rounds the area down to
+ * whole pages; a difference of up to this much is not worth a word. */
+#define THIN_SWAP_SLACK (1024 * 1024ULL)
+
 uint64_t zo_ept_limit_gb(unsigned phys_bits)
 {
-	return phys_bits > 30 ? 1ULL << (phys_bits - 30) : 1;
+	if (phys_bits <= 30)
+		return 1;
+	return phys_bits - 30 < 64 ? 1ULL << (phys_bits - 30) : UINT64_MAX;
+}
+
+bool zo_thin_swap_short(uint64_t enabled, uint64_t nominal)
+{
+	return nominal > THIN_SWAP_SLACK && enabled < nominal - THIN_SWAP_SLACK;
+}
+
+char *zo_thin_swap_note(uint64_t enabled, uint64_t nominal)
+{
+	char e[32], v[32];
+
+	zo_size_format_human(enabled, e, sizeof(e));
+	zo_size_format_human(nominal, v, sizeof(v));
+	if (!enabled)
+		return zo_asprintf("the kernel enabled no swap on %s, the volume is %s",
+				   ZO_THIN_VOLUME_PATH, v);
+	return zo_asprintf("the kernel enabled %s of swap on %s, the volume is %s", e,
+			   ZO_THIN_VOLUME_PATH, v);
 }
 
 const char *zo_check_level_name(enum zo_check_level l)
@@ -54,6 +80,85 @@ static void add(struct list *l, const char *name, enum zo_check_level level, cha
 	l->n++;
 }
 
+static void rule_zerosim(struct list *l, const struct zo_preflight_facts *f)
+{
+	if (f->zerosim_unknown)
+		add(l, "0sim kernel", ZO_CHECK_WARN,
+		    zo_asprintf("cannot tell: %s", f->zerosim_unknown),
+		    strdup("mount the kernel's procfs on /proc"));
+	else if (f->zerosim_kernel)
+		add(l, "0sim kernel", ZO_CHECK_OK, strdup("/proc/zerosim_* present"), NULL);
+	else
+		add(l, "0sim kernel", f->require_0sim ? ZO_CHECK_FAIL : ZO_CHECK_WARN,
+		    strdup("no /proc/zerosim_* knobs: a stock kernel"),
+		    strdup(f->require_0sim ? "boot the 0sim kernel, or set [host] require_0sim = "
+					     "no to run on this one anyway"
+					   : "results will not be a 0sim simulation"));
+}
+
+/* Physical address bits that are known and plausible, else 0 and why. */
+static unsigned phys_bits(const struct zo_preflight_facts *f, const char **why)
+{
+	*why = f->phys_bits_unknown ? f->phys_bits_unknown : "not measured";
+	if (f->phys_bits_unknown || !f->phys_bits)
+		return 0;
+	if (f->phys_bits < ZO_PHYS_BITS_MIN || f->phys_bits > ZO_PHYS_BITS_MAX) {
+		*why = "/proc/cpuinfo: a figure no kernel reports";
+		return 0;
+	}
+	return f->phys_bits;
+}
+
+static void rule_ept(struct list *l, const struct zo_preflight_facts *f)
+{
+	const char *module = f->kvm_module ? f->kvm_module : "kvm_intel";
+	const char *param = f->kvm_param ? f->kvm_param : "ept";
+	const char *why;
+	unsigned bits = phys_bits(f, &why);
+	uint64_t limit = zo_ept_limit_gb(bits);
+
+	if (f->ept < 0 && f->ept_value)
+		add(l, "EPT", ZO_CHECK_WARN,
+		    zo_asprintf("%s %s=%s: neither Y/N nor 1/0", module, param, f->ept_value),
+		    strdup("check that [kvm] param names the EPT parameter"));
+	else if (f->ept < 0 && f->kvm_loaded)
+		add(l, "EPT", ZO_CHECK_WARN,
+		    zo_asprintf("%s is loaded but has no parameter '%s'", module, param),
+		    strdup("check that [kvm] param names the EPT parameter"));
+	else if (f->ept < 0)
+		add(l, "EPT", ZO_CHECK_WARN, zo_asprintf("%s is not loaded", module),
+		    strdup("load it with 'zsim-orch ept off' (or 'ept on')"));
+	else if (f->ept == 1 && !bits)
+		add(l, "EPT", ZO_CHECK_WARN,
+		    zo_asprintf("EPT on; the physical address bits are unknown (%s): how large "
+				"a target EPT can map is not known",
+				why),
+		    strdup("check 'address sizes' in /proc/cpuinfo; with 39 bits EPT maps at "
+			   "most 512 GB, above that run 'zsim-orch ept off'"));
+	else if (f->ept == 1 && f->vm_gb >= limit)
+		add(l, "EPT", ZO_CHECK_FAIL,
+		    zo_asprintf("EPT on; %u physical address bits map at most %llu GB, target "
+				"%llu GB",
+				bits, (unsigned long long)limit, (unsigned long long)f->vm_gb),
+		    strdup("zsim-orch ept off (QEMU would hang at boot with no message)"));
+	else if (f->ept == 0 && f->vm_gb > SHADOW_PAGING_MAX_GB)
+		add(l, "EPT", ZO_CHECK_WARN,
+		    zo_asprintf("EPT off and a %llu GB target: KVM's shadow paging is known "
+				"to fail above %d GB",
+				(unsigned long long)f->vm_gb, SHADOW_PAGING_MAX_GB),
+		    strdup("use a target of 1023 GB or less"));
+	else if (!bits)
+		add(l, "EPT", ZO_CHECK_WARN,
+		    zo_asprintf("EPT %s; the physical address bits are unknown (%s)",
+				f->ept ? "on" : "off", why),
+		    strdup("check 'address sizes' in /proc/cpuinfo: QEMU passes them to "
+			   "the target"));
+	else
+		add(l, "EPT", ZO_CHECK_OK,
+		    zo_asprintf("EPT %s, %u physical address bits", f->ept ? "on" : "off", bits),
+		    NULL);
+}
+
 static char *human(uint64_t bytes)
 {
 	char buf[32];
@@ -62,117 +167,113 @@ static char *human(uint64_t bytes)
 	return strdup(buf);
 }
 
-int zo_preflight(const struct zo_preflight_facts *f, struct zo_check **ret, size_t *ret_n)
+/* RAM plus the swap the kernel enabled, never the swap asked for. */
+static void rule_memory(struct list *l, const struct zo_preflight_facts *f)
 {
-	struct list l = { 0 };
-	uint64_t want = f->vm_gb << 30, backing, limit;
+	uint64_t want = f->vm_gb << 30, backing = f->mem_total + f->swap_total;
+	const char *unknown = f->mem_unknown	 ? f->mem_unknown
+			      : !f->mem_total	 ? "/proc/meminfo: not measured"
+						 : f->swap_unknown;
+	char *m, *s, *t, *text;
+
+	if (unknown) {
+		add(l, "memory", ZO_CHECK_WARN,
+		    zo_asprintf("target %llu GB; cannot tell whether it fits: %s",
+				(unsigned long long)f->vm_gb, unknown),
+		    strdup("mount the kernel's procfs on /proc ('zsim-orch status' shows what "
+			   "can be read)"));
+		return;
+	}
+	m = human(f->mem_total);
+	s = human(f->swap_total);
+	t = human(f->thin_virtual);
+	text = m && s && t ? zo_asprintf("target %llu GB; RAM %s + swap %s%s%s%s",
+					 (unsigned long long)f->vm_gb, m, s,
+					 f->thin_virtual ? " (thin volume " : "",
+					 f->thin_virtual ? t : "", f->thin_virtual ? ")" : "")
+			   : NULL;
+	add(l, "memory", want > backing ? ZO_CHECK_FAIL : ZO_CHECK_OK, text,
+	    strdup("add swap: 'zsim-orch setup --mapper-device DEV' (a 10T thin "
+		   "volume) or '--swap DEV', or a smaller target"));
+	free(m);
+	free(s);
+	free(t);
+	if (f->thin_virtual && zo_thin_swap_short(f->thin_swap, f->thin_virtual))
+		add(l, "thin swap", ZO_CHECK_WARN, zo_thin_swap_note(f->thin_swap, f->thin_virtual),
+		    strdup(f->thin_swap ? "only the swap the kernel enabled counts: it caps a swap "
+					  "area by its own limits; set [thin] virtual_size to what "
+					  "it enables, or add swap with 'zsim-orch setup --swap DEV'"
+					: "turn it on: 'zsim-orch thin activate'"));
+}
+
+static void rule_thin_pool(struct list *l, const struct zo_preflight_facts *f)
+{
+	uint64_t free_blocks = f->thin_data_total - f->thin_data_used;
+
+	if (!f->thin_active)
+		return;
+	add(l, "thin pool", free_blocks <= f->thin_low_water ? ZO_CHECK_FAIL : ZO_CHECK_OK,
+	    zo_asprintf("%llu of %llu blocks used, low water %llu",
+			(unsigned long long)f->thin_data_used,
+			(unsigned long long)f->thin_data_total,
+			(unsigned long long)f->thin_low_water),
+	    strdup("the pool is nearly full and swap writes will fail: 'zsim-orch thin "
+		   "remove' and create it again, or use a larger data device"));
+}
+
+static void rule_qemu(struct list *l, const struct zo_preflight_facts *f)
+{
 	unsigned maj = 0, min = 0;
 
-	add(&l, "root", f->is_root ? ZO_CHECK_OK : ZO_CHECK_FAIL,
-	    strdup(f->is_root ? "running as root" : "not root"),
-	    strdup("run zsim-orch as root (sudo)"));
-
-	if (f->zerosim_kernel)
-		add(&l, "0sim kernel", ZO_CHECK_OK, strdup("/proc/zerosim_* present"), NULL);
-	else
-		add(&l, "0sim kernel", f->require_0sim ? ZO_CHECK_FAIL : ZO_CHECK_WARN,
-		    strdup("no /proc/zerosim_* knobs: a stock kernel"),
-		    strdup(f->require_0sim ? "boot the 0sim kernel, or set [host] require_0sim = "
-					     "no to run on this one anyway"
-					   : "results will not be a 0sim simulation"));
-
-	limit = zo_ept_limit_gb(f->phys_bits);
-	if (f->ept < 0 && f->ept_value)
-		add(&l, "EPT", ZO_CHECK_WARN,
-		    zo_asprintf("%s %s=%s: neither Y/N nor 1/0",
-				f->kvm_module ? f->kvm_module : "kvm_intel",
-				f->kvm_param ? f->kvm_param : "ept", f->ept_value),
-		    strdup("check that [kvm] param names the EPT parameter"));
-	else if (f->ept < 0)
-		add(&l, "EPT", ZO_CHECK_WARN,
-		    zo_asprintf("%s is not loaded", f->kvm_module ? f->kvm_module : "kvm_intel"),
-		    strdup("load it with 'zsim-orch ept off' (or 'ept on')"));
-	else if (f->ept == 1 && f->phys_bits && f->vm_gb >= limit)
-		add(&l, "EPT", ZO_CHECK_FAIL,
-		    zo_asprintf("EPT on; %u physical address bits map at most %llu GB, target "
-				"%llu GB",
-				f->phys_bits, (unsigned long long)limit,
-				(unsigned long long)f->vm_gb),
-		    strdup("zsim-orch ept off (QEMU would hang at boot with no message)"));
-	else if (f->ept == 0 && f->vm_gb > SHADOW_PAGING_MAX_GB)
-		add(&l, "EPT", ZO_CHECK_WARN,
-		    zo_asprintf("EPT off and a %llu GB target: KVM's shadow paging is known "
-				"to fail above %d GB",
-				(unsigned long long)f->vm_gb, SHADOW_PAGING_MAX_GB),
-		    strdup("use a target of 1023 GB or less"));
-	else
-		add(&l, "EPT", ZO_CHECK_OK,
-		    zo_asprintf("EPT %s, %u physical address bits", f->ept ? "on" : "off",
-				f->phys_bits),
-		    NULL);
-
-	backing = f->mem_total + (f->thin_virtual > f->swap_total ? f->thin_virtual
-								   : f->swap_total);
-	{
-		char *m = human(f->mem_total), *s = human(f->swap_total);
-		char *t = human(f->thin_virtual);
-		char *text = m && s && t ? zo_asprintf("target %llu GB; RAM %s + swap %s%s%s",
-						       (unsigned long long)f->vm_gb, m, s,
-						       f->thin_virtual ? " (thin volume " : "",
-						       f->thin_virtual ? t : "")
-					 : NULL;
-
-		if (text && f->thin_virtual) {
-			char *closed = zo_asprintf("%s)", text);
-
-			free(text);
-			text = closed;
-		}
-		add(&l, "memory", want > backing ? ZO_CHECK_FAIL : ZO_CHECK_OK, text,
-		    strdup("add swap: 'zsim-orch setup --mapper-device DEV' (a 10T thin "
-			   "volume) or '--swap DEV', or a smaller target"));
-		free(m);
-		free(s);
-		free(t);
-	}
-
-	if (f->thin_active) {
-		uint64_t free_blocks = f->thin_data_total - f->thin_data_used;
-
-		add(&l, "thin pool", free_blocks <= f->thin_low_water ? ZO_CHECK_FAIL : ZO_CHECK_OK,
-		    zo_asprintf("%llu of %llu blocks used, low water %llu",
-				(unsigned long long)f->thin_data_used,
-				(unsigned long long)f->thin_data_total,
-				(unsigned long long)f->thin_low_water),
-		    strdup("the pool is nearly full and swap writes will fail: 'zsim-orch thin "
-			   "remove' and create it again, or use a larger data device"));
-	}
-
 	if (!f->libvirt_answered)
-		add(&l, "QEMU", ZO_CHECK_FAIL,
+		add(l, "QEMU", ZO_CHECK_FAIL,
 		    zo_asprintf("libvirt at %s does not answer: %s",
 				f->libvirt_uri ? f->libvirt_uri : "?",
 				f->libvirt_error ? f->libvirt_error : "?"),
 		    strdup("start libvirtd, or fix [target] uri"));
 	else if (!f->hypervisor || strcmp(f->hypervisor, "QEMU"))
-		add(&l, "QEMU", ZO_CHECK_WARN,
+		add(l, "QEMU", ZO_CHECK_WARN,
 		    zo_asprintf("hypervisor %s, not QEMU", f->hypervisor ? f->hypervisor : "?"),
 		    strdup("use a qemu:/// URI"));
 	else if (!f->hypervisor_version ||
 		 sscanf(f->hypervisor_version, "%u.%u", &maj, &min) != 2 ||
 		 maj < QEMU_PHYS_BITS_MAJOR ||
 		 (maj == QEMU_PHYS_BITS_MAJOR && min < QEMU_PHYS_BITS_MINOR))
-		add(&l, "QEMU", ZO_CHECK_FAIL,
+		add(l, "QEMU", ZO_CHECK_FAIL,
 		    zo_asprintf("QEMU %s cannot pass host physical address bits (needs 2.7)",
 				f->hypervisor_version ? f->hypervisor_version : "?"),
 		    strdup("install a newer QEMU (qemu-kvm-ev from the CentOS Virt SIG)"));
 	else
-		add(&l, "QEMU", ZO_CHECK_OK, zo_asprintf("QEMU %s", f->hypervisor_version), NULL);
+		add(l, "QEMU", ZO_CHECK_OK, zo_asprintf("QEMU %s", f->hypervisor_version), NULL);
+}
 
-	add(&l, "cores", f->cores > f->host_cpus ? ZO_CHECK_FAIL : ZO_CHECK_OK,
-	    zo_asprintf("%u vCPUs, %u host CPUs", f->cores, f->host_cpus),
-	    strdup("use at most one vCPU per host CPU (they are pinned 1:1)"));
+static void rule_cores(struct list *l, const struct zo_preflight_facts *f)
+{
+	if (f->host_cpus_unknown || !f->host_cpus)
+		add(l, "cores", ZO_CHECK_WARN,
+		    zo_asprintf("%u vCPUs; the host CPUs are unknown (%s)", f->cores,
+				f->host_cpus_unknown ? f->host_cpus_unknown : "not measured"),
+		    strdup("check the 'processor' lines of /proc/cpuinfo: vCPUs are pinned "
+			   "1:1 to host CPUs"));
+	else
+		add(l, "cores", f->cores > f->host_cpus ? ZO_CHECK_FAIL : ZO_CHECK_OK,
+		    zo_asprintf("%u vCPUs, %u host CPUs", f->cores, f->host_cpus),
+		    strdup("use at most one vCPU per host CPU (they are pinned 1:1)"));
+}
 
+int zo_preflight(const struct zo_preflight_facts *f, struct zo_check **ret, size_t *ret_n)
+{
+	struct list l = { 0 };
+
+	add(&l, "root", f->is_root ? ZO_CHECK_OK : ZO_CHECK_FAIL,
+	    strdup(f->is_root ? "running as root" : "not root"),
+	    strdup("run zsim-orch as root (sudo)"));
+	rule_zerosim(&l, f);
+	rule_ept(&l, f);
+	rule_memory(&l, f);
+	rule_thin_pool(&l, f);
+	rule_qemu(&l, f);
+	rule_cores(&l, f);
 	if (l.err) {
 		zo_checks_free(l.v, l.n);
 		return l.err;

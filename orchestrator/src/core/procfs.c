@@ -2,6 +2,8 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,18 +13,52 @@
 
 #include "util/banned.h"
 
-static int meminfo_field(const char *text, const char *name, uint64_t *ret)
+/* A decimal number after optional blanks, at most `max`; *ret_end after
+ * it. -EINVAL without digits, -ERANGE above `max` (overflow included). */
+static int parse_u64(const char *s, uint64_t max, uint64_t *ret, const char **ret_end)
+{
+	uint64_t v = 0;
+	bool over = false;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	if (*s < '0' || *s > '9')
+		return -EINVAL;
+	for (; *s >= '0' && *s <= '9'; s++) {
+		unsigned d = (unsigned)(*s - '0');
+
+		if (over || v > (UINT64_MAX - d) / 10)
+			over = true;
+		else
+			v = v * 10 + d;
+	}
+	if (ret_end)
+		*ret_end = s;
+	if (over || v > max)
+		return -ERANGE;
+	*ret = v;
+	return 0;
+}
+
+/* "Name:   N kB" in bytes, at most `max` bytes. */
+static int meminfo_field(const char *text, const char *name, uint64_t max, uint64_t *ret)
 {
 	size_t nl = strlen(name);
 	const char *p = text;
 
 	while (p && *p) {
 		if (!strncmp(p, name, nl) && p[nl] == ':') {
-			unsigned long long kb;
+			const char *end;
+			uint64_t kb;
+			int r = parse_u64(p + nl + 1, max / 1024, &kb, &end);
 
-			if (sscanf(p + nl + 1, " %llu kB", &kb) != 1)
+			if (r < 0)
+				return r;
+			while (*end == ' ' || *end == '\t')
+				end++;
+			if (strncmp(end, "kB", 2))
 				return -EINVAL;
-			*ret = (uint64_t)kb * 1024;
+			*ret = kb * 1024;
 			return 0;
 		}
 		p = strchr(p, '\n');
@@ -37,18 +73,22 @@ int zo_parse_meminfo(const char *text, struct zo_meminfo *ret)
 	struct zo_meminfo m = { 0 };
 	int r;
 
-	r = meminfo_field(text, "MemTotal", &m.mem_total);
+	r = meminfo_field(text, "MemTotal", ZO_RAM_MAX, &m.mem_total);
 	if (r < 0)
 		return r;
-	r = meminfo_field(text, "MemAvailable", &m.mem_available);
+	if (!m.mem_total)
+		return -ERANGE;
+	r = meminfo_field(text, "MemAvailable", ZO_RAM_MAX, &m.mem_available);
 	if (r < 0 && r != -ENODATA)
 		return r;
-	r = meminfo_field(text, "SwapTotal", &m.swap_total);
+	r = meminfo_field(text, "SwapTotal", ZO_SWAP_MAX, &m.swap_total);
 	if (r < 0)
 		return r;
-	r = meminfo_field(text, "SwapFree", &m.swap_free);
+	r = meminfo_field(text, "SwapFree", ZO_SWAP_MAX, &m.swap_free);
 	if (r < 0)
 		return r;
+	if (m.swap_free > m.swap_total)
+		return -ERANGE;
 	*ret = m;
 	return 0;
 }
@@ -81,8 +121,38 @@ void zo_swap_entries_free(struct zo_swap_entry *v, size_t n)
 	for (i = 0; i < n; i++) {
 		free(v[i].filename);
 		free(v[i].type);
+		free(v[i].dm_name);
 	}
 	free(v);
+}
+
+/* "NAME TYPE SIZE USED PRIORITY", sizes in KiB. */
+static int swap_line(const char *line, char *name, char *type, struct zo_swap_entry *e)
+{
+	const char *p;
+	uint64_t size, used, prio;
+	bool negative;
+	int off = 0, r;
+
+	if (sscanf(line, "%4095s %63s%n", name, type, &off) != 2 || !off)
+		return -EINVAL;
+	r = parse_u64(line + off, ZO_SWAP_MAX / 1024, &size, &p);
+	if (r == 0)
+		r = parse_u64(p, size, &used, &p);
+	if (r < 0)
+		return r;
+	while (*p == ' ' || *p == '\t')
+		p++;
+	negative = *p == '-';
+	r = parse_u64(p + negative, INT_MAX, &prio, &p);
+	if (r < 0)
+		return r == -ERANGE ? -EINVAL : r;
+	if (*zo_strstrip((char *)p))
+		return -EINVAL;
+	e->size = size * 1024;
+	e->used = used * 1024;
+	e->priority = negative ? -(int)prio : (int)prio;
+	return 0;
 }
 
 int zo_parse_swaps(const char *text, struct zo_swap_entry **ret, size_t *ret_n)
@@ -90,6 +160,7 @@ int zo_parse_swaps(const char *text, struct zo_swap_entry **ret, size_t *ret_n)
 	_cleanup_free_ char *copy = strdup(text);
 	struct zo_swap_entry *v = NULL;
 	size_t n = 0;
+	uint64_t total = 0;
 	char *line, *next;
 	bool header = true;
 
@@ -97,9 +168,8 @@ int zo_parse_swaps(const char *text, struct zo_swap_entry **ret, size_t *ret_n)
 		return -ENOMEM;
 	for (line = copy; line && *line; line = next) {
 		char name[4096], type[64];
-		unsigned long long size_kb, used_kb;
-		int prio;
-		struct zo_swap_entry *nv;
+		struct zo_swap_entry e = { 0 }, *nv;
+		int r;
 
 		next = strchr(line, '\n');
 		if (next)
@@ -111,22 +181,23 @@ int zo_parse_swaps(const char *text, struct zo_swap_entry **ret, size_t *ret_n)
 		}
 		if (!*zo_strstrip(line))
 			continue;
-		if (sscanf(line, "%4095s %63s %llu %llu %d", name, type, &size_kb,
-			   &used_kb, &prio) != 5) {
+		r = swap_line(line, name, type, &e);
+		if (r == 0 && e.size > ZO_SWAP_MAX - total)
+			r = -ERANGE;
+		if (r < 0) {
 			zo_swap_entries_free(v, n);
-			return -EINVAL;
+			return r;
 		}
+		total += e.size;
 		nv = realloc(v, (n + 1) * sizeof(*v));
 		if (!nv) {
 			zo_swap_entries_free(v, n);
 			return -ENOMEM;
 		}
 		v = nv;
+		v[n] = e;
 		v[n].filename = unescape(name);
 		v[n].type = strdup(type);
-		v[n].size = (uint64_t)size_kb * 1024;
-		v[n].used = (uint64_t)used_kb * 1024;
-		v[n].priority = prio;
 		n++;
 		if (!v[n - 1].filename || !v[n - 1].type) {
 			zo_swap_entries_free(v, n);
@@ -138,6 +209,42 @@ int zo_parse_swaps(const char *text, struct zo_swap_entry **ret, size_t *ret_n)
 	return (int)n;
 }
 
+const struct zo_swap_entry *zo_swap_find_dm(const struct zo_swap_entry *v, size_t n,
+					    const char *dm_name)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		const char *f = v[i].filename;
+
+		if ((v[i].dm_name && !strcmp(v[i].dm_name, dm_name)) ||
+		    (zo_startswith(f, "/dev/mapper/") && !strcmp(f + 12, dm_name)))
+			return &v[i];
+	}
+	return NULL;
+}
+
+/* "N bits WHAT" of an "address sizes" line, between `min` and `max`. */
+static int bits(const char **p, const char *what, unsigned min, unsigned max, unsigned *ret)
+{
+	uint64_t v;
+	int r = parse_u64(*p, UINT64_MAX, &v, p);
+
+	if (r == -EINVAL)
+		return r;
+	if (r < 0)
+		v = UINT64_MAX; /* too many digits: out of range, if it reads right */
+	while (**p == ' ')
+		(*p)++;
+	if (!zo_startswith(*p, "bits ") || !zo_startswith(*p + 5, what))
+		return -EINVAL;
+	*p += 5 + strlen(what);
+	if (v < min || v > max)
+		return -ERANGE;
+	*ret = (unsigned)v;
+	return 0;
+}
+
 int zo_parse_address_bits(const char *cpuinfo, unsigned *ret_phys,
 			  unsigned *ret_virt)
 {
@@ -145,12 +252,23 @@ int zo_parse_address_bits(const char *cpuinfo, unsigned *ret_phys,
 
 	while (p && *p) {
 		if (zo_startswith(p, "address sizes")) {
-			unsigned phys, virt;
-			const char *colon = strchr(p, ':');
+			unsigned phys = 0, virt = 0;
+			const char *q = strchr(p, ':');
+			int r, r2;
 
-			if (!colon || sscanf(colon + 1, " %u bits physical, %u bits virtual",
-					     &phys, &virt) != 2)
+			if (!q || q > strchrnul(p, '\n'))
 				return -EINVAL;
+			q++;
+			r = bits(&q, "physical", ZO_PHYS_BITS_MIN, ZO_PHYS_BITS_MAX, &phys);
+			if (r == -EINVAL)
+				return r;
+			if (*q++ != ',')
+				return -EINVAL;
+			r2 = bits(&q, "virtual", ZO_VIRT_BITS_MIN, ZO_VIRT_BITS_MAX, &virt);
+			if (r2 < 0)
+				return r2;
+			if (r < 0)
+				return r;
 			*ret_phys = phys;
 			*ret_virt = virt;
 			return 0;

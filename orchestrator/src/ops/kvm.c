@@ -8,6 +8,7 @@
 #include "core/config.h"
 #include "ops/record.h"
 #include "sys/kmod.h"
+#include "sys/sysfs.h"
 #include "sys/virt.h"
 #include "util/file.h"
 #include "util/path.h"
@@ -17,7 +18,6 @@
 
 int zo_ept_status(struct zo_ctx *ctx, struct zo_ept_status *ret)
 {
-	_cleanup_free_ char *path = zo_path(ctx->root, ZO_EPT_MODPROBE_FILE);
 	struct zo_ept_status s;
 	int r;
 
@@ -25,14 +25,11 @@ int zo_ept_status(struct zo_ctx *ctx, struct zo_ept_status *ret)
 	s.module = zo_config_get(ctx->config, "kvm", "module");
 	s.param = zo_config_get(ctx->config, "kvm", "param");
 	s.recorded = zo_config_get(ctx->config, "kvm", "ept");
-	if (!path)
-		return zo_fail(ctx, -ENOMEM, "out of memory");
 	r = zo_host_module(ctx->root, s.module, s.param, &s.mod);
 	if (r < 0)
 		return zo_fail(ctx, r, "cannot read /sys/module/%s: %s", s.module, strerror(-r));
-	/* a module whose parameter reads is there, even built in */
-	s.loaded = zo_host_module_loaded(&s.mod) || s.mod.value;
-	if (zo_read_file(path, 4096, &s.persisted, NULL) == 0)
+	s.loaded = zo_host_module_active(&s.mod);
+	if (zo_sysfs_read_max(ctx->root, ZO_EPT_MODPROBE_FILE, 4096, &s.persisted) == 0)
 		s.options = strstr(s.persisted, "options ");
 	*ret = s;
 	return 0;

@@ -17,7 +17,7 @@
 struct zo_ept_status {
 	const char *module, *param; /* [kvm] module and param */
 	struct zo_host_module mod;  /* its state and the parameter's value */
-	bool loaded;          /* loaded, built in, or its parameter readable */
+	bool loaded;          /* zo_host_module_active(): loaded or built in */
 	char *persisted;      /* ZO_EPT_MODPROBE_FILE's text; NULL: no file */
 	const char *options;  /* in `persisted`: from its "options " on, or NULL */
 	const char *recorded; /* [kvm] ept */

@@ -2,11 +2,13 @@
 #include "ops/storage.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "core/config.h"
+#include "core/procfs.h"
 #include "core/thin.h"
 #include "sys/hostinfo.h"
 #include "sys/virt.h"
@@ -23,17 +25,44 @@ struct gathered {
 	struct zo_preflight_facts f;
 	struct zo_hostinfo host;
 	struct zo_virt_probe probe;
+	/* what could not be read, for the facts' `*_unknown` */
+	char zerosim_why[128], bits_why[128], mem_why[128], swap_why[128], cpus_why[128];
 };
 
-static void gather_thin(struct zo_ctx *ctx, struct zo_preflight_facts *f)
+/* "FILE: WHY" into `buf` when `err` is set (`missing` for -ENODATA); NULL
+ * when the fact is known. */
+static const char *why(char *buf, size_t len, const char *file, int err, const char *missing)
+{
+	if (!err)
+		return NULL;
+	snprintf(buf, len, "%s: %s", file, err == -ENODATA ? missing : zo_host_strerror(err));
+	return buf;
+}
+
+int zo_thin_swap_enabled(struct zo_ctx *ctx, const struct zo_hostinfo *h, uint64_t *ret_nominal,
+			 uint64_t *ret_enabled)
 {
 	const char *data = zo_config_get(ctx->config, "thin", "data");
+	const struct zo_swap_entry *e;
+
+	if (!data || !*data || zo_config_get_size(ctx->config, "thin", "virtual_size",
+						  ret_nominal) < 0)
+		return 0;
+	if (h->swaps_err)
+		return h->swaps_err;
+	e = zo_swap_find_dm(h->swaps, h->n_swaps, ZO_THIN_VOLUME_NAME);
+	*ret_enabled = e ? e->size : 0;
+	return 1;
+}
+
+static void gather_thin(struct zo_ctx *ctx, struct gathered *g)
+{
+	struct zo_preflight_facts *f = &g->f;
 	struct zo_thin_pool_status st;
 	uint64_t block = 0, low = 0;
 
-	if (!data || !*data)
+	if (zo_thin_swap_enabled(ctx, &g->host, &f->thin_virtual, &f->thin_swap) == 0)
 		return;
-	zo_config_get_size(ctx->config, "thin", "virtual_size", &f->thin_virtual);
 	/* the pool is read from the running kernel, not the root prefix */
 	if (!*ctx->root && zo_thin_pool_read(ctx, &st, &block, &low) < 0) {
 		/* no pool running is a fact for the rules, not a failure */
@@ -62,15 +91,26 @@ static int gather(struct zo_ctx *ctx, uint64_t vm_gb, unsigned cores, struct gat
 	f->cores = cores;
 	f->is_root = zo_host_is_superuser();
 	f->zerosim_kernel = g->host.zerosim > 0;
+	f->zerosim_unknown = why(g->zerosim_why, sizeof(g->zerosim_why), "/proc",
+				 g->host.zerosim < 0 ? g->host.zerosim : 0, "cannot be listed");
 	zo_config_get_bool(ctx->config, "host", "require_0sim", &require);
 	f->require_0sim = require;
 	f->ept = g->host.kvm.on;
 	f->ept_value = g->host.kvm.value;
+	f->kvm_loaded = zo_host_module_active(&g->host.kvm);
 	f->phys_bits = g->host.bits_err ? 0 : g->host.phys_bits;
+	f->phys_bits_unknown = why(g->bits_why, sizeof(g->bits_why), "/proc/cpuinfo",
+				   g->host.bits_err, "no 'address sizes' line");
 	f->host_cpus = g->host.cpus;
+	f->host_cpus_unknown = why(g->cpus_why, sizeof(g->cpus_why), "/proc/cpuinfo",
+				   g->host.cpus_err, "no 'processor' line");
 	f->mem_total = g->host.mem_err ? 0 : g->host.mem.mem_total;
+	f->mem_unknown = why(g->mem_why, sizeof(g->mem_why), "/proc/meminfo", g->host.mem_err,
+			     "no MemTotal, SwapTotal or SwapFree");
 	f->swap_total = g->host.swap_active;
-	gather_thin(ctx, f);
+	f->swap_unknown = why(g->swap_why, sizeof(g->swap_why), "/proc/swaps",
+			      g->host.swaps_err, "empty");
+	gather_thin(ctx, g);
 	f->libvirt_uri = zo_config_get(ctx->config, "target", "uri");
 	if (zo_virt_probe(f->libvirt_uri, LIBVIRT_TIMEOUT_MS, &g->probe, &ctx->log) == 0) {
 		f->libvirt_answered = g->probe.answered;

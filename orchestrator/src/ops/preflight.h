@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "core/preflight.h"
+#include "sys/hostinfo.h"
 #include "util/ctx.h"
 
 struct zo_preflight_report {
@@ -27,6 +28,13 @@ static inline bool zo_preflight_failed(const struct zo_preflight_report *r)
 {
 	return r->failures && r->failures[0];
 }
+
+/* The thin volume's swap as the kernel enabled it: 1 with its nominal
+ * size ([thin] virtual_size) and the bytes of swap /proc/swaps shows on it
+ * (0: none) when a thin pool is configured ([thin] data); 0 when none is;
+ * -errno when /proc/swaps could not be read. */
+int zo_thin_swap_enabled(struct zo_ctx *ctx, const struct zo_hostinfo *h, uint64_t *ret_nominal,
+			 uint64_t *ret_enabled);
 
 /* The report as a table (JSON under --json) through zo_say(). */
 int zo_preflight_show(struct zo_ctx *ctx, const struct zo_preflight_report *r);

@@ -51,6 +51,11 @@ bool zo_host_module_loaded(const struct zo_host_module *m)
 	return m->state == ZO_MODULE_LIVE || m->state == ZO_MODULE_COMING;
 }
 
+bool zo_host_module_active(const struct zo_host_module *m)
+{
+	return zo_host_module_loaded(m) || m->state == ZO_MODULE_BUILTIN;
+}
+
 int zo_host_module(const char *root, const char *module, const char *param,
 		   struct zo_host_module *ret)
 {
@@ -130,13 +135,38 @@ static void read_cpu(const char *root, struct zo_hostinfo *h)
 	_cleanup_free_ char *text = NULL;
 
 	h->bits_err = zo_sysfs_read(root, "/proc/cpuinfo", &text);
+	h->cpus_err = h->bits_err;
 	if (h->bits_err)
 		return;
 	h->bits_err = zo_parse_address_bits(text, &h->phys_bits, &h->virt_bits);
+	if (h->bits_err)
+		h->phys_bits = h->virt_bits = 0;
 	h->cpus = zo_parse_cpu_count(text);
+	h->cpus_err = !h->cpus ? -ENODATA : h->cpus > ZO_CPUS_MAX ? -ERANGE : 0;
+	if (h->cpus_err)
+		h->cpus = 0;
 }
 
-static void read_memory(const char *root, struct zo_hostinfo *h)
+/* /dev/dm-N in /proc/swaps: which device-mapper device it is. */
+static int swap_dm_names(const char *root, struct zo_swap_entry *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		_cleanup_free_ char *path = NULL;
+
+		if (!zo_startswith(v[i].filename, "/dev/dm-") || strchr(v[i].filename + 5, '/'))
+			continue;
+		path = zo_asprintf("/sys/block/%s/dm/name", v[i].filename + 5);
+		if (!path)
+			return -ENOMEM;
+		if (zo_sysfs_read_line(root, path, &v[i].dm_name) < 0)
+			v[i].dm_name = NULL;
+	}
+	return 0;
+}
+
+static int read_memory(const char *root, struct zo_hostinfo *h)
 {
 	_cleanup_free_ char *text = NULL;
 	size_t i;
@@ -145,14 +175,17 @@ static void read_memory(const char *root, struct zo_hostinfo *h)
 	h->mem_err = zo_sysfs_read(root, "/proc/meminfo", &text);
 	if (!h->mem_err)
 		h->mem_err = zo_parse_meminfo(text, &h->mem);
+	if (h->mem_err)
+		memset(&h->mem, 0, sizeof(h->mem));
 	free(TAKE_PTR(text));
 	h->swaps_err = zo_sysfs_read(root, "/proc/swaps", &text);
 	if (h->swaps_err)
-		return;
+		return 0;
 	r = zo_parse_swaps(text, &h->swaps, &h->n_swaps);
 	h->swaps_err = r < 0 ? r : 0;
 	for (i = 0; !h->swaps_err && i < h->n_swaps; i++)
 		h->swap_active += h->swaps[i].size;
+	return h->swaps_err ? 0 : swap_dm_names(root, h->swaps, h->n_swaps);
 }
 
 int zo_hostinfo_read(const char *root, const char *kvm_module, const char *kvm_param,
@@ -167,8 +200,8 @@ int zo_hostinfo_read(const char *root, const char *kvm_module, const char *kvm_p
 	r = zo_host_module(root, kvm_module, kvm_param, &h.kvm);
 	if (r >= 0) {
 		read_cpu(root, &h);
-		read_memory(root, &h);
-		if (zo_host_module_params(root, "zswap", &h.zswap_params, &h.zswap_values) ==
+		r = read_memory(root, &h);
+		if (r == 0 && zo_host_module_params(root, "zswap", &h.zswap_params, &h.zswap_values) ==
 		    -ENOMEM)
 			r = -ENOMEM;
 	}
@@ -198,4 +231,21 @@ void zo_hostinfo_release(struct zo_hostinfo *h)
 bool zo_host_is_superuser(void)
 {
 	return geteuid() == 0;
+}
+
+const char *zo_host_strerror(int err)
+{
+	switch (-err) {
+	case ENODATA:
+		return "a field is missing";
+	case EINVAL:
+		return "not in the kernel's format";
+	case ERANGE:
+		return "a figure no kernel reports";
+	case EFBIG:
+		return "larger than the kernel writes it";
+	case ZO_ENOTREG:
+		return "not a regular file";
+	}
+	return strerror(-err);
 }

@@ -49,8 +49,11 @@ struct zo_host_module {
 int zo_host_module(const char *root, const char *module, const char *param,
 		   struct zo_host_module *ret);
 void zo_host_module_release(struct zo_host_module *m);
-/* Loaded as a module now: live or coming. */
+/* Loaded as a module now: live or coming (what can be removed). */
 bool zo_host_module_loaded(const struct zo_host_module *m);
+/* In the running kernel: loaded as a module, or built in. The one rule
+ * for "loaded" that status and ept status show. */
+bool zo_host_module_active(const struct zo_host_module *m);
 
 /* Every parameter of a module with its value (NULL where unreadable);
  * returns the count, -errno when the module has no parameters directory. */
@@ -70,10 +73,11 @@ struct zo_hostinfo {
 	struct zo_host_module kvm;
 	unsigned phys_bits, virt_bits;
 	int bits_err; /* -ENODATA: no "address sizes" line */
-	unsigned cpus; /* 0: /proc/cpuinfo unreadable */
+	unsigned cpus;
+	int cpus_err; /* -ENODATA: no "processor" line; -ERANGE: over ZO_CPUS_MAX */
 	struct zo_meminfo mem;
 	int mem_err;
-	struct zo_swap_entry *swaps;
+	struct zo_swap_entry *swaps; /* dm_name filled in */
 	size_t n_swaps;
 	int swaps_err;
 	uint64_t swap_active; /* bytes: the sizes in /proc/swaps added up */
@@ -81,9 +85,16 @@ struct zo_hostinfo {
 	char **zswap_values;  /* NULL entries where unreadable */
 };
 
-/* -ENOMEM only; the facts carry their own errors. */
+/* -ENOMEM only; the facts carry their own errors: -errno of the file, or
+ * the parsers' -ENODATA (a field missing), -EINVAL (not in the kernel's
+ * form), -ERANGE (a figure no kernel reports), or -EFBIG/-ZO_ENOTREG from
+ * the reader. A fact with an error is unknown, never 0. */
 int zo_hostinfo_read(const char *root, const char *kvm_module, const char *kvm_param,
 		     struct zo_hostinfo *ret);
 void zo_hostinfo_release(struct zo_hostinfo *h);
+
+/* A fact's error in words, for "FILE: WHY": strerror(), except for the
+ * codes the readers give a meaning of their own (see zo_hostinfo_read). */
+const char *zo_host_strerror(int err);
 
 #endif

@@ -18,22 +18,80 @@
 
 #include "util/banned.h"
 
-int zo_sysfs_read(const char *root, const char *abs, char **ret)
+/* A file of the kernel: /proc and /sys files are regular files whose
+ * size stat does not know, so read to the end, but never more than `max`,
+ * and never wait on a FIFO put in the place of one. */
+int zo_sysfs_read_max(const char *root, const char *abs, size_t max, char **ret)
 {
-	_cleanup_free_ char *p = zo_path(root, abs);
+	_cleanup_free_ char *p = zo_path(root, abs), *buf = NULL;
+	_cleanup_close_ int fd = -1;
+	size_t len = 0, cap = 0;
+	struct stat st;
 
 	if (!p)
 		return -ENOMEM;
-	return zo_read_file(p, 4 * 1024 * 1024, ret, NULL);
+	/* stat first: even opened without blocking, a FIFO's other end
+	 * would see a reader come and go */
+	if (stat(p, &st) < 0)
+		return -errno;
+	if (S_ISDIR(st.st_mode))
+		return -EISDIR;
+	if (!S_ISREG(st.st_mode))
+		return -ZO_ENOTREG;
+	fd = open(p, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	if (!S_ISREG(st.st_mode)) /* replaced meanwhile */
+		return S_ISDIR(st.st_mode) ? -EISDIR : -ZO_ENOTREG;
+	for (;;) {
+		ssize_t n;
+
+		if (len == cap) {
+			size_t ncap = cap ? cap * 2 : 4096;
+			char *nbuf;
+
+			if (ncap > max + 1)
+				ncap = max + 1;
+			if (ncap <= len)
+				return -EFBIG;
+			nbuf = realloc(buf, ncap + 1);
+			if (!nbuf)
+				return -ENOMEM;
+			buf = nbuf;
+			cap = ncap;
+		}
+		n = read(fd, buf + len, cap - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			break;
+		len += (size_t)n;
+		if (len > max)
+			return -EFBIG;
+	}
+	if (!buf && !(buf = malloc(1)))
+		return -ENOMEM;
+	buf[len] = '\0';
+	*ret = TAKE_PTR(buf);
+	return 0;
+}
+
+int zo_sysfs_read(const char *root, const char *abs, char **ret)
+{
+	return zo_sysfs_read_max(root, abs, 4 * 1024 * 1024, ret);
 }
 
 int zo_sysfs_read_line(const char *root, const char *abs, char **ret)
 {
-	_cleanup_free_ char *p = zo_path(root, abs);
+	int r = zo_sysfs_read_max(root, abs, 64 * 1024, ret);
 
-	if (!p)
-		return -ENOMEM;
-	return zo_read_line(p, ret);
+	if (r == 0)
+		(*ret)[strcspn(*ret, "\n")] = '\0';
+	return r;
 }
 
 int zo_sysfs_exists(const char *root, const char *abs)

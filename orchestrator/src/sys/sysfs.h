@@ -3,12 +3,22 @@
 #ifndef ZO_SYS_SYSFS_H
 #define ZO_SYS_SYSFS_H
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
 
+/* Linux has no errno for "not a regular file": what the readers below
+ * return for a FIFO, a device or a socket in place of a /proc or /sys
+ * file (those are always regular files). zo_host_strerror() words it. */
+#define ZO_ENOTREG EMEDIUMTYPE
+
+/* The whole file, at most `max` bytes (-EFBIG beyond). Only a regular
+ * file is read: the path is opened without blocking and anything else is
+ * refused (-EISDIR, -ZO_ENOTREG) rather than waited on. */
+int zo_sysfs_read_max(const char *root, const char *abs, size_t max, char **ret);
 /* The whole file (at most 4 MiB: /proc/cpuinfo on a large host). */
 int zo_sysfs_read(const char *root, const char *abs, char **ret);
-/* The first line, without its newline. */
+/* The first line, without its newline (the file at most 64 KiB). */
 int zo_sysfs_read_line(const char *root, const char *abs, char **ret);
 /* 1 if the path exists, 0 if not, -errno on other errors. */
 int zo_sysfs_exists(const char *root, const char *abs);

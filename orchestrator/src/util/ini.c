@@ -49,6 +49,8 @@ struct scan {
 	size_t n_keys;
 	struct zo_ini_section *sections;
 	size_t n_sections;
+	unsigned *open_quotes;
+	size_t n_open_quotes;
 };
 
 static void scan_release(struct scan *s)
@@ -64,6 +66,23 @@ static void scan_release(struct scan *s)
 	for (i = 0; i < s->n_sections; i++)
 		free(s->sections[i].name);
 	free(s->sections);
+	free(s->open_quotes);
+}
+
+/* A value that opens a quote and never closes it: iniparser keeps the
+ * quote as part of the value, and cuts it at a ';' or '#'. */
+static int check_quote(struct scan *s, const char *raw, unsigned lineno)
+{
+	unsigned *v;
+
+	if ((raw[0] != '"' && raw[0] != '\'') || strchr(raw + 1, raw[0]))
+		return 0;
+	v = realloc(s->open_quotes, (s->n_open_quotes + 1) * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	s->open_quotes = v;
+	v[s->n_open_quotes++] = lineno;
+	return 0;
 }
 
 static struct scan_key *scan_key_find(const struct scan *s, const char *section,
@@ -102,7 +121,7 @@ static int check_text(const char *buf, size_t len, struct zo_diags *diags)
 static int scan_lines(char *buf, struct scan *s, struct zo_diags *diags)
 {
 	_cleanup_free_ char *section = strdup("");
-	unsigned lineno = 0;
+	unsigned lineno = 0, continued_from = 0;
 	bool continued = false;
 	char *line = buf;
 
@@ -116,6 +135,8 @@ static int scan_lines(char *buf, struct scan *s, struct zo_diags *diags)
 
 		if (next)
 			*next++ = '\0';
+		else if (!*line)
+			break; /* after the last newline: not a line */
 		lineno++;
 		len = strlen(line);
 		if (len > INI_MAX_LINE) {
@@ -140,6 +161,7 @@ static int scan_lines(char *buf, struct scan *s, struct zo_diags *diags)
 			continue;
 		}
 		continued = t[len - 1] == '\\';
+		continued_from = lineno;
 		if (t[0] == '[') {
 			struct zo_ini_section *ns;
 			char *name;
@@ -185,6 +207,12 @@ static int scan_lines(char *buf, struct scan *s, struct zo_diags *diags)
 				return -ENOMEM;
 			}
 			lower(key);
+			r = raw ? check_quote(s, raw, lineno) : 0;
+			if (r < 0) {
+				free(key);
+				free(raw);
+				return r;
+			}
 			seen = scan_key_find(s, section, key);
 			if (seen) {
 				r = zo_diags_add(diags, ZO_WARNING, lineno, section, key,
@@ -192,6 +220,7 @@ static int scan_lines(char *buf, struct scan *s, struct zo_diags *diags)
 						 seen->line);
 				free(seen->raw);
 				seen->raw = raw;
+				seen->line = lineno; /* the line that wins */
 				free(key);
 				if (r < 0)
 					return r;
@@ -221,6 +250,11 @@ static int scan_lines(char *buf, struct scan *s, struct zo_diags *diags)
 		}
 		line = next;
 	}
+	/* iniparser drops a value continued onto nothing: the key vanished */
+	if (continued)
+		return zo_diags_add(diags, ZO_ERROR, continued_from, NULL, NULL,
+				    "the value ends with '\\' on the last line, continuing it "
+				    "onto nothing; remove the '\\' or add the rest of the value");
 	return 0;
 }
 
@@ -357,6 +391,8 @@ int zo_ini_load(const char *path, struct zo_ini **ret, struct zo_diags *diags)
 	ini->n_sections = s.n_sections;
 	s.sections = NULL;
 	s.n_sections = 0;
+	ini->open_quotes = TAKE_PTR(s.open_quotes);
+	ini->n_open_quotes = s.n_open_quotes;
 	*ret = ini;
 	ini = NULL;
 	r = 0;
@@ -384,6 +420,7 @@ struct zo_ini *zo_ini_free(struct zo_ini *ini)
 	for (i = 0; i < ini->n_sections; i++)
 		free(ini->sections[i].name);
 	free(ini->sections);
+	free(ini->open_quotes);
 	free(ini);
 	return NULL;
 }
@@ -439,6 +476,63 @@ static char *line_section(const char *line)
 	return name;
 }
 
+#define LIMIT_TEXT_(n) #n
+#define LIMIT_TEXT(n) LIMIT_TEXT_(n)
+
+bool zo_ini_needs_quotes(const char *value)
+{
+	size_t len = strlen(value);
+
+	return strpbrk(value, ";#") ||
+	       (len && (isspace((unsigned char)value[0]) ||
+			isspace((unsigned char)value[len - 1]) || value[0] == '"' ||
+			value[0] == '\'' || value[len - 1] == '\\'));
+}
+
+const char *zo_ini_value_problem(const char *key, const char *value)
+{
+	bool quote = zo_ini_needs_quotes(value);
+	const char *p;
+
+	for (p = value; *p; p++)
+		if ((unsigned char)*p < 0x20 && *p != '\t')
+			return "it holds a line break or another control character, which "
+			       "would end the line in the file";
+	if (strlen(key) + strlen(" = ") + strlen(value) + (quote ? 2 : 0) > INI_MAX_LINE)
+		return "it is too long for one line of the file (" LIMIT_TEXT(INI_MAX_LINE)
+		       " characters with the key)";
+	if (quote && strchr(value, '"'))
+		return "it needs quotes (for a ';', '#', a quote first, blanks at an end or a "
+		       "'\\' last) and holds a '\"', which they cannot hold";
+	return NULL;
+}
+
+/* The number of the line that sets `key` in `section` and wins (the last
+ * one), or 0. */
+static unsigned winning_line(const char *text, const char *section, const char *key)
+{
+	const char *line = text;
+	unsigned lineno = 0, found = 0;
+	bool in_section = false;
+
+	while (line && *line) {
+		const char *end = strchrnul(line, '\n');
+		_cleanup_free_ char *copy = strndup(line, (size_t)(end - line));
+		_cleanup_free_ char *sec = NULL, *k = NULL;
+
+		lineno++;
+		if (!copy)
+			return 0;
+		sec = line_section(copy);
+		if (sec)
+			in_section = !strcmp(sec, section);
+		else if (in_section && (k = line_key(copy)) && !strcmp(k, key))
+			found = lineno;
+		line = *end ? end + 1 : NULL;
+	}
+	return found;
+}
+
 int zo_ini_set(const char *path, const char *section, const char *key,
 	       const char *value)
 {
@@ -446,9 +540,12 @@ int zo_ini_set(const char *path, const char *section, const char *key,
 	struct zo_strbuf out = { 0 };
 	bool in_section = false, done = false;
 	size_t insert_at = 0; /* offset in `out` after the section's last line */
+	unsigned lineno = 0, target;
 	char *line, *next;
 	int r;
 
+	if (zo_ini_value_problem(key, value))
+		return -EINVAL;
 	r = zo_read_file(path, ZO_INI_MAX_BYTES, &old, NULL);
 	if (r == -ENOENT) {
 		old = strdup("");
@@ -458,24 +555,25 @@ int zo_ini_set(const char *path, const char *section, const char *key,
 	}
 	if (r < 0)
 		return r;
-	if (strpbrk(value, ";#") || (*value && (isspace((unsigned char)value[0]) ||
-					       isspace((unsigned char)value[strlen(value) - 1]))))
+	if (zo_ini_needs_quotes(value))
 		setting = zo_asprintf("%s = \"%s\"\n", key, value);
 	else
 		setting = zo_asprintf("%s = %s\n", key, value);
 	if (!setting)
 		return -ENOMEM;
+	target = winning_line(old, section, key);
 
 	for (line = old; line && *line; line = next) {
-		_cleanup_free_ char *sec = NULL, *k = NULL;
+		_cleanup_free_ char *sec = NULL;
 
 		next = strchr(line, '\n');
 		if (next)
 			*next++ = '\0';
+		lineno++;
 		sec = line_section(line);
 		if (sec) {
 			in_section = !strcmp(sec, section);
-		} else if (in_section && !done && (k = line_key(line)) && !strcmp(k, key)) {
+		} else if (lineno == target) {
 			r = zo_strbuf_append(&out, setting);
 			done = true;
 			if (r < 0)

@@ -5,6 +5,7 @@
 #ifndef ZO_UTIL_INI_H
 #define ZO_UTIL_INI_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "diag.h"
@@ -30,6 +31,12 @@ struct zo_ini {
 	size_t n_entries;
 	struct zo_ini_section *sections;
 	size_t n_sections;
+	/* Lines of values that open a quote and never close it ("abc), which
+	 * iniparser keeps in the value (cut at a ';' or '#'): left for the
+	 * reader to judge (a config refuses them; a job's args have quoting
+	 * of their own). */
+	unsigned *open_quotes;
+	size_t n_open_quotes;
 };
 
 /* Larger config or job files are a mistake (a log or an image given by
@@ -40,7 +47,8 @@ struct zo_ini {
  * a section, a comment nor key = value, over-long lines) are added to
  * `diags` and make it return -EINVAL; a file that cannot be read returns
  * its -errno (-EFBIG when over ZO_INI_MAX_BYTES) without a diagnostic.
- * Repeated keys are warnings; the last value wins, as in iniparser. */
+ * Repeated keys are warnings; the last value wins, as in iniparser, and
+ * the entry's line is that of the last. */
 int zo_ini_load(const char *path, struct zo_ini **ret, struct zo_diags *diags);
 struct zo_ini *zo_ini_free(struct zo_ini *ini);
 const struct zo_ini_entry *zo_ini_find(const struct zo_ini *ini,
@@ -54,5 +62,15 @@ const struct zo_ini_entry *zo_ini_find(const struct zo_ini *ini,
  * either the old or the new file. */
 int zo_ini_set(const char *path, const char *section, const char *key,
 	       const char *value);
+
+/* Whether zo_ini_set writes `value` in quotes: a ';' or '#' (a comment
+ * otherwise), blanks at either end, a quote first or a '\' last. */
+bool zo_ini_needs_quotes(const char *value);
+/* Why "key = value" cannot be written so that zo_ini_load reads `value`
+ * back, or NULL when it can: a line break or another control character
+ * (it would end the line and could start another setting), a line over
+ * the 1000 characters a file's line may have, or a '"' in a value that
+ * needs quotes (iniparser has no escapes). zo_ini_set refuses such values with -EINVAL. */
+const char *zo_ini_value_problem(const char *key, const char *value);
 
 #endif
