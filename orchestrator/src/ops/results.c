@@ -270,7 +270,7 @@ static bool is_type(int dfd, const struct entry *e, unsigned char type)
 
 static int scan_dir(int fd, const char *path, int depth, unsigned flags, struct zo_results *out)
 {
-	struct listing l;
+	struct listing l = { 0 };
 	size_t i, first = out->n;
 	int dfd = dup(fd), r;
 
