@@ -1,7 +1,7 @@
 """Build the tiny test target from Debian's packages: the stock kernel, an
 initramfs with busybox, qemu-ga and its libraries, the virtio modules and
-the workloads (zsim-touch); and, for disk mode, a qcow2 base image whose
-ext4 root holds the same tree.
+the workloads (zsim-touch and the other static programs built next to it);
+and, for disk mode, a qcow2 base image whose ext4 root holds the same tree.
 
     python3 target.py OUTDIR --touch PATH    -> OUTDIR/{vmlinuz,initrd.cpio,base.qcow2}
 """
@@ -18,6 +18,10 @@ sys.path.insert(0, os.path.join(HERE, "..", "vm"))
 import vm  # noqa: E402  (shares the initramfs helpers)
 
 MODULES = ["virtio_pci", "virtio_console", "virtio_blk", "ext4", "crc32c_generic"]
+# the workloads built next to zsim-touch (orchestrator/CMakeLists.txt's
+# ZSIM_WORKLOADS); the servers memcached_gen_data and redis_gen_data talk
+# to are not in this target
+WORKLOADS = ["time_loop", "locality_mem_access", "hog", "memcached_gen_data", "redis_gen_data"]
 
 
 def build_tree(root, touch):
@@ -57,6 +61,8 @@ def build_tree(root, touch):
             vm.copy_file(src, root)
     subprocess.run(["depmod", "-b", root, rel], check=True)
     shutil.copy(touch, os.path.join(root, "usr/bin/zsim-touch"))
+    for name in WORKLOADS:
+        shutil.copy(os.path.join(os.path.dirname(touch), name), os.path.join(root, "usr/bin", name))
     os.unlink(os.path.join(root, "sbin/shutdown")) if os.path.lexists(
         os.path.join(root, "sbin/shutdown")) else None
     for name, dest in (("init", "init"), ("shutdown", "sbin/shutdown")):

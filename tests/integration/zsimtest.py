@@ -10,6 +10,10 @@ SOURCE_DIR = os.environ["ZSIM_SOURCE_DIR"]
 BUILD_DIR = os.environ["ZSIM_BUILD_DIR"]
 FIXTURES = os.path.join(SOURCE_DIR, "tests", "fixtures")
 GOLDEN = os.path.join(SOURCE_DIR, "tests", "integration", "golden")
+# the static programs run in the target (orchestrator/CMakeLists.txt's
+# ZSIM_WORKLOADS), in the order target prepare copies them
+WORKLOADS = ["zsim-touch", "time_loop", "locality_mem_access", "hog", "memcached_gen_data",
+             "redis_gen_data"]
 
 
 class Result:
