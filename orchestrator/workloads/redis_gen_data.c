@@ -84,7 +84,7 @@ static int rd_open(void **state, const char *addr, const void *value)
 	return 0;
 }
 
-/* A "-CODE detail" reply as redis-rs 0.10 shows it (src/parser.rs:115-131,
+/* A "-CODE detail" reply as redis-rs 0.10 shows it (src/parser.rs:110-129,
  * src/types.rs:222-239, 338-347). */
 static void error_reply(struct rd *rd, const char *line)
 {
