@@ -10,7 +10,6 @@
  * buffer stays within 1 GiB (2^27 values), else PAGES / 2^27.
  *
  * Built static so it runs in any target without its libraries. */
-#include <errno.h>
 #include <inttypes.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -19,24 +18,19 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#define PAGE 4096UL
-#define MAX_RECORDS ((1UL << 30) / sizeof(uint64_t))
+#include "common.h"
 
-static uint64_t rdtsc(void)
-{
-	return __builtin_ia32_rdtsc();
-}
+#define PAGE WL_PAGE
+#define MAX_RECORDS ((1UL << 30) / sizeof(uint64_t))
 
 static int usage(const char *why)
 {
-	fprintf(stderr,
-		"zsim-touch: %s\n"
-		"usage: zsim-touch PAGES (-z|-c) [-p] [-o FILE]\n"
-		"  -z  fill with zeros    -c  fill with a counter\n"
-		"  -p  prefault the mapping before timing\n"
-		"  -o  write the timings to FILE instead of stdout\n",
-		why);
-	return 2;
+	return wl_usage_error("zsim-touch",
+			      "usage: zsim-touch PAGES (-z|-c) [-p] [-o FILE]\n"
+			      "  -z  fill with zeros    -c  fill with a counter\n"
+			      "  -p  prefault the mapping before timing\n"
+			      "  -o  write the timings to FILE instead of stdout\n",
+			      "%s", why);
 }
 
 int main(int argc, char **argv)
@@ -47,7 +41,6 @@ int main(int argc, char **argv)
 	uint64_t *records, first, last;
 	size_t nrecords = 0, capacity, freq;
 	unsigned char *mem, val = 0;
-	char *end;
 	FILE *out = stdout;
 
 	for (i = 1; i < argc; i++) {
@@ -67,10 +60,7 @@ int main(int argc, char **argv)
 	}
 	if (!pages_arg || !pattern)
 		return usage("give PAGES and one of -z and -c");
-	errno = 0;
-	npages = strtoull(pages_arg, &end, 10);
-	if (errno || *end || pages_arg[0] == '-' || !*pages_arg ||
-	    npages > (unsigned long long)(SIZE_MAX / PAGE))
+	if (wl_parse_count(pages_arg, SIZE_MAX / PAGE, &npages) < 0)
 		return usage("PAGES must be a whole number of pages");
 
 	freq = npages < MAX_RECORDS ? 1 : npages / MAX_RECORDS;
@@ -92,15 +82,15 @@ int main(int argc, char **argv)
 		return 1;
 	}
 
-	first = rdtsc();
+	first = wl_rdtsc();
 	for (size_t p = 0; p < npages; p++) {
 		mem[p * PAGE] = val;
 		if (p % freq == 0)
-			records[nrecords++] = rdtsc();
+			records[nrecords++] = wl_rdtsc();
 		if (pattern == 'c')
 			val++;
 	}
-	last = rdtsc();
+	last = wl_rdtsc();
 
 	fprintf(out, "First: %" PRIu64 "\nLast: %" PRIu64 "\n", first, last);
 	for (size_t r = 0; r < nrecords; r++)

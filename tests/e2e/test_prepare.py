@@ -81,7 +81,9 @@ class Prepare(e2etest.E2ETestCase):
         self.assertEqual(sha256(cloud), cloud_sum, "the cloud image itself was modified")
         # what the profile did, read off the disk
         for path in ("/var/lib/zsim/prepared", "/usr/local/bin/zsim-touch", "/results",
-                     "/etc/sysctl.d/90-zsim.conf"):
+                     "/etc/sysctl.d/90-zsim.conf", "/usr/local/bin/time_loop",
+                     "/usr/local/bin/locality_mem_access", "/usr/local/bin/hog",
+                     "/usr/local/bin/memcached_gen_data", "/usr/local/bin/redis_gen_data"):
             self.assertTrue(guest_file_exists(self.tmp, base, path), path)
         base_sum = sha256(base)
 

@@ -28,6 +28,11 @@ EXPECTED_FILES = """
 /usr/lib/systemd/system/zsim-orch.service
 /usr/lib/systemd/system/zsim-storage.service
 /usr/libexec/zsim
+/usr/libexec/zsim/hog
+/usr/libexec/zsim/locality_mem_access
+/usr/libexec/zsim/memcached_gen_data
+/usr/libexec/zsim/redis_gen_data
+/usr/libexec/zsim/time_loop
 /usr/libexec/zsim/zsim-boot
 /usr/libexec/zsim/zsim-touch
 /usr/share/doc/zsim-orch-0.1.0

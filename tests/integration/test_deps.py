@@ -36,6 +36,8 @@ PROGRAMS = {
     "gnuplot": "gnuplot-nox",
     "grub-editenv": "grub-common",
     "kexec": "kexec-tools",
+    "redis-cli": "redis-tools",
+    "unshare": "util-linux",
     "debugfs": "e2fsprogs",
     "depmod": "kmod",
     "dmsetup": "dmsetup",

@@ -5,7 +5,7 @@ import os
 import subprocess
 import tempfile
 
-from zsimtest import BUILD_DIR, TestCase, main, run
+from zsimtest import BUILD_DIR, WORKLOADS, TestCase, main, run
 
 
 def install(destdir):
@@ -26,8 +26,8 @@ class Install(TestCase):
     def test_installs_exactly_binary_workloads_and_config(self):
         with tempfile.TemporaryDirectory() as d:
             install(d)
-            self.assertEqual(files_under(d), ["etc/zsim/zsim.conf", "usr/local/bin/zsim-orch",
-                                              "usr/local/libexec/zsim/zsim-touch"])
+            self.assertEqual(files_under(d), ["etc/zsim/zsim.conf", "usr/local/bin/zsim-orch"] + [
+                "usr/local/libexec/zsim/" + w for w in sorted(WORKLOADS)])
             self.assertTrue(os.access(os.path.join(d, "usr/local/bin/zsim-orch"), os.X_OK))
             with open(os.path.join(d, "etc/zsim/zsim.conf")) as f:
                 self.assertEqual(f.read(), run("config", "default").out)

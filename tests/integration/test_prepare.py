@@ -11,7 +11,7 @@ import tempfile
 
 import yaml
 
-from zsimtest import TestCase, main, run
+from zsimtest import WORKLOADS, TestCase, main, run
 
 
 def user_data(profile):
@@ -41,7 +41,7 @@ class Prepare(TestCase):
         sc = subprocess.run(["shellcheck", "-s", "sh", script], capture_output=True, text=True)
         self.assertEqual(sc.returncode, 0, sc.stdout)
         self.assertIn('install -m 0755 "$seed/$w" "/usr/local/bin/$w"', scripts[0])
-        self.assertIn('workloads="zsim-touch"', scripts[0])
+        self.assertIn('workloads="%s"' % " ".join(WORKLOADS), scripts[0])
         self.assertTrue(scripts[0].rstrip().endswith(
             "sync" if profile == "debian12" else "systemctl restart qemu-guest-agent"))
         files = {f["path"]: f["content"] for f in doc["write_files"]}

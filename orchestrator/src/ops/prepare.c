@@ -24,7 +24,11 @@
 #include "util/banned.h"
 
 #define MARKER "/var/lib/zsim/prepared"
-#define WORKLOADS "zsim-touch"
+/* the workload programs the seed carries, space-separated
+ * (orchestrator/CMakeLists.txt's ZSIM_WORKLOADS) */
+#define WORKLOADS ZO_WORKLOADS
+/* the one whose presence marks a directory of them */
+#define WORKLOAD_PROBE "zsim-touch"
 /* cloud-init and package installs want more than a tiny target */
 #define PREPARE_MEMORY_KIB (2ULL * 1024 * 1024)
 
@@ -46,6 +50,20 @@ static const char *profile_text(const char *name)
 bool zo_prepare_profile_known(const char *profile)
 {
 	return profile_text(profile) != NULL;
+}
+
+/* The next name in WORKLOADS at *pos (advanced past it): its length, 0 at
+ * the end. */
+static size_t next_workload(const char **pos, const char **name)
+{
+	const char *end;
+
+	while (**pos == ' ')
+		(*pos)++;
+	*name = *pos;
+	end = strchrnul(*pos, ' ');
+	*pos = end;
+	return (size_t)(end - *name);
 }
 
 static char *render(const char *tmpl)
@@ -107,7 +125,7 @@ static char *find_workloads(const char *opt)
 
 		self[n] = '\0';
 		dir = dirname(self);
-		program = zo_asprintf("%s/" WORKLOADS, dir);
+		program = zo_asprintf("%s/" WORKLOAD_PROBE, dir);
 		if (program && access(program, X_OK) == 0)
 			return strdup(dir);
 	}
@@ -134,11 +152,11 @@ static int seed_files(struct zo_ctx *ctx, const char *dir, const char *user_data
 	_cleanup_free_ char *meta = zo_asprintf("instance-id: zsim-prepare-%llu\n"
 						"local-hostname: zsim-target\n",
 						(unsigned long long)zo_now_ms());
-	_cleanup_free_ char *src = zo_asprintf("%s/" WORKLOADS, workloads);
-	_cleanup_free_ char *dst = zo_asprintf("%s/" WORKLOADS, dir);
+	const char *pos = WORKLOADS, *name;
+	size_t len;
 	int r;
 
-	if (!ud || !md || !meta || !src || !dst)
+	if (!ud || !md || !meta)
 		return zo_fail(ctx, -ENOMEM, "cannot make the seed: out of memory");
 	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
 		return zo_fail(ctx, -errno, "cannot create %s: %s", dir, strerror(errno));
@@ -147,11 +165,18 @@ static int seed_files(struct zo_ctx *ctx, const char *dir, const char *user_data
 		r = zo_write_file_replace(md, meta);
 	if (r < 0)
 		return zo_fail(ctx, r, "cannot write the seed in %s: %s", dir, strerror(-r));
-	r = zo_copy_file(src, dst, 0755);
-	if (r < 0)
-		return zo_fail(ctx, r, "cannot copy the workload %s: %s (build it, or give "
-				       "--workloads DIR)",
-			       src, strerror(-r));
+	while ((len = next_workload(&pos, &name))) {
+		_cleanup_free_ char *src = zo_asprintf("%s/%.*s", workloads, (int)len, name);
+		_cleanup_free_ char *dst = zo_asprintf("%s/%.*s", dir, (int)len, name);
+
+		if (!src || !dst)
+			return zo_fail(ctx, -ENOMEM, "cannot make the seed: out of memory");
+		r = zo_copy_file(src, dst, 0755);
+		if (r < 0)
+			return zo_fail(ctx, r, "cannot copy the workload %s: %s (build it, or give "
+					       "--workloads DIR)",
+				       src, strerror(-r));
+	}
 	return 0;
 }
 
@@ -375,13 +400,13 @@ struct prep_files {
 
 static void prep_files_remove(struct prep_files *f)
 {
-	static const char *const seed[] = { "user-data", "meta-data", WORKLOADS };
-	size_t i;
+	const char *pos = "user-data meta-data " WORKLOADS, *name;
+	size_t len;
 
 	unlink(f->tmp);
 	unlink(f->iso);
-	for (i = 0; i < ZO_ARRAY_SIZE(seed); i++) {
-		_cleanup_free_ char *p = zo_asprintf("%s/%s", f->seed_dir, seed[i]);
+	while ((len = next_workload(&pos, &name))) {
+		_cleanup_free_ char *p = zo_asprintf("%s/%.*s", f->seed_dir, (int)len, name);
 
 		if (p)
 			unlink(p);

@@ -35,3 +35,8 @@ DEMO_DIR = os.environ.get("ZSIM_DEMO_DIR") or os.path.join(BUILD_DIR, "demo")
 def golden(name):
     with open(os.path.join(GOLDEN, name)) as f:
         return f.read()
+
+# the static programs run in the target (orchestrator/CMakeLists.txt's
+# ZSIM_WORKLOADS), in the order target prepare copies them
+WORKLOADS = ["zsim-touch", "time_loop", "locality_mem_access", "hog", "memcached_gen_data",
+             "redis_gen_data"]

@@ -1,6 +1,7 @@
 """The e2e tier's tiny target, built from Debian's packages: the stock
 kernel, an initramfs with busybox, qemu-ga and its libraries, the virtio
-modules and the workloads (zsim-touch); and, for disk mode, a qcow2 base
+modules and the workloads (zsim-touch and the other static programs built
+next to it); and, for disk mode, a qcow2 base
 image whose ext4 root holds the same tree. Used by e2e.build-target,
 ci/demo.py and bench/.
 
@@ -15,7 +16,7 @@ import time
 
 from . import initramfs
 from .case import need, script
-from .env import SOURCE_DIR
+from .env import SOURCE_DIR, WORKLOADS
 
 FILES = os.path.join(SOURCE_DIR, "tests", "e2e", "target")
 MODULES = ["virtio_pci", "virtio_console", "virtio_blk", "ext4", "crc32c_generic"]
@@ -31,6 +32,10 @@ def build_tree(root, touch):
     os.symlink("/usr/sbin/kmod", os.path.join(root, "sbin/modprobe"))
     initramfs.install_modules(root, rel, MODULES)
     shutil.copy(touch, os.path.join(root, "usr/bin/zsim-touch"))
+    # the servers memcached_gen_data and redis_gen_data talk to are not in
+    # this target
+    for name in WORKLOADS[1:]:
+        shutil.copy(os.path.join(os.path.dirname(touch), name), os.path.join(root, "usr/bin", name))
     if os.path.lexists(os.path.join(root, "sbin/shutdown")):
         os.unlink(os.path.join(root, "sbin/shutdown"))
     for name, dest in (("init", "init"), ("shutdown", "sbin/shutdown")):
