@@ -102,7 +102,7 @@ static int check_text(const char *buf, size_t len, struct zo_diags *diags)
 static int scan_lines(char *buf, struct scan *s, struct zo_diags *diags)
 {
 	_cleanup_free_ char *section = strdup("");
-	unsigned lineno = 0;
+	unsigned lineno = 0, continued_from = 0;
 	bool continued = false;
 	char *line = buf;
 
@@ -116,6 +116,8 @@ static int scan_lines(char *buf, struct scan *s, struct zo_diags *diags)
 
 		if (next)
 			*next++ = '\0';
+		else if (!*line)
+			break; /* after the last newline: not a line */
 		lineno++;
 		len = strlen(line);
 		if (len > INI_MAX_LINE) {
@@ -140,6 +142,7 @@ static int scan_lines(char *buf, struct scan *s, struct zo_diags *diags)
 			continue;
 		}
 		continued = t[len - 1] == '\\';
+		continued_from = lineno;
 		if (t[0] == '[') {
 			struct zo_ini_section *ns;
 			char *name;
@@ -221,6 +224,11 @@ static int scan_lines(char *buf, struct scan *s, struct zo_diags *diags)
 		}
 		line = next;
 	}
+	/* iniparser drops a value continued onto nothing: the key vanished */
+	if (continued)
+		return zo_diags_add(diags, ZO_ERROR, continued_from, NULL, NULL,
+				    "the value ends with '\\' on the last line, continuing it "
+				    "onto nothing; remove the '\\' or add the rest of the value");
 	return 0;
 }
 
