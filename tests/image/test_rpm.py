@@ -1,7 +1,7 @@
 """image/zsim-orch.spec: `rpmbuild -bs` makes the SRPM from the git-archive
 tarball with the BuildRequires the issue names (cmake3 on EL7); `rpmbuild
 -bb` on Debian proves %install and %files: exactly our files, the spool
-root:zsim 2770, the config noreplace, the zsim group made in %pre, and a
+root:zsim 3770 (sticky), the config noreplace, the zsim group made in %pre, and a
 binary that knows the commit it was built from. --nodeps because Debian's
 build dependencies are dpkg packages the rpm database does not know;
 the build itself uses them. rpmlint reports nothing beyond the findings
@@ -114,7 +114,7 @@ class Rpm(TestCase):
                           "%{FILEGROUPNAME} %{FILEFLAGS:fflags} %{FILENAMES}\n]",
                           rpm).splitlines()
         by_name = {l.split()[-1]: l.split()[:-1] for l in lines}
-        self.assertEqual(by_name["/var/spool/zsim"], ["drwxrws---", "root", "zsim", ""][:3]
+        self.assertEqual(by_name["/var/spool/zsim"], ["drwxrws--T", "root", "zsim", ""][:3]
                          + by_name["/var/spool/zsim"][3:])
         self.assertEqual(by_name["/etc/zsim/zsim.conf"][:3], ["-rw-r--r--", "root", "root"])
         self.assertEqual(by_name["/etc/zsim/zsim.conf"][3], "cn")   # config(noreplace)
@@ -152,7 +152,7 @@ class Rpm(TestCase):
         # Without the filters the same run reports them: the rc file hides
         # findings we explained, and only those.
         res = run("rpmlint", SPEC, *self.srpm, *self.rpms)
-        self.assertIn("non-standard-dir-perm /var/spool/zsim 2770", res.out)
+        self.assertIn("non-standard-dir-perm /var/spool/zsim 3770", res.out)
 
 
 if __name__ == "__main__":

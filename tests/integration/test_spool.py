@@ -6,14 +6,17 @@ import json
 import os
 import pwd
 import signal
+import stat
 import subprocess
 import tempfile
 import time
 
-from zsimtest import ZSIM_ORCH, TestCase, main, run
+from zsimtest import SOURCE_DIR, ZSIM_ORCH, TestCase, main, run
 
 
-class Spool(TestCase):
+class SpoolCase(TestCase):
+    """A real daemon on a temporary spool, and what its tests share."""
+
     def setUp(self):
         self.tmp = tempfile.mkdtemp(prefix="zsim-spool.")
         os.chmod(self.tmp, 0o755)
@@ -47,8 +50,8 @@ class Spool(TestCase):
         self.daemon = None
         self.log.close()
 
-    def zo(self, *args):
-        return run("--config", self.conf, *args)
+    def zo(self, *args, **kwargs):
+        return run("--config", self.conf, *args, **kwargs)
 
     def drop(self, name, text):
         tmp = os.path.join(self.spool, "." + name + ".tmp")
@@ -70,10 +73,51 @@ class Spool(TestCase):
             time.sleep(0.1)
         self.fail(f"timed out; runs: {json.dumps(self.runs(), indent=1)}")
 
+    def state_dir(self, *parts):
+        return os.path.join(self.spool, ".zsim", *parts)
+
+    def fabricate(self, state, rid, record, **files):
+        """A run's directory as the daemon would have left it; `record`
+        is a dict, or the text of job.json as it is."""
+        d = self.state_dir(state, rid)
+        os.makedirs(d)
+        with open(os.path.join(d, "job.json"), "w") as f:
+            f.write(record if isinstance(record, str) else json.dumps(record))
+        for name, text in files.items():
+            with open(os.path.join(d, name), "w") as f:
+                f.write(text)
+        return d
+
+    def noop_record(self, rid, name="fab", **extra):
+        rec = {"id": rid, "name": name, "file": name + ".job", "experiment": "noop",
+               "args": ["--seconds", "0"], "timeout_s": 0, "attempt": 0,
+               "submitted": "2024-01-01T00:00:00+0000"}
+        rec.update(extra)
+        return rec
+
+    def serve_log(self):
+        with open(os.path.join(self.tmp, "serve.log"), errors="replace") as f:
+            return f.read()
+
+    def wait_rejected(self, names, timeout=20):
+        rejected = self.state_dir("rejected")
+        deadline = time.monotonic() + timeout
+        while not all(os.path.exists(os.path.join(rejected, n + ".error")) for n in names):
+            self.assertLess(time.monotonic(), deadline,
+                            f"{os.listdir(rejected)}\n{self.serve_log()}")
+            time.sleep(0.05)
+        out = {}
+        for n in names:
+            with open(os.path.join(rejected, n + ".error")) as f:
+                out[n] = f.read()
+        return out
+
     def all_finished(self, n):
         return lambda runs: len(runs) == n and all(
             r["state"] not in ("queued", "running") for r in runs)
 
+
+class Spool(SpoolCase):
     def test_order_matrix_repeat(self):
         for i in range(3):
             self.assertRun(self.zo("queue", "submit", "noop", "--seconds", "0"), 0)
@@ -270,6 +314,469 @@ class Spool(TestCase):
             res = self.zo(*args)
             self.assertRun(res, rc)
             self.assertIn(msg, res.err)
+
+    # ---- issue 16: hostile input ----
+
+    def test_matrix_keys_and_values_cannot_leave_the_results_directory(self):
+        # results go to RESULTS/NAME-ID; these would have made it
+        # TMP/pwned-ID and TMP/pwnedk1-ID
+        self.drop("m.job", "[job]\nexperiment = noop\nargs = --seconds 0\n[matrix]\n"
+                           "x = /../../pwned\n")
+        self.drop("k.job", "[job]\nexperiment = noop\nargs = --seconds 0\n[matrix]\n"
+                           "/../../pwnedk = 1\n")
+        errors = self.wait_rejected(["m.job", "k.job"])
+        self.assertIn("[matrix] x = /../../pwned: use letters, digits", errors["m.job"])
+        self.assertIn("[matrix] key '/../../pwnedk': use letters", errors["k.job"])
+        time.sleep(0.5)
+        self.assertEqual(glob.glob(os.path.join(self.tmp, "pwned*")), [])
+        self.assertEqual(self.runs(), [])
+
+    def test_a_forged_record_cannot_put_results_outside(self):
+        # the second defence: whatever a record says, the results
+        # directory is made below [paths] results, never through a link
+        self.stop()
+        results = os.path.join(self.tmp, "results")
+        elsewhere = os.path.join(self.tmp, "elsewhere")
+        os.makedirs(results)
+        os.makedirs(elsewhere)
+        os.symlink(elsewhere, os.path.join(results, "link-1000000000000-0002"))
+        self.fabricate("queued", "1000000000000-0001",
+                       self.noop_record("1000000000000-0001", name="../escaped"))
+        self.fabricate("queued", "1000000000000-0002",
+                       self.noop_record("1000000000000-0002", name="link"))
+        self.fabricate("queued", "1000000000000-0003",
+                       self.noop_record("1000000000000-0003", name="fine"))
+        self.start()
+        runs = self.wait_for(self.all_finished(3), 30)
+        self.assertEqual([r["state"] for r in runs], ["failed", "failed", "done"], runs)
+        self.assertIn("refusing to write results to", runs[0]["error"])
+        self.assertIn("the name must be plain file names", runs[0]["error"])
+        self.assertIn("a symbolic link or a file is in the way", runs[1]["error"])
+        self.assertEqual(glob.glob(os.path.join(self.tmp, "escaped*")), [])
+        self.assertEqual(os.listdir(elsewhere), [])
+        self.assertEqual(len(glob.glob(runs[2]["results"] + "/noop-*.params")), 1)
+
+    def test_the_pid_file_proves_which_process_is_the_run(self):
+        self.assertRun(self.zo("queue", "submit", "noop", "--seconds", "30"), 0)
+        rid = self.wait_for(lambda rs: rs and rs[0]["state"] == "running")[0]["id"]
+        with open(self.state_dir("running", rid, "pid")) as f:
+            pid, start, boot = f.read().split()
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        with open("/proc/sys/kernel/random/boot_id") as f:
+            self.assertEqual(boot, f.read().strip())
+        self.assertEqual(start, fields[22 - 3])   # field 22: start time
+        self.assertEqual(pid, fields[5 - 3])      # it leads its own group
+        self.assertRun(self.zo("queue", "cancel", rid), 0)
+        runs = self.wait_for(self.all_finished(1), 30)
+        self.assertEqual(runs[0]["state"], "cancelled")
+
+    def test_a_stale_pid_is_never_signalled(self):
+        def boot_id():
+            with open("/proc/sys/kernel/random/boot_id") as f:
+                return f.read().strip()
+
+        self.stop()
+        victim = subprocess.Popen(["sleep", "300"], start_new_session=True)
+        try:
+            with open(f"/proc/{victim.pid}/stat") as f:
+                start = f.read().rsplit(")", 1)[1].split()[22 - 3]
+            pids = {
+                "1000000000000-0001": f"{victim.pid}\n",                     # older format
+                "1000000000000-0002": f"{victim.pid} 1 {boot_id()}\n",       # started at another time
+                "1000000000000-0003": f"{victim.pid} {start} "               # another boot
+                                      "00000000-0000-0000-0000-000000000000\n",
+            }
+            for rid, pid in pids.items():
+                self.fabricate("running", rid, self.noop_record(rid, attempt=1), pid=pid)
+            self.start()
+            runs = self.wait_for(self.all_finished(3), 30)
+            self.assertIsNone(victim.poll(), "the daemon signalled a process not its own")
+            self.assertEqual([r["state"] for r in runs], ["done"] * 3)
+            self.assertEqual([r["attempt"] for r in runs], [2] * 3)
+            self.assertIn("not signalling the process its pid file names", self.serve_log())
+            # queue cancel asks for the same proof
+            self.stop()
+            rid = "1000000000000-0004"
+            self.fabricate("running", rid, self.noop_record(rid, attempt=1),
+                           pid=f"{victim.pid} 1 {boot_id()}\n")
+            res = self.zo("queue", "cancel", rid)
+            self.assertRun(res, 0)
+            self.assertIn("nothing signalled (its pid now belongs to another process", res.out)
+            time.sleep(0.2)
+            self.assertIsNone(victim.poll(), "queue cancel signalled a process not the run")
+            self.start()
+            runs = self.wait_for(self.all_finished(4), 30)
+            self.assertEqual(runs[3]["state"], "cancelled")
+            self.assertIsNone(victim.poll())
+        finally:
+            victim.kill()
+            victim.wait()
+
+    def test_malformed_ids_are_refused_everywhere(self):
+        self.assertRun(self.zo("queue", "submit", "noop", "--seconds", "30"), 0)
+        self.assertRun(self.zo("queue", "submit", "noop", "--seconds", "0"), 0)
+        self.wait_for(lambda rs: len(rs) == 2 and rs[0]["state"] == "running")
+        before = sorted(os.listdir(self.state_dir("queued")))
+        for verb in ("cancel", "show", "log", "retry"):
+            for bad in ("", ".", "..", "queued", "../queued", "1234", "*",
+                        "1700000000000-0001/..", "1700000000000-0001/../../queued"):
+                res = self.zo("queue", verb, bad)
+                self.assertRun(res, 1)
+                self.assertIn("not a job ID", res.err, (verb, bad))
+        res = self.zo("queue", "show", "")
+        self.assertIn('no job "" in', res.err)
+        self.assertEqual(sorted(os.listdir(self.state_dir("queued"))), before)
+        runs = self.runs()
+        self.assertRun(self.zo("queue", "cancel", runs[0]["id"]), 0)
+        runs = self.wait_for(self.all_finished(2), 30)
+        self.assertEqual([r["state"] for r in runs], ["cancelled", "done"])
+        # jobs submitted afterwards still run
+        self.assertRun(self.zo("queue", "submit", "noop", "--seconds", "0"), 0)
+        runs = self.wait_for(self.all_finished(3), 30)
+        self.assertEqual(runs[2]["state"], "done")
+
+    def test_one_daemon_per_spool(self):
+        res = self.zo("serve", timeout=10)
+        self.assertRun(res, 3)
+        self.assertIn(f"another zsim-orch serve (pid {self.daemon.pid}) serves {self.spool}",
+                      res.err)
+        self.assertIsNone(self.daemon.poll())
+        self.assertRun(self.zo("queue", "submit", "noop", "--seconds", "0"), 0)
+        runs = self.wait_for(self.all_finished(1))
+        self.assertEqual(runs[0]["state"], "done")
+
+    def test_concurrent_retries_never_share_an_id(self):
+        self.assertRun(self.zo("queue", "submit", "noop", "--seconds", "0"), 0)
+        rid = self.wait_for(self.all_finished(1))[0]["id"]
+        procs = [subprocess.Popen([ZSIM_ORCH, "--config", self.conf, "queue", "retry", rid],
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                 for _ in range(12)]
+        new = []
+        for p in procs:
+            out, err = p.communicate(timeout=60)
+            self.assertEqual(p.returncode, 0, err)
+            new.append(out.split(" queued again as ")[1].strip())
+        self.assertEqual(len(set(new)), 12, new)
+        runs = self.wait_for(self.all_finished(13), 60)
+        self.assertEqual(len({r["id"] for r in runs}), 13)
+        self.assertEqual(len({r["results"] for r in runs}), 13)
+        self.assertTrue(all(r["state"] == "done" for r in runs), runs)
+        for r in runs:
+            self.assertEqual(len(glob.glob(r["results"] + "/noop-*.params")), 1, r)
+
+    def fill_the_spool(self, options):
+        """Serve a spool on a small tmpfs and drop jobs into it until it is
+        full: one-run jobs, and 60-run ones that cannot all be queued.
+        Every file dropped must then be somewhere, saying why."""
+        self.stop()
+        small = tempfile.mkdtemp(prefix="small.", dir=self.tmp)
+        subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", small], check=True)
+        try:
+            spool = os.path.join(small, "spool")
+            with open(self.conf, "w") as f:
+                f.write(f"[paths]\nspool = {spool}\nresults = {self.tmp}/results\n"
+                        f"state = {self.tmp}/state\n")
+            self.spool = spool
+            self.start()
+            big = ", ".join(str(i) for i in range(60))
+            dropped = {}
+            for i in range(300):
+                name = f"j{i:03}.job"
+                text = "[job]\nexperiment = noop\nargs = --seconds 0\n"
+                if i % 2:
+                    text += f"[matrix]\nk = {big}\n"
+                for attempt in range(5):
+                    try:
+                        self.drop(name, text)
+                        break
+                    except OSError:
+                        # the daemon may be using the room for a moment
+                        time.sleep(0.3)
+                else:
+                    break
+                dropped[name] = 60 if i % 2 else 1
+                time.sleep(0.02)
+            self.assertGreaterEqual(len(dropped), 2)
+            rejected = self.state_dir("rejected")
+            deadline = time.monotonic() + 60
+            last, since = None, time.monotonic()
+            while True:     # settled: nothing changes, nothing waits to run
+                runs = self.runs()
+                snap = (sorted(os.listdir(spool)), sorted(os.listdir(rejected)),
+                        [(r["id"], r["state"]) for r in runs])
+                if snap != last:
+                    last, since = snap, time.monotonic()
+                busy = any(r["state"] in ("queued", "running") for r in runs)
+                if not busy and time.monotonic() - since > 1.5:
+                    break
+                self.assertLess(time.monotonic(), deadline, self.serve_log())
+                time.sleep(0.2)
+            log = self.serve_log()
+            counts = {"queued": 0, "rejected": 0, "left": 0}
+            for name, n in dropped.items():
+                mine = [r for r in runs if r.get("file") == name]
+                where = [os.path.exists(os.path.join(spool, name)),
+                         os.path.exists(os.path.join(rejected, name)),
+                         len(mine) > 0]
+                self.assertEqual(where.count(True), 1, (name, where, log))
+                if mine:
+                    counts["queued"] += 1
+                    self.assertEqual(len(mine), n, (name, mine))
+                    for r in mine:
+                        self.assertEqual(r["experiment"], "noop")
+                        self.assertEqual(r["args"], ["--seconds", "0"])
+                        self.assertIn(r["state"], ("done", "failed"))
+                elif where[1]:
+                    counts["rejected"] += 1
+                    err = os.path.join(rejected, name + ".error")
+                    if os.path.exists(err):
+                        with open(err) as f:
+                            self.assertIn("cannot queue its runs", f.read())
+                    else:
+                        self.assertIn(f"rejected {name}: cannot queue its runs", log)
+                else:
+                    counts["left"] += 1
+                    self.assertIn(f"cannot claim {name}", log)
+            self.assertRegex(log, r"<3>.*(No space left on device|Disk quota exceeded)")
+            self.assertIsNone(self.daemon.poll())
+            self.assertGreater(counts["queued"], 0, counts)
+            self.assertGreater(counts["rejected"], 0, counts)
+            print(f"\n{options}: {counts}")
+        finally:
+            self.stop()
+            subprocess.run(["umount", small])
+
+    def test_a_full_spool_filesystem_loses_nothing_inodes(self):
+        self.fill_the_spool("size=4m,nr_inodes=200,mode=0755")
+
+    def test_a_full_spool_filesystem_loses_nothing_space(self):
+        self.fill_the_spool("size=100k,nr_inodes=5000,mode=0755")
+
+    def test_records_of_the_wrong_shape_are_reported_and_skipped(self):
+        self.stop()
+        good = self.noop_record
+        self.fabricate("done", "1000000000000-0001", "[1,2]")
+        self.fabricate("done", "1000000000000-0002", dict(good("1000000000000-0002"), args="x"))
+        self.fabricate("done", "1000000000000-0003",
+                       dict(good("1000000000000-0003"), args=[None]))
+        self.fabricate("done", "1000000000000-0004", "null")
+        self.fabricate("done", "1000000000000-0005", dict(good("1000000000000-0005"),
+                                                          status="done"))
+        self.fabricate("queued", "1000000000000-0006", "[1,2]")
+        self.fabricate("queued", "1000000000000-0007", dict(good("1000000000000-0007"), args="x"))
+        self.fabricate("queued", "1000000000000-0008", good("1000000000000-0008"))
+        self.fabricate("queued", "1000000000000-0009",
+                       dict(good("1000000000000-0009"), timeout_s=18446744073709552))
+        self.fabricate("running", "1000000000000-0010", "[1,2]", pid="1\n")
+        self.start()
+        # the good queued run starts although bad ones are before it
+        deadline = time.monotonic() + 20
+        while not os.path.isdir(self.state_dir("done", "1000000000000-0008")):
+            self.assertIsNone(self.daemon.poll(), self.serve_log())
+            self.assertLess(time.monotonic(), deadline, self.serve_log())
+            time.sleep(0.05)
+        self.assertIsNone(self.daemon.poll())
+        for rid in ("0006", "0007", "0009", "0010"):
+            self.assertTrue(os.path.isdir(self.state_dir("failed", "1000000000000-" + rid)), rid)
+        with open(self.state_dir("failed", "1000000000000-0007", "job.json")) as f:
+            self.assertIn("args is not a list of strings", json.load(f)["error"])
+        with open(self.state_dir("failed", "1000000000000-0009", "job.json")) as f:
+            self.assertIn("timeout_s", json.load(f)["error"])
+        self.assertTrue(os.path.exists(self.state_dir("failed", "1000000000000-0006",
+                                                      "job.json.bad")))
+        for args in (["queue", "ls"], ["queue", "ls", "--json"]):
+            res = self.zo(*args)
+            self.assertRun(res, 0)
+            for rid in ("0001", "0002", "0003", "0004"):
+                self.assertIn(f"1000000000000-{rid} (done): job.json", res.err)
+            self.assertIn("1000000000000-0005", res.out)
+            self.assertIn("1000000000000-0008", res.out)
+        for rid in ("0001", "0002", "0003", "0004"):
+            res = self.zo("queue", "retry", "1000000000000-" + rid)
+            self.assertRun(res, 1)
+            self.assertIn("cannot retry 1000000000000-" + rid, res.err)
+        res = self.zo("queue", "show", "1000000000000-0001")
+        self.assertRun(res, 1)
+        self.assertIn("not a JSON object", res.err)
+        self.assertRun(self.zo("queue", "retry", "1000000000000-0005"), 0)
+        self.wait_for(lambda rs: any(r.get("retry_of") == "1000000000000-0005" and
+                                     r["state"] == "done" for r in rs))
+
+    def test_sighup_is_logged_and_ignored(self):
+        self.assertRun(self.zo("queue", "submit", "noop", "--seconds", "2"), 0)
+        self.wait_for(lambda rs: rs and rs[0]["state"] == "running")
+        self.daemon.send_signal(signal.SIGHUP)
+        time.sleep(0.5)
+        self.assertIsNone(self.daemon.poll())
+        runs = self.wait_for(self.all_finished(1), 30)
+        self.assertEqual(runs[0]["state"], "done")
+        self.assertIn("SIGHUP: nothing to reload", self.serve_log())
+        self.assertIn("SIGHUP is logged and ignored", self.zo("serve", "--help").out)
+
+    def test_a_job_file_is_stored_once_not_per_run(self):
+        values = ", ".join(str(i) for i in range(10))
+        text = ("[job]\nexperiment = noop\nargs = --seconds 0\nname = big\n"
+                f"[matrix]\na = {values}\nb = {values}\nc = {values}\n")
+        text += ("# " + "x" * 76 + "\n") * ((58 * 1024 - len(text)) // 79)
+        self.assertGreater(len(text), 57 * 1024)
+        self.drop("big.job", text)
+
+        def count():
+            return sum(len(os.listdir(self.state_dir(s)))
+                       for s in ("queued", "running", "done", "failed"))
+
+        deadline = time.monotonic() + 60
+        while count() < 1000:
+            self.assertLess(time.monotonic(), deadline, self.serve_log())
+            time.sleep(0.1)
+        self.stop()
+        total, copies = 0, 0
+        for dirpath, _, filenames in os.walk(self.state_dir()):
+            for name in filenames:
+                p = os.path.join(dirpath, name)
+                total += os.lstat(p).st_size
+                self.assertNotEqual(name, "job.ini")
+                if os.lstat(p).st_size == len(text):
+                    with open(p) as f:
+                        copies += f.read() == text
+        self.assertEqual(copies, 1)
+        self.assertLess(total, 2 * 1000 * 1000)
+        self.start()
+
+    # ---- issue 16: low ----
+
+    def test_queue_add_refuses_a_dot_file(self):
+        hidden = os.path.join(self.tmp, ".hidden.job")
+        with open(hidden, "w") as f:
+            f.write("[job]\nexperiment = noop\nname = visible\n")
+        res = self.zo("queue", "add", hidden)
+        self.assertRun(res, 2)
+        self.assertIn("a job file named with a leading '.' is never claimed", res.err)
+        self.assertEqual([n for n in os.listdir(self.spool) if n != ".zsim"], [])
+
+    def test_a_backslash_on_the_last_line_is_rejected(self):
+        self.drop("cont.job", "[job]\nexperiment = noop\nargs = --seconds 5 \\")
+        err = self.wait_rejected(["cont.job"])["cont.job"]
+        self.assertIn("line 3: the value ends with '\\' on the last line", err)
+        self.assertEqual(self.runs(), [])
+
+    def test_a_removed_spool_stops_the_daemon(self):
+        self.assertRun(self.zo("queue", "submit", "noop", "--seconds", "30"), 0)
+        self.wait_for(lambda rs: rs and rs[0]["state"] == "running")
+        subprocess.run(["rm", "-rf", self.spool], check=True)
+        os.mkdir(self.spool)
+        self.assertEqual(self.daemon.wait(timeout=30), 1)
+        self.assertIn("was removed or moved away", self.serve_log())
+        self.log.close()
+        self.daemon = None
+        os.rmdir(self.spool)
+        self.start()
+        self.assertRun(self.zo("queue", "submit", "noop", "--seconds", "0"), 0)
+        runs = self.wait_for(self.all_finished(1))
+        self.assertEqual(runs[0]["state"], "done")
+
+    def test_queue_log_takes_f_before_or_after_the_id(self):
+        self.assertRun(self.zo("queue", "submit", "noop", "--seconds", "0"), 0)
+        rid = self.wait_for(self.all_finished(1))[0]["id"]
+        want = self.zo("queue", "log", rid)
+        self.assertRun(want, 0)
+        self.assertIn("RESULTS:", want.out)
+        for args in (["-f", rid], [rid, "-f"], ["--follow", rid]):
+            self.assertRun(self.zo("queue", "log", *args), 0, out=want.out)
+        self.assertRun(self.zo("queue", "log", rid, rid), 2)
+
+    def test_a_clean_stop_cancels_and_the_docs_say_so(self):
+        self.assertRun(self.zo("queue", "submit", "noop", "--seconds", "60"), 0)
+        self.wait_for(lambda rs: rs and rs[0]["state"] == "running")
+        self.stop()
+        self.start()
+        time.sleep(0.5)
+        runs = self.runs()
+        self.assertEqual(runs[0]["state"], "cancelled")
+        self.assertNotIn("requeued", runs[0])
+        help_text = " ".join(self.zo("serve", "--help").out.split())
+        self.assertIn("cancels the running job cleanly and exits: it is filed as cancelled, "
+                      "not queued again", help_text)
+        with open(os.path.join(SOURCE_DIR, "README.md")) as f:
+            readme = " ".join(f.read().split())
+        self.assertNotIn("a daemon crash or a reboot is queued again", readme)
+        self.assertIn("A clean stop (SIGTERM, as at shutdown or reboot) cancels the running "
+                      "run", readme)
+
+    def test_a_log_over_64_mib_is_shown_whole(self):
+        self.stop()
+        rid = "1000000000000-0001"
+        d = self.fabricate("done", rid, self.noop_record(rid, status="done"))
+        line = b"0123456789abcdef" * 4 + b"\n"
+        size = 65 * 1024 * 1024
+        with open(os.path.join(d, "log"), "wb") as f:
+            f.write(line * (size // len(line)))
+        self.start()
+        out = os.path.join(self.tmp, "log.out")
+        with open(out, "w") as f:
+            res = self.zo("queue", "log", rid, stdout=f)
+        self.assertRun(res, 0)
+        self.assertEqual(os.path.getsize(out), size // len(line) * len(line))
+
+    def test_a_flag_given_a_value_is_not_an_unknown_option(self):
+        res = self.zo("queue", "ls", "--json=yes")
+        self.assertRun(res, 2)
+        self.assertIn("option '--json' takes no value", res.err)
+
+    def test_a_255_character_rejected_name_gets_an_error_file(self):
+        name = "x" * 251 + ".job"
+        tmp = os.path.join(self.spool, ".long.tmp")
+        with open(tmp, "w") as f:
+            f.write("[job]\nexperiment = exp99999\n")
+        os.rename(tmp, os.path.join(self.spool, name))
+        rejected = self.state_dir("rejected")
+        deadline = time.monotonic() + 20
+        while not glob.glob(rejected + "/*.error"):
+            self.assertLess(time.monotonic(), deadline, self.serve_log())
+            time.sleep(0.05)
+        self.assertTrue(os.path.exists(os.path.join(rejected, name)))
+        (err,) = glob.glob(rejected + "/*.error")
+        with open(err) as f:
+            text = f.read()
+        self.assertIn(name, text)
+        self.assertIn("longer than 200 characters", text)
+
+    # ---- the spool's own directory ----
+
+    def test_the_spool_is_sticky_and_its_state_directory_checked(self):
+        state = self.state_dir()
+        self.assertTrue(os.stat(self.spool).st_mode & stat.S_ISVTX)
+        self.stop()
+        os.chmod(self.spool, 0o2770)
+        res = self.zo("queue", "ls")
+        self.assertRun(res, 3)
+        self.assertIn("the sticky bit is not set", res.err)
+        self.assertIn(f"run 'chmod +t {self.spool}'", res.err)
+        self.start()    # serve sets it
+        self.assertTrue(os.stat(self.spool).st_mode & stat.S_ISVTX)
+        self.assertIn("set the sticky bit", self.serve_log())
+        self.stop()
+        nobody = pwd.getpwnam("nobody")
+        os.chown(state, nobody.pw_uid, nobody.pw_gid)
+        for args in (["queue", "ls"], ["serve"]):
+            res = self.zo(*args, timeout=10)
+            self.assertRun(res, 3)
+            self.assertIn(f"{state} belongs to uid {nobody.pw_uid}, not root", res.err)
+        os.chown(state, 0, 0)
+        os.chmod(state, 0o775)
+        res = self.zo("queue", "ls")
+        self.assertRun(res, 3)
+        self.assertIn(f"run 'chmod 755 {state}'", res.err)
+        os.chmod(state, 0o755)
+        os.rename(state, state + ".real")
+        os.symlink(state + ".real", state)
+        res = self.zo("serve", timeout=10)
+        self.assertRun(res, 3)
+        self.assertIn(f"{state} is not a directory", res.err)
+        os.unlink(state)
+        os.rename(state + ".real", state)
+        self.assertRun(self.zo("queue", "ls"), 0)
 
 
 if __name__ == "__main__":

@@ -102,7 +102,8 @@ static void expand_fails(const char *text, const char *msg)
 	size_t n = 0;
 	char *why = NULL;
 
-	assert_true(expand(text, &runs, &n, &why) < 0);
+	if (expand(text, &runs, &n, &why) >= 0)
+		fail_msg("accepted: %s", text);
 	assert_null(runs);
 	assert_non_null(why);
 	if (!strstr(why, msg))
@@ -226,6 +227,81 @@ static void bad_jobs_are_refused_with_the_reason(void **state)
 		     "$(id)");
 }
 
+/* issue 16: a [matrix] key or value becomes part of the run's name and so
+ * of its results directory; both are held to the rule for name= */
+static void matrix_keys_and_values_are_names(void **state)
+{
+	(void)state;
+	expand_fails("[job]\nexperiment = noop\nargs = --seconds 0\n[matrix]\n"
+		     "x = /../../../../tmp/pwned\n",
+		     "[matrix] x = /../../../../tmp/pwned: use letters, digits, '_', '.' and '-'");
+	expand_fails("[job]\nexperiment = noop\nargs = --seconds {x}\n[matrix]\n"
+		     "x = 1, ../../x\n",
+		     "[matrix] x = ../../x: use letters");
+	expand_fails("[job]\nexperiment = noop\nargs = --seconds 0\n[matrix]\n"
+		     "../../../../tmp/pwned = 1\n",
+		     "[matrix] key '../../../../tmp/pwned': use letters");
+	expand_fails("[job]\nexperiment = noop\nargs = --seconds 0\n[matrix]\n"
+		     "a = 1\nb c = 2\n",
+		     "[matrix] key 'b c'");
+	/* a run name too long for a directory entry */
+	expand_fails("[job]\nexperiment = noop\nargs = --seconds 0\n"
+		     "name = aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n"
+		     "[matrix]\n"
+		     "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb = "
+		     "cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc\n",
+		     "longer than 200 characters");
+	/* a name the daemon would take for a hidden file */
+	expand_fails("[job]\nexperiment = noop\nname = .hidden\n", "name '.hidden'");
+	expand_fails("[job]\nexperiment = noop\nname = ..\n", "name '..'");
+}
+
+/* issue 16: 18446744073709552s overflowed to a 0.4 s timeout, and
+ * anything from about 25 days never fired */
+static void timeouts_are_bounded(void **state)
+{
+	struct zo_job_run *runs = NULL;
+	size_t n = 0;
+	char *why = NULL;
+
+	(void)state;
+	expand_fails("[job]\nexperiment = noop\ntimeout = 18446744073709552s\n",
+		     "[job] timeout = 18446744073709552s: at most 365d");
+	expand_fails("[job]\nexperiment = noop\ntimeout = 366d\n", "at most 365d");
+	expand_fails("[job]\nexperiment = noop\ntimeout = 0\n", "timeout = 0");
+	assert_int_equal(expand("[job]\nexperiment = noop\ntimeout = 365d\n", &runs, &n, &why), 0);
+	assert_int_equal(runs[0].timeout_s, 365 * 86400);
+	zo_job_runs_free(runs, n);
+}
+
+/* issue 16: a trailing backslash on the last line continued the value
+ * onto nothing, and the key was silently dropped */
+static void a_backslash_on_the_last_line_is_an_error(void **state)
+{
+	static const char *const texts[] = {
+		"[job]\nexperiment = noop\nargs = --seconds 5 \\",
+		"[job]\nexperiment = noop\nargs = --seconds 5 \\\n",
+		"[job]\nexperiment = noop\nargs = --seconds \\\n 5 \\\n",
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < 3; i++) {
+		char *path = write_job(texts[i]);
+		struct zo_ini *ini = NULL;
+		struct zo_diags diags = { 0 };
+
+		assert_int_equal(zo_ini_load(path, &ini, &diags), -EINVAL);
+		assert_null(ini);
+		assert_int_equal(diags.n, 1);
+		assert_non_null(strstr(diags.v[0].message, "ends with '\\'"));
+		assert_int_equal(diags.v[0].line, 3);
+		zo_diags_release(&diags);
+		unlink(path);
+		free(path);
+	}
+}
+
 static void durations(void **state)
 {
 	uint64_t s;
@@ -259,6 +335,9 @@ int main(void)
 		cmocka_unit_test(the_documented_example_parses),
 		cmocka_unit_test(bad_jobs_are_refused_with_the_reason),
 		cmocka_unit_test(durations),
+		cmocka_unit_test(matrix_keys_and_values_are_names),
+		cmocka_unit_test(timeouts_are_bounded),
+		cmocka_unit_test(a_backslash_on_the_last_line_is_an_error),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -121,12 +121,19 @@ int zo_json_options(struct zo_ctx *ctx, const struct zo_cmd *cmd, const char *wh
 
 	optind = 0;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
 		if (c == 'j') {
 			ctx->json = true;
 		} else if (c == 'h') {
 			zo_cmd_print_usage(cmd, stdout);
 			return ZO_EXIT_OK;
+		} else if (c == ':') {
+			return zo_usage_error(ctx, cmd, "option '%s' needs a value", argv[optind - 1]);
+		} else if (optopt && !strncmp(argv[optind - 1], "--", 2) &&
+			   strchr(argv[optind - 1], '=')) {
+			/* "--json=yes": a known flag given a value */
+			return zo_usage_error(ctx, cmd, "option '%.*s' takes no value",
+					      (int)strcspn(argv[optind - 1], "="), argv[optind - 1]);
 		} else if (what) {
 			return zo_usage_error(ctx, cmd, "unknown option '%s' for '%s'",
 					      argv[optind - 1], what);

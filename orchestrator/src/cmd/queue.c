@@ -1,6 +1,7 @@
 /* zsim-orch queue: submit jobs to the spool and look after them. The daemon
  * (`zsim-orch serve`) runs them; see ops/spool.h. */
 #include <errno.h>
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -78,19 +79,21 @@ static const char *str(json_object *m, const char *key)
 	return v ? v : "-";
 }
 
+/* `m` is a checked record (zo_spool_check_meta): args is a list of
+ * strings. */
 static void print_run(const char *id, const char *state, json_object *m)
 {
 	struct zo_strbuf args = { 0 };
 	json_object *a, *d;
 	size_t j;
 
-	if (m && json_object_object_get_ex(m, "args", &a))
+	if (json_object_object_get_ex(m, "args", &a))
 		for (j = 0; j < json_object_array_length(a); j++)
 			zo_strbuf_appendf(&args, "%s%s", j ? " " : "",
 					  json_object_get_string(json_object_array_get_idx(a, j)));
 	printf("%-18s %-9s %-10s %-24s %-20s %-25s %-25s ", id, state, str(m, "experiment"),
 	       str(m, "name"), args.buf ? args.buf : "", str(m, "submitted"), str(m, "started"));
-	if (m && json_object_object_get_ex(m, "duration_ms", &d))
+	if (json_object_object_get_ex(m, "duration_ms", &d))
 		printf("%9.1f ", (double)json_object_get_int64(d) / 1000);
 	else
 		printf("%9s ", "-");
@@ -120,19 +123,23 @@ static int queue_ls(struct zo_ctx *ctx, int argc, char **argv)
 	zo_spool_list_all(&s, &runs, &n);
 	for (k = 0; k < n; k++) {
 		json_object *m = zo_spool_read_meta(&s, runs[k].state, runs[k].id);
-		const char *state = m && zo_json_get_str(m, "status") ? zo_json_get_str(m, "status")
-								       : runs[k].state;
+		const char *why = NULL, *state;
 
+		/* one bad record is reported and skipped, never the rest */
+		if (zo_spool_check_meta(m, false, &why) < 0) {
+			zo_warn(&ctx->log, "%s (%s): %s; left out", runs[k].id, runs[k].state, why);
+			if (m)
+				json_object_put(m);
+			continue;
+		}
+		state = zo_json_get_str(m, "status") ? zo_json_get_str(m, "status") : runs[k].state;
 		if (ctx->json) {
-			if (!m)
-				m = json_object_new_object();
 			zo_json_add_str(m, "state", state);
 			json_object_array_add(all, m);
 			continue;
 		}
 		print_run(runs[k].id, state, m);
-		if (m)
-			json_object_put(m);
+		json_object_put(m);
 	}
 	zo_spool_entries_free(runs, n);
 	if (ctx->json) {
@@ -174,6 +181,9 @@ static int queue_show(struct zo_ctx *ctx, int argc, char **argv)
 			zo_json_add_str(m, "state", state);
 		zo_print_json(m);
 		json_object_put(m);
+	} else {
+		zo_error(ctx, "%s (%s): job.json is missing, not JSON or not a JSON object", argv[1],
+			 state);
 	}
 	zo_spool_release(&s);
 	return m ? ZO_EXIT_OK : ZO_EXIT_FAILED;
@@ -182,18 +192,22 @@ static int queue_show(struct zo_ctx *ctx, int argc, char **argv)
 static int queue_cancel(struct zo_ctx *ctx, int argc, char **argv)
 {
 	struct zo_spool s = { 0 };
-	const char *state;
+	const char *state, *why = NULL;
 	int r, ret = find_run(ctx, &s, argc, argv, "cancel", &state);
 
 	if (ret)
 		return ret;
-	r = zo_spool_cancel(ctx, &s, argv[1], state);
+	r = zo_spool_cancel(ctx, &s, argv[1], state, &why);
 	if (r == ZO_SPOOL_CANCELLED)
 		printf("%s: cancelled before it started\n", argv[1]);
 	else if (r == ZO_SPOOL_STOPPING)
 		printf("%s: stopping (the run cleans up, then the daemon files it as "
 		       "cancelled)\n",
 		       argv[1]);
+	else if (r == ZO_SPOOL_CANCEL_MARKED)
+		printf("%s: nothing signalled (%s); marked as cancelled, the daemon files it as "
+		       "cancelled\n",
+		       argv[1], why);
 	zo_spool_release(&s);
 	return zo_exit_code(ctx, r);
 }
@@ -207,19 +221,41 @@ static void emit_stdout(void *userdata, const char *text, size_t len)
 
 static int queue_log(struct zo_ctx *ctx, int argc, char **argv)
 {
+	static const struct option opts[] = {
+		{ "follow", no_argument, NULL, 'f' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
 	struct zo_spool s = { 0 };
 	const char *state;
-	bool follow = argc == 3 && !strcmp(argv[2], "-f");
-	int ret;
+	char *one[2];
+	bool follow = false;
+	int c, r, ret;
 
-	if (argc == 3 && !follow)
+	/* ID -f, -f ID and --follow alike (GNU getopt permutes) */
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":fh", opts, NULL)) != -1) {
+		if (c == 'f') {
+			follow = true;
+		} else if (c == 'h') {
+			zo_cmd_print_usage(&zo_cmd_queue, stdout);
+			return ZO_EXIT_OK;
+		} else {
+			return zo_usage_error(ctx, &zo_cmd_queue, "unknown option '%s' for 'queue log'",
+					      argv[optind - 1]);
+		}
+	}
+	if (argc - optind != 1)
 		return zo_usage_error(ctx, &zo_cmd_queue, "'queue log' takes ID [-f]");
-	ret = find_run(ctx, &s, follow ? 2 : argc, argv, "log", &state);
+	one[0] = argv[0];
+	one[1] = argv[optind];
+	ret = find_run(ctx, &s, 2, one, "log", &state);
 	if (ret)
 		return ret;
-	zo_spool_show_log(&s, argv[1], state, follow, emit_stdout, NULL);
+	r = zo_spool_show_log(ctx, &s, one[1], state, follow, emit_stdout, NULL);
 	zo_spool_release(&s);
-	return ZO_EXIT_OK;
+	return zo_exit_code(ctx, r);
 }
 
 static int queue_retry(struct zo_ctx *ctx, int argc, char **argv)
@@ -257,15 +293,19 @@ const struct zo_cmd zo_cmd_queue = {
 		 "       zsim-orch queue add FILE.job\n"
 		 "       zsim-orch queue ls [--json]\n"
 		 "       zsim-orch queue show|cancel|retry ID\n"
-		 "       zsim-orch queue log ID [-f]\n"
+		 "       zsim-orch queue log [-f] ID\n"
 		 "\n"
 		 "submit  write a job file for EXP ARGS (checked now) into [paths] spool\n"
 		 "add     check FILE.job and put it into the spool\n"
 		 "ls      every run: id, state, experiment, name, args, times, results\n"
 		 "show    one run's record (JSON)\n"
-		 "cancel  a queued run is dropped; a running one is stopped cleanly\n"
-		 "log     its output; -f follows it until the run ends\n"
-		 "retry   queue a finished run again\n"
+		 "cancel  a queued run is dropped; a running one is stopped cleanly (only a\n"
+		 "        process proven to be the run is signalled)\n"
+		 "log     its output; -f (--follow) follows it until the run ends\n"
+		 "retry   queue a finished run again, under a new ID\n"
+		 "\n"
+		 "IDs look like 1700000000000-0001 (a retry: 1700000000000-r); nothing else\n"
+		 "is taken for one.\n"
 		 "\n"
 		 "A job file (INI, *.job, at most 64 KiB), dropped into the spool by root or\n"
 		 "a member of group zsim:\n"
@@ -274,9 +314,11 @@ const struct zo_cmd zo_cmd_queue = {
 		 "  args = 4096 1 --zeros --warmup\n"
 		 "  name = zeros-4t      ; optional, default: the file name\n"
 		 "  repeat = 3           ; optional\n"
-		 "  timeout = 48h        ; optional: s, m, h or d\n"
+		 "  timeout = 48h        ; optional: s, m, h or d, at most 365d\n"
 		 "  [matrix]             ; optional: {key} in args over the product\n"
 		 "  size = 64, 128, 256\n"
+		 "The name, [matrix] keys and values use letters, digits, '_', '.' and '-'\n"
+		 "(they name the results directory).\n"
 		 "Quoting in args: " ZO_JOB_QUOTING ". Only registered experiments run,\n"
 		 "and every run's arguments are checked against its schema.\n",
 	.flags = ZO_CMD_NEED_CONFIG,

@@ -21,9 +21,9 @@ static void journal_line(void *userdata, int priority, const char *fmt, va_list 
 }
 
 /* One job, in the daemon's forked child: what `zsim-orch run --results-dir
- * RESULTS EXP ARGS...` does, with the config read again if it changed. */
-/* In the forked child: what `zsim-orch run --results-dir DIR EXP ARGS...`
- * does, output and exit code included. */
+ * RESULTS EXP ARGS...` does, output and exit code included, with the
+ * config read again if it changed. The daemon made RESULTS, new, below
+ * [paths] results (ops/resultdir). */
 static int run_job(struct zo_ctx *ctx, const struct zo_serve_job *job)
 {
 	char *results = NULL;
@@ -71,13 +71,20 @@ const struct zo_cmd zo_cmd_serve = {
 		 "\n"
 		 "Watches [paths] spool with inotify (names starting with '.' or ending in\n"
 		 ".tmp are ignored), claims each *.job by renaming it, and runs its\n"
-		 "experiments one at a time as 'zsim-orch run', each into its own results\n"
-		 "directory, filing it under done or failed with exit status and times.\n"
-		 "Symlinks, hard links, FIFOs, devices, files over 64 KiB and files of\n"
-		 "users neither root nor in group zsim are moved to .zsim/rejected with an\n"
-		 ".error. A run found running after a crash is queued again once. Logs go\n"
-		 "to stderr with <N> priorities for journald; READY=1 goes to\n"
-		 "$NOTIFY_SOCKET (systemd Type=notify); SIGTERM cancels the running job\n"
-		 "cleanly and exits.\n",
+		 "experiments one at a time as 'zsim-orch run', each into a new results\n"
+		 "directory below [paths] results (made without following links), filing\n"
+		 "it under done or failed with exit status and times. One daemon per\n"
+		 "spool: a second one exits naming the first. Symlinks, hard links,\n"
+		 "FIFOs, devices, files over 64 KiB and files of users neither root nor\n"
+		 "in group zsim are moved to .zsim/rejected with an .error. A run found\n"
+		 "running after a crash (kill -9, power loss) is queued again once; its\n"
+		 "old process is signalled only when proven to be it (boot ID and start\n"
+		 "time). Logs go to stderr with <N> priorities for journald; READY=1 goes\n"
+		 "to $NOTIFY_SOCKET (systemd Type=notify). SIGTERM or SIGINT (as at\n"
+		 "shutdown) cancels the running job cleanly and exits: it is filed as\n"
+		 "cancelled, not queued again ('zsim-orch queue retry ID' runs it again).\n"
+		 "SIGHUP is logged and ignored: each run reads the config file again when\n"
+		 "it has changed. If the spool directory is removed, serve stops its run\n"
+		 "and exits 1.\n",
 	.flags = ZO_CMD_NEED_CONFIG,
 };

@@ -148,7 +148,9 @@ static const char *get(const struct zo_ini *ini, const char *section, const char
 	return e ? e->value : NULL;
 }
 
-static bool good_name(const char *s)
+/* Letters, digits, '_', '.' and '-', 1 to 100 of them: what may go into
+ * a run's name, and so into its results directory's name. */
+static bool good_chars(const char *s)
 {
 	if (!*s || strlen(s) > 100)
 		return false;
@@ -156,6 +158,36 @@ static bool good_name(const char *s)
 		if (!isalnum((unsigned char)*s) && !strchr("_.-", *s))
 			return false;
 	return true;
+}
+
+/* A name also starts a file name: not hidden, never "." or "..". */
+static bool good_name(const char *s)
+{
+	return good_chars(s) && s[0] != '.';
+}
+
+#define NAME_RULE "use letters, digits, '_', '.' and '-' (at most 100)"
+
+/* [matrix] keys and values become part of every run's name: held to the
+ * same rule as name= (issue 16: a value such as /../../tmp/x put results
+ * outside the results directory). */
+static int check_matrix_entry(const struct zo_ini_entry *en, char *const *values,
+			      char **ret_error)
+{
+	size_t i;
+
+	if (!good_chars(en->key)) {
+		*ret_error = zo_asprintf("line %u: [matrix] key '%s': " NAME_RULE, en->line,
+					 en->key);
+		return -EINVAL;
+	}
+	for (i = 0; values[i]; i++)
+		if (!good_chars(values[i])) {
+			*ret_error = zo_asprintf("line %u: [matrix] %s = %s: " NAME_RULE, en->line,
+						 en->key, values[i]);
+			return -EINVAL;
+		}
+	return 0;
 }
 
 /* Replace every {key} in `arg` with the matrix values. */
@@ -246,18 +278,24 @@ int zo_job_expand(const struct zo_ini *ini, const char *default_name,
 	if (!name)
 		name = default_name;
 	if (!good_name(name)) {
-		*ret_error = zo_asprintf("name '%s': use letters, digits, '_', '.' and '-'", name);
+		*ret_error = zo_asprintf("name '%s': " NAME_RULE ", not starting with '.'", name);
 		return -EINVAL;
 	}
 	if (repeat_s && zo_int_parse(repeat_s, 1, 1000, &repeat) < 0) {
 		*ret_error = zo_asprintf("[job] repeat = %s: use 1 to 1000", repeat_s);
 		return -EINVAL;
 	}
-	if (timeout_s && (zo_duration_parse(timeout_s, &timeout) < 0 || !timeout)) {
+	r = timeout_s ? zo_duration_parse(timeout_s, &timeout) : 0;
+	if (r == -ERANGE || (r == 0 && timeout > ZO_JOB_MAX_TIMEOUT_S)) {
+		*ret_error = zo_asprintf("[job] timeout = %s: at most 365d", timeout_s);
+		return -EINVAL;
+	}
+	if (r < 0 || (timeout_s && !timeout)) {
 		*ret_error = zo_asprintf("[job] timeout = %s: use a duration such as 90s, 30m, 48h "
 					 "or 2d", timeout_s);
 		return -EINVAL;
 	}
+	r = -EINVAL;
 	if (args_entry && !args) {
 		*ret_error = zo_asprintf("line %u: [job] args is continued over several lines; "
 					 "put the arguments on one line",
@@ -289,6 +327,11 @@ int zo_job_expand(const struct zo_ini *ini, const char *default_name,
 		}
 		keys[nk] = en->key;
 		counts[nk] = zo_strv_length(values[nk]);
+		if (check_matrix_entry(en, values[nk], ret_error) < 0) {
+			nk++;
+			r = -EINVAL;
+			goto out;
+		}
 		total *= counts[nk];
 		nk++;
 		r = -EINVAL;
@@ -320,6 +363,17 @@ int zo_job_expand(const struct zo_ini *ini, const char *default_name,
 		for (k = 0; k < nk; k++) {
 			vals[k] = values[k][idx[k]];
 			zo_strbuf_appendf(&suffix, "-%s%s", keys[k], vals[k]);
+		}
+		/* "-rN" and the results directory's "-ID" still fit in a
+		 * file name */
+		if (strlen(name) + suffix.len > ZO_JOB_MAX_NAME) {
+			*ret_error = zo_asprintf("the run name '%s%.40s...' is longer than %d "
+						 "characters; use shorter [matrix] keys and values, "
+						 "or a shorter name=",
+						 name, suffix.buf ? suffix.buf : "", ZO_JOB_MAX_NAME);
+			free(argv);
+			zo_strbuf_release(&suffix);
+			goto out;
 		}
 		for (k = 0; words[k]; k++) {
 			argv[k] = substitute(words[k], keys, vals, nk, ret_error);

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "core/config.h"
+#include "ops/resultdir.h"
 #include "ops/spool.h"
 #include "util/path.h"
 #include "util/str.h"
@@ -41,7 +42,8 @@ struct daemon {
 	bool timed_out, stopping;
 	sigset_t child_mask;
 	pid_t pid;
-	int inotify_fd, signal_fd, queued_wd;
+	int inotify_fd, signal_fd, queued_wd, spool_wd;
+	bool lost; /* the spool was removed or moved away */
 	/* the config file as the loaded config saw it (see same_config()) */
 	struct stat config_st;
 	int config_stat;
@@ -93,15 +95,23 @@ static void notify(const char *msg)
 
 /* The run, in the forked child, called in-process: the daemon has every
  * library loaded already, and linking them again for each run (exec)
- * costs ~40 ms, more than a short job itself. */
-static _Noreturn void run_child(const struct daemon *d, const struct zo_spool_job *j)
+ * costs ~40 ms, more than a short job itself. It begins only when the
+ * daemon has recorded it (a byte on `gate`). */
+static _Noreturn void run_child(const struct daemon *d, const struct zo_spool_job *j, int gate,
+				int results_fd)
 {
 	struct zo_ctx ctx = *d->ctx;
-	struct zo_serve_job job = { .results_dir = j->results, .argc = j->argc, .argv = j->argv };
+	struct zo_serve_job job = { .results_dir = j->results, .results_fd = results_fd,
+				    .argc = j->argc, .argv = j->argv };
+	char go;
 	int fd, r;
 
 	close(d->inotify_fd);
 	close(d->signal_fd);
+	/* the spool's lock is the daemon's alone */
+	close(d->spool.lock_fd);
+	if (d->spool.ids_fd >= 0)
+		close(d->spool.ids_fd);
 	setpgid(0, 0);
 	/* the mask was blocked for the signalfd: a run that cannot see
 	 * SIGTERM cannot stop its target cleanly */
@@ -111,6 +121,11 @@ static _Noreturn void run_child(const struct daemon *d, const struct zo_spool_jo
 	prctl(PR_SET_PDEATHSIG, SIGTERM);
 	if (getppid() != d->pid)
 		_exit(143);
+	while ((r = (int)read(gate, &go, 1)) < 0 && errno == EINTR)
+		;
+	if (r != 1)
+		_exit(127); /* not recorded: never begun */
+	close(gate);
 	fd = j->log ? open(j->log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644) : -1;
 	if (fd < 0 || !j->results)
 		_exit(127);
@@ -131,37 +146,99 @@ static _Noreturn void run_child(const struct daemon *d, const struct zo_spool_jo
 	_exit(r);
 }
 
-static void start_next(struct daemon *d)
+/* A child that was never let begin: gone once its gate closes. */
+static void abandon_child(pid_t pid, int gate)
 {
-	struct zo_spool_job j = { 0 };
+	close(gate);
+	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+		;
+}
+
+/* Fork the run `j` (its results directory open as results_fd) and let it
+ * begin once its pid file is written. 1 started, 0 filed as not started,
+ * -errno (fork, pipe) to put it back in the queue. */
+static int launch(struct daemon *d, struct zo_spool_job *j, int results_fd)
+{
+	int gate[2], r;
 	pid_t pid;
 
-	if (d->child || d->stopping)
-		return;
-	if (zo_spool_start_next(&d->spool, d->results_base, &j) <= 0)
-		return;
+	if (pipe2(gate, O_CLOEXEC) < 0)
+		return -errno;
 	fflush(NULL); /* nothing buffered may be written twice */
 	pid = fork();
-	if (pid == 0)
-		run_child(d, &j);
-	if (pid > 0)
-		setpgid(pid, pid); /* before any kill(-pid) can race the child's own */
-	if (pid < 0) {
-		zo_err(&d->spool.log, "%s: cannot fork: %s", j.id, strerror(errno));
-		zo_spool_move(&d->spool, j.id, "running", "queued");
-		zo_spool_job_release(&j);
-		return;
+	if (pid == 0) {
+		close(gate[1]);
+		run_child(d, j, gate[0], results_fd);
 	}
+	close(gate[0]);
+	if (pid < 0) {
+		r = -errno;
+		close(gate[1]);
+		return r;
+	}
+	setpgid(pid, pid); /* before any kill(-pid) can race the child's own */
+	/* recorded before it may begin, so cancel and recover can prove it */
+	r = zo_spool_write_pid(&d->spool, j->id, (long)pid);
+	if (r < 0 || zo_spool_cancel_marked(&d->spool, j->id)) {
+		_cleanup_free_ char *why = zo_asprintf("cannot record its process: %s", strerror(-r));
+
+		abandon_child(pid, gate[1]);
+		zo_spool_fail_start(&d->spool, j->id, why ? why : "cannot record its process");
+		return 0;
+	}
+	if (write(gate[1], "x", 1) != 1) {
+		abandon_child(pid, gate[1]);
+		zo_spool_fail_start(&d->spool, j->id, "cannot let it begin (its pipe failed)");
+		return 0;
+	}
+	close(gate[1]);
 	d->child = pid;
-	d->child_id = TAKE_PTR(j.id);
-	d->child_start_ms = zo_now_ms();
-	d->timed_out = false;
-	d->kill_at_ms = 0;
-	d->deadline_ms = j.timeout_s ? d->child_start_ms + j.timeout_s * 1000 : 0;
-	zo_spool_write_pid(&d->spool, d->child_id, (long)pid);
-	zo_info(&d->spool.log, "%s: started %s (%s), attempt %d, pid %ld", d->child_id, j.name,
-		j.argv[0], j.attempt, (long)pid);
-	zo_spool_job_release(&j);
+	return 1;
+}
+
+static void start_next(struct daemon *d)
+{
+	while (!d->child && !d->stopping) {
+		struct zo_spool_job j = { 0 };
+		_cleanup_close_ int results_fd = -1;
+		int r;
+
+		if (zo_spool_start_next(&d->spool, d->results_base, &j) <= 0)
+			return;
+		/* a new directory below [paths] results, or the run does not
+		 * start: nothing it says can put results elsewhere */
+		zo_clear_error(d->ctx);
+		r = zo_results_open_dir(d->ctx, d->results_base, j.results_name, ZO_RESULTS_NEW,
+					&results_fd);
+		if (r < 0) {
+			zo_spool_fail_start(&d->spool, j.id, d->ctx->error);
+			zo_clear_error(d->ctx);
+			zo_spool_job_release(&j);
+			continue;
+		}
+		r = launch(d, &j, results_fd);
+		if (r < 0) {
+			zo_err(&d->spool.log, "%s: cannot start it: %s; queued again", j.id,
+			       strerror(-r));
+			rmdir(j.results);
+			zo_spool_move(&d->spool, j.id, "running", "queued");
+			zo_spool_job_release(&j);
+			return;
+		}
+		if (r == 0) {
+			rmdir(j.results);
+			zo_spool_job_release(&j);
+			continue;
+		}
+		d->child_id = TAKE_PTR(j.id);
+		d->child_start_ms = zo_now_ms();
+		d->timed_out = false;
+		d->kill_at_ms = 0;
+		d->deadline_ms = j.timeout_s ? d->child_start_ms + j.timeout_s * 1000 : 0;
+		zo_info(&d->spool.log, "%s: started %s (%s), attempt %d, pid %ld", d->child_id, j.name,
+			j.argv[0], j.attempt, (long)d->child);
+		zo_spool_job_release(&j);
+	}
 }
 
 static void reap(struct daemon *d, int status)
@@ -195,36 +272,13 @@ static void check_timers(struct daemon *d)
 
 static int wait_ms(const struct daemon *d)
 {
-	uint64_t now = zo_now_ms(), next = 0;
+	uint64_t next = 0;
 
 	if (d->child && d->deadline_ms && !d->timed_out)
 		next = d->deadline_ms;
 	if (d->kill_at_ms && (!next || d->kill_at_ms < next))
 		next = d->kill_at_ms;
-	if (!next)
-		return -1; /* nothing to time: block */
-	return next > now ? (int)(next - now) : 0;
-}
-
-static void on_spool_events(struct daemon *d)
-{
-	char buf[64 * 1024] __attribute__((aligned(__alignof__(struct inotify_event))));
-	ssize_t n = read(d->inotify_fd, buf, sizeof(buf));
-	ssize_t off = 0;
-
-	while (n > 0 && off < n) {
-		struct inotify_event *ev = (struct inotify_event *)(buf + off);
-
-		/* a regular file is claimed once it is closed after writing;
-		 * links, FIFOs and devices never are, so they are turned away
-		 * when they appear */
-		if (ev->wd != d->queued_wd && ev->len &&
-		    (!(ev->mask & IN_CREATE) || !zo_spool_is_plain_file(&d->spool, ev->name)))
-			zo_spool_claim(&d->spool, ev->name);
-		off += (ssize_t)sizeof(*ev) + ev->len;
-	}
-	if (n > 0 && ((struct inotify_event *)buf)->mask & IN_Q_OVERFLOW)
-		zo_spool_scan(&d->spool);
+	return zo_poll_timeout_ms(zo_now_ms(), next);
 }
 
 /* SIGTERM or SIGINT: cancel the running job cleanly, then stop. */
@@ -240,6 +294,42 @@ static void begin_stop(struct daemon *d)
 	d->kill_at_ms = zo_now_ms() + STOP_GRACE_MS;
 }
 
+static void on_spool_events(struct daemon *d)
+{
+	char buf[64 * 1024] __attribute__((aligned(__alignof__(struct inotify_event))));
+	ssize_t n = read(d->inotify_fd, buf, sizeof(buf));
+	ssize_t off = 0;
+	bool rescan = false;
+
+	while (n > 0 && off < n) {
+		struct inotify_event *ev = (struct inotify_event *)(buf + off);
+
+		off += (ssize_t)sizeof(*ev) + ev->len;
+		if (ev->mask & IN_Q_OVERFLOW)
+			rescan = true;
+		/* the spool (or its queue) removed or moved: nothing more
+		 * arrives on this watch */
+		if (ev->mask & (IN_IGNORED | IN_DELETE_SELF | IN_MOVE_SELF)) {
+			if (!d->lost)
+				zo_err(&d->spool.log, "%s was removed or moved away; stopping, for the "
+						      "service manager to start serve again",
+				       ev->wd == d->queued_wd ? "the queue directory" : d->spool.dir);
+			d->lost = true;
+			if (!d->stopping)
+				begin_stop(d);
+			continue;
+		}
+		/* a regular file is claimed once it is closed after writing;
+		 * links, FIFOs and devices never are, so they are turned away
+		 * when they appear */
+		if (ev->wd == d->spool_wd && ev->len && !d->lost &&
+		    (!(ev->mask & IN_CREATE) || !zo_spool_is_plain_file(&d->spool, ev->name)))
+			zo_spool_claim(&d->spool, ev->name);
+	}
+	if (rescan && !d->lost)
+		zo_spool_scan(&d->spool);
+}
+
 static void on_signals(struct daemon *d)
 {
 	struct signalfd_siginfo si;
@@ -252,6 +342,11 @@ static void on_signals(struct daemon *d)
 			while ((p = waitpid(-1, &status, WNOHANG)) > 0)
 				if (p == d->child)
 					reap(d, status);
+		} else if (si.ssi_signo == SIGHUP) {
+			zo_log(&d->spool.log, LOG_NOTICE,
+			       "SIGHUP: nothing to reload (each run reads %s again when it has "
+			       "changed); going on",
+			       d->ctx->config_path);
 		} else if (!d->stopping) {
 			begin_stop(d);
 		}
@@ -269,15 +364,18 @@ static int watch(struct daemon *d)
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGINT);
 	sigaddset(&mask, SIGCHLD);
+	sigaddset(&mask, SIGHUP);
 	d->pid = getpid();
 	sigprocmask(SIG_BLOCK, &mask, &d->child_mask);
 	d->signal_fd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
 	d->inotify_fd = inotify_init1(IN_CLOEXEC);
-	d->queued_wd = -1;
+	d->queued_wd = d->spool_wd = -1;
 	if (d->signal_fd < 0 || d->inotify_fd < 0 ||
-	    (d->queued_wd = inotify_add_watch(d->inotify_fd, queued, IN_MOVED_TO)) < 0 ||
-	    inotify_add_watch(d->inotify_fd, d->spool.dir, IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE) <
-		    0)
+	    (d->queued_wd = inotify_add_watch(d->inotify_fd, queued,
+					      IN_MOVED_TO | IN_DELETE_SELF | IN_MOVE_SELF)) < 0 ||
+	    (d->spool_wd = inotify_add_watch(d->inotify_fd, d->spool.dir,
+					     IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE |
+						     IN_DELETE_SELF | IN_MOVE_SELF)) < 0)
 		return zo_fail(d->ctx, -errno, "cannot watch %s: %s", d->spool.dir,
 			       strerror(errno));
 	return 0;
@@ -323,6 +421,11 @@ int zo_serve(struct zo_ctx *ctx, const struct zo_serve_params *params)
 	r = zo_spool_open(ctx, &d.spool, true);
 	if (r < 0)
 		return r;
+	r = zo_spool_lock(ctx, &d.spool);
+	if (r < 0) {
+		zo_spool_release(&d.spool);
+		return r;
+	}
 	d.spool.log = params->journal;
 	d.results_base = zo_path(ctx->root, zo_config_get(ctx->config, "paths", "results"));
 	r = watch(&d);
@@ -338,6 +441,12 @@ int zo_serve(struct zo_ctx *ctx, const struct zo_serve_params *params)
 	loop(&d);
 	zo_spool_flush(&d.spool);
 	zo_info(&d.spool.log, "stopped");
+	r = 0;
+	if (d.lost)
+		r = zo_fail(ctx, -ENOENT, "the spool %s was removed or moved away while it was "
+					  "served; start zsim-orch serve again (systemd does, "
+					  "Restart=on-failure) to serve it anew",
+			    d.spool.dir);
 	daemon_release(&d);
-	return 0;
+	return r;
 }

@@ -1,10 +1,17 @@
 /* The spool daemon: blocks on inotify and a signalfd (no polling: idle CPU
  * is zero), claims job files as they are dropped into the spool
  * (ops/spool.h), runs one at a time in a forked child, in a process group
- * of its own, and files each run as done or failed. A run past its
- * timeout, or running when SIGTERM or SIGINT arrives, gets SIGTERM to
- * clean up and SIGKILL a minute later; after a signal the daemon stops
- * once its run has ended. */
+ * of its own, and files each run as done or failed. One daemon per spool
+ * (SPOOL/.zsim/serve.lock). Each run gets a new results directory made
+ * below [paths] results by ops/resultdir.h (no "..", no symbolic links).
+ * Its pid file (with what proves the process is the run) is written
+ * before the child may begin. A run past its timeout, or running when
+ * SIGTERM or SIGINT arrives, gets SIGTERM to clean up and SIGKILL a minute
+ * later (it is filed as cancelled: a clean stop never requeues); after a
+ * signal the daemon stops once its run has ended. SIGHUP is logged and
+ * otherwise ignored: each run reads the config file again when it has
+ * changed. A spool directory removed or moved away ends the daemon with an
+ * error (after stopping its run), for the service manager to restart it. */
 #ifndef ZO_OPS_SERVE_H
 #define ZO_OPS_SERVE_H
 
@@ -15,7 +22,10 @@
 
 /* One run, as the child sees it. */
 struct zo_serve_job {
-	const char *results_dir; /* its own results directory */
+	const char *results_dir; /* its own results directory, new and empty */
+	/* the same directory, opened without following links: every file
+	 * the run writes can be opened relative to it (openat) */
+	int results_fd;
 	int argc;
 	char **argv; /* argv[0] is the experiment; NULL-terminated */
 	/* The config file is not the one the daemon loaded: ctx->config is
@@ -37,8 +47,9 @@ struct zo_serve_params {
 };
 
 /* Serve [paths] spool until SIGTERM or SIGINT. Returns 0 after a clean
- * stop, or -errno with ctx set when the spool cannot be set up or
- * watched. Sends READY=1 and STOPPING=1 to $NOTIFY_SOCKET (systemd
+ * stop, or -errno with ctx set when the spool cannot be set up, locked
+ * (another daemon serves it: -EBUSY, refused) or watched, or was removed
+ * while served. Sends READY=1 and STOPPING=1 to $NOTIFY_SOCKET (systemd
  * Type=notify). */
 int zo_serve(struct zo_ctx *ctx, const struct zo_serve_params *params);
 

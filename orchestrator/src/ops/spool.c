@@ -1,19 +1,22 @@
 #include "ops/spool.h"
 
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
-#include <pwd.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "core/config.h"
 #include "core/job.h"
+#include "sys/process.h"
 #include "util/file.h"
 #include "util/ini.h"
 #include "util/json.h"
@@ -25,23 +28,96 @@
 
 const char *const zo_spool_states[ZO_SPOOL_STATES] = { "queued", "running", "done", "failed" };
 
-static int make_dirs(const struct zo_spool *s)
-{
-	const char *dirs[] = { "incoming", "queued", "running", "done", "failed", "rejected" };
-	size_t i;
+/* SPOOL: group zsim drops files; the sticky bit keeps members from moving
+ * or replacing what is not theirs (.zsim above all). */
+#define SPOOL_MODE 03770
 
-	if (mkdir(s->dir, 02770) == 0) {
+static bool owned_by_us(const struct stat *st)
+{
+	return st->st_uid == 0 || st->st_uid == geteuid();
+}
+
+/* SPOOL: a directory of root's (or ours); writable by others only with
+ * the sticky bit, which the daemon adds itself. */
+static int check_spool_dir(struct zo_ctx *ctx, const struct zo_spool *s, bool daemon)
+{
+	struct stat st;
+
+	if (stat(s->dir, &st) < 0)
+		return -errno;
+	if (!S_ISDIR(st.st_mode))
+		return zo_refuse(ctx, -ENOTDIR, "refusing to use the spool %s: it is not a directory; "
+						"remove it ('zsim-orch serve' creates it)",
+				 s->dir);
+	if (!owned_by_us(&st))
+		return zo_refuse(ctx, -EPERM, "refusing to use the spool %s: it belongs to uid %u, "
+					      "not root; run 'chown root:zsim %s'",
+				 s->dir, (unsigned)st.st_uid, s->dir);
+	if (!(st.st_mode & (S_IWGRP | S_IWOTH)) || (st.st_mode & S_ISVTX))
+		return 0;
+	if (daemon && chmod(s->dir, (st.st_mode & 07777) | S_ISVTX) == 0) {
+		zo_log(&s->log, LOG_NOTICE,
+		       "set the sticky bit on %s: without it any member of its group could "
+		       "move %s/.zsim away and put their own in its place",
+		       s->dir, s->dir);
+		return 0;
+	}
+	return zo_refuse(ctx, -EPERM, "refusing to use the spool %s: its group may write to it but "
+				      "the sticky bit is not set, so any member could replace "
+				      "%s/.zsim; run 'chmod +t %s' (zsim-orch serve sets it)",
+			 s->dir, s->dir, s->dir);
+}
+
+/* SPOOL/.zsim: a real directory of root's (or ours) only its owner may
+ * write. ENOENT is returned as it is (no daemon has made it yet). */
+static int check_state_dir(struct zo_ctx *ctx, const struct zo_spool *s)
+{
+	struct stat st;
+
+	if (lstat(s->state, &st) < 0)
+		return -errno;
+	if (!S_ISDIR(st.st_mode))
+		return zo_refuse(ctx, -ENOTDIR, "refusing to use the spool: %s is not a directory (a "
+						"symbolic link or a file someone put there); remove "
+						"it and restart zsim-orch serve",
+				 s->state);
+	if (!owned_by_us(&st))
+		return zo_refuse(ctx, -EPERM, "refusing to use the spool: %s belongs to uid %u, not "
+					      "root, so its records cannot be trusted; move it "
+					      "away and restart zsim-orch serve",
+				 s->state, (unsigned)st.st_uid);
+	if (st.st_mode & (S_IWGRP | S_IWOTH))
+		return zo_refuse(ctx, -EPERM, "refusing to use the spool: %s may be written by its "
+					      "group or others (mode %04o); run 'chmod 755 %s'",
+				 s->state, (unsigned)(st.st_mode & 07777), s->state);
+	return 0;
+}
+
+static int make_dirs(struct zo_ctx *ctx, const struct zo_spool *s)
+{
+	const char *dirs[] = { "incoming", "jobs", "queued", "running", "done", "failed", "rejected" };
+	size_t i;
+	int r;
+
+	if (mkdir(s->dir, SPOOL_MODE) == 0) {
 		/* members of group zsim drop jobs; files inherit the group */
 		struct group *g = getgrnam("zsim");
 
 		if (g && chown(s->dir, 0, g->gr_gid) < 0)
 			return -errno;
-		chmod(s->dir, 02770);
+		if (chmod(s->dir, SPOOL_MODE) < 0)
+			return -errno;
 	} else if (errno != EEXIST) {
 		return -errno;
 	}
+	r = check_spool_dir(ctx, s, true);
+	if (r < 0)
+		return r;
 	if (mkdir(s->state, 0755) < 0 && errno != EEXIST)
 		return -errno;
+	r = check_state_dir(ctx, s);
+	if (r < 0)
+		return r;
 	for (i = 0; i < ZO_ARRAY_SIZE(dirs); i++) {
 		_cleanup_free_ char *p = zo_asprintf("%s/%s", s->state, dirs[i]);
 
@@ -53,36 +129,119 @@ static int make_dirs(const struct zo_spool *s)
 	return 0;
 }
 
+static int check_layout(struct zo_ctx *ctx, const struct zo_spool *s)
+{
+	int r = check_spool_dir(ctx, s, false);
+
+	if (r < 0)
+		return r;
+	r = check_state_dir(ctx, s);
+	return r == -ENOENT ? 0 : r;
+}
+
 int zo_spool_open(struct zo_ctx *ctx, struct zo_spool *s, bool create)
 {
 	int r;
 
+	memset(s, 0, sizeof(*s));
+	s->lock_fd = s->ids_fd = -1;
 	s->dir = zo_path(ctx->root, zo_config_get(ctx->config, "paths", "spool"));
 	s->state = s->dir ? zo_asprintf("%s/.zsim", s->dir) : NULL;
 	s->log = ctx->log;
+	zo_clear_error(ctx);
 	if (!s->state)
 		r = -ENOMEM;
 	else if (!create)
-		r = access(s->dir, F_OK) == 0 ? 0 : -errno;
+		r = check_layout(ctx, s);
 	else
-		r = make_dirs(s);
+		r = make_dirs(ctx, s);
 	if (r >= 0)
 		return 0;
-	if (create)
+	/* a refusal has said why already */
+	if (!ctx->error[0] && create)
 		zo_fail(ctx, r, "cannot set up the spool %s: %s", s->dir ? s->dir : "?",
 			strerror(-r));
-	else
+	else if (!ctx->error[0])
 		zo_fail(ctx, r, "no spool at %s (%s); 'zsim-orch serve' creates it",
 			s->dir ? s->dir : "?", strerror(-r));
 	zo_spool_release(s);
 	return r;
 }
 
+int zo_spool_lock(struct zo_ctx *ctx, struct zo_spool *s)
+{
+	_cleanup_free_ char *path = zo_asprintf("%s/serve.lock", s->state);
+	_cleanup_close_ int fd = -1;
+	char text[32];
+	int len;
+
+	if (!path)
+		return zo_fail(ctx, -ENOMEM, "out of memory");
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (fd < 0)
+		return zo_fail(ctx, -errno, "cannot open %s: %s", path, strerror(errno));
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		long pid = 0;
+		ssize_t n;
+
+		if (errno != EWOULDBLOCK)
+			return zo_fail(ctx, -errno, "cannot lock %s: %s", path, strerror(errno));
+		n = pread(fd, text, sizeof(text) - 1, 0);
+		if (n > 0) {
+			text[n] = '\0';
+			pid = strtol(text, NULL, 10);
+		}
+		if (pid > 0)
+			return zo_refuse(ctx, -EBUSY, "another zsim-orch serve (pid %ld) serves %s; "
+						      "one daemon per spool: stop that one first",
+					 pid, s->dir);
+		return zo_refuse(ctx, -EBUSY, "another zsim-orch serve serves %s (it holds %s); one "
+					      "daemon per spool: stop that one first",
+				 s->dir, path);
+	}
+	len = snprintf(text, sizeof(text), "%ld\n", (long)getpid());
+	if (ftruncate(fd, 0) < 0 || pwrite(fd, text, (size_t)len, 0) != len)
+		zo_warn(&s->log, "cannot record this daemon's pid in %s: %s", path, strerror(errno));
+	s->lock_fd = TAKE_FD(fd);
+	/* the daemon hands out most IDs: its ids file stays open (if it
+	 * cannot be made now, zo_spool_new_id tries again each time) */
+	free(path);
+	path = zo_asprintf("%s/ids", s->state);
+	if (path)
+		s->ids_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+	return 0;
+}
+
 void zo_spool_release(struct zo_spool *s)
 {
+	if (s->dir && s->lock_fd >= 0)
+		close(s->lock_fd);
+	if (s->dir && s->ids_fd >= 0)
+		close(s->ids_fd);
 	free(s->dir);
 	free(s->state);
 	memset(s, 0, sizeof(*s));
+}
+
+static bool all_digits(const char *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!isdigit((unsigned char)s[i]))
+			return false;
+	return true;
+}
+
+bool zo_spool_id_valid(const char *id)
+{
+	size_t len = strlen(id);
+
+	if (len < 15 || !all_digits(id, 13) || id[13] != '-')
+		return false;
+	if (len == 15)
+		return id[14] == 'r';
+	return (len == 18 || len == 19) && all_digits(id + 14, len - 14);
 }
 
 char *zo_spool_path(const struct zo_spool *s, const char *state, const char *id,
@@ -99,7 +258,7 @@ const char *zo_spool_find(const struct zo_spool *s, const char *id)
 {
 	size_t i;
 
-	if (strchr(id, '/') || id[0] == '.')
+	if (!zo_spool_id_valid(id))
 		return NULL;
 	for (i = 0; i < ZO_SPOOL_STATES; i++) {
 		_cleanup_free_ char *p = zo_spool_path(s, zo_spool_states[i], id, NULL);
@@ -113,8 +272,13 @@ const char *zo_spool_find(const struct zo_spool *s, const char *id)
 int zo_spool_locate(struct zo_ctx *ctx, const struct zo_spool *s, const char *id,
 		    const char **ret_state)
 {
-	const char *state = zo_spool_find(s, id);
+	const char *state;
 
+	if (!zo_spool_id_valid(id))
+		return zo_fail(ctx, -ENOENT, "no job %s in %s: not a job ID (they look like "
+					     "1700000000000-0001; 'zsim-orch queue ls' lists them)",
+			       *id ? id : "\"\"", s->dir);
+	state = zo_spool_find(s, id);
 	if (!state)
 		return zo_fail(ctx, -ENOENT, "no job %s in %s ('zsim-orch queue ls' lists them)",
 			       id, s->dir);
@@ -125,8 +289,74 @@ int zo_spool_locate(struct zo_ctx *ctx, const struct zo_spool *s, const char *id
 json_object *zo_spool_read_meta(const struct zo_spool *s, const char *state, const char *id)
 {
 	_cleanup_free_ char *p = zo_spool_path(s, state, id, "job.json");
+	json_object *m = p ? json_object_from_file(p) : NULL;
 
-	return p ? json_object_from_file(p) : NULL;
+	if (m && !json_object_is_type(m, json_type_object)) {
+		json_object_put(m);
+		return NULL;
+	}
+	return m;
+}
+
+static bool small_int(json_object *m, const char *key, int64_t max)
+{
+	json_object *v;
+	int64_t n;
+
+	if (!json_object_object_get_ex(m, key, &v))
+		return true; /* optional */
+	if (!json_object_is_type(v, json_type_int))
+		return false;
+	n = json_object_get_int64(v);
+	return n >= 0 && n <= max;
+}
+
+/* Whether args is missing (and may be) or a list of strings. */
+static bool good_args(json_object *m, bool needed)
+{
+	json_object *args;
+	size_t i, n;
+
+	if (!json_object_object_get_ex(m, "args", &args))
+		return !needed;
+	if (!json_object_is_type(args, json_type_array))
+		return false;
+	n = json_object_array_length(args);
+	for (i = 0; i < n; i++)
+		if (!json_object_is_type(json_object_array_get_idx(args, i), json_type_string))
+			return false;
+	return true;
+}
+
+int zo_spool_check_meta(json_object *m, bool runnable, const char **ret_why)
+{
+	if (!m || !json_object_is_type(m, json_type_object)) {
+		*ret_why = "job.json is missing, not JSON or not a JSON object";
+		return -EBADMSG;
+	}
+	if (!good_args(m, runnable)) {
+		*ret_why = "job.json's args is not a list of strings";
+		return -EBADMSG;
+	}
+	if (!runnable)
+		return 0;
+	if (!zo_json_get_str(m, "experiment")) {
+		*ret_why = "job.json has no experiment (a string)";
+		return -EBADMSG;
+	}
+	if (!zo_json_get_str(m, "name")) {
+		*ret_why = "job.json has no name (a string)";
+		return -EBADMSG;
+	}
+	if (!small_int(m, "timeout_s", (int64_t)ZO_JOB_MAX_TIMEOUT_S)) {
+		*ret_why = "job.json's timeout_s is not a number of seconds up to 365 days";
+		return -EBADMSG;
+	}
+	if (!small_int(m, "attempt", 1000)) {
+		*ret_why = "job.json's attempt is not a small whole number";
+		return -EBADMSG;
+	}
+	return 0;
 }
 
 int zo_spool_write_meta(const struct zo_spool *s, const char *state, const char *id,
@@ -148,12 +378,12 @@ int zo_spool_list(const struct zo_spool *s, const char *state, char ***ret)
 	n = zo_dir_list(p, "", &v);
 	if (n < 0)
 		return n;
-	/* an interrupted write's leftovers are not runs */
+	/* a half-made run (".ID.tmp") is hidden; anything else is not a run */
 	for (i = 0; i < n; i++) {
-		if (strstr(v[i], ".tmp"))
-			free(v[i]);
-		else
+		if (zo_spool_id_valid(v[i]))
 			v[k++] = v[i];
+		else
+			free(v[i]);
 	}
 	v[k] = NULL;
 	*ret = v;
@@ -173,6 +403,54 @@ int zo_spool_move(const struct zo_spool *s, const char *id, const char *from, co
 int zo_spool_sync(const struct zo_spool *s)
 {
 	return zo_syncfs(s->state);
+}
+
+static uint64_t wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+int zo_spool_new_id(const struct zo_spool *s, uint64_t *ret)
+{
+	_cleanup_free_ char *path = NULL;
+	_cleanup_close_ int own = -1;
+	int fd = s->ids_fd, len, r = 0;
+	char buf[32];
+	ssize_t n;
+	uint64_t last = 0, ms;
+
+	if (fd < 0) {
+		path = zo_asprintf("%s/ids", s->state);
+		if (!path)
+			return -ENOMEM;
+		fd = own = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+		if (fd < 0)
+			return -errno;
+	}
+	while (flock(fd, LOCK_EX) < 0)
+		if (errno != EINTR)
+			return -errno;
+	n = pread(fd, buf, sizeof(buf) - 1, 0);
+	if (n > 0) {
+		buf[n] = '\0';
+		last = strtoull(buf, NULL, 10);
+	}
+	/* strictly increasing whatever the clock does, in every process */
+	ms = wall_ms();
+	if (ms <= last)
+		ms = last + 1;
+	len = snprintf(buf, sizeof(buf), "%013llu\n", (unsigned long long)ms);
+	n = pwrite(fd, buf, (size_t)len, 0);
+	if (n != len)
+		r = n < 0 ? -errno : -ENOSPC;
+	flock(fd, LOCK_UN);
+	if (r < 0)
+		return r;
+	*ret = ms;
+	return 0;
 }
 
 static int by_id(const void *a, const void *b)
@@ -221,6 +499,86 @@ void zo_spool_entries_free(struct zo_spool_entry *v, size_t n)
 	free(v);
 }
 
+int zo_spool_remove_dir(const char *path)
+{
+	struct dirent *de;
+	DIR *d = opendir(path);
+	int r = 0;
+
+	if (!d)
+		return errno == ENOENT ? 0 : -errno;
+	while ((de = readdir(d)))
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, "..") &&
+		    unlinkat(dirfd(d), de->d_name, 0) < 0 && errno != ENOENT)
+			r = -errno;
+	closedir(d);
+	if (rmdir(path) < 0 && errno != ENOENT && r == 0)
+		r = -errno;
+	return r;
+}
+
+void zo_spool_now_iso(char *buf, size_t len)
+{
+	time_t t = time(NULL);
+	struct tm tm;
+
+	localtime_r(&t, &tm);
+	strftime(buf, len, "%Y-%m-%dT%H:%M:%S%z", &tm);
+}
+
+/* ---- which process is the run ---- */
+
+int zo_spool_run_process(const struct zo_spool *s, const char *id, long *ret_pgid,
+			 const char **ret_why)
+{
+	_cleanup_free_ char *pidfile = zo_spool_path(s, "running", id, "pid");
+	_cleanup_free_ char *text = NULL;
+	char recorded_boot[ZO_BOOT_ID_LEN + 1], boot[ZO_BOOT_ID_LEN + 1];
+	struct zo_proc_stat st;
+	unsigned long long start;
+	long pid;
+	int r;
+
+	if (!pidfile)
+		return -ENOMEM;
+	r = zo_read_line(pidfile, &text);
+	if (r == -ENOENT) {
+		*ret_why = "no process is recorded for it";
+		return 0;
+	}
+	if (r < 0)
+		return r;
+	if (sscanf(text, "%ld %llu %36s", &pid, &start, recorded_boot) != 3 || pid <= 1) {
+		*ret_why = "its pid file does not say when the process started (an older "
+			   "zsim-orch wrote it), and a pid alone may name another process now";
+		return 0;
+	}
+	if (zo_boot_id(NULL, boot) < 0) {
+		*ret_why = "this boot's ID cannot be read, so the pid cannot be checked";
+		return 0;
+	}
+	if (strcmp(boot, recorded_boot)) {
+		*ret_why = "its process was started before the host last booted";
+		return 0;
+	}
+	r = zo_proc_stat(NULL, pid, &st);
+	if (r < 0) {
+		*ret_why = r == -ENOENT ? "its process has exited"
+					: "its process's /proc/PID/stat cannot be read";
+		return 0;
+	}
+	if (st.start != start) {
+		*ret_why = "its pid now belongs to another process (started at another time)";
+		return 0;
+	}
+	if (st.pgrp != pid) {
+		*ret_why = "its process no longer leads its own process group";
+		return 0;
+	}
+	*ret_pgid = pid;
+	return 1;
+}
+
 /* ---- queue ---- */
 
 int zo_spool_submit(const struct zo_spool *s, const char *name, const char *text,
@@ -230,6 +588,7 @@ int zo_spool_submit(const struct zo_spool *s, const char *name, const char *text
 	char *final = zo_asprintf("%s/%s.job", s->dir, name);
 	int fd, r = 0;
 	size_t len = strlen(text);
+	ssize_t n;
 
 	if (!tmp || !final) {
 		free(final);
@@ -240,17 +599,20 @@ int zo_spool_submit(const struct zo_spool *s, const char *name, const char *text
 		free(final);
 		return -errno;
 	}
-	if (write(fd, text, len) != (ssize_t)len || fsync(fd) < 0)
-		r = errno ? -errno : -EIO;
-	close(fd);
+	n = write(fd, text, len);
+	if (n != (ssize_t)len)
+		r = n < 0 ? -errno : -ENOSPC;
+	if (r == 0 && fsync(fd) < 0)
+		r = -errno;
+	if (close(fd) < 0 && r == 0)
+		r = -errno;
 	/* never replace a job file that is still waiting to be claimed */
 	if (r == 0 && access(final, F_OK) == 0)
 		r = -EEXIST;
 	if (r == 0 && rename(tmp, final) < 0)
 		r = -errno;
-	if (r < 0)
-		unlink(tmp);
 	if (r < 0) {
+		unlink(tmp);
 		free(final);
 		return r;
 	}
@@ -279,11 +641,8 @@ int zo_spool_submit_run(struct zo_ctx *ctx, const struct zo_spool *s, const char
 	return 0;
 }
 
-/* The runs the job file at `path` stands for, named after `name`.
- * -EBADMSG: not INI (`diags` say why); -EINVAL: *ret_why says why (or is
- * NULL when memory ran out). */
-static int load_job(const char *path, const char *name, struct zo_diags *diags,
-		    struct zo_job_run **ret_runs, size_t *ret_n, char **ret_why)
+int zo_spool_load_job(const char *path, const char *name, struct zo_diags *diags,
+		      struct zo_job_run **ret_runs, size_t *ret_n, char **ret_why)
 {
 	struct zo_ini *ini = NULL;
 	int r;
@@ -298,8 +657,7 @@ static int load_job(const char *path, const char *name, struct zo_diags *diags,
 	return r < 0 ? -EINVAL : 0;
 }
 
-/* "dir/NAME.job" -> "NAME" (a name without .job stays as it is). */
-static char *job_name(const char *file)
+char *zo_spool_job_name(const char *file)
 {
 	const char *slash = strrchr(file, '/');
 	char *base = strdup(slash ? slash + 1 : file);
@@ -322,10 +680,18 @@ int zo_spool_read_job(struct zo_ctx *ctx, const char *file, struct zo_job_file *
 	if (r < 0)
 		return zo_fail(ctx, r, "%s: %s", file,
 			       r == -EFBIG ? "larger than 64 KiB" : strerror(-r));
-	name = job_name(file);
+	name = zo_spool_job_name(file);
 	if (!name)
 		return -ENOMEM;
-	r = load_job(file, name, ret_diags, &runs, &n, &why);
+	/* the daemon ignores hidden files: such a job would never run */
+	if (!*name || name[0] == '.') {
+		zo_fail(ctx, -EINVAL, "%s: a job file named with a leading '.' is never claimed "
+				      "by the daemon (hidden files are ignored); rename it",
+			file);
+		ctx->fail_kind = ZO_FAIL_USAGE;
+		return -EINVAL;
+	}
+	r = zo_spool_load_job(file, name, ret_diags, &runs, &n, &why);
 	zo_job_runs_free(runs, n);
 	if (r == -EINVAL) {
 		zo_fail(ctx, r, "%s: %s", file, why ? why : "invalid job");
@@ -358,32 +724,6 @@ int zo_spool_submit_file(struct zo_ctx *ctx, const struct zo_spool *s, const cha
 	return 0;
 }
 
-/* The process group recorded for a running run, or 0. */
-static long read_pid(const struct zo_spool *s, const char *id)
-{
-	_cleanup_free_ char *pidfile = zo_spool_path(s, "running", id, "pid");
-	_cleanup_free_ char *pid = NULL;
-
-	if (pidfile && zo_read_line(pidfile, &pid) == 0)
-		return strtol(pid, NULL, 10);
-	return 0;
-}
-
-int zo_spool_write_pid(const struct zo_spool *s, const char *id, long pid)
-{
-	_cleanup_free_ char *pidfile = zo_spool_path(s, "running", id, "pid");
-	_cleanup_free_ char *text = zo_asprintf("%ld\n", pid);
-
-	return pidfile && text ? zo_write_file_replace(pidfile, text) : -ENOMEM;
-}
-
-int zo_spool_mark_cancel(const struct zo_spool *s, const char *id, const char *why)
-{
-	_cleanup_free_ char *c = zo_spool_path(s, "running", id, "cancel");
-
-	return c ? zo_write_file_replace(c, why) : -ENOMEM;
-}
-
 static int cancel_queued(struct zo_ctx *ctx, const struct zo_spool *s, const char *id)
 {
 	json_object *m;
@@ -401,62 +741,88 @@ static int cancel_queued(struct zo_ctx *ctx, const struct zo_spool *s, const cha
 	return ZO_SPOOL_CANCELLED;
 }
 
-static int cancel_running(struct zo_ctx *ctx, const struct zo_spool *s, const char *id)
+static int cancel_running(struct zo_ctx *ctx, const struct zo_spool *s, const char *id,
+			  const char **ret_why)
 {
-	_cleanup_free_ char *cancel = zo_spool_path(s, "running", id, "cancel");
-	long p;
+	long pgid = 0;
+	int r;
 
-	if (cancel)
-		zo_write_file_atomic(cancel, "cancelled by zsim-orch queue cancel\n");
-	p = read_pid(s, id);
+	r = zo_spool_mark_cancel(s, id, "cancelled by zsim-orch queue cancel\n");
+	if (r == -ENOENT) {
+		const char *now = zo_spool_find(s, id);
+
+		return zo_fail(ctx, -EALREADY, "%s already finished (%s)", id, now ? now : "gone");
+	}
+	if (r < 0)
+		return zo_fail(ctx, r, "cannot mark %s as cancelled: %s", id, strerror(-r));
+	/* a signal goes only to a process proven to be the run */
+	r = zo_spool_run_process(s, id, &pgid, ret_why);
+	if (r < 0)
+		return zo_fail(ctx, r, "%s: cannot read its pid file: %s", id, strerror(-r));
+	if (r == 0)
+		return ZO_SPOOL_CANCEL_MARKED;
 	/* the run stops its target and restores the knobs on SIGTERM */
-	if (p > 1 && kill((pid_t)-p, SIGTERM) == 0)
+	if (kill((pid_t)-pgid, SIGTERM) == 0)
 		return ZO_SPOOL_STOPPING;
-	return zo_fail(ctx, errno ? -errno : -ESRCH, "%s: cannot signal its process: %s", id,
+	if (errno == ESRCH) {
+		*ret_why = "its process has exited";
+		return ZO_SPOOL_CANCEL_MARKED;
+	}
+	return zo_fail(ctx, -errno, "%s: cannot signal its process group %ld: %s", id, pgid,
 		       strerror(errno));
 }
 
 int zo_spool_cancel(struct zo_ctx *ctx, const struct zo_spool *s, const char *id,
-		    const char *state)
+		    const char *state, const char **ret_why)
 {
 	if (!strcmp(state, "queued"))
 		return cancel_queued(ctx, s, id);
 	if (!strcmp(state, "running"))
-		return cancel_running(ctx, s, id);
+		return cancel_running(ctx, s, id, ret_why);
 	return zo_fail(ctx, -EALREADY, "%s already finished (%s)", id, state);
 }
 
-static uint64_t wall_ms(void)
+int zo_spool_mark_cancel(const struct zo_spool *s, const char *id, const char *why)
 {
-	struct timespec ts;
+	_cleanup_free_ char *c = zo_spool_path(s, "running", id, "cancel");
 
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	return c ? zo_write_file_replace(c, why) : -ENOMEM;
 }
 
-/* Queue `m` (finished run `of`'s record, made a fresh one) as run `id`. */
+/* Queue `m` (finished run `of`'s record, made a fresh one) as run `id`:
+ * written in a hidden directory, then renamed into queued. */
 static int requeue_as(struct zo_ctx *ctx, const struct zo_spool *s, json_object *m,
 		      const char *id, const char *of)
 {
-	_cleanup_free_ char *tmp = id ? zo_asprintf("%s/queued/.%s.tmp", s->state, id) : NULL;
-	_cleanup_free_ char *dst = id ? zo_spool_path(s, "queued", id, NULL) : NULL;
+	static const char *const drop[] = { "status",	   "exit",    "started", "finished",
+					    "duration_ms", "results", "error",   "requeued",
+					    "interrupted_results" };
+	_cleanup_free_ char *tmp = zo_asprintf("%s/queued/.%s.tmp", s->state, id);
+	_cleanup_free_ char *dst = zo_spool_path(s, "queued", id, NULL);
 	_cleanup_free_ char *meta = tmp ? zo_asprintf("%s/job.json", tmp) : NULL;
+	size_t i;
+	int r;
 
-	if (!m || !meta || !dst || mkdir(tmp, 0755) < 0)
-		return zo_fail(ctx, -EIO, "cannot retry %s", of);
-	json_object_object_del(m, "status");
-	json_object_object_del(m, "exit");
-	json_object_object_del(m, "started");
-	json_object_object_del(m, "finished");
-	json_object_object_del(m, "duration_ms");
-	json_object_object_del(m, "results");
+	if (!meta || !dst)
+		return zo_fail(ctx, -ENOMEM, "out of memory");
+	if (mkdir(tmp, 0755) < 0)
+		return zo_fail(ctx, -errno, "cannot queue the retry of %s: %s", of, strerror(errno));
+	for (i = 0; i < ZO_ARRAY_SIZE(drop); i++)
+		json_object_object_del(m, drop[i]);
 	zo_json_add_str(m, "id", id);
 	zo_json_add_str(m, "retry_of", of);
 	json_object_object_add(m, "attempt", json_object_new_int(0));
-	if (zo_write_file_replace(meta, zo_json_text(m)) < 0 || rename(tmp, dst) < 0 ||
-	    zo_spool_sync(s) < 0)
-		return zo_fail(ctx, errno ? -errno : -EIO, "cannot queue the retry: %s",
-			       strerror(errno));
+	r = zo_write_file_replace(meta, zo_json_text(m));
+	if (r == 0 && rename(tmp, dst) < 0)
+		r = -errno;
+	if (r < 0) {
+		zo_spool_remove_dir(tmp);
+		return zo_fail(ctx, r, "cannot queue the retry of %s: %s", of, strerror(-r));
+	}
+	r = zo_spool_sync(s);
+	if (r < 0)
+		return zo_fail(ctx, r, "queued the retry of %s as %s, but cannot flush it to disk: %s",
+			       of, id, strerror(-r));
 	return 0;
 }
 
@@ -464,472 +830,86 @@ int zo_spool_retry(struct zo_ctx *ctx, const struct zo_spool *s, const char *id,
 		   const char *state, char **ret_id)
 {
 	_cleanup_free_ char *new_id = NULL;
+	const char *why = NULL;
 	json_object *m;
+	uint64_t ms;
 	int r;
 
 	if (strcmp(state, "failed") && strcmp(state, "done"))
 		return zo_fail(ctx, -EBUSY, "%s is %s; only finished jobs can be retried", id,
 			       state);
 	m = zo_spool_read_meta(s, state, id);
-	new_id = zo_asprintf("%013llu-r", (unsigned long long)wall_ms());
-	r = requeue_as(ctx, s, m, new_id, id);
-	if (m)
-		json_object_put(m);
+	if (zo_spool_check_meta(m, true, &why) < 0) {
+		if (m)
+			json_object_put(m);
+		return zo_fail(ctx, -EBADMSG, "cannot retry %s: %s", id, why);
+	}
+	/* unique across processes: two retries never share an ID */
+	r = zo_spool_new_id(s, &ms);
+	new_id = r < 0 ? NULL : zo_asprintf("%013llu-r", (unsigned long long)ms);
+	if (!new_id)
+		r = r < 0 ? zo_fail(ctx, r, "cannot retry %s: cannot take a new ID: %s", id,
+				    strerror(-r))
+			  : zo_fail(ctx, -ENOMEM, "out of memory");
+	else
+		r = requeue_as(ctx, s, m, new_id, id);
+	json_object_put(m);
 	if (r < 0)
 		return r;
 	*ret_id = TAKE_PTR(new_id);
 	return 0;
 }
 
-int zo_spool_show_log(const struct zo_spool *s, const char *id, const char *state, bool follow,
-		      zo_spool_emit_fn emit, void *userdata)
+/* Hand everything from the log's current offset on to `emit`. */
+static int drain(int fd, zo_spool_emit_fn emit, void *userdata)
 {
-	size_t shown = 0;
+	char buf[64 * 1024];
 
 	for (;;) {
-		_cleanup_free_ char *path = zo_spool_path(s, state, id, "log");
-		_cleanup_free_ char *text = NULL;
-		size_t len = 0;
+		ssize_t n = read(fd, buf, sizeof(buf));
 
-		if (path && zo_read_file(path, 64 * 1024 * 1024, &text, &len) == 0 && len > shown) {
-			emit(userdata, text + shown, len - shown);
-			shown = len;
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			return 0;
+		emit(userdata, buf, (size_t)n);
+	}
+}
+
+int zo_spool_show_log(struct zo_ctx *ctx, const struct zo_spool *s, const char *id,
+		      const char *state, bool follow, zo_spool_emit_fn emit, void *userdata)
+{
+	_cleanup_close_ int fd = -1;
+	int r;
+
+	for (;;) {
+		/* the run's directory moves between states; an open log
+		 * stays the same file */
+		bool last = !follow || (strcmp(state, "running") && strcmp(state, "queued"));
+
+		if (fd < 0) {
+			_cleanup_free_ char *path = zo_spool_path(s, state, id, "log");
+
+			if (!path)
+				return zo_fail(ctx, -ENOMEM, "out of memory");
+			fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+			if (fd < 0 && errno != ENOENT)
+				return zo_fail(ctx, -errno, "cannot read %s: %s", path,
+					       strerror(errno));
 		}
-		if (!follow || (strcmp(state, "running") && strcmp(state, "queued")))
-			break;
+		if (fd >= 0) {
+			r = drain(fd, emit, userdata);
+			if (r < 0)
+				return zo_fail(ctx, r, "cannot read the log of %s: %s", id,
+					       strerror(-r));
+		}
+		if (last)
+			return 0;
 		zo_sleep_ms(250, NULL);
 		state = zo_spool_find(s, id);
 		if (!state)
-			break;
+			return 0;
 	}
-	return 0;
-}
-
-/* ---- the daemon's side ---- */
-
-static void now_iso(char *buf, size_t len)
-{
-	time_t t = time(NULL);
-	struct tm tm;
-
-	localtime_r(&t, &tm);
-	strftime(buf, len, "%Y-%m-%dT%H:%M:%S%z", &tm);
-}
-
-static void reject(struct zo_spool *s, const char *name, const char *why)
-{
-	_cleanup_free_ char *from = zo_asprintf("%s/%s", s->dir, name);
-	_cleanup_free_ char *to = zo_asprintf("%s/rejected/%s", s->state, name);
-	_cleanup_free_ char *err = zo_asprintf("%s/rejected/%s.error", s->state, name);
-	_cleanup_free_ char *text = zo_asprintf("%s\n", why);
-
-	zo_warn(&s->log, "rejected %s: %s", name, why);
-	s->dirty = true;
-	if (from && to && rename(from, to) < 0)
-		unlink(from);
-	if (err && text)
-		zo_write_file_replace(err, text);
-}
-
-/* Root, or a member of group zsim, may queue jobs. */
-static bool may_submit(uid_t uid)
-{
-	struct group *g;
-	struct passwd *pw;
-	char **m;
-
-	if (uid == 0)
-		return true;
-	g = getgrnam("zsim");
-	pw = getpwuid(uid);
-	if (!g || !pw)
-		return false;
-	if (pw->pw_gid == g->gr_gid)
-		return true;
-	for (m = g->gr_mem; *m; m++)
-		if (!strcmp(*m, pw->pw_name))
-			return true;
-	return false;
-}
-
-static char *new_id(struct zo_spool *s)
-{
-	uint64_t ms = wall_ms();
-
-	/* strictly increasing, so IDs sort in claim order */
-	if (ms <= s->last_id_ms)
-		ms = s->last_id_ms + 1;
-	s->last_id_ms = ms;
-	return zo_asprintf("%013llu", (unsigned long long)ms);
-}
-
-/* Queue run `rid`: its job.json and the job file's text, written in a
- * hidden directory and renamed into queued. */
-static void queue_run(struct zo_spool *s, const char *rid, const struct zo_job_run *run,
-		      const char *file, const char *text, const char *stamp)
-{
-	_cleanup_free_ char *tmp = zo_asprintf("%s/queued/.%s.tmp", s->state, rid);
-	_cleanup_free_ char *dst = zo_spool_path(s, "queued", rid, NULL);
-	_cleanup_free_ char *meta_path = tmp ? zo_asprintf("%s/job.json", tmp) : NULL;
-	_cleanup_free_ char *ini_path = tmp ? zo_asprintf("%s/job.ini", tmp) : NULL;
-	json_object *m, *arr;
-	size_t k;
-
-	if (!meta_path || !ini_path || !dst || mkdir(tmp, 0755) < 0)
-		return;
-	m = json_object_new_object();
-	arr = json_object_new_array();
-	zo_json_add_str(m, "id", rid);
-	zo_json_add_str(m, "name", run->name);
-	zo_json_add_str(m, "file", file);
-	zo_json_add_str(m, "experiment", run->experiment);
-	for (k = 0; run->argv[k]; k++)
-		json_object_array_add(arr, json_object_new_string(run->argv[k]));
-	json_object_object_add(m, "args", arr);
-	zo_json_add_u64(m, "timeout_s", run->timeout_s);
-	zo_json_add_int(m, "attempt", 0);
-	zo_json_add_str(m, "submitted", stamp);
-	zo_write_file_replace(meta_path, zo_json_text(m));
-	zo_write_file_replace(ini_path, text ? text : "");
-	json_object_put(m);
-	if (rename(tmp, dst) < 0)
-		zo_err(&s->log, "cannot queue %s: %s", rid, strerror(errno));
-}
-
-/* Queue every run a claimed file stands for; reject it if it is bad. */
-static void expand(struct zo_spool *s, const char *id, const char *path, const char *name)
-{
-	struct zo_diags diags = { 0 };
-	struct zo_job_run *runs = NULL;
-	_cleanup_free_ char *why = NULL, *base = job_name(name), *text = NULL;
-	char stamp[40];
-	size_t n = 0, i;
-	int r;
-
-	r = load_job(path, base ? base : "job", &diags, &runs, &n, &why);
-	if (r == -EBADMSG) {
-		why = diags.n ? zo_asprintf("line %u: %s", diags.v[0].line, diags.v[0].message)
-			      : strdup("unreadable job file");
-	} else if (r == 0) {
-		zo_read_file(path, ZO_JOB_MAX_BYTES, &text, NULL);
-		now_iso(stamp, sizeof(stamp));
-		for (i = 0; i < n; i++) {
-			_cleanup_free_ char *rid = zo_asprintf("%s-%04zu", id, i + 1);
-
-			if (rid)
-				queue_run(s, rid, &runs[i], name, text, stamp);
-		}
-		zo_info(&s->log, "queued %s: %zu run%s", name, n, n == 1 ? "" : "s");
-	}
-	if (why) {
-		_cleanup_free_ char *back = zo_asprintf("%s/%s", s->dir, name);
-
-		/* put it where reject() expects it */
-		if (back && rename(path, back) == 0)
-			reject(s, name, why);
-		else
-			unlink(path);
-	} else {
-		unlink(path);
-	}
-	zo_job_runs_free(runs, n);
-	zo_diags_release(&diags);
-}
-
-void zo_spool_flush(struct zo_spool *s)
-{
-	int r;
-
-	if (!s->dirty)
-		return;
-	r = zo_spool_sync(s);
-	if (r < 0)
-		zo_err(&s->log, "cannot flush %s to disk: %s", s->state, strerror(-r));
-	s->dirty = false;
-}
-
-/* Why a dropped file is turned away, or NULL. */
-static const char *check_dropped(const struct stat *st)
-{
-	if (S_ISLNK(st->st_mode))
-		return "a symbolic link; submit the job file itself";
-	if (!S_ISREG(st->st_mode))
-		return "not a regular file (a FIFO, a device or a directory)";
-	if (st->st_nlink != 1)
-		return "a hard link to another file; submit a copy";
-	if (st->st_size > ZO_JOB_MAX_BYTES)
-		return "larger than 64 KiB; a job file is a few lines";
-	if (!may_submit(st->st_uid))
-		return "owned by a user who is neither root nor in group zsim";
-	return NULL;
-}
-
-void zo_spool_claim(struct zo_spool *s, const char *name)
-{
-	_cleanup_free_ char *path = zo_asprintf("%s/%s", s->dir, name);
-	_cleanup_free_ char *id = NULL, *dest = NULL;
-	struct stat st, fst, after;
-	size_t len = strlen(name);
-	const char *why;
-	int fd;
-
-	if (!path || name[0] == '.' || len < 5 || strcmp(name + len - 4, ".job"))
-		return;
-	if (lstat(path, &st) < 0)
-		return;
-	why = check_dropped(&st);
-	if (why)
-		return reject(s, name, why);
-	/* the same file as inspected: opened without following links, and
-	 * after the rename still the same inode */
-	fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-	if (fd < 0)
-		return;
-	if (fstat(fd, &fst) < 0 || fst.st_ino != st.st_ino || fst.st_dev != st.st_dev) {
-		close(fd);
-		return reject(s, name, "replaced while it was being checked");
-	}
-	close(fd);
-	id = new_id(s);
-	dest = id ? zo_asprintf("%s/incoming/%s.job", s->state, id) : NULL;
-	if (!dest || rename(path, dest) < 0)
-		return;
-	s->dirty = true;
-	if (lstat(dest, &after) < 0 || after.st_ino != st.st_ino) {
-		_cleanup_free_ char *back = zo_asprintf("%s/%s", s->dir, name);
-
-		if (back)
-			rename(dest, back);
-		return reject(s, name, "replaced while it was being claimed");
-	}
-	expand(s, id, dest, name);
-}
-
-bool zo_spool_is_plain_file(const struct zo_spool *s, const char *name)
-{
-	_cleanup_free_ char *path = zo_asprintf("%s/%s", s->dir, name);
-	struct stat st;
-
-	return path && lstat(path, &st) == 0 && S_ISREG(st.st_mode) && st.st_nlink == 1;
-}
-
-void zo_spool_scan(struct zo_spool *s)
-{
-	_cleanup_free_ char *inc = zo_asprintf("%s/incoming", s->state);
-	struct dirent *de;
-	DIR *dir;
-
-	/* claimed before a crash but not yet expanded */
-	dir = inc ? opendir(inc) : NULL;
-	while (dir && (de = readdir(dir))) {
-		_cleanup_free_ char *p = NULL, *id = NULL;
-		size_t len = strlen(de->d_name);
-
-		if (de->d_name[0] == '.' || len < 5)
-			continue;
-		p = zo_asprintf("%s/%s", inc, de->d_name);
-		id = strndup(de->d_name, len - 4);
-		if (p && id)
-			expand(s, id, p, de->d_name);
-	}
-	if (dir)
-		closedir(dir);
-	dir = opendir(s->dir);
-	while (dir && (de = readdir(dir)))
-		zo_spool_claim(s, de->d_name);
-	if (dir)
-		closedir(dir);
-}
-
-/* An interrupted attempt's partial results are kept, but apart from the
- * next attempt's, so no results directory ever mixes two runs. */
-static void set_aside_results(json_object *m, int attempt)
-{
-	const char *results = zo_json_get_str(m, "results");
-	_cleanup_free_ char *aside = NULL;
-
-	if (!results || access(results, F_OK) != 0)
-		return;
-	aside = zo_asprintf("%s.attempt%d-interrupted", results, attempt);
-	if (aside && rename(results, aside) == 0)
-		zo_json_add_str(m, "interrupted_results", aside);
-}
-
-/* A run the old daemon left behind would run twice: stop it. */
-static void stop_leftover(const struct zo_spool *s, const char *id)
-{
-	long p = read_pid(s, id);
-	int waited;
-
-	if (p > 1 && kill((pid_t)-p, SIGTERM) == 0)
-		for (waited = 0; waited < 100 && kill((pid_t)-p, 0) == 0; waited++)
-			zo_sleep_ms(100, NULL);
-	if (p > 1)
-		kill((pid_t)-p, SIGKILL);
-}
-
-/* Queue an interrupted run again (or fail it, the second time). */
-static void requeue_interrupted(struct zo_spool *s, const char *id, json_object *m, int attempt)
-{
-	set_aside_results(m, attempt);
-	if (attempt < 2) {
-		zo_json_add_str(m, "requeued", "the daemon stopped while it ran");
-		zo_spool_write_meta(s, "running", id, m);
-		zo_spool_move(s, id, "running", "queued");
-		zo_warn(&s->log,
-			"%s: the daemon stopped while it ran; queued again (attempt %d next)", id,
-			attempt + 1);
-	} else {
-		zo_json_add_str(m, "status", "failed");
-		zo_json_add_str(m, "error", "the daemon stopped while it ran, twice; not "
-					    "run again");
-		zo_spool_write_meta(s, "running", id, m);
-		zo_spool_move(s, id, "running", "failed");
-		zo_err(&s->log, "%s: interrupted twice; failed", id);
-	}
-}
-
-void zo_spool_recover(struct zo_spool *s)
-{
-	char **ids = NULL;
-	int n = zo_spool_list(s, "running", &ids), i;
-
-	s->dirty = n > 0;
-	for (i = 0; i < n; i++) {
-		json_object *m = zo_spool_read_meta(s, "running", ids[i]), *a;
-		int attempt = m && json_object_object_get_ex(m, "attempt", &a)
-				      ? json_object_get_int(a)
-				      : 1;
-
-		stop_leftover(s, ids[i]);
-		if (!m) {
-			zo_spool_move(s, ids[i], "running", "failed");
-			continue;
-		}
-		requeue_interrupted(s, ids[i], m, attempt);
-		json_object_put(m);
-	}
-	zo_strv_free(ids);
-}
-
-/* The run's argv (experiment first) from its record. */
-static int job_argv(json_object *m, const char *exp, struct zo_spool_job *j)
-{
-	json_object *args;
-	size_t nargs, i;
-
-	if (!json_object_object_get_ex(m, "args", &args) ||
-	    !json_object_is_type(args, json_type_array))
-		return -EINVAL;
-	nargs = json_object_array_length(args);
-	j->argv = calloc(nargs + 2, sizeof(char *));
-	if (!j->argv)
-		return -ENOMEM;
-	j->argv[j->argc++] = strdup(exp);
-	for (i = 0; i < nargs; i++) {
-		const char *a = json_object_get_string(json_object_array_get_idx(args, i));
-
-		j->argv[j->argc++] = a ? strdup(a) : NULL;
-	}
-	for (i = 0; i < (size_t)j->argc; i++)
-		if (!j->argv[i])
-			return -ENOMEM;
-	return 0;
-}
-
-/* Record the attempt about to start in `m` and fill `j` from it. */
-static void begin_attempt(json_object *m, const char *id, const char *name,
-			  const char *results_base, struct zo_spool_job *j)
-{
-	json_object *a, *t;
-	char stamp[40];
-
-	j->attempt = json_object_object_get_ex(m, "attempt", &a) ? json_object_get_int(a) + 1
-								  : 1;
-	json_object_object_add(m, "attempt", json_object_new_int(j->attempt));
-	now_iso(stamp, sizeof(stamp));
-	zo_json_add_str(m, "started", stamp);
-	j->results = results_base ? zo_asprintf("%s/%s-%s", results_base, name, id) : NULL;
-	zo_json_add_str(m, "results", j->results);
-	j->timeout_s = json_object_object_get_ex(m, "timeout_s", &t)
-			       ? (uint64_t)json_object_get_int64(t)
-			       : 0;
-}
-
-int zo_spool_start_next(struct zo_spool *s, const char *results_base, struct zo_spool_job *ret)
-{
-	struct zo_spool_job j = { 0 };
-	char **ids = NULL;
-	json_object *m;
-	const char *exp, *name;
-	int n;
-
-	n = zo_spool_list(s, "queued", &ids);
-	/* freed now, not after the fork: every page the daemon writes while
-	 * the child shares it is copied (with a TLB shootdown), and a long
-	 * queue's list spans many pages */
-	j.id = n > 0 ? strdup(ids[0]) : NULL;
-	zo_strv_free(ids);
-	if (!j.id)
-		return 0;
-	if (zo_spool_move(s, j.id, "queued", "running") < 0) {
-		zo_spool_job_release(&j);
-		return 0;
-	}
-	m = zo_spool_read_meta(s, "running", j.id);
-	exp = m ? zo_json_get_str(m, "experiment") : NULL;
-	name = m ? zo_json_get_str(m, "name") : NULL;
-	if (!exp || !name || job_argv(m, exp, &j) < 0 || !(j.name = strdup(name))) {
-		zo_spool_move(s, j.id, "running", "failed");
-		if (m)
-			json_object_put(m);
-		zo_spool_job_release(&j);
-		return 0;
-	}
-	begin_attempt(m, j.id, name, results_base, &j);
-	zo_spool_write_meta(s, "running", j.id, m);
-	json_object_put(m);
-	s->dirty = true;
-	zo_spool_flush(s);
-	j.log = zo_spool_path(s, "running", j.id, "log");
-	*ret = j;
-	return 1;
-}
-
-void zo_spool_job_release(struct zo_spool_job *j)
-{
-	int i;
-
-	for (i = 0; j->argv && i < j->argc; i++)
-		free(j->argv[i]);
-	free(j->argv);
-	free(j->id);
-	free(j->name);
-	free(j->results);
-	free(j->log);
-	memset(j, 0, sizeof(*j));
-}
-
-void zo_spool_finish(struct zo_spool *s, const char *id, int code, bool timed_out, uint64_t ms)
-{
-	json_object *m = zo_spool_read_meta(s, "running", id);
-	_cleanup_free_ char *cancel = zo_spool_path(s, "running", id, "cancel");
-	bool cancelled = cancel && access(cancel, F_OK) == 0;
-	const char *result;
-	char stamp[40];
-
-	result = cancelled ? "cancelled" : timed_out ? "timed out" : code == 0 ? "done" : "failed";
-	if (m) {
-		now_iso(stamp, sizeof(stamp));
-		zo_json_add_str(m, "finished", stamp);
-		zo_json_add_int(m, "exit", code);
-		zo_json_add_u64(m, "duration_ms", ms);
-		zo_json_add_str(m, "status", result);
-		zo_spool_write_meta(s, "running", id, m);
-		json_object_put(m);
-	}
-	zo_spool_move(s, id, "running", code == 0 && !cancelled ? "done" : "failed");
-	s->dirty = true; /* flushed with the next run's start, or when idle */
-	zo_log(&s->log, code == 0 ? LOG_INFO : LOG_WARNING, "%s: %s (exit %d, %.1f s)", id,
-	       result, code, (double)ms / 1000);
 }

@@ -1,21 +1,32 @@
 /* The spool directory, shared by `serve` (the daemon, ops/serve.h) and
  * `queue`.
  *
- *   SPOOL/NAME.job              dropped by users (root or group zsim)
+ *   SPOOL/NAME.job               dropped by users (root or group zsim);
+ *                                SPOOL is root:zsim 03770 (the sticky bit:
+ *                                a member can neither move nor replace
+ *                                what is not theirs, .zsim included)
+ *   SPOOL/.zsim/                 the daemon's, root-owned, writable by its
+ *                                owner only; checked whenever it is opened
+ *   SPOOL/.zsim/serve.lock       held by the one daemon serving the spool
+ *   SPOOL/.zsim/ids              the last ID handed out (under flock)
  *   SPOOL/.zsim/incoming/ID.job  claimed: renamed here, atomically
- *   SPOOL/.zsim/STATE/JOBID/     one directory per run, STATE being
+ *   SPOOL/.zsim/jobs/ID.job      the claimed file once all its runs are
+ *                                queued: its text, stored once per file
+ *   SPOOL/.zsim/STATE/RUNID/     one directory per run, STATE being
  *                                queued, running, done or failed; a state
  *                                change is a rename, so a crash leaves
  *                                every run in exactly one state
  *   SPOOL/.zsim/rejected/NAME(.error)
  *
  * A run's directory holds job.json (experiment, args, name, timeout,
- * attempt, times, results), job.ini (the file it came from), log, and
- * while it runs pid (its process group) and cancel (why it is being
- * stopped).
+ * attempt, times, results, job_file), log, and while it runs pid (its
+ * process group, with what proves it is that process) and cancel (why it
+ * is being stopped).
  *
- * JOBID sorts in submission order: milliseconds since the epoch, then the
- * run's index within its file. */
+ * IDs sort in submission order: a claimed file's ID is milliseconds since
+ * the epoch (13 digits), strictly increasing across every process that
+ * hands one out (the ids file, under flock); its runs are ID-0001,
+ * ID-0002...; a retry is NEWID-r. */
 #ifndef ZO_OPS_SPOOL_H
 #define ZO_OPS_SPOOL_H
 
@@ -33,39 +44,58 @@
 extern const char *const zo_spool_states[ZO_SPOOL_STATES]; /* queued running done failed */
 
 struct zo_spool {
-	char *dir;   /* SPOOL (root prefix applied) */
-	char *state; /* SPOOL/.zsim */
+	char *dir;        /* SPOOL (root prefix applied) */
+	char *state;      /* SPOOL/.zsim */
 	/* The daemon's side: */
-	struct zo_log log;   /* one line per event (queued, rejected, started...) */
-	bool dirty;          /* changes not yet made durable (zo_spool_flush) */
-	uint64_t last_id_ms; /* the last claim's ID: IDs strictly increase */
+	struct zo_log log; /* one line per event (queued, rejected, started...) */
+	bool dirty;        /* changes not yet made durable (zo_spool_flush) */
+	int lock_fd;       /* serve.lock while this process serves the spool, or -1 */
+	int ids_fd;        /* the ids file, kept open by the daemon, or -1 */
 };
 
 /* Open [paths] spool; `create` makes it and its state directories (the
- * daemon). On failure s is released and ctx says why. s->log starts as
- * ctx->log. */
+ * daemon; it also sets SPOOL's sticky bit when missing). SPOOL and .zsim
+ * are checked either way: owned by root (or this user), .zsim a real
+ * directory only its owner may write, SPOOL not writable by others
+ * without the sticky bit; otherwise refused, saying what to do. On
+ * failure s is released and ctx says why. s->log starts as ctx->log. */
 int zo_spool_open(struct zo_ctx *ctx, struct zo_spool *s, bool create);
+/* One daemon per spool: hold serve.lock until s is released (or the
+ * process ends). Held by another: refused (-EBUSY) naming its pid. */
+int zo_spool_lock(struct zo_ctx *ctx, struct zo_spool *s);
 void zo_spool_release(struct zo_spool *s);
 
+/* Whether `id` is a run ID as the spool makes them (13 digits, '-', then
+ * 4 or 5 digits or 'r'). Nothing else is ever looked up. */
+bool zo_spool_id_valid(const char *id);
 /* SPOOL/.zsim/STATE/ID[/FILE] */
 char *zo_spool_path(const struct zo_spool *s, const char *state, const char *id,
 		    const char *file);
-/* Which state the run is in, or NULL. */
+/* Which state the run is in, or NULL (also for a malformed ID). */
 const char *zo_spool_find(const struct zo_spool *s, const char *id);
 /* The same, failing with "no job ID in SPOOL" in ctx (-ENOENT). */
 int zo_spool_locate(struct zo_ctx *ctx, const struct zo_spool *s, const char *id,
 		    const char **ret_state);
-/* The run's job.json (experiment, argv, name, timeout, attempt, times). */
+/* The run's job.json (experiment, argv, name, timeout, attempt, times), or
+ * NULL when it is missing, not JSON or not a JSON object. */
 json_object *zo_spool_read_meta(const struct zo_spool *s, const char *state, const char *id);
+/* Whether a record has the shape the daemon writes: a JSON object whose
+ * args, if any, is a list of strings, and with `runnable` also experiment
+ * and name strings, args present, timeout_s and attempt small whole
+ * numbers. 0, or -EBADMSG with *ret_why saying what is wrong. */
+int zo_spool_check_meta(json_object *m, bool runnable, const char **ret_why);
 int zo_spool_write_meta(const struct zo_spool *s, const char *state, const char *id,
 			json_object *meta);
 /* Writes and moves are atomic but not durable until this: one journal
  * commit for a batch of them. */
 int zo_spool_sync(const struct zo_spool *s);
-/* Sorted run IDs in `state`. */
+/* Sorted run IDs in `state` (only well-formed ones). */
 int zo_spool_list(const struct zo_spool *s, const char *state, char ***ret);
 /* Move a run's directory from one state to another (rename). */
 int zo_spool_move(const struct zo_spool *s, const char *id, const char *from, const char *to);
+/* A new ID (milliseconds since the epoch), larger than every one handed
+ * out before by any process on this spool. */
+int zo_spool_new_id(const struct zo_spool *s, uint64_t *ret);
 
 /* Every run, whatever its state, in ID (submission) order. */
 struct zo_spool_entry {
@@ -74,6 +104,16 @@ struct zo_spool_entry {
 };
 int zo_spool_list_all(const struct zo_spool *s, struct zo_spool_entry **ret, size_t *ret_n);
 void zo_spool_entries_free(struct zo_spool_entry *v, size_t n);
+
+/* The process group of running run `id`, proven to be the run: the pid
+ * file names its leader with this boot's ID and the leader's start time,
+ * and that process still has them and leads its group (read from this
+ * kernel's /proc: the daemon's runs are live processes, never a fixture's,
+ * so the root prefix does not apply). 1 with *ret_pgid,
+ * 0 when not proven (*ret_why says why: nothing is to be signalled), or
+ * -errno. */
+int zo_spool_run_process(const struct zo_spool *s, const char *id, long *ret_pgid,
+			 const char **ret_why);
 
 /* ---- queue: submitting and looking after runs ---- */
 
@@ -104,23 +144,30 @@ int zo_spool_submit_file(struct zo_ctx *ctx, const struct zo_spool *s, const cha
 enum {
 	ZO_SPOOL_CANCELLED = 0, /* it had not started: filed as cancelled */
 	ZO_SPOOL_STOPPING = 1,  /* it runs: signalled, the daemon files it */
+	/* its process could not be proven to be the run (none left, or the
+	 * daemon is not running): nothing was signalled; the daemon files it
+	 * as cancelled (when it next starts) */
+	ZO_SPOOL_CANCEL_MARKED = 2,
 };
-/* Cancel a run in `state` (zo_spool_locate). Returns one of the above. */
+/* Cancel a run in `state` (zo_spool_locate). Returns one of the above;
+ * *ret_why says why for ZO_SPOOL_CANCEL_MARKED. */
 int zo_spool_cancel(struct zo_ctx *ctx, const struct zo_spool *s, const char *id,
-		    const char *state);
+		    const char *state, const char **ret_why);
 /* Queue a finished run again as a new run; its ID in ret_id. */
 int zo_spool_retry(struct zo_ctx *ctx, const struct zo_spool *s, const char *id,
 		   const char *state, char **ret_id);
-/* Hand a run's log to `emit` as it grows; with `follow`, until the run
- * has finished. */
+/* Hand a run's log to `emit` in pieces, however long it is; with
+ * `follow`, as it grows until the run has finished. */
 typedef void (*zo_spool_emit_fn)(void *userdata, const char *text, size_t len);
-int zo_spool_show_log(const struct zo_spool *s, const char *id, const char *state, bool follow,
-		      zo_spool_emit_fn emit, void *userdata);
+int zo_spool_show_log(struct zo_ctx *ctx, const struct zo_spool *s, const char *id,
+		      const char *state, bool follow, zo_spool_emit_fn emit, void *userdata);
 
-/* ---- the daemon's side (ops/serve.c); events go to s->log ---- */
+/* ---- the daemon's side (ops/spool_daemon.c); events go to s->log ---- */
 
 /* Check one file dropped into SPOOL and claim it: queue its runs, or move
- * it to rejected with the reason. Other names are left alone. */
+ * it to rejected with the reason. Other names are left alone. Nothing
+ * that is claimed vanishes: when a step fails (a full filesystem) the file
+ * stays in SPOOL or is rejected saying why, logged at error priority. */
 void zo_spool_claim(struct zo_spool *s, const char *name);
 /* A regular file with one link (claimed when it is closed; anything else
  * is turned away when it appears). */
@@ -128,8 +175,9 @@ bool zo_spool_is_plain_file(const struct zo_spool *s, const char *name);
 /* Claim what waits: files claimed before a crash but not yet expanded,
  * then every file in SPOOL. */
 void zo_spool_scan(struct zo_spool *s);
-/* After a crash: a run left running is stopped if its process group
- * still lives, then queued again once, or failed. */
+/* After a crash: a run left running is stopped if its process is proven
+ * to be the run, then queued again once (failed the second time), or
+ * filed as cancelled when it was being cancelled. */
 void zo_spool_recover(struct zo_spool *s);
 /* Make every spool change so far durable (one journal commit), if any. */
 void zo_spool_flush(struct zo_spool *s);
@@ -140,23 +188,47 @@ struct zo_spool_job {
 	char *name;
 	char **argv; /* experiment, then its arguments; NULL-terminated */
 	int argc;
-	char *results; /* its results directory */
-	char *log;     /* its log file */
+	char *results_name; /* its results directory, NAME-ID, below results_base */
+	char *results;      /* the same, whole */
+	char *log;          /* its log file */
 	uint64_t timeout_s;
 	int attempt;
 };
 /* Move the first queued run to running, recording the attempt, its start
- * and its results directory under `results_base`, and flush. 1 with
- * ret filled, or 0 when there is nothing to run. */
+ * and its results directory under `results_base`, and flush. Records that
+ * cannot be run (unreadable, of the wrong shape) are filed as failed on
+ * the way, saying why. 1 with ret filled, or 0 when there is nothing to
+ * run. */
 int zo_spool_start_next(struct zo_spool *s, const char *results_base, struct zo_spool_job *ret);
 void zo_spool_job_release(struct zo_spool_job *j);
-/* The process group a running run was started in, recorded for cancel
- * and recover. */
+/* The process group a running run was started in, and what proves it is
+ * that process (this boot's ID, the leader's start time), for cancel and
+ * recover; written before the run may begin. */
 int zo_spool_write_pid(const struct zo_spool *s, const char *id, long pid);
 /* Why a running run is being stopped (read when it is filed). */
 int zo_spool_mark_cancel(const struct zo_spool *s, const char *id, const char *why);
+bool zo_spool_cancel_marked(const struct zo_spool *s, const char *id);
 /* File a running run that exited with `code` after `ms`: done, failed,
  * timed out or cancelled. */
 void zo_spool_finish(struct zo_spool *s, const char *id, int code, bool timed_out, uint64_t ms);
+/* File a running run that never began (its results directory could not
+ * be made, its process not recorded) as failed, saying why. */
+void zo_spool_fail_start(struct zo_spool *s, const char *id, const char *why);
+
+/* ---- between spool.c and spool_daemon.c ---- */
+
+struct zo_job_run;
+/* The runs the job file at `path` stands for, named after `name`.
+ * -EBADMSG: not INI (`diags` say why); -EINVAL: *ret_why says why (or is
+ * NULL when memory ran out). */
+int zo_spool_load_job(const char *path, const char *name, struct zo_diags *diags,
+		      struct zo_job_run **ret_runs, size_t *ret_n, char **ret_why);
+/* Remove a run's directory that holds files only (a half-made one). */
+int zo_spool_remove_dir(const char *path);
+
+/* "dir/NAME.job" -> "NAME" (a name without .job stays as it is). */
+char *zo_spool_job_name(const char *file);
+/* "2024-01-31T12:00:00+0100" now. */
+void zo_spool_now_iso(char *buf, size_t len);
 
 #endif

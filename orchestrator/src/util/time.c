@@ -34,3 +34,14 @@ int zo_sleep_ms(uint64_t ms, volatile sig_atomic_t *stop)
 	}
 	return -EINTR;
 }
+
+int zo_poll_timeout_ms(uint64_t now, uint64_t deadline)
+{
+	const uint64_t max = 3600 * 1000;
+
+	if (!deadline)
+		return -1;
+	if (deadline <= now)
+		return 0;
+	return deadline - now > max ? (int)max : (int)(deadline - now);
+}
