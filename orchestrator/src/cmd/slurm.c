@@ -229,6 +229,12 @@ static int slurm_epilog(struct zo_ctx *ctx, int argc, char **argv)
 
 	if (r >= 0)
 		return r;
+	/* after a job, behind whoever holds the host (never refused: a
+	 * failing epilog drains the node) */
+	ctx->lock_wait = true;
+	r = zo_cmd_require(ctx, ZO_CMD_NEED_ROOT | ZO_CMD_NEED_LOCK, "slurm epilog");
+	if (r >= 0)
+		return r;
 	r = zo_slurm_epilog(ctx, &destroyed);
 	if (destroyed)
 		printf("destroyed the target a job left running\n");
@@ -324,7 +330,7 @@ static int slurm_status(struct zo_ctx *ctx, int argc, char **argv)
 static int cmd_slurm(struct zo_ctx *ctx, int argc, char **argv)
 {
 	static const struct zo_subcmd subs[] = {
-		{ "epilog", slurm_epilog, ZO_CMD_NEED_ROOT | ZO_CMD_NEED_LOCK },
+		{ "epilog", slurm_epilog, 0 },
 		{ "healthcheck", slurm_healthcheck, 0 },
 		{ "node-conf", slurm_node_conf, 0 },
 		{ "status", slurm_status, 0 },

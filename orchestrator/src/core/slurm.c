@@ -210,24 +210,59 @@ uint64_t zo_slurm_target_gb(const struct zo_slurm_entry *e)
 	return gb;
 }
 
-char *zo_slurm_constraint(uint64_t target_gb)
+static bool have(char *const *features, const char *name)
 {
-	struct zo_strbuf sb = { 0 };
-	unsigned bits = MIN_PABITS;
+	size_t i;
 
+	if (!features)
+		return true;
+	for (i = 0; features[i]; i++)
+		if (!strcmp(features[i], name))
+			return true;
+	return false;
+}
+
+int zo_slurm_constraint(uint64_t target_gb, char *const *features, char **ret)
+{
+	struct zo_strbuf sb = { 0 }, alt = { 0 };
+	unsigned bits = MIN_PABITS, need, terms = 0;
+
+	*ret = NULL;
 	/* preflight refuses EPT when the target is at least what the
 	 * address bits map */
 	while (bits <= MAX_PABITS && target_gb >= zo_ept_limit_gb(bits))
 		bits++;
-	if (bits == MIN_PABITS)
-		return strdup("zerosim");
-	if (bits > MAX_PABITS)
-		return strdup("zerosim&ept_off");
-	zo_strbuf_append(&sb, "zerosim&(ept_off");
-	for (; bits <= MAX_PABITS; bits++)
-		zo_strbuf_appendf(&sb, "|pabits%u", bits);
-	zo_strbuf_append(&sb, ")");
-	return zo_strbuf_steal(&sb);
+	if (bits == MIN_PABITS) {
+		*ret = strdup("zerosim");
+		return *ret ? 0 : -ENOMEM;
+	}
+	need = bits;
+	if (have(features, "ept_off")) {
+		zo_strbuf_append(&alt, "ept_off");
+		terms++;
+	}
+	for (; bits <= MAX_PABITS; bits++) {
+		char name[16];
+
+		snprintf(name, sizeof(name), "pabits%u", bits);
+		if (have(features, name)) {
+			zo_strbuf_appendf(&alt, "%s%s", terms ? "|" : "", name);
+			terms++;
+		}
+	}
+	if (!terms) {
+		zo_strbuf_release(&alt);
+		*ret = need > MAX_PABITS ? strdup("ept_off")
+					 : zo_asprintf("ept_off, or pabits%u or more", need);
+		return -ENODEV;
+	}
+	if (terms == 1)
+		zo_strbuf_appendf(&sb, "zerosim&%s", alt.buf);
+	else
+		zo_strbuf_appendf(&sb, "zerosim&(%s)", alt.buf);
+	zo_strbuf_release(&alt);
+	*ret = zo_strbuf_steal(&sb);
+	return *ret ? 0 : -ENOMEM;
 }
 
 uint64_t zo_slurm_swap_gb(uint64_t target_gb, uint64_t node_ram_gb)
@@ -281,7 +316,7 @@ static int push(char ***v, size_t *n, char *s)
 
 char **zo_slurm_sbatch_argv(const struct zo_slurm_submit_plan *p)
 {
-	_cleanup_free_ char *constraint = zo_slurm_constraint(p->target_gb);
+	const char *constraint = p->constraint;
 	uint64_t swap = zo_slurm_swap_gb(p->target_gb, p->node_ram_gb);
 	char **v = NULL;
 	size_t n = 0;

@@ -59,11 +59,15 @@ char *zo_slurm_attempt_prefix(const struct zo_slurm_manifest *m, size_t index,
  * none (noop) or its arguments do not parse. */
 uint64_t zo_slurm_target_gb(const struct zo_slurm_entry *e);
 
-/* What a node must have for a target of `target_gb`: the constraint
- * "zerosim", and when the target is at least what 39 address bits map
- * with EPT, "zerosim&(ept_off|pabitsN|...|pabits52)" for the widths whose
- * EPT maps it (as preflight's EPT rule says). */
-char *zo_slurm_constraint(uint64_t target_gb);
+/* What a node must have for a target of `target_gb`: the feature
+ * "zerosim", and when the target is at least what the narrowest address
+ * width maps with EPT (preflight's EPT rule), EPT off or enough address
+ * bits: "zerosim&(ept_off|pabits46|pabits48)". Slurm refuses a constraint
+ * naming a feature no node has, so only the features in `features` (every
+ * node's, NULL-terminated; NULL: assume every width exists) are named.
+ * -ENODEV: no node could take it (*ret says which features it would need),
+ * -ENOMEM. */
+int zo_slurm_constraint(uint64_t target_gb, char *const *features, char **ret);
 
 struct zo_slurm_submit_plan {
 	const char *sweep_dir;  /* SHARED/sweeps/<sweep>: --chdir, logs */
@@ -72,6 +76,7 @@ struct zo_slurm_submit_plan {
 	size_t n_runs;          /* --array=0-(n_runs-1) */
 	unsigned parallel;      /* %P; 0: no cap */
 	const char *partition;  /* NULL: the cluster's default */
+	const char *constraint; /* zo_slurm_constraint's */
 	uint64_t target_gb;     /* the largest target of the runs; 0: none */
 	uint64_t node_ram_gb;   /* RAM every node gives the target (--mem); 0: none */
 	uint64_t timeout_s;     /* the runs' timeout; 0: none (no --time) */

@@ -192,6 +192,51 @@ static void plan_submit(struct zo_ctx *ctx, const char *manifest_path, const cha
 	zo_strbuf_release(&sb);
 }
 
+/* Slurm refuses a constraint naming a feature no node has: ask which
+ * exist (under --dry-run, assume every one when Slurm cannot be asked). */
+static int node_constraint(struct zo_ctx *ctx, uint64_t target_gb, char **ret)
+{
+	_cleanup_free_ char *why = NULL;
+	char **features = NULL;
+	int r = zo_slurm_features(&features, &why);
+
+	if (r < 0 && ctx->dry_run) {
+		zo_warn(&ctx->log, "cannot ask Slurm which node features exist (%s): the "
+				   "constraint below names every address width",
+			why ? why : strerror(-r));
+	} else if (r < 0) {
+		return zo_fail(ctx, r, "cannot ask Slurm which node features exist: %s; %s; "
+				       "nothing was submitted",
+			       why ? why : strerror(-r),
+			       r == -ENOENT ? "install Slurm's client commands here, or submit from "
+					      "a host that has them"
+					    : "check that slurmctld runs ('scontrol ping') and "
+					      "SLURM_CONF names the cluster's slurm.conf");
+	} else {
+		size_t i;
+		bool zerosim = false;
+
+		for (i = 0; features[i]; i++)
+			zerosim |= !strcmp(features[i], "zerosim");
+		if (!zerosim) {
+			zo_strv_free(features);
+			return zo_fail(ctx, -ENODEV, "no Slurm node has the feature zerosim: put each "
+						     "node's 'zsim-orch slurm node-conf' line into "
+						     "slurm.conf; nothing was submitted");
+		}
+	}
+	r = zo_slurm_constraint(target_gb, features, ret);
+	zo_strv_free(features);
+	if (r == -ENODEV) {
+		r = zo_fail(ctx, r, "no Slurm node can take a %llu GB target: it needs %s (EPT maps "
+				    "too little with fewer address bits); nothing was submitted",
+			    (unsigned long long)target_gb, *ret ? *ret : "EPT off");
+		free(*ret);
+		*ret = NULL;
+	}
+	return r;
+}
+
 static int sbatch_failed(struct zo_ctx *ctx, int r, const char *why, const char *sweep_dir)
 {
 	if (r == -ENOENT)
@@ -212,7 +257,7 @@ int zo_slurm_submit(struct zo_ctx *ctx, const struct zo_slurm_submit_opts *o,
 	struct zo_slurm_submit_plan p = { 0 };
 	_cleanup_free_ char *sweeps = NULL, *sweep_dir = NULL, *manifest_path = NULL,
 			    *script_path = NULL, *text = NULL, *script = NULL, *jobid = NULL,
-			    *why = NULL, *jobid_path = NULL, *jobid_text = NULL;
+			    *why = NULL, *jobid_path = NULL, *jobid_text = NULL, *constraint = NULL;
 	char **argv = NULL, submitted[40];
 	time_t now = time(NULL);
 	struct tm tm;
@@ -223,6 +268,18 @@ int zo_slurm_submit(struct zo_ctx *ctx, const struct zo_slurm_submit_opts *o,
 	r = zo_spool_read_job(ctx, o->job_file, &job, diags);
 	if (r < 0)
 		return r;
+	p.target_gb = o->target_gb;
+	for (i = 0; i < job.runs; i++) {
+		const struct zo_job_run *run = &job.expanded[i];
+		struct zo_slurm_entry e = { .name = run->name, .experiment = run->experiment,
+					    .argv = run->argv };
+		uint64_t gb = o->target_gb ? 0 : zo_slurm_target_gb(&e);
+
+		if (gb > p.target_gb)
+			p.target_gb = gb;
+		if (run->timeout_s > p.timeout_s)
+			p.timeout_s = run->timeout_s;
+	}
 	if (!exists(o->shared)) {
 		r = zo_fail(ctx, -ENOENT, "the shared results directory %s does not exist; mount it "
 					  "here and on every node (NFS), or give another "
@@ -230,6 +287,9 @@ int zo_slurm_submit(struct zo_ctx *ctx, const struct zo_slurm_submit_opts *o,
 			    o->shared);
 		goto out;
 	}
+	r = node_constraint(ctx, p.target_gb, &constraint);
+	if (r < 0)
+		goto out;
 	sweeps = zo_asprintf("%s/sweeps", o->shared);
 	if (!sweeps) {
 		r = -ENOMEM;
@@ -263,15 +323,7 @@ int zo_slurm_submit(struct zo_ctx *ctx, const struct zo_slurm_submit_opts *o,
 	p.parallel = o->parallel;
 	p.partition = o->partition;
 	p.node_ram_gb = o->node_ram_gb;
-	p.target_gb = o->target_gb;
-	for (i = 0; i < m.n; i++) {
-		uint64_t gb = o->target_gb ? 0 : zo_slurm_target_gb(&m.entries[i]);
-
-		if (gb > p.target_gb)
-			p.target_gb = gb;
-		if (m.entries[i].timeout_s > p.timeout_s)
-			p.timeout_s = m.entries[i].timeout_s;
-	}
+	p.constraint = constraint;
 	text = zo_slurm_manifest_text(&m);
 	script = zo_slurm_batch_script(manifest_path);
 	argv = zo_slurm_sbatch_argv(&p);
@@ -405,8 +457,10 @@ int zo_slurm_task(struct zo_ctx *ctx, const char *manifest, const struct zo_slur
 		/* a busy host is this node's state, not the run's */
 		r = zo_host_lock(ctx, "slurm task");
 		if (r == -EBUSY) {
+			_cleanup_free_ char *busy = strdup(ctx->error);
+
 			r = zo_fail_transient(ctx, r, "%s; the task goes back to Slurm's queue",
-					      ctx->error);
+					      busy ? busy : "the host lock is held");
 			goto out;
 		}
 		if (r < 0)

@@ -97,6 +97,51 @@ int zo_slurm_sbatch(char *const argv[], char **ret_jobid, char **ret_error)
 	return *ret_jobid ? 0 : -ENOMEM;
 }
 
+static int by_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int zo_slurm_features(char ***ret, char **ret_error)
+{
+	char *argv[] = { (char *)"sinfo", (char *)"-h", (char *)"-o", (char *)"%f", NULL };
+	_cleanup_free_ char *out = NULL;
+	char **v = NULL, *tok, *save = NULL;
+	size_t n = 0, i;
+	int r;
+
+	r = run(argv, QUERY_TIMEOUT_MS, &out, ret_error);
+	if (r < 0)
+		return r;
+	v = calloc(1, sizeof(char *));
+	for (tok = strtok_r(out, ",\n", &save); v && tok; tok = strtok_r(NULL, ",\n", &save)) {
+		char **grown;
+
+		tok = zo_strstrip(tok);
+		if (!*tok || !strcmp(tok, "(null)"))
+			continue;
+		for (i = 0; i < n && strcmp(v[i], tok); i++)
+			;
+		if (i < n)
+			continue;
+		grown = realloc(v, (n + 2) * sizeof(char *));
+		if (!grown)
+			break;
+		v = grown;
+		v[n] = strdup(tok);
+		v[++n] = NULL;
+		if (!v[n - 1])
+			break;
+	}
+	if (!v || tok) {
+		zo_strv_free(v);
+		return -ENOMEM;
+	}
+	qsort(v, n, sizeof(char *), by_name);
+	*ret = v;
+	return 0;
+}
+
 void zo_slurm_node_release(struct zo_slurm_node *n)
 {
 	free(n->state);

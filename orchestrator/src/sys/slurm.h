@@ -18,6 +18,9 @@ int zo_slurm_run(char *const argv[], char **ret_out, char **ret_error);
  * for --parsable): the job ID in *ret_jobid. */
 int zo_slurm_sbatch(char *const argv[], char **ret_jobid, char **ret_error);
 
+/* Every feature some node has (sinfo), sorted, NULL-terminated. */
+int zo_slurm_features(char ***ret, char **ret_error);
+
 /* One node as sinfo shows it. */
 struct zo_slurm_node {
 	char *state;    /* "idle", "drained", "mixed", "down*"... */
