@@ -123,29 +123,48 @@ static void attempts_have_their_own_directory(void **state)
 
 static void constraint_follows_the_ept_rule(void **state)
 {
-	char *c;
+	char *const fleet[] = { (char *)"ept_off", (char *)"ept_on", (char *)"pabits39",
+				(char *)"pabits46", (char *)"zerosim", NULL };
+	char *const ept_on_only[] = { (char *)"ept_on", (char *)"pabits39", (char *)"zerosim",
+				      NULL };
+	char *c = NULL;
 
 	(void)state;
 	/* every width maps a small target with EPT */
-	c = zo_slurm_constraint(0);
+	assert_int_equal(zo_slurm_constraint(0, fleet, &c), 0);
 	assert_string_equal(c, "zerosim");
 	free(c);
-	c = zo_slurm_constraint(63);
+	assert_int_equal(zo_slurm_constraint(63, NULL, &c), 0);
 	assert_string_equal(c, "zerosim");
 	free(c);
 	/* 600 GB: 39 bits map 512 GB, 40 bits 1 TB */
-	c = zo_slurm_constraint(600);
+	assert_int_equal(zo_slurm_constraint(600, NULL, &c), 0);
 	assert_non_null(strstr(c, "zerosim&(ept_off|pabits40|pabits41|"));
 	assert_null(strstr(c, "pabits39"));
 	assert_non_null(strstr(c, "|pabits52)"));
 	free(c);
+	/* only the features some node has (Slurm refuses others) */
+	assert_int_equal(zo_slurm_constraint(600, fleet, &c), 0);
+	assert_string_equal(c, "zerosim&(ept_off|pabits46)");
+	free(c);
 	/* preflight refuses EPT at exactly the limit */
-	c = zo_slurm_constraint(512);
+	assert_int_equal(zo_slurm_constraint(512, NULL, &c), 0);
 	assert_non_null(strstr(c, "(ept_off|pabits40|"));
 	free(c);
-	/* beyond every width: EPT off only */
-	c = zo_slurm_constraint(1ULL << 23);
+	/* 64 TB: beyond 46 bits */
+	assert_int_equal(zo_slurm_constraint(65536, fleet, &c), 0);
 	assert_string_equal(c, "zerosim&ept_off");
+	free(c);
+	/* beyond every width: EPT off only */
+	assert_int_equal(zo_slurm_constraint(1ULL << 23, NULL, &c), 0);
+	assert_string_equal(c, "zerosim&ept_off");
+	free(c);
+	/* no node could */
+	assert_int_equal(zo_slurm_constraint(600, ept_on_only, &c), -ENODEV);
+	assert_string_equal(c, "ept_off, or pabits40 or more");
+	free(c);
+	assert_int_equal(zo_slurm_constraint(1ULL << 23, ept_on_only, &c), -ENODEV);
+	assert_string_equal(c, "ept_off");
 	free(c);
 }
 
@@ -167,6 +186,7 @@ static void sbatch_argv_is_exact(void **state)
 		.n_runs = 60,
 		.parallel = 3,
 		.partition = "zsim",
+		.constraint = "zerosim&(ept_off|pabits43)",
 		.target_gb = 4096,
 		.node_ram_gb = 64,
 		.timeout_s = 3600,
@@ -177,9 +197,9 @@ static void sbatch_argv_is_exact(void **state)
 	v = zo_slurm_sbatch_argv(&p);
 	join(v, buf, sizeof(buf));
 	assert_non_null(strstr(buf, "sbatch --parsable --array=0-59%3 --exclusive --requeue "
-				    "--constraint=zerosim&(ept_off|pabits43|"));
+				    "--constraint=zerosim&(ept_off|pabits43) "));
 	/* 4096 GB - 64 GB of RAM; (3600 + 300) s in minutes */
-	assert_non_null(strstr(buf, ") --gres=swapgb:4032 --mem=64G --time=65 "
+	assert_non_null(strstr(buf, " --gres=swapgb:4032 --mem=64G --time=65 "
 				    "--signal=B:TERM@300 --partition=zsim --job-name=sw-1 "
 				    "--chdir=/shared/sweeps/sw-1 "
 				    "--output=/shared/sweeps/sw-1/log/%A_%a.log --open-mode=append "
@@ -191,6 +211,7 @@ static void sbatch_argv_is_exact(void **state)
 	p.node_ram_gb = 0;
 	p.timeout_s = 0;
 	p.partition = NULL;
+	p.constraint = "zerosim";
 	p.parallel = 60;
 	v = zo_slurm_sbatch_argv(&p);
 	join(v, buf, sizeof(buf));
