@@ -28,10 +28,13 @@ EXPECTED_FILES = """
 /usr/lib/systemd/system/zsim-orch.service
 /usr/lib/systemd/system/zsim-storage.service
 /usr/libexec/zsim
+/usr/libexec/zsim/slurm-epilog
+/usr/libexec/zsim/slurm-healthcheck
 /usr/libexec/zsim/zsim-boot
 /usr/libexec/zsim/zsim-touch
 /usr/share/doc/zsim-orch-0.1.0
 /usr/share/doc/zsim-orch-0.1.0/README.md
+/usr/share/doc/zsim-orch-0.1.0/slurm.conf.example
 /var/lib/zsim
 /var/lib/zsim/results
 /var/spool/zsim

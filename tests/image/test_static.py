@@ -17,7 +17,8 @@ import ks_validate  # noqa: E402
 KS = os.path.join(SOURCE_DIR, "image", "zsim.ks")
 SCRIPTS = ["kernel/build-rpm", "kernel/mkspec-0sim", "image/build",
            "image/make-tarball", "initramfs/build-overlay", "units/zsim-boot",
-           "ci/deps"]
+           "ci/deps", "orchestrator/slurm/slurm-healthcheck",
+           "orchestrator/slurm/slurm-epilog"]
 
 
 class Static(TestCase):

@@ -150,7 +150,9 @@ class Cluster:
             f"AuthInfo=cred_expire={self.requeue_delay}",
             # the main scheduling loop (60 s by default) starts jobs that
             # became eligible by time, such as requeued ones
-            "SchedulerParameters=sched_interval=2",
+            # and batch jobs are started as soon as one ends (3 s later by
+            # default)
+            "SchedulerParameters=sched_interval=2,batch_sched_delay=0",
             "ReturnToService=2",
             # the nodes' NodeName lines describe the fixture hosts, not
             # this machine: believe them
