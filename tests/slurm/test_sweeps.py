@@ -347,6 +347,42 @@ class SweepTest(unittest.TestCase):
             node = self.cluster.node(name)
             self.assertNotIn("Epilog", node.get("Reason", ""), node)
 
+    def test_8_dry_run_and_task_outside_slurm(self):
+        job = write_job(os.path.join(self.tmp, "dry.job"),
+                        "[job]\nexperiment = noop\nargs = --seconds {s}\ntimeout = 1h\n"
+                        "[matrix]\ns = 1, 2, 3, 4\n")
+        before = sorted(os.listdir(self.shared))
+        res = self.orch("--dry-run", "slurm", "submit", "--results-dir", self.shared,
+                        "--parallel", "2", "--target-gb", "4096", "--partition", "zsim", job)
+        self.assertEqual(res.returncode, 0, res.stderr)
+        self.assertEqual(sorted(os.listdir(self.shared)), before)
+        lines = res.stdout.splitlines()
+        m = re.match(r"would write (.*/sweeps/(dry-\d{8}-\d{6})/manifest\.json):$", lines[0])
+        self.assertIsNotNone(m, res.stdout)
+        manifest, sweep = m.groups()
+        sweep_dir = os.path.dirname(manifest)
+        self.assertEqual(json.loads("\n".join(l[2:] for l in lines[1:7]))["n"], 4)
+        self.assertEqual(lines[7:11], [
+            f"would write {sweep_dir}/batch.sh:",
+            "  #!/bin/sh",
+            "  # One run of a zsim sweep: the array task's entry of the manifest.",
+            f"  exec zsim-orch slurm task '{manifest}'"])
+        # 4 TiB: EPT off, or the address widths of this cluster's nodes
+        # that map it (zn3's 43 and zn2's 46); an hour and 300 s to stop
+        self.assertEqual(lines[11], (
+            "would run: sbatch --parsable --array=0-3%2 --exclusive --requeue "
+            "'--constraint=zerosim&(ept_off|pabits43|pabits46)' --gres=swapgb:4096 "
+            f"--time=65 --signal=B:TERM@300 --partition=zsim --job-name={sweep} "
+            f"--chdir={sweep_dir} --output={sweep_dir}/log/%A_%a.log --open-mode=append "
+            f"{sweep_dir}/batch.sh"))
+        self.assertEqual(len(lines), 12, res.stdout)
+
+        res = self.orch("slurm", "task", manifest,
+                        env={k: v for k, v in self.cluster.env().items()
+                             if not k.startswith("SLURM_")})
+        self.assertEqual(res.returncode, 2, res.stderr)
+        self.assertIn("not an array task of a sweep: SLURM_ARRAY_TASK_ID", res.stderr)
+
     def test_9_requeue_cases_finish(self):
         rq = self.requeue
         self.assertTrue(rq, "test_5 did not start the requeue cases")

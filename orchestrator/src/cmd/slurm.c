@@ -13,6 +13,18 @@
 
 #include "util/banned.h"
 
+/* The end of every option switch here: --help, or an option `what`
+ * does not take. */
+static int other_option(struct zo_ctx *ctx, int c, const char *what, char **argv)
+{
+	if (c == 'h') {
+		zo_cmd_print_usage(&zo_cmd_slurm, stdout);
+		return ZO_EXIT_OK;
+	}
+	return zo_usage_error(ctx, &zo_cmd_slurm, "unknown option '%s' for '%s'", argv[optind - 1],
+			      what);
+}
+
 static int parse_count(struct zo_ctx *ctx, const char *opt, const char *v, long long max,
 		       long long *ret)
 {
@@ -64,10 +76,6 @@ static int slurm_submit(struct zo_ctx *ctx, int argc, char **argv)
 	optind = 0;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
-		if (c == 'h') {
-			zo_cmd_print_usage(&zo_cmd_slurm, stdout);
-			return ZO_EXIT_OK;
-		}
 		if (c == 'P' || c == 'T' || c == 'M') {
 			r = parse_count(ctx, argv[optind - 2], optarg, 1LL << 40, &v);
 			if (r >= 0)
@@ -83,9 +91,7 @@ static int slurm_submit(struct zo_ctx *ctx, int argc, char **argv)
 		} else if (c == 'R') {
 			o.shared = optarg;
 		} else {
-			return zo_usage_error(ctx, &zo_cmd_slurm, "unknown option '%s' for 'slurm "
-								  "submit'",
-					      argv[optind - 1]);
+			return other_option(ctx, c, "slurm submit", argv);
 		}
 	}
 	if (optind + 1 != argc)
@@ -142,18 +148,12 @@ static int slurm_node_conf(struct zo_ctx *ctx, int argc, char **argv)
 	optind = 0;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
-		if (c == 'h') {
-			zo_cmd_print_usage(&zo_cmd_slurm, stdout);
-			return ZO_EXIT_OK;
-		} else if (c == 'N') {
+		if (c == 'N')
 			name = optarg;
-		} else if (c == 'd') {
+		else if (c == 'd')
 			dynamic = true;
-		} else {
-			return zo_usage_error(ctx, &zo_cmd_slurm, "unknown option '%s' for 'slurm "
-								  "node-conf'",
-					      argv[optind - 1]);
-		}
+		else
+			return other_option(ctx, c, "slurm node-conf", argv);
 	}
 	if (optind < argc)
 		return zo_usage_error(ctx, &zo_cmd_slurm, "'slurm node-conf' takes no arguments");
@@ -179,15 +179,10 @@ static int node_option(struct zo_ctx *ctx, const char *what, int argc, char **ar
 	optind = 0;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
-		if (c == 'h') {
-			zo_cmd_print_usage(&zo_cmd_slurm, stdout);
-			return ZO_EXIT_OK;
-		} else if (c == 'N') {
+		if (c == 'N')
 			*ret_node = optarg;
-		} else {
-			return zo_usage_error(ctx, &zo_cmd_slurm, "unknown option '%s' for '%s'",
-					      argv[optind - 1], what);
-		}
+		else
+			return other_option(ctx, c, what, argv);
 	}
 	if (optind < argc)
 		return zo_usage_error(ctx, &zo_cmd_slurm, "'%s' takes no arguments", what);
@@ -304,18 +299,12 @@ static int slurm_status(struct zo_ctx *ctx, int argc, char **argv)
 	optind = 0;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
-		if (c == 'h') {
-			zo_cmd_print_usage(&zo_cmd_slurm, stdout);
-			return ZO_EXIT_OK;
-		} else if (c == 'R') {
+		if (c == 'R')
 			shared = optarg;
-		} else if (c == 'j') {
+		else if (c == 'j')
 			ctx->json = true;
-		} else {
-			return zo_usage_error(ctx, &zo_cmd_slurm, "unknown option '%s' for 'slurm "
-								  "status'",
-					      argv[optind - 1]);
-		}
+		else
+			return other_option(ctx, c, "slurm status", argv);
 	}
 	if (optind + 1 != argc)
 		return zo_usage_error(ctx, &zo_cmd_slurm, "'slurm status' takes one sweep");

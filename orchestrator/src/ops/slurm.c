@@ -249,6 +249,57 @@ static int sbatch_failed(struct zo_ctx *ctx, int r, const char *why, const char 
 		       why ? why : strerror(-r), sweep_dir);
 }
 
+/* What the nodes must have: the largest target of the runs (or the one
+ * asked for) and the longest timeout. */
+static void runs_needs(const struct zo_job_file *job, const struct zo_slurm_submit_opts *o,
+		       struct zo_slurm_submit_plan *p)
+{
+	size_t i;
+
+	p->target_gb = o->target_gb;
+	for (i = 0; i < job->runs; i++) {
+		const struct zo_job_run *run = &job->expanded[i];
+		struct zo_slurm_entry e = { .name = run->name, .experiment = run->experiment,
+					    .argv = run->argv };
+		uint64_t gb = o->target_gb ? 0 : zo_slurm_target_gb(&e);
+
+		if (gb > p->target_gb)
+			p->target_gb = gb;
+		if (run->timeout_s > p->timeout_s)
+			p->timeout_s = run->timeout_s;
+	}
+}
+
+/* The sweep directory whole, then sbatch; its job ID recorded. When
+ * sbatch fails the directory goes again. */
+static int write_and_submit(struct zo_ctx *ctx, const char *sweeps, const char *sweep_dir,
+			    const struct zo_slurm_manifest *m, const char *text,
+			    const char *script, char **argv, char **ret_jobid)
+{
+	_cleanup_free_ char *jobid = NULL, *why = NULL, *jobid_path = NULL, *jobid_text = NULL;
+	int r;
+
+	r = write_sweep(ctx, sweeps, sweep_dir, m->sweep, text, script);
+	if (r < 0)
+		return r;
+	r = zo_slurm_sbatch(argv, &jobid, &why);
+	if (r < 0) {
+		remove_sweep_dir(sweep_dir);
+		zo_syncfs(sweeps);
+		return sbatch_failed(ctx, r, why, sweep_dir);
+	}
+	zo_info(&ctx->log, "sweep %s: %zu runs, job %s", m->sweep, m->n, jobid);
+	jobid_path = zo_asprintf("%s/" JOBID_FILE, sweep_dir);
+	jobid_text = zo_asprintf("%s\n", jobid);
+	r = jobid_path && jobid_text ? zo_write_file_atomic(jobid_path, jobid_text) : -ENOMEM;
+	if (r < 0)
+		/* submitted all the same: say so, do not undo */
+		zo_warn(&ctx->log, "cannot record job %s in %s: %s", jobid,
+			jobid_path ? jobid_path : sweep_dir, strerror(-r));
+	*ret_jobid = TAKE_PTR(jobid);
+	return 0;
+}
+
 int zo_slurm_submit(struct zo_ctx *ctx, const struct zo_slurm_submit_opts *o,
 		    struct zo_diags *diags, struct zo_slurm_submitted *ret)
 {
@@ -256,30 +307,17 @@ int zo_slurm_submit(struct zo_ctx *ctx, const struct zo_slurm_submit_opts *o,
 	struct zo_slurm_manifest m = { 0 };
 	struct zo_slurm_submit_plan p = { 0 };
 	_cleanup_free_ char *sweeps = NULL, *sweep_dir = NULL, *manifest_path = NULL,
-			    *script_path = NULL, *text = NULL, *script = NULL, *jobid = NULL,
-			    *why = NULL, *jobid_path = NULL, *jobid_text = NULL, *constraint = NULL;
+			    *script_path = NULL, *text = NULL, *script = NULL, *constraint = NULL;
 	char **argv = NULL, submitted[40];
 	time_t now = time(NULL);
 	struct tm tm;
-	size_t i;
 	int r;
 
 	memset(ret, 0, sizeof(*ret));
 	r = zo_spool_read_job(ctx, o->job_file, &job, diags);
 	if (r < 0)
 		return r;
-	p.target_gb = o->target_gb;
-	for (i = 0; i < job.runs; i++) {
-		const struct zo_job_run *run = &job.expanded[i];
-		struct zo_slurm_entry e = { .name = run->name, .experiment = run->experiment,
-					    .argv = run->argv };
-		uint64_t gb = o->target_gb ? 0 : zo_slurm_target_gb(&e);
-
-		if (gb > p.target_gb)
-			p.target_gb = gb;
-		if (run->timeout_s > p.timeout_s)
-			p.timeout_s = run->timeout_s;
-	}
+	runs_needs(&job, o, &p);
 	if (!exists(o->shared)) {
 		r = zo_fail(ctx, -ENOENT, "the shared results directory %s does not exist; mount it "
 					  "here and on every node (NFS), or give another "
@@ -342,27 +380,9 @@ int zo_slurm_submit(struct zo_ctx *ctx, const struct zo_slurm_submit_opts *o,
 		plan_submit(ctx, manifest_path, text, script_path, script, argv);
 		goto out;
 	}
-	r = write_sweep(ctx, sweeps, sweep_dir, m.sweep, text, script);
-	if (r < 0)
-		goto unreserve;
-	r = zo_slurm_sbatch(argv, &jobid, &why);
-	if (r < 0) {
-		remove_sweep_dir(sweep_dir);
-		zo_syncfs(sweeps);
-		r = sbatch_failed(ctx, r, why, sweep_dir);
+	r = write_and_submit(ctx, sweeps, sweep_dir, &m, text, script, argv, &ret->jobid);
+	if (r >= 0)
 		goto out;
-	}
-	zo_info(&ctx->log, "sweep %s: %zu runs, job %s", m.sweep, m.n, jobid);
-	jobid_path = zo_asprintf("%s/" JOBID_FILE, sweep_dir);
-	jobid_text = zo_asprintf("%s\n", jobid);
-	r = jobid_path && jobid_text ? zo_write_file_atomic(jobid_path, jobid_text) : -ENOMEM;
-	if (r < 0)
-		/* submitted all the same: say so, do not undo */
-		zo_warn(&ctx->log, "cannot record job %s in %s: %s", jobid,
-			jobid_path ? jobid_path : sweep_dir, strerror(-r));
-	ret->jobid = TAKE_PTR(jobid);
-	r = 0;
-	goto out;
 unreserve:
 	if (sweep_dir && !ctx->dry_run)
 		rmdir(sweep_dir);
