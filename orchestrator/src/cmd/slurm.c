@@ -273,12 +273,12 @@ static int status_table(const struct zo_slurm_status *s)
 	if (s->slurm_error)
 		printf("(Slurm not asked: %s; states from the results directories)\n",
 		       s->slurm_error);
-	printf("%5s %-10s %-10s %8s %-24s %s\n", "index", "state", "node", "attempts", "settings",
+	printf("%5s %-10s %-10s %8s %-28s %s\n", "index", "state", "node", "attempts", "settings",
 	       "results");
 	for (i = 0; i < s->n; i++) {
 		const struct zo_slurm_run_status *r = &s->runs[i];
 
-		printf("%5zu %-10s %-10s %8u %-24s %s\n", r->index, r->state, r->node ? r->node : "-",
+		printf("%5zu %-10s %-10s %8u %-28s %s\n", r->index, r->state, r->node ? r->node : "-",
 		       r->attempts, r->settings ? r->settings : "-", r->results ? r->results : "-");
 	}
 	return ZO_EXIT_OK;

@@ -794,15 +794,22 @@ static const char *attempt_state(const char *dir, char **ret_node)
 	return state;
 }
 
-static char *settings_of(const struct zo_slurm_entry *e, const bool *vary, size_t n_vary)
+/* The arguments that vary across the sweep, each with the option it
+ * belongs to ("--seconds 4"), and the repeat when the sweep repeats. */
+static char *settings_of(const struct zo_slurm_entry *e, const bool *vary, size_t n_vary,
+			 bool repeats)
 {
 	struct zo_strbuf sb = { 0 };
 	size_t k;
 
-	for (k = 0; e->argv[k] && k < n_vary; k++)
-		if (vary[k])
-			zo_strbuf_appendf(&sb, "%s%s", sb.len ? " " : "", e->argv[k]);
-	if (e->repeat > 1)
+	for (k = 0; e->argv[k] && k < n_vary; k++) {
+		if (!vary[k])
+			continue;
+		if (k > 0 && !vary[k - 1] && e->argv[k - 1][0] == '-')
+			zo_strbuf_appendf(&sb, "%s%s", sb.len ? " " : "", e->argv[k - 1]);
+		zo_strbuf_appendf(&sb, "%s%s", sb.len ? " " : "", e->argv[k]);
+	}
+	if (repeats)
 		zo_strbuf_appendf(&sb, "%srepeat %u", sb.len ? " " : "", e->repeat);
 	if (!sb.buf)
 		zo_strbuf_append(&sb, "-");
@@ -821,7 +828,7 @@ static const struct zo_slurm_task *task_row(const struct zo_slurm_task *t, size_
 
 static void run_status(struct zo_slurm_status *s, size_t index, char **dirs, int n_dirs,
 		       const struct zo_slurm_task *tasks, size_t n_tasks, const bool *vary,
-		       size_t n_vary)
+		       size_t n_vary, bool repeats)
 {
 	struct zo_slurm_run_status *rs = &s->runs[index];
 	const struct zo_slurm_entry *e = &s->manifest.entries[index];
@@ -835,7 +842,7 @@ static void run_status(struct zo_slurm_status *s, size_t index, char **dirs, int
 
 	rs->index = index;
 	rs->name = e->name;
-	rs->settings = settings_of(e, vary, n_vary);
+	rs->settings = settings_of(e, vary, n_vary, repeats);
 	for (i = 0; prefix && i < n_dirs; i++) {
 		const char *rest;
 		char *end;
@@ -873,7 +880,7 @@ int zo_slurm_status_read(struct zo_ctx *ctx, const char *sweep, const char *shar
 {
 	_cleanup_free_ char *manifest = NULL, *jobid_path = NULL, *why = NULL;
 	struct zo_slurm_task *tasks = NULL;
-	bool *vary = NULL;
+	bool *vary = NULL, repeats = false;
 	size_t n_tasks = 0, n_vary = 0, i;
 	char **dirs = NULL;
 	int n_dirs, r;
@@ -908,9 +915,12 @@ int zo_slurm_status_read(struct zo_ctx *ctx, const char *sweep, const char *shar
 		return -ENOMEM;
 	}
 	ret->n = ret->manifest.n;
+	for (i = 0; i < ret->n; i++)
+		repeats |= ret->manifest.entries[i].repeat > 1;
 	n_dirs = zo_dir_list(ret->manifest.results, "", &dirs);
 	for (i = 0; i < ret->n; i++)
-		run_status(ret, i, dirs, n_dirs < 0 ? 0 : n_dirs, tasks, n_tasks, vary, n_vary);
+		run_status(ret, i, dirs, n_dirs < 0 ? 0 : n_dirs, tasks, n_tasks, vary, n_vary,
+			   repeats);
 	zo_strv_free(dirs);
 	free(vary);
 	zo_slurm_tasks_free(tasks, n_tasks);
