@@ -4,10 +4,12 @@ port, everything (config, state, spool, logs, job completion log) under a
 temporary directory, every daemon stopped by the pid it was started with.
 
 No munge: auth/none and cred/none, SlurmUser=root. Each node runs zsim-orch
-against its own root (a fixture tree): the job's `zsim-orch` is a small
-script first in the job's PATH that adds `--root ROOTS/$SLURMD_NODENAME`,
-and the health check and epilog programs do the same, so what a node
-advertises (Features, Gres) and what zsim-orch reads on it are that root's.
+with its own global options, usually its own root (a fixture tree): the
+job's `zsim-orch` is a small script first in the job's PATH that puts the
+options of node $SLURMD_NODENAME (`--root ROOT`, or `--config`/`--connect`)
+before the command, and the health check and epilog programs do the same,
+so what a node advertises (Features, Gres) and what zsim-orch reads on it
+are that root's.
 
 Self-contained (standard library only) so that it can move into tests/lib.
 
@@ -50,13 +52,15 @@ def free_ports(n):
 
 class Node:
     """One slurmd: its name, the NodeName line's attributes after the name
-    (CPUs=... RealMemory=... Features=... Gres=...), and the root zsim-orch
-    sees on it (None: no root prefix)."""
+    (CPUs=... RealMemory=... Features=... Gres=...), the root zsim-orch
+    sees on it (None: no root prefix) and other global options for
+    zsim-orch there (["--config", FILE, "--connect", URI])."""
 
-    def __init__(self, name, conf, root=None):
+    def __init__(self, name, conf, root=None, args=()):
         self.name = name
         self.conf = conf
         self.root = root
+        self.args = (["--root", os.path.abspath(root)] if root else []) + list(args)
         self.proc = None
         self.port = None
 
@@ -84,22 +88,26 @@ class Cluster:
 
     def _write_shims(self):
         """`zsim-orch` for jobs, and the health check and epilog programs:
-        each runs the real one under the node's root."""
+        each runs the real one with the node's options first."""
         os.makedirs(self.bin, exist_ok=True)
-        roots = os.path.join(self.dir, "roots")
-        os.makedirs(roots, exist_ok=True)
+        opts = os.path.join(self.dir, "nodes")
+        os.makedirs(opts, exist_ok=True)
         for n in self.nodes.values():
-            link = os.path.join(roots, n.name)
-            if n.root and not os.path.lexists(link):
-                os.symlink(os.path.abspath(n.root), link)
+            with open(os.path.join(opts, f"{n.name}.args"), "w") as f:
+                f.write("".join(f"{a}\n" for a in n.args))
         if not self.orch:
             return
+        # the node's options (one per line) go before the command's
         common = (f'#!/bin/sh\n'
                   f'SLURM_CONF={self.conf}; export SLURM_CONF\n'
                   f'PATH={self.bin}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\n'
                   f'export PATH\n'
-                  f'root={roots}/"$SLURMD_NODENAME"\n'
-                  f'if [ -e "$root" ]; then set -- --root "$root" "$@"; fi\n')
+                  f'opts={opts}/"$SLURMD_NODENAME".args\n'
+                  f'if [ -f "$opts" ]; then\n'
+                  f'\tn=$#\n'
+                  f'\twhile IFS= read -r a; do set -- "$@" "$a"; done <"$opts"\n'
+                  f'\twhile [ "$n" -gt 0 ]; do set -- "$@" "$1"; shift; n=$((n - 1)); done\n'
+                  f'fi\n')
         scripts = {
             "zsim-orch": f'{common}exec {self.orch} "$@"\n',
             "zsim-slurm-healthcheck": f'{common}exec {self.orch} "$@" slurm healthcheck\n',

@@ -383,6 +383,32 @@ class SweepTest(unittest.TestCase):
         self.assertEqual(res.returncode, 2, res.stderr)
         self.assertIn("not an array task of a sweep: SLURM_ARRAY_TASK_ID", res.stderr)
 
+    def test_8_task_with_libvirt_down_goes_back_to_the_queue(self):
+        # the task as Slurm starts it, on a node whose libvirt is not there
+        root = os.path.join(self.tmp, "no-libvirt")
+        shutil.copytree(self.roots["zn1"], root, symlinks=True)
+        conf = os.path.join(root, "etc/zsim/zsim.conf")
+        with open(conf) as f:
+            text = f.read().replace("uri = test:///default",
+                                    "uri = qemu+unix:///system?socket=/nonexistent/sock")
+        with open(conf, "w") as f:
+            f.write(text)
+        results = os.path.join(self.tmp, "no-libvirt-results")
+        manifest = os.path.join(self.tmp, "no-libvirt.json")
+        with open(manifest, "w") as f:
+            json.dump({"sweep": "s", "job_file": "s", "results": results, "submitted": "",
+                       "n": 1, "runs": [{"index": 0, "name": "big", "experiment": "exp00000",
+                                         "args": ["4096", "1"], "repeat": 1,
+                                         "timeout_s": 0}]}, f)
+        env = dict(self.cluster.env(), SLURM_JOB_ID="78", SLURM_ARRAY_JOB_ID="77",
+                   SLURM_ARRAY_TASK_ID="0", SLURM_RESTART_COUNT="0", SLURMD_NODENAME="zn1")
+        res = self.orch("--root", root, "slurm", "task", manifest, env=env)
+        self.assertEqual(res.returncode, 75, res.stderr)
+        self.assertIn("zsim-orch: error: libvirt at qemu+unix:///system?socket=/nonexistent/sock "
+                      "does not answer on zn1: ", res.stderr)
+        self.assertIn("the task goes back to Slurm's queue", res.stderr)
+        self.assertFalse(os.path.exists(results))
+
     def test_9_requeue_cases_finish(self):
         rq = self.requeue
         self.assertTrue(rq, "test_5 did not start the requeue cases")

@@ -429,6 +429,26 @@ static int parse_index(const char *s, size_t n, size_t *ret)
 	return 0;
 }
 
+/* A run that boots a target needs libvirt: when this node's does not
+ * answer, another node's may (host-transient: exit 75, requeued). */
+static int libvirt_answers_here(struct zo_ctx *ctx, const char *node)
+{
+	const char *uri = zo_config_get(ctx->config, "target", "uri");
+	struct zo_virt_probe probe = { 0 };
+	int r = zo_virt_probe(uri, LIBVIRT_TIMEOUT_MS, &probe, &ctx->log);
+
+	if (r == 0 && !probe.answered)
+		r = zo_fail_transient(ctx, -EHOSTDOWN, "libvirt at %s does not answer on %s: %s; the "
+						       "task goes back to Slurm's queue",
+				      uri, node ? node : "this node", probe.error ? probe.error : "?");
+	else if (r < 0)
+		r = zo_fail_transient(ctx, r, "cannot ask libvirt at %s whether it answers: %s; the "
+					      "task goes back to Slurm's queue",
+				      uri, strerror(-r));
+	zo_virt_probe_release(&probe);
+	return r;
+}
+
 int zo_slurm_task(struct zo_ctx *ctx, const char *manifest, const struct zo_slurm_task_env *env,
 		  char **ret_results)
 {
@@ -485,6 +505,11 @@ int zo_slurm_task(struct zo_ctx *ctx, const char *manifest, const struct zo_slur
 		}
 		if (r < 0)
 			goto out;
+		if (zo_slurm_target_gb(&m.entries[index]) > 0) {
+			r = libvirt_answers_here(ctx, env->node);
+			if (r < 0)
+				goto out;
+		}
 		r = zo_mkdir_parents(dir);
 		if (r == 0 && mkdir(dir, 0755) < 0)
 			r = -errno;

@@ -61,10 +61,11 @@ struct zo_slurm_task_env {
 
 /* Run entry SLURM_ARRAY_TASK_ID of `manifest` into its own new attempt
  * directory, recording the Slurm identity in .params. As zo_run_argv
- * otherwise (*ret_results). A manifest this node cannot read and a host
- * lock held by someone else are host-transient (kind TRANSIENT: exit 75,
- * requeued elsewhere); an attempt directory that exists already is an
- * error (two attempts never share one). */
+ * otherwise (*ret_results). A manifest this node cannot read, a host lock
+ * held by someone else and, for a run that boots a target, libvirt not
+ * answering are host-transient (kind TRANSIENT: exit 75, requeued
+ * elsewhere; no attempt directory is made); an attempt directory that
+ * exists already is an error (two attempts never share one). */
 int zo_slurm_task(struct zo_ctx *ctx, const char *manifest, const struct zo_slurm_task_env *env,
 		  char **ret_results);
 
