@@ -170,7 +170,8 @@ class Show(TestCase):
         self.assertEqual(c["sections"]["target"]["uri"],
                          {"value": "qemu:///system", "source": "command line"})
         self.assertEqual(list(c["sections"]),
-                         ["host", "thin", "kvm", "zswap", "zerosim", "target", "paths"])
+                         ["host", "thin", "kvm", "zswap", "zerosim", "target", "paths",
+                          "slurm"])
 
     def test_show_output_reads_back(self):
         # `config show` prints valid INI: fed back, every key is "from file"

@@ -376,6 +376,18 @@ class SweepTest(unittest.TestCase):
             f"--chdir={sweep_dir} --output={sweep_dir}/log/%A_%a.log --open-mode=append "
             f"{sweep_dir}/batch.sh"))
         self.assertEqual(len(lines), 12, res.stdout)
+        # the same from [slurm] results and partition
+        conf = os.path.join(self.tmp, "zsim-slurm.conf")
+        with open(conf, "w") as f:
+            f.write(f"[slurm]\npartition = zsim\nresults = {self.shared}\n")
+        res = self.orch("--config", conf, "--dry-run", "slurm", "submit", "--parallel", "2",
+                        "--target-gb", "4096", job)
+        self.assertEqual(res.returncode, 0, res.stderr)
+        same = re.compile(r"dry-\d{8}-\d{6}")
+        self.assertEqual(same.sub("S", res.stdout.splitlines()[11]), same.sub("S", lines[11]))
+        res = self.orch("slurm", "submit", job)
+        self.assertEqual(res.returncode, 2, res.stderr)
+        self.assertIn("'slurm submit' needs --results-dir SHARED (or [slurm] results)", res.stderr)
 
         res = self.orch("slurm", "task", manifest,
                         env={k: v for k, v in self.cluster.env().items()

@@ -10,6 +10,7 @@
 #include "ops/run.h"
 #include "ops/slurm.h"
 #include "util/json.h"
+#include "util/path.h"
 
 #include "util/banned.h"
 
@@ -23,6 +24,27 @@ static int other_option(struct zo_ctx *ctx, int c, const char *what, char **argv
 	}
 	return zo_usage_error(ctx, &zo_cmd_slurm, "unknown option '%s' for '%s'", argv[optind - 1],
 			      what);
+}
+
+/* --results-dir, else [slurm] results (under the root prefix): 0 with
+ * *shared set (*owned when allocated), or the exit code of a usage error.
+ * Returns -1 to go on. */
+static int shared_dir(struct zo_ctx *ctx, const char *what, const char **shared, char **owned)
+{
+	const char *conf = zo_config_get(ctx->config, "slurm", "results");
+
+	if (!*shared && conf && *conf) {
+		*owned = zo_path(ctx->root, conf);
+		if (!*owned)
+			return zo_exit_code(ctx, -ENOMEM);
+		*shared = *owned;
+	}
+	if (!*shared || (*shared)[0] != '/')
+		return zo_usage_error(ctx, &zo_cmd_slurm, "'%s' needs --results-dir SHARED (or "
+							  "[slurm] results), an absolute path every "
+							  "node mounts",
+				      what);
+	return -1;
 }
 
 static int parse_count(struct zo_ctx *ctx, const char *opt, const char *v, long long max,
@@ -70,6 +92,7 @@ static int slurm_submit(struct zo_ctx *ctx, int argc, char **argv)
 	struct zo_slurm_submit_opts o = { 0 };
 	struct zo_slurm_submitted s = { 0 };
 	struct zo_diags diags = { 0 };
+	_cleanup_free_ char *shared = NULL;
 	long long v = 0;
 	int c, r;
 
@@ -96,9 +119,13 @@ static int slurm_submit(struct zo_ctx *ctx, int argc, char **argv)
 	}
 	if (optind + 1 != argc)
 		return zo_usage_error(ctx, &zo_cmd_slurm, "'slurm submit' takes one job file");
-	if (!o.shared || o.shared[0] != '/')
-		return zo_usage_error(ctx, &zo_cmd_slurm, "'slurm submit' needs --results-dir "
-							  "SHARED, an absolute path every node mounts");
+	r = shared_dir(ctx, "slurm submit", &o.shared, &shared);
+	if (r >= 0)
+		return r;
+	if (!o.partition)
+		o.partition = zo_config_get(ctx->config, "slurm", "partition");
+	if (o.partition && !*o.partition)
+		o.partition = NULL;
 	o.job_file = argv[optind];
 	r = zo_slurm_submit(ctx, &o, &diags, &s);
 	if (r == -EBADMSG) {
@@ -294,6 +321,7 @@ static int slurm_status(struct zo_ctx *ctx, int argc, char **argv)
 	};
 	struct zo_slurm_status s;
 	const char *shared = NULL;
+	_cleanup_free_ char *owned = NULL;
 	int c, r;
 
 	optind = 0;
@@ -308,6 +336,11 @@ static int slurm_status(struct zo_ctx *ctx, int argc, char **argv)
 	}
 	if (optind + 1 != argc)
 		return zo_usage_error(ctx, &zo_cmd_slurm, "'slurm status' takes one sweep");
+	if (!strchr(argv[optind], '/')) {
+		r = shared_dir(ctx, "slurm status", &shared, &owned);
+		if (r >= 0)
+			return r;
+	}
 	r = zo_slurm_status_read(ctx, argv[optind], shared, &s);
 	if (r < 0)
 		return zo_exit_code(ctx, r);
@@ -334,12 +367,14 @@ const struct zo_cmd zo_cmd_slurm = {
 	.name = "slurm",
 	.fn = cmd_slurm,
 	.summary = "sweeps over many nodes as Slurm job arrays",
-	.usage = "zsim-orch slurm submit --results-dir SHARED [--parallel P] [--partition X]\n"
+	.usage = "zsim-orch slurm submit [--results-dir SHARED] [--parallel P] [--partition X]\n"
 		 "                       [--target-gb GB] [--node-ram-gb GB] FILE.job\n"
 		 "       zsim-orch slurm status [--results-dir SHARED] [--json] SWEEP\n"
 		 "       zsim-orch slurm task MANIFEST\n"
 		 "       zsim-orch slurm node-conf [--name NAME] [--dynamic]\n"
 		 "       zsim-orch slurm healthcheck|epilog [--node NAME]\n"
+		 "\n"
+		 "SHARED defaults to [slurm] results, the partition to [slurm] partition.\n"
 		 "\n"
 		 "submit       expand a job file as the spool does (matrix, repeat, timeout)\n"
 		 "             into a manifest under SHARED/sweeps/SWEEP and submit one\n"
