@@ -480,7 +480,7 @@ int zo_slurm_task(struct zo_ctx *ctx, const char *manifest, const struct zo_slur
 		return r;
 	if (parse_index(env->array_task_id, m.n, &index) < 0) {
 		r = zo_fail(ctx, -ERANGE, "SLURM_ARRAY_TASK_ID=%s: %s has runs 0 to %zu",
-			    env->array_task_id, manifest, m.n - 1);
+			    env->array_task_id, manifest, m.n ? m.n - 1 : 0);
 		goto out;
 	}
 	dir = zo_slurm_attempt_dir(&m, index, array_job, (unsigned)attempt);
