@@ -346,6 +346,18 @@ class SweepTest(unittest.TestCase):
         for name in ("zn1", "zn2", "zn3"):
             node = self.cluster.node(name)
             self.assertNotIn("Epilog", node.get("Reason", ""), node)
+        # the epilog as Slurm runs it (an empty environment) sets a knob a
+        # killed run left changed back to the config's
+        enabled = os.path.join(self.roots["zn3"], "sys/module/zswap/parameters/enabled")
+        with open(enabled, "w") as f:
+            f.write("N\n")
+        res = subprocess.run([os.path.join(self.cluster.bin, "zsim-slurm-epilog")],
+                             env={"SLURMD_NODENAME": "zn3"}, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True, timeout=60)
+        self.assertEqual(res.returncode, 0, res.stderr)
+        self.assertIn("zswap_enabled = Y (was N)", res.stdout)
+        with open(enabled) as f:
+            self.assertEqual(f.read().strip(), "Y")
 
     def test_8_dry_run_and_task_outside_slurm(self):
         job = write_job(os.path.join(self.tmp, "dry.job"),
