@@ -26,8 +26,9 @@ const char zo_git_commit[] = ZO_GIT_COMMIT;
 /* Sorted by name: the help lists them in this order. */
 const struct zo_cmd *const zo_commands[] = {
 	&zo_cmd_config, &zo_cmd_ept,   &zo_cmd_help,  &zo_cmd_knobs,  &zo_cmd_preflight,
-	&zo_cmd_queue,	&zo_cmd_results, &zo_cmd_run,   &zo_cmd_serve, &zo_cmd_setup,  &zo_cmd_status,
-	&zo_cmd_swap,	&zo_cmd_target, &zo_cmd_thin, &zo_cmd_version,
+	&zo_cmd_queue,	&zo_cmd_results, &zo_cmd_run,	&zo_cmd_serve, &zo_cmd_setup,
+	&zo_cmd_slurm,	&zo_cmd_status,	 &zo_cmd_swap,	&zo_cmd_target, &zo_cmd_thin,
+	&zo_cmd_version,
 };
 const size_t zo_n_commands = ZO_ARRAY_SIZE(zo_commands);
 

@@ -32,11 +32,14 @@ EXPECTED_FILES = """
 /usr/libexec/zsim/locality_mem_access
 /usr/libexec/zsim/memcached_gen_data
 /usr/libexec/zsim/redis_gen_data
+/usr/libexec/zsim/slurm-epilog
+/usr/libexec/zsim/slurm-healthcheck
 /usr/libexec/zsim/time_loop
 /usr/libexec/zsim/zsim-boot
 /usr/libexec/zsim/zsim-touch
 /usr/share/doc/zsim-orch-0.1.0
 /usr/share/doc/zsim-orch-0.1.0/README.md
+/usr/share/doc/zsim-orch-0.1.0/slurm.conf.example
 /var/lib/zsim
 /var/lib/zsim/results
 /var/spool/zsim

@@ -18,7 +18,8 @@ KS = os.path.join(SOURCE_DIR, "image", "zsim.ks")
 SCRIPTS = ["kernel/build-rpm", "kernel/mkspec-0sim", "image/build",
            "image/make-tarball", "initramfs/build-overlay", "units/zsim-boot",
            "ci/deps", "cloudlab/install-node",
-           "image/reinstall-in-place"]
+           "image/reinstall-in-place", "orchestrator/slurm/slurm-healthcheck",
+           "orchestrator/slurm/slurm-epilog"]
 
 
 class Static(TestCase):

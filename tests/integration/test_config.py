@@ -190,7 +190,8 @@ class Show(TestCase):
         self.assertEqual(c["sections"]["target"]["uri"],
                          {"value": "qemu:///system", "source": "command line"})
         self.assertEqual(list(c["sections"]),
-                         ["host", "thin", "kvm", "zswap", "zerosim", "target", "paths"])
+                         ["host", "thin", "kvm", "zswap", "zerosim", "target", "paths",
+                          "slurm"])
 
     def test_show_names_the_line_that_wins(self):
         with tempfile.NamedTemporaryFile("w", suffix=".conf") as f:

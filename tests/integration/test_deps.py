@@ -39,6 +39,8 @@ PROGRAMS = {
     "mount": "mount",
     "redis-cli": "redis-tools",
     "sleep": "coreutils",
+    "slurmctld": "slurmctld",
+    "slurmd": "slurmd",
     "unshare": "util-linux",
     "debugfs": "e2fsprogs",
     "depmod": "kmod",

@@ -1,6 +1,7 @@
-"""`cmake --install` puts zsim-orch in bin/ and a commented default config
-at /etc/zsim/zsim.conf, creates nothing else, and never overwrites a
-node's config."""
+"""`cmake --install` puts zsim-orch in bin/, a commented default config
+at /etc/zsim/zsim.conf, the workload and Slurm's health check and epilog
+programs in libexec/zsim and the example slurm.conf in the doc directory,
+creates nothing else, and never overwrites a node's config."""
 import os
 import subprocess
 import tempfile
@@ -26,8 +27,14 @@ class Install(TestCase):
     def test_installs_exactly_binary_workloads_and_config(self):
         with tempfile.TemporaryDirectory() as d:
             install(d)
-            self.assertEqual(files_under(d), ["etc/zsim/zsim.conf", "usr/local/bin/zsim-orch"] + [
-                "usr/local/libexec/zsim/" + w for w in sorted(WORKLOADS)])
+            self.assertEqual(files_under(d), sorted(
+                ["etc/zsim/zsim.conf", "usr/local/bin/zsim-orch",
+                 "usr/local/libexec/zsim/slurm-epilog",
+                 "usr/local/libexec/zsim/slurm-healthcheck",
+                 "usr/local/share/doc/zsim-orch/slurm.conf.example"] +
+                ["usr/local/libexec/zsim/" + w for w in WORKLOADS]))
+            for prog in ("slurm-epilog", "slurm-healthcheck"):
+                self.assertTrue(os.access(os.path.join(d, "usr/local/libexec/zsim", prog), os.X_OK))
             self.assertTrue(os.access(os.path.join(d, "usr/local/bin/zsim-orch"), os.X_OK))
             with open(os.path.join(d, "etc/zsim/zsim.conf")) as f:
                 self.assertEqual(f.read(), run("config", "default").out)

@@ -48,7 +48,7 @@ struct zo_subcmd {
 /* The descriptors, one per cmd/<verb>.c (help and version: main.c). */
 extern const struct zo_cmd zo_cmd_config, zo_cmd_ept, zo_cmd_help, zo_cmd_knobs,
 	zo_cmd_preflight, zo_cmd_queue, zo_cmd_results, zo_cmd_run, zo_cmd_serve, zo_cmd_setup,
-	zo_cmd_status, zo_cmd_swap, zo_cmd_target, zo_cmd_thin, zo_cmd_version;
+	zo_cmd_slurm, zo_cmd_status, zo_cmd_swap, zo_cmd_target, zo_cmd_thin, zo_cmd_version;
 
 /* From the build (main.c): recorded in every result set. */
 extern const char zo_version[];

@@ -22,7 +22,7 @@
 	{ sec, k, type, d, opt, 0, 0, 0, 0, 0, NULL, h }
 
 const char *const zo_config_sections[] = {
-	"host", "thin", "kvm", "zswap", "zerosim", "target", "paths",
+	"host", "thin", "kvm", "zswap", "zerosim", "target", "paths", "slurm",
 };
 const size_t zo_config_n_sections = ZO_ARRAY_SIZE(zo_config_sections);
 
@@ -101,6 +101,11 @@ const struct zo_key_def zo_config_keys[] = {
 	    "Where experiment results are written."),
 	KEY("paths", "state", ZO_TYPE_PATH, "/var/lib/zsim", false,
 	    "zsim-orch's state: storage pool, serial logs, metadata files."),
+
+	KEY("slurm", "partition", ZO_TYPE_NAME, "", true,
+	    "Partition `zsim-orch slurm submit` submits to; empty: the cluster's default."),
+	KEY("slurm", "results", ZO_TYPE_PATH, "", true,
+	    "Results directory every node mounts at this path (NFS), for `zsim-orch slurm submit` and `status`; empty: give --results-dir."),
 };
 const size_t zo_config_n_keys = ZO_ARRAY_SIZE(zo_config_keys);
 

@@ -401,6 +401,7 @@ int zo_job_expand(const struct zo_ini *ini, const char *default_name,
 					       : zo_asprintf("%s%s", name, suffix.buf ? suffix.buf : "");
 			run->argv = calloc(k + 1, sizeof(char *));
 			run->timeout_s = timeout;
+			run->repeat = (unsigned)rep + 1;
 			if (!run->experiment || !run->name || !run->argv) {
 				zo_strv_free(argv);
 				zo_strbuf_release(&suffix);

@@ -31,6 +31,7 @@ struct zo_job_run {
 	char *experiment;
 	char **argv;      /* arguments after the experiment name */
 	uint64_t timeout_s; /* 0: none */
+	unsigned repeat;    /* which of [job] repeat: 1, 2, ... */
 };
 
 /* Split `s` by the rules in ZO_JOB_QUOTING. */

@@ -604,7 +604,8 @@ static void run_release(struct zo_run *run)
 	free(run->base);
 }
 
-static int run_experiment(struct zo_ctx *ctx, const char *results_dir, int argc, char **argv,
+static int run_experiment(struct zo_ctx *ctx, const char *results_dir,
+			  const struct zo_run_fact *facts, size_t n_facts, int argc, char **argv,
 			  const char *from, char **ret_results)
 {
 	struct zo_exp_args args;
@@ -612,6 +613,7 @@ static int run_experiment(struct zo_ctx *ctx, const char *results_dir, int argc,
 	_cleanup_free_ char *dir = NULL;
 	char **canonical = NULL;
 	struct tm tm;
+	size_t i;
 	int r;
 
 	*ret_results = NULL;
@@ -621,6 +623,11 @@ static int run_experiment(struct zo_ctx *ctx, const char *results_dir, int argc,
 	memset(&run, 0, sizeof(run));
 	run.ctx = ctx;
 	run.args = &args;
+	for (i = 0; i < n_facts; i++)
+		if (zo_run_add_fact(&run, facts[i].name, facts[i].value) < 0) {
+			r = -ENOMEM;
+			goto out;
+		}
 	dir = results_dir ? strdup(results_dir)
 			  : zo_path(ctx->root, zo_config_get(ctx->config, "paths", "results"));
 	run.dir = dir;
@@ -659,7 +666,14 @@ out:
 int zo_run_argv(struct zo_ctx *ctx, const char *results_dir, int argc, char **argv,
 		char **ret_results)
 {
-	return run_experiment(ctx, results_dir, argc, argv, NULL, ret_results);
+	return run_experiment(ctx, results_dir, NULL, 0, argc, argv, NULL, ret_results);
+}
+
+int zo_run_argv_facts(struct zo_ctx *ctx, const char *results_dir,
+		      const struct zo_run_fact *facts, size_t n_facts, int argc, char **argv,
+		      char **ret_results)
+{
+	return run_experiment(ctx, results_dir, facts, n_facts, argc, argv, NULL, ret_results);
 }
 
 /* Compare what a .params recorded with this host; say what differs. */
@@ -724,7 +738,7 @@ int zo_run_from(struct zo_ctx *ctx, const char *results_dir, const char *params_
 				json_object_array_get_idx(args, i));
 	}
 	report_differences(ctx, p);
-	r = argv ? run_experiment(ctx, results_dir, n + 1, argv, params_path, ret_results)
+	r = argv ? run_experiment(ctx, results_dir, NULL, 0, n + 1, argv, params_path, ret_results)
 		 : -ENOMEM;
 	free(argv);
 	json_object_put(p);

@@ -57,6 +57,16 @@ struct zo_run {
  * results set was started (also when the run then failed), else NULL. */
 int zo_run_argv(struct zo_ctx *ctx, const char *results_dir, int argc, char **argv,
 		char **ret_results);
+/* A setting the caller knows and the run records in .params beside its
+ * own facts (a Slurm task: its job, array task, node and attempt). */
+struct zo_run_fact {
+	const char *name;
+	const char *value;
+};
+/* zo_run_argv, recording `facts` (n_facts of them) in .params as well. */
+int zo_run_argv_facts(struct zo_ctx *ctx, const char *results_dir,
+		      const struct zo_run_fact *facts, size_t n_facts, int argc, char **argv,
+		      char **ret_results);
 /* The schema check of zo_run_argv alone: 0, or -EINVAL (-ENOMEM) with
  * kind ZO_FAIL_USAGE. Lets a caller refuse bad input before it locks. */
 int zo_run_check_argv(struct zo_ctx *ctx, int argc, char **argv);

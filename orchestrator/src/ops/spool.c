@@ -692,7 +692,8 @@ int zo_spool_read_job(struct zo_ctx *ctx, const char *file, struct zo_job_file *
 		return -EINVAL;
 	}
 	r = zo_spool_load_job(file, name, ret_diags, &runs, &n, &why);
-	zo_job_runs_free(runs, n);
+	if (r < 0)
+		zo_job_runs_free(runs, n);
 	if (r == -EINVAL) {
 		zo_fail(ctx, r, "%s: %s", file, why ? why : "invalid job");
 		ctx->fail_kind = ZO_FAIL_USAGE;
@@ -703,11 +704,13 @@ int zo_spool_read_job(struct zo_ctx *ctx, const char *file, struct zo_job_file *
 	ret->text = TAKE_PTR(text);
 	ret->name = TAKE_PTR(name);
 	ret->runs = n;
+	ret->expanded = runs;
 	return 0;
 }
 
 void zo_job_file_release(struct zo_job_file *j)
 {
+	zo_job_runs_free(j->expanded, j->runs);
 	free(j->text);
 	free(j->name);
 	memset(j, 0, sizeof(*j));

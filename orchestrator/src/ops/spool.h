@@ -131,6 +131,7 @@ struct zo_job_file {
 	char *text;  /* the file as read */
 	char *name;  /* the name it is submitted under: the file name without .job */
 	size_t runs; /* how many runs it stands for */
+	struct zo_job_run *expanded; /* those runs (core/job.h) */
 };
 /* Read and check `file`. -EBADMSG: it is not INI, `ret_diags` say why
  * (ctx is not set); other failures say why in ctx. */

@@ -3,6 +3,7 @@
 #define ZO_UTIL_SPAWN_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 /* Run argv[0] (looked up in PATH) with argv and wait for it, its stdout
  * and stderr captured together into *ret_output (when not NULL; "" for
@@ -12,5 +13,20 @@ int zo_spawn_capture(char *const argv[], char **ret_output);
 
 /* Whether `name` is an executable file in a PATH directory. */
 bool zo_have_program(const char *name);
+
+/* A program run with its stdout and stderr captured apart, stdin from
+ * /dev/null, in a process group of its own that is killed (SIGKILL) when
+ * `timeout_ms` (0: none) has passed. */
+struct zo_spawn_result {
+	int status;     /* exit status; 128+N after signal N; 127: not executed */
+	bool timed_out; /* killed when the time was up */
+	char *out, *err; /* what it printed ("" for nothing) */
+};
+
+/* Run argv[0] (looked up in PATH) with argv. Returns 0 with *ret filled
+ * (release it with zo_spawn_result_release), or -errno when it could not
+ * be started. */
+int zo_spawn_run(char *const argv[], uint64_t timeout_ms, struct zo_spawn_result *ret);
+void zo_spawn_result_release(struct zo_spawn_result *r);
 
 #endif
