@@ -66,6 +66,7 @@ static bool already_ours(struct zo_ctx *ctx, const struct planned *p)
 static int check_one(struct zo_ctx *ctx, struct planned *plan, size_t i, bool force)
 {
 	_cleanup_free_ char *warning = NULL;
+	struct zo_thin_create c;
 	size_t j;
 	int r;
 
@@ -86,8 +87,14 @@ static int check_one(struct zo_ctx *ctx, struct planned *plan, size_t i, bool fo
 							     plan[j].spec, plan[i].spec));
 	if (already_ours(ctx, &plan[i]))
 		return 0;
-	return zo_storage_check(ctx, &plan[i].dev, plan[i].purpose, force,
-				"; nothing was changed", &warning);
+	r = zo_storage_check(ctx, &plan[i].dev, plan[i].purpose, force, "; nothing was changed",
+			     &warning);
+	if (r < 0 || !plan[i].thin)
+		return r;
+	/* The RAM swapon will take, before any device is written. */
+	zo_thin_create_defaults(ctx, plan[i].spec, &c);
+	return zo_thin_swap_cost_check(ctx, &plan[i].dev, c.virtual_bytes, false,
+				       "; nothing was changed");
 }
 
 static int setup_one(struct zo_ctx *ctx, const struct planned *p, bool force)
