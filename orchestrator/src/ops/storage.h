@@ -137,11 +137,14 @@ int zo_thin_state_read(struct zo_ctx *ctx, struct zo_thin_state *ret);
 
 /* --- setup (ops/storage.c) --- */
 
+struct zo_home;
+
 /* What `setup` does: resolve and safety-check every device (nothing is
  * written if one fails), then swap add each swap device, thin create on
- * the mapper device (NULL: none), and swap on. */
+ * the mapper device (NULL: none), the home device (NULL: none; ops/home.h)
+ * and swap on. */
 int zo_setup(struct zo_ctx *ctx, char *const *swap, size_t n_swap, const char *mapper,
-	     bool force);
+	     const struct zo_home *home, bool force);
 
 /* For the storage operations. */
 
