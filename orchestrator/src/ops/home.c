@@ -167,7 +167,8 @@ static int check_dir(struct zo_ctx *ctx, struct home *s)
 					      "unmount it and remove its /etc/fstab line, or give "
 					      "another --home-mount; nothing was changed",
 				 s->mount, major(devno), minor(devno));
-	r = zo_mount_below(ctx->root, s->mount, &below);
+	/* (once ours is mounted there, what is mounted below it is the user's) */
+	r = s->ours ? 0 : zo_mount_below(ctx->root, s->mount, &below);
 	if (r > 0)
 		return zo_refuse(ctx, -EBUSY, "%s is mounted below %s; unmount it first; nothing "
 					      "was changed", below, s->mount);
