@@ -298,10 +298,10 @@ class InstallNode(TestCase):
         self.assertRun(boot, 0)
         with open(orch_log) as f:
             self.assertEqual(f.read().splitlines(), [
-                "setup --swap SERIAL=S1 /dev/disk/by-id/ata-X --mapper-device SERIAL=M1 --force",
+                "setup --swap SERIAL=S1 /dev/disk/by-id/ata-X --mapper-device SERIAL=M1 "
+                "--home-device /dev/disk/by-id/wwn-0x5000 --force",
                 "ept on"])
-        # home= waits for `setup --home-device` (issue 23, not built yet)
-        self.assertIn("ignoring unknown setting 'home'", boot.out)
+        self.assertNotIn("unknown setting", boot.out)
 
     def test_ept_keep_and_no_devices_write_no_settings(self):
         res, rec = profile("--ept", "keep")

@@ -175,6 +175,27 @@ class Boot(TestCase):
         self.assertEqual(self.calls(), [
             ["setup", "--swap", "/dev/sdb", "--mapper-device", "/dev/sdd"]])
 
+    def test_firstboot_passes_the_home_device_on(self):
+        # what cloudlab/install-node writes for --home
+        self.conf("swap=/dev/disk/by-id/ata-A\nhome=/dev/disk/by-id/ata-HOME\n",
+                  "firstboot.conf")
+        res = self.boot("firstboot")
+        self.assertRun(res, 0)
+        self.assertNotIn("unknown setting", res.out)
+        self.assertEqual(self.calls(), [
+            ["setup", "--swap", "/dev/disk/by-id/ata-A",
+             "--home-device", "/dev/disk/by-id/ata-HOME"]])
+        with open(self.done()) as f:
+            self.assertIn("ran=zsim-orch setup --swap /dev/disk/by-id/ata-A "
+                          "--home-device /dev/disk/by-id/ata-HOME\n", f.read())
+        # alone, and from the command line
+        os.unlink(self.done())
+        os.unlink(self.log)
+        self.conf("", "firstboot.conf")
+        self.cmdline("ro zsim.home=SERIAL=disk9 zsim.force=1")
+        self.assertRun(self.boot("firstboot"), 0)
+        self.assertEqual(self.calls(), [["setup", "--home-device", "SERIAL=disk9", "--force"]])
+
     def test_firstboot_without_settings_records_nothing_ran(self):
         self.assertRun(self.boot("firstboot"), 0)
         self.assertEqual(self.calls(), [])
@@ -189,7 +210,8 @@ class Boot(TestCase):
     def test_bad_settings_change_nothing(self):
         for line, msg in (("zsim.ept=maybe", "ept=maybe: use on or off"),
                           ("zsim.force=sure", "force=sure: use 1 or 0"),
-                          ("zsim.swap=sdb", "device 'sdb': give /dev/...")):
+                          ("zsim.swap=sdb", "device 'sdb': give /dev/..."),
+                          ("zsim.home=sdc", "device 'sdc': give /dev/...")):
             self.cmdline(line)
             res = self.boot("firstboot")
             self.assertRun(res, 1)

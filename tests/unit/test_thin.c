@@ -8,6 +8,7 @@
 
 #include <cmocka.h>
 
+#include "core/swapcost.h"
 #include "core/thin.h"
 #include "core/units.h"
 
@@ -143,6 +144,189 @@ static void superblock_magic(void **state)
 	assert_false(zo_thin_metadata_formatted(block, 16));
 }
 
+/* Debian 12's kernel as the vm tier boots it: memcg on, zswap built in
+ * (so frontswap), THP swap, a rotational virtio disk. */
+static const struct zo_swap_kernel debian61 = {
+	.major = 6, .minor = 1, .page_size = 4096, .memcg = 1, .swapaccount = -1,
+	.memcg_swap_config = -1, .frontswap = 1, .thp_swap = 1, .nonrot = 0,
+};
+
+/* |got - want| <= want * pct / 100 + slack */
+static void assert_near(uint64_t got, uint64_t want, unsigned pct, uint64_t slack)
+{
+	uint64_t diff = got > want ? got - want : want - got;
+
+	if (diff > want / 100 * pct + slack)
+		fail_msg("%llu is not within %u%% + %llu of %llu", (unsigned long long)got, pct,
+			 (unsigned long long)slack, (unsigned long long)want);
+}
+
+static void swap_cost_matches_the_measurements(void **state)
+{
+	struct zo_swap_kernel k = debian61;
+	struct zo_swap_cost c;
+
+	(void)state;
+	/* What the vm tier measured (MemFree before and after swapon, see
+	 * core/swapcost.c): 256G, 64G; memcg off; an SSD. */
+	zo_swap_cost(&k, 256 * ZO_GIB - 4096, &c);
+	assert_int_equal(c.pages, 67108863);
+	assert_near(c.total, 206280 * ZO_KIB, 1, 0);
+	assert_int_equal(c.milli_per_page, 3145);
+	assert_false(c.assumed_swap_cgroup);
+	zo_swap_cost(&k, 64 * ZO_GIB - 4096, &c);
+	assert_near(c.total, 53492 * ZO_KIB, 1, 3 * ZO_MIB);
+	k.memcg = 0;
+	zo_swap_cost(&k, 256 * ZO_GIB - 4096, &c);
+	assert_int_equal(c.swap_cgroup, 0);
+	assert_near(c.total, 74736 * ZO_KIB, 1, 0);
+	k = debian61;
+	k.nonrot = 1;
+	zo_swap_cost(&k, 256 * ZO_GIB, &c);
+	assert_int_equal(c.clusters, ZO_MIB);
+
+	/* The README's case: 10T needed more than 6 GB on this kernel. */
+	zo_swap_cost(&debian61, 10 * ZO_TIB, &c);
+	assert_int_equal(c.pages, 10 * ZO_TIB / 4096);
+	assert_int_equal(c.swap_map, 10 * ZO_TIB / 4096 / 4096 * 4112);
+	assert_int_equal(c.swap_cgroup, 10 * ZO_TIB / 4096 / 4096 * 8208);
+	assert_true(c.total > 6 * ZO_GIB);
+	assert_true(c.total < 8 * ZO_GIB);
+	assert_int_equal(c.total, c.swap_map + c.swap_cgroup + c.frontswap + c.address_spaces);
+}
+
+static void swap_cost_follows_the_kernel(void **state)
+{
+	struct zo_swap_kernel k = debian61;
+	struct zo_swap_cost c;
+
+	(void)state;
+	/* 6.1 ignores swapaccount=0 (measured) */
+	k.swapaccount = 0;
+	zo_swap_cost(&k, ZO_TIB, &c);
+	assert_true(c.swap_cgroup > 0);
+	/* 5.8 to 6.0 honour it */
+	k.major = 5;
+	k.minor = 10;
+	zo_swap_cost(&k, ZO_TIB, &c);
+	assert_int_equal(c.swap_cgroup, 0);
+	k.swapaccount = -1;
+	zo_swap_cost(&k, ZO_TIB, &c);
+	assert_true(c.swap_cgroup > 0);
+	/* before 5.8 the config's default decides, unless the command line does */
+	k.major = 4;
+	k.minor = 4;
+	k.memcg_swap_config = 0;
+	zo_swap_cost(&k, ZO_TIB, &c);
+	assert_int_equal(c.swap_cgroup, 0);
+	k.swapaccount = 1;
+	zo_swap_cost(&k, ZO_TIB, &c);
+	assert_true(c.swap_cgroup > 0);
+	/* unknown: counted, and said so */
+	k.swapaccount = -1;
+	k.memcg_swap_config = -1;
+	zo_swap_cost(&k, ZO_TIB, &c);
+	assert_true(c.swap_cgroup > 0);
+	assert_true(c.assumed_swap_cgroup);
+	k.memcg = 0;
+	zo_swap_cost(&k, ZO_TIB, &c);
+	assert_int_equal(c.swap_cgroup, 0);
+	assert_false(c.assumed_swap_cgroup);
+	/* an unreadable /proc/cgroups counts the map */
+	k = debian61;
+	k.memcg = -1;
+	zo_swap_cost(&k, ZO_TIB, &c);
+	assert_true(c.assumed_swap_cgroup);
+
+	/* frontswap went away in 6.5; the zero-page bitmap came in 6.12 */
+	k = debian61;
+	k.major = 6;
+	k.minor = 5;
+	zo_swap_cost(&k, ZO_TIB, &c);
+	assert_int_equal(c.frontswap, 0);
+	assert_int_equal(c.zeromap, 0);
+	k.minor = 12;
+	zo_swap_cost(&k, ZO_TIB, &c);
+	assert_int_equal(c.zeromap, ZO_TIB / 4096 / 4096 * 514);
+	/* an unknown release counts frontswap, an unknown device clusters of
+	 * 256 pages */
+	k = debian61;
+	k.major = k.minor = 0;
+	k.nonrot = -1;
+	k.thp_swap = -1;
+	zo_swap_cost(&k, ZO_TIB, &c);
+	assert_true(c.frontswap > 0);
+	assert_int_equal(c.clusters, ZO_TIB / 4096 / 256 * 8);
+	/* the page size */
+	k = debian61;
+	k.page_size = 65536;
+	zo_swap_cost(&k, ZO_TIB, &c);
+	assert_int_equal(c.pages, ZO_TIB / 65536);
+}
+
+static void swap_cost_budget_and_inverse(void **state)
+{
+	struct zo_swap_cost c;
+	uint64_t max;
+	char *parts;
+
+	(void)state;
+	assert_int_equal(zo_swap_cost_budget(800 * ZO_MIB), 600 * ZO_MIB);
+	max = zo_swap_cost_max_bytes(&debian61, 600 * ZO_MIB);
+	assert_int_equal(max % 4096, 0);
+	zo_swap_cost(&debian61, max, &c);
+	assert_true(c.total <= 600 * ZO_MIB);
+	zo_swap_cost(&debian61, max + 4096 * 8, &c);
+	assert_true(c.total > 600 * ZO_MIB);
+	/* 160 GB of RAM affords a 10T volume; 8 GB does not */
+	assert_true(zo_swap_cost_max_bytes(&debian61, zo_swap_cost_budget(150 * ZO_GIB)) >
+		    10 * ZO_TIB);
+	assert_true(zo_swap_cost_max_bytes(&debian61, zo_swap_cost_budget(8 * ZO_GIB)) <
+		    10 * ZO_TIB);
+	assert_int_equal(zo_swap_cost_max_bytes(&debian61, 0), 0);
+
+	zo_swap_cost(&debian61, 256 * ZO_GIB, &c);
+	parts = zo_swap_cost_parts(&c);
+	assert_string_equal(parts, "swap_map 1.003, swap cgroup 2.003, frontswap map 0.125, "
+				   "address spaces 0.011");
+	free(parts);
+}
+
+static void swap_cost_facts_parse(void **state)
+{
+	unsigned major = 0, minor = 0;
+
+	(void)state;
+	assert_int_equal(zo_parse_kernel_release("6.1.0-57-amd64", &major, &minor), 0);
+	assert_int_equal(major, 6);
+	assert_int_equal(minor, 1);
+	assert_int_equal(zo_parse_kernel_release("3.10.0-1160.el7.x86_64", &major, &minor), 0);
+	assert_int_equal(minor, 10);
+	assert_int_equal(zo_parse_kernel_release("linux", &major, &minor), -EINVAL);
+	assert_int_equal(zo_parse_kernel_release(NULL, &major, &minor), -EINVAL);
+
+	assert_int_equal(zo_parse_cgroups_memory("#subsys_name\thierarchy\tnum_cgroups\tenabled\n"
+						 "cpuset\t0\t1\t1\nmemory\t0\t1\t1\n"),
+			 1);
+	assert_int_equal(zo_parse_cgroups_memory("cpuset\t0\t1\t1\nmemory\t0\t1\t0\n"), 0);
+	assert_int_equal(zo_parse_cgroups_memory("cpuset\t0\t1\t1\n"), 0);
+
+	assert_int_equal(zo_parse_cmdline_swapaccount("ro quiet\n"), -1);
+	assert_int_equal(zo_parse_cmdline_swapaccount("ro swapaccount=0 quiet\n"), 0);
+	assert_int_equal(zo_parse_cmdline_swapaccount("swapaccount=0 swapaccount=1\n"), 1);
+	assert_int_equal(zo_parse_cmdline_swapaccount("ro swapaccount\n"), 1);
+	assert_int_equal(zo_parse_cmdline_swapaccount("ro zsim.swapaccount=0\n"), -1);
+
+	assert_int_equal(zo_parse_kconfig_bool("CONFIG_MEMCG_SWAP=y\n"
+					       "# CONFIG_MEMCG_SWAP_ENABLED is not set\n",
+					       "CONFIG_MEMCG_SWAP_ENABLED"),
+			 0);
+	assert_int_equal(zo_parse_kconfig_bool("CONFIG_MEMCG_SWAP_ENABLED=y\n",
+					       "CONFIG_MEMCG_SWAP"),
+			 0);
+	assert_int_equal(zo_parse_kconfig_bool("A=1\nCONFIG_FRONTSWAP=y\n", "CONFIG_FRONTSWAP"), 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -151,6 +335,10 @@ int main(void)
 		cmocka_unit_test(plan_rejects_bad_sizes),
 		cmocka_unit_test(pool_status_parses),
 		cmocka_unit_test(superblock_magic),
+		cmocka_unit_test(swap_cost_matches_the_measurements),
+		cmocka_unit_test(swap_cost_follows_the_kernel),
+		cmocka_unit_test(swap_cost_budget_and_inverse),
+		cmocka_unit_test(swap_cost_facts_parse),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

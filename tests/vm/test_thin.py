@@ -233,7 +233,7 @@ umount /mnt/p
 # a metadata file on a full filesystem
 mkfs.ext4 -q "$small" && mkdir -p /mnt/full && mount "$small" /mnt/full || fail setup
 dd if=/dev/zero of=/mnt/full/filler bs=1M 2>/dev/null
-expect_rc 1 zsim-orch thin create "$d" --metadata /mnt/full/meta.img
+expect_rc 1 zsim-orch thin create "$d" --virtual-size 4G --metadata /mnt/full/meta.img
 contains "$ERR" "No space left on device"
 [ -e /mnt/full/meta.img ] && fail "partial metadata file left"
 nothing_left "$d"
@@ -253,6 +253,90 @@ expect_rc 3 zsim-orch thin create "$d" --virtual-size 4G --metadata /keep.img
 contains "$ERR" "holds the metadata of an earlier pool"
 equals "$(dmsetup ls)" "No devices found" "dmsetup ls after refusal"
 """, [data, tiny, small, part])
+
+    # What `thin create` says swapon will cost must be what the kernel
+    # takes: MemFree before and after swapon (caches dropped, the larger
+    # of two tries, as memory freed meanwhile can hide an allocation),
+    # within 3 % of the estimate plus 4 MiB (what does not grow with the
+    # size: slab, per-CPU lists).
+    COST_TOLERANCE_PCT = 3
+    COST_SLACK = 4 * vmtest.MIB
+
+    def test_swapon_cost_is_what_create_said(self):
+        data = self.disk("pooldata", 2 * vmtest.GIB)
+        sizes = ("64G", "256G")
+        res = self.boot(r"""
+d=$(disk pooldata)
+memfree() {
+	sync
+	echo 3 >/proc/sys/vm/drop_caches
+	sleep 2
+	awk '/^MemFree:/ { print $2 * 1024 }' /proc/meminfo
+}
+for size in """ + " ".join(sizes) + r"""; do
+	expect_rc 0 zsim-orch thin create "$d" --virtual-size $size --block-size 64M
+	contains "$OUT" "swapon of /dev/mapper/zsim-swap ($size) will take"
+	contains "$OUT" "MemAvailable is"
+	est=$(printf '%s\n' "$OUT" | sed -n 's/.* on this kernel (\([0-9]*\) bytes, .*/\1/p')
+	[ -n "$est" ] || fail "no estimate in bytes"
+	swapoff /dev/mapper/zsim-swap || fail swapoff
+	best=0
+	for try in 1 2; do
+		before=$(memfree)
+		swapon /dev/mapper/zsim-swap || fail swapon
+		after=$(memfree)
+		swapoff /dev/mapper/zsim-swap || fail swapoff
+		[ $((before - after)) -gt $best ] && best=$((before - after))
+	done
+	data "estimate_$size" "$est"
+	data "measured_$size" "$best"
+	expect_rc 0 zsim-orch thin remove
+done
+""", [data], timeout=300)
+        for size in sizes:
+            est = int(res.data[f"estimate_{size}"])
+            got = int(res.data[f"measured_{size}"])
+            print(f"{size}: estimate {est} bytes, measured {got} bytes "
+                  f"({(got - est) * 100 / est:+.2f} %)")
+            self.assertLessEqual(abs(got - est), est * self.COST_TOLERANCE_PCT // 100 +
+                                 self.COST_SLACK, f"swapon of {size}: estimate {est}, "
+                                 f"measured {got}")
+
+    def test_swap_the_host_cannot_afford_is_refused(self):
+        data, sw = self.disk("pooldata", 2 * vmtest.GIB), self.disk("sw1")
+        self.boot(GUEST_NO_LEFTOVERS + r"""
+d=$(disk pooldata)
+nothing_on() {
+	nothing_left "$d"
+	equals "$(sed 1d /proc/swaps)" "" "swap in use"
+	[ -z "$(blkid -p -o value -s TYPE "$(disk sw1)")" ] || fail "sw1 was written"
+}
+# 4T of swap takes about 3G of tables: the 1G guest cannot spare it
+expect_rc 3 zsim-orch thin create "$d" --virtual-size 4T
+contains "$ERR" "refusing to create a 4T thin volume: swapon would take 3.1G of RAM on this kernel ("
+contains "$ERR" "bytes a 4K page: swap_map 1.003, swap cgroup 2.003"
+contains "$ERR" "more than this host can spare (MemAvailable "
+contains "$ERR" "of which swap's tables may take 3/4); use --virtual-size "
+[ -z "$OUT" ] || fail "a refused create printed: $OUT"
+nothing_on
+expect_rc 3 zsim-orch --dry-run thin create "$d" --virtual-size 4T
+contains "$ERR" "refusing to create a 4T thin volume"
+nothing_on
+# the size it offers is one it would take
+max=$(printf '%s\n' "$ERR" | sed -n 's/.*use --virtual-size \([0-9]*[MG]\) or less here.*/\1/p')
+[ -n "$max" ] || fail "no size offered"
+expect_rc 0 zsim-orch --dry-run thin create "$d" --virtual-size "$max"
+contains "$OUT" "swapon of /dev/mapper/zsim-swap ($max) will take"
+nothing_on
+
+# setup checks it with the other devices, before writing any
+mkdir -p /etc/zsim
+printf '[thin]\nvirtual_size = 4T\n' >/etc/zsim/zsim.conf
+expect_rc 3 zsim-orch setup --swap "$(disk sw1)" --mapper-device "$d"
+contains "$ERR" "refusing to create a 4T thin volume"
+contains "$ERR" "nothing was changed"
+nothing_on
+""", [data, sw])
 
 
 if __name__ == "__main__":

@@ -35,6 +35,10 @@ const struct zo_key_def zo_config_keys[] = {
 	    "Discard freed swap pages (TRIM) on zsim's swap devices."),
 	KEY("host", "require_0sim", ZO_TYPE_BOOL, "yes", false,
 	    "Refuse to run experiments on a kernel without the /proc/zerosim_* knobs."),
+	KEY("host", "home", ZO_TYPE_DEVICE, "", true,
+	    "The filesystem holding home directories, by UUID; written by `zsim-orch setup --home-device`."),
+	KEY("host", "home_mount", ZO_TYPE_PATH, "/home", false,
+	    "Where that filesystem is mounted; written by `zsim-orch setup --home-mount`."),
 
 	KEY("thin", "data", ZO_TYPE_DEVICE, "", true,
 	    "Data device of the thin pool that backs swap, by stable ID; written by `zsim-orch setup --mapper-device`."),

@@ -9,6 +9,7 @@
 
 #include "core/config.h"
 #include "core/safety.h"
+#include "ops/home.h"
 
 #include "util/banned.h"
 
@@ -43,6 +44,7 @@ struct planned {
 	const char *spec;
 	const char *purpose;
 	bool thin;
+	const struct zo_home *home; /* the home device */
 	struct zo_blockdev dev;
 };
 
@@ -66,6 +68,7 @@ static bool already_ours(struct zo_ctx *ctx, const struct planned *p)
 static int check_one(struct zo_ctx *ctx, struct planned *plan, size_t i, bool force)
 {
 	_cleanup_free_ char *warning = NULL;
+	struct zo_thin_create c;
 	size_t j;
 	int r;
 
@@ -84,10 +87,18 @@ static int check_one(struct zo_ctx *ctx, struct planned *plan, size_t i, bool fo
 									   "device; nothing was "
 									   "changed",
 							     plan[j].spec, plan[i].spec));
+	if (plan[i].home)
+		return zo_home_check(ctx, plan[i].home);
 	if (already_ours(ctx, &plan[i]))
 		return 0;
-	return zo_storage_check(ctx, &plan[i].dev, plan[i].purpose, force,
-				"; nothing was changed", &warning);
+	r = zo_storage_check(ctx, &plan[i].dev, plan[i].purpose, force, "; nothing was changed",
+			     &warning);
+	if (r < 0 || !plan[i].thin)
+		return r;
+	/* The RAM swapon will take, before any device is written. */
+	zo_thin_create_defaults(ctx, plan[i].spec, &c);
+	return zo_thin_swap_cost_check(ctx, &plan[i].dev, c.virtual_bytes, false,
+				       "; nothing was changed");
 }
 
 static int setup_one(struct zo_ctx *ctx, const struct planned *p, bool force)
@@ -95,6 +106,8 @@ static int setup_one(struct zo_ctx *ctx, const struct planned *p, bool force)
 	struct zo_swap_add a = { .device = p->spec, .force = force };
 	struct zo_thin_create c;
 
+	if (p->home)
+		return zo_home_setup(ctx, p->home);
 	if (!p->thin)
 		return zo_swap_add(ctx, &a);
 	zo_thin_create_defaults(ctx, p->spec, &c);
@@ -103,9 +116,9 @@ static int setup_one(struct zo_ctx *ctx, const struct planned *p, bool force)
 }
 
 int zo_setup(struct zo_ctx *ctx, char *const *swap, size_t n_swap, const char *mapper,
-	     bool force)
+	     const struct zo_home *home, bool force)
 {
-	size_t n = n_swap + (mapper ? 1 : 0), i;
+	size_t n = n_swap + (mapper ? 1 : 0) + (home ? 1 : 0), i;
 	struct planned *plan = calloc(n ? n : 1, sizeof(*plan));
 	int r = 0;
 
@@ -116,9 +129,14 @@ int zo_setup(struct zo_ctx *ctx, char *const *swap, size_t n_swap, const char *m
 		plan[i].purpose = "swap";
 	}
 	if (mapper) {
-		plan[n - 1].spec = mapper;
-		plan[n - 1].purpose = "the thin pool's data";
-		plan[n - 1].thin = true;
+		plan[n_swap].spec = mapper;
+		plan[n_swap].purpose = "the thin pool's data";
+		plan[n_swap].thin = true;
+	}
+	if (home) {
+		plan[n - 1].spec = home->device;
+		plan[n - 1].purpose = "the home filesystem";
+		plan[n - 1].home = home;
 	}
 	/* Resolve and safety-check every device; nothing is written. */
 	for (i = 0; r >= 0 && i < n; i++)
@@ -126,7 +144,7 @@ int zo_setup(struct zo_ctx *ctx, char *const *swap, size_t n_swap, const char *m
 	for (i = 0; r >= 0 && i < n; i++)
 		r = setup_one(ctx, &plan[i], force);
 	/* After a reboot the pool comes back without its swap turned on. */
-	if (r >= 0 && !ctx->dry_run)
+	if (r >= 0 && !ctx->dry_run && (n_swap || mapper))
 		r = zo_swap_on_recorded(ctx);
 	for (i = 0; i < n; i++)
 		zo_blockdev_release(&plan[i].dev);

@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/swapcost.h"
 #include "core/thin.h"
 #include "sys/blockdev.h"
 #include "util/ctx.h"
@@ -68,6 +69,26 @@ int zo_swap_is_recorded(struct zo_ctx *ctx, const char *id);
  * "UUID=..." in *ret_tag when it does (ret_tag may be NULL). */
 bool zo_swap_is_ours(struct zo_ctx *ctx, const struct zo_blockdev *d, char **ret_tag);
 
+/* What swapon of a swap area would cost in RAM here, and what the host
+ * has to give. */
+struct zo_swap_estimate {
+	struct zo_swap_kernel kernel; /* the facts the model was given */
+	struct zo_swap_cost cost;
+	uint64_t mem_available; /* bytes; 0 when /proc/meminfo does not say */
+	uint64_t budget;        /* the share of MemAvailable swap's tables may take */
+	uint64_t max_bytes;     /* the largest swap area that fits the budget */
+};
+
+/* Read the running kernel's facts (release, page size, memcg and swap
+ * accounting, frontswap, the kernel config under /boot when there is one,
+ * whether device `devno` rotates) and estimate the cost of `bytes` of
+ * swap on it; never fails for want of a fact (an unknown one counts as
+ * the costlier answer). */
+int zo_swap_estimate(struct zo_ctx *ctx, dev_t devno, uint64_t bytes, struct zo_swap_estimate *ret);
+/* "7.9G of RAM on this kernel (8443084800 bytes, 3.145 bytes a 4K page:
+ * swap_map 1.004, ...)"; malloc'd. */
+char *zo_swap_estimate_text(const struct zo_swap_estimate *e);
+
 /* --- the thin pool (ops/thin.c) --- */
 
 struct zo_thin_create {
@@ -86,6 +107,11 @@ void zo_thin_create_defaults(struct zo_ctx *ctx, const char *data, struct zo_thi
  * it formatted as swap and turned on, both recorded; undone on failure.
  * The recorded pool's own data device is only activated. */
 int zo_thin_create(struct zo_ctx *ctx, const struct zo_thin_create *c);
+/* Refuse (exit 3) a thin volume of `virtual_bytes` on `data` when this host
+ * cannot spare the RAM swapon would take, the message ending in `suffix`;
+ * `say`: state the cost when it can. */
+int zo_thin_swap_cost_check(struct zo_ctx *ctx, const struct zo_blockdev *data,
+			    uint64_t virtual_bytes, bool say, const char *suffix);
 /* What `thin activate` does: restore the recorded pool and volume and turn
  * the volume's swap on; nothing to what is already up. */
 int zo_thin_activate(struct zo_ctx *ctx);
@@ -111,11 +137,14 @@ int zo_thin_state_read(struct zo_ctx *ctx, struct zo_thin_state *ret);
 
 /* --- setup (ops/storage.c) --- */
 
+struct zo_home;
+
 /* What `setup` does: resolve and safety-check every device (nothing is
  * written if one fails), then swap add each swap device, thin create on
- * the mapper device (NULL: none), and swap on. */
+ * the mapper device (NULL: none), the home device (NULL: none; ops/home.h)
+ * and swap on. */
 int zo_setup(struct zo_ctx *ctx, char *const *swap, size_t n_swap, const char *mapper,
-	     bool force);
+	     const struct zo_home *home, bool force);
 
 /* For the storage operations. */
 

@@ -3,13 +3,17 @@
 #include "ops/storage.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
 
 #include "core/config.h"
 #include "core/procfs.h"
 #include "core/units.h"
 #include "ops/record.h"
+#include "sys/hostinfo.h"
 #include "sys/swap.h"
 #include "sys/sysfs.h"
 #include "util/str.h"
@@ -396,4 +400,110 @@ int zo_swap_status(struct zo_ctx *ctx, struct zo_swap_device **ret, size_t *ret_
 	*ret = v;
 	*ret_n = n;
 	return 0;
+}
+
+/* --- what swapon costs --- */
+
+/* 1/0 from a file's text, -1 when it cannot be read. */
+static int read_fact(struct zo_ctx *ctx, const char *path, int (*parse)(const char *))
+{
+	_cleanup_free_ char *text = NULL;
+
+	if (zo_sysfs_read(ctx->root, path, &text) < 0)
+		return -1;
+	return parse(text);
+}
+
+static int rotational_is_zero(const char *text)
+{
+	return text[0] == '0';
+}
+
+/* Whether the device does not rotate; a partition asks its disk. */
+static int device_nonrot(struct zo_ctx *ctx, dev_t devno)
+{
+	static const char *const forms[] = { "/sys/dev/block/%u:%u/queue/rotational",
+					     "/sys/dev/block/%u:%u/../queue/rotational" };
+	size_t i;
+	int r = -1;
+
+	for (i = 0; r < 0 && i < sizeof(forms) / sizeof(forms[0]); i++) {
+		_cleanup_free_ char *path = zo_asprintf(forms[i], major(devno), minor(devno));
+
+		if (path)
+			r = read_fact(ctx, path, rotational_is_zero);
+	}
+	return r;
+}
+
+/* What the kernel's config (/boot/config-RELEASE) says, where it is. */
+static void kconfig_facts(struct zo_ctx *ctx, const char *release, struct zo_swap_kernel *k)
+{
+	_cleanup_free_ char *path = zo_asprintf("/boot/config-%s", release ? release : "");
+	_cleanup_free_ char *config = NULL;
+	int zswap;
+
+	k->memcg_swap_config = k->frontswap = k->thp_swap = -1;
+	if (release && path && zo_sysfs_read(ctx->root, path, &config) == 0) {
+		k->memcg_swap_config = zo_parse_kconfig_bool(config, "CONFIG_MEMCG_SWAP_ENABLED");
+		k->frontswap = zo_parse_kconfig_bool(config, "CONFIG_FRONTSWAP");
+		k->thp_swap = zo_parse_kconfig_bool(config, "CONFIG_THP_SWAP");
+		return;
+	}
+	/* zswap selects frontswap (before 6.5, which has no frontswap) */
+	zswap = zo_sysfs_exists(ctx->root, "/sys/module/zswap");
+	if (zswap > 0)
+		k->frontswap = 1;
+}
+
+static void kernel_facts(struct zo_ctx *ctx, dev_t devno, struct zo_swap_kernel *k)
+{
+	_cleanup_free_ char *release = NULL, *cmdline = NULL;
+	long page = sysconf(_SC_PAGESIZE);
+
+	memset(k, 0, sizeof(*k));
+	if (zo_host_osrelease(ctx->root, &release) < 0 ||
+	    zo_parse_kernel_release(release, &k->major, &k->minor) < 0)
+		k->major = k->minor = 0;
+	k->page_size = page > 0 ? (uint64_t)page : 4096;
+	k->memcg = read_fact(ctx, "/proc/cgroups", zo_parse_cgroups_memory);
+	k->swapaccount = zo_sysfs_read(ctx->root, "/proc/cmdline", &cmdline) == 0
+				 ? zo_parse_cmdline_swapaccount(cmdline)
+				 : -1;
+	kconfig_facts(ctx, release, k);
+	k->nonrot = device_nonrot(ctx, devno);
+}
+
+int zo_swap_estimate(struct zo_ctx *ctx, dev_t devno, uint64_t bytes, struct zo_swap_estimate *ret)
+{
+	_cleanup_free_ char *meminfo = NULL;
+	struct zo_meminfo mem;
+	struct zo_swap_estimate e;
+
+	memset(&e, 0, sizeof(e));
+	kernel_facts(ctx, devno, &e.kernel);
+	zo_swap_cost(&e.kernel, bytes, &e.cost);
+	if (zo_sysfs_read(ctx->root, "/proc/meminfo", &meminfo) == 0 &&
+	    zo_parse_meminfo(meminfo, &mem) == 0)
+		e.mem_available = mem.mem_available;
+	e.budget = zo_swap_cost_budget(e.mem_available);
+	e.max_bytes = zo_swap_cost_max_bytes(&e.kernel, e.budget);
+	*ret = e;
+	return 0;
+}
+
+char *zo_swap_estimate_text(const struct zo_swap_estimate *e)
+{
+	_cleanup_free_ char *parts = zo_swap_cost_parts(&e->cost);
+	char size[32], page[32];
+
+	zo_size_format_human(e->cost.total, size, sizeof(size));
+	zo_size_format(e->kernel.page_size ? e->kernel.page_size : 4096, page, sizeof(page));
+	return zo_asprintf("%s of RAM on this kernel (%" PRIu64 " bytes, %" PRIu64 ".%03" PRIu64
+			   " bytes a %s page: %s%s)",
+			   size, e->cost.total, e->cost.milli_per_page / 1000,
+			   e->cost.milli_per_page % 1000, page, parts ? parts : "",
+			   e->cost.assumed_swap_cgroup ? "; swap cgroup counted, as whether "
+							 "swap accounting is on could not be read"
+						       : "");
 }

@@ -340,20 +340,60 @@ static int record_pool(struct zo_ctx *ctx, const struct pool_setup *s,
 	return 0;
 }
 
+int zo_thin_swap_cost_check(struct zo_ctx *ctx, const struct zo_blockdev *data,
+			    uint64_t virtual_bytes, bool say, const char *suffix)
+{
+	_cleanup_free_ char *cost = NULL;
+	struct zo_swap_estimate e;
+	char size[32], avail[32], max[32];
+
+	/* The volume rotates as its data device does (dm-thin passes it on). */
+	zo_swap_estimate(ctx, data->devno, virtual_bytes, &e);
+	cost = zo_swap_estimate_text(&e);
+	if (!cost)
+		return zo_fail(ctx, -ENOMEM, "out of memory");
+	zo_size_format_human(virtual_bytes, size, sizeof(size));
+	zo_size_format_human(e.mem_available, avail, sizeof(avail));
+	if (!e.mem_available) {
+		zo_warn(&ctx->log, "swapon of %s (%s) will take %s; /proc/meminfo gives no "
+				   "MemAvailable, so whether this host can spare it is not checked",
+			ZO_THIN_VOLUME_PATH, size, cost);
+		return 0;
+	}
+	if (e.cost.total > e.budget) {
+		/* a size the user can type back: whole G (or M) */
+		zo_size_format(e.max_bytes >= ZO_GIB ? e.max_bytes / ZO_GIB * ZO_GIB
+						     : e.max_bytes / ZO_MIB * ZO_MIB,
+			       max, sizeof(max));
+		return zo_refuse(ctx, -ENOMEM, "refusing to create a %s thin volume: swapon would "
+					       "take %s, more than this host can spare (MemAvailable "
+					       "%s, of which swap's tables may take %d/%d); use "
+					       "--virtual-size %s or less here, or a host with more "
+					       "RAM%s",
+				 size, cost, avail, ZO_SWAP_COST_SHARE_NUM,
+				 ZO_SWAP_COST_SHARE_DEN, max, suffix);
+	}
+	if (say)
+		zo_say(ctx, "swapon of %s (%s) will take %s; MemAvailable is %s", ZO_THIN_VOLUME_PATH,
+		       size, cost, avail);
+	return 0;
+}
+
 /* Turn the volume's swap on with the [host] swap options. */
 static int volume_swapon(struct zo_ctx *ctx, const struct zo_blockdev *vol)
 {
-	char need[32];
+	_cleanup_free_ char *cost = NULL;
+	struct zo_swap_estimate e;
 	bool changed;
 	int r;
 
 	r = zo_swap_enable(ctx, vol, &changed);
 	if (r == -ENOMEM) {
-		/* The kernel keeps a byte per swap page (swap_map). */
-		zo_size_format_human(vol->size / 4096, need, sizeof(need));
-		return zo_fail(ctx, r, "swapon %s failed: the kernel needs about %s of RAM to track "
-				       "swap this large; use a smaller --virtual-size",
-			       vol->devnode, need);
+		zo_swap_estimate(ctx, vol->devno, vol->size, &e);
+		cost = zo_swap_estimate_text(&e);
+		return zo_fail(ctx, r, "swapon %s failed: the kernel could not allocate its tables "
+				       "for swap this large (about %s); use a smaller --virtual-size",
+			       vol->devnode, cost ? cost : "more RAM than it has");
 	}
 	if (r == -EINVAL)
 		return zo_fail(ctx, r, "swapon %s failed: it holds no swap header (was it "
@@ -465,7 +505,10 @@ static int create_check(struct zo_ctx *ctx, const struct zo_thin_create *c, stru
 						       "starts a new, empty pool", s->metadata);
 		return zo_fail(ctx, r, "cannot read %s: %s", s->metadata, strerror(-r));
 	}
-	return plan_pool(ctx, s, c->block_bytes, c->virtual_bytes, c->low_water_bytes);
+	r = plan_pool(ctx, s, c->block_bytes, c->virtual_bytes, c->low_water_bytes);
+	if (r == 0)
+		r = zo_thin_swap_cost_check(ctx, &s->data, s->plan.virtual_bytes, true, "");
+	return r;
 }
 
 /* A new metadata file or a cleared metadata device; under --force the

@@ -30,11 +30,12 @@ MIB = 1 << 20
 # takes crc32c through a soft dependency, which --show-depends does not
 # always list, so crc32c_generic is named outright.
 MODULES = ["virtio_pci", "virtio_blk", "crc32c_generic", "loop", "dm_mod",
-           "dm_thin_pool", "ext4"]
+           "dm_thin_pool", "ext4", "xfs"]
 
 # Real tools, so tests check effects with something other than zsim-orch.
 TOOLS = ["dmsetup", "blkid", "mkfs.ext4", "losetup", "mkswap", "swapon",
-         "swapoff", "wipefs", "kmod", "kexec"]
+         "swapoff", "wipefs", "kmod", "kexec", "sfdisk", "mkfs.xfs", "mount", "cp",
+         "setfattr", "getfattr"]
 KMOD_LINKS = ["modprobe", "insmod", "rmmod", "lsmod", "depmod", "modinfo"]
 
 RESULT_RE = re.compile(r"^ZSIM-VM-RESULT: rc=(\d+)\s*$", re.M)
