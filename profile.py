@@ -1,0 +1,1 @@
+cloudlab/profile.py
