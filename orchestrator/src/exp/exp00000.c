@@ -95,6 +95,22 @@ static const struct zo_param params[] = {
 	  "0sim's delay (/proc/zerosim_delay)" },
 };
 
+/* The old runner's spellings and rules (exp00000.rs, cli_options). */
+static const struct zo_param_runner runner[] = {
+	{ "zeros", "-z", NULL },
+	{ "counter", "-c", NULL },
+	{ "memcached", "-m", NULL },
+	{ "redis", "-r", NULL },
+	{ "matrixmult", "-M", NULL },
+	{ "warmup", "-w", NULL },
+	{ "prefault", "-p", NULL },
+	{ "size", "-s", NULL },
+	{ "disable_zswap", "--disable_zswap", NULL },
+	{ "multicore_offsetting", "--multicore_offsetting", NULL },
+	{ "drift_thresh", "--drift_thresh", "multicore_offsetting" },
+	{ "delay", NULL, "multicore_offsetting" },
+};
+
 static const char *const phases[] = {
 	"preflight", "storage", "knobs",   "target start", "warmup",
 	"workload",  "collect", "target stop", "restore knobs", NULL,
@@ -105,8 +121,8 @@ static int check(const struct zo_exp_args *a, char **ret_error)
 	unsigned long long vm = zo_exp_get_uint(a, "vm_size");
 
 	if (zo_exp_get(a, "size") && zo_exp_get_uint(a, "size") > vm) {
-		*ret_error = zo_asprintf("--size %s is larger than the target (%llu GB)",
-					 zo_exp_get(a, "size"), vm);
+		*ret_error = zo_asprintf("%s %s is larger than the target (%llu GB)",
+					 zo_exp_spelling(a, "size"), zo_exp_get(a, "size"), vm);
 		return -EINVAL;
 	}
 	return 0;
@@ -124,6 +140,54 @@ static const char *workload(const struct zo_exp_args *a)
 	if (!strcmp(c, "memcached"))
 		return "memcached_gen_data";
 	return c;
+}
+
+/* The runner's settings! block, in its order: the important ones name the
+ * files (workload, app, vm_size, cores > 1, size when given, and the
+ * offsetting and zswap switches when set). */
+static int settings(const struct zo_exp_args *a, struct zo_exp_settings *s)
+{
+	const char *c = zo_exp_choice(a, "workload");
+	const char *app = !c				? "TimeMmapTouch"
+			  : !strcmp(c, "memcached")	? "Memcached"
+			  : !strcmp(c, "redis")		? "Redis"
+			  : !strcmp(c, "matrixmult")	? "MatrixMult2"
+							: "TimeMmapTouch";
+	unsigned long long cores = zo_exp_get_uint(a, "cores");
+	bool disable = zo_exp_flag(a, "disable_zswap");
+	bool multicore = zo_exp_flag(a, "multicore_offsetting");
+	int r = 0;
+
+	r |= zo_exp_settings_str(s, "workload", true, "bmk");
+	r |= zo_exp_settings_str(s, "app", true, app);
+	r |= zo_exp_settings_uint(s, "exp", false, 0);
+	r |= zo_exp_settings_uint(s, "vm_size", true, zo_exp_get_uint(a, "vm_size"));
+	r |= zo_exp_settings_uint(s, "cores", cores > 1, cores);
+	if (zo_exp_flag(a, "zeros") || zo_exp_flag(a, "counter"))
+		r |= zo_exp_settings_str(s, "pattern", false,
+					 zo_exp_flag(a, "zeros") ? "Zeros" : "Counter");
+	else
+		r |= zo_exp_settings_null(s, "pattern", false);
+	r |= zo_exp_settings_bool(s, "prefault", false, zo_exp_flag(a, "prefault"));
+	if (zo_exp_get(a, "size"))
+		r |= zo_exp_settings_uint(s, "size", true, zo_exp_get_uint(a, "size"));
+	else
+		r |= zo_exp_settings_null(s, "size", false);
+	r |= zo_exp_settings_bool(s, "calibrated", false, false);
+	r |= zo_exp_settings_bool(s, "warmup", false, zo_exp_flag(a, "warmup"));
+	r |= zo_exp_settings_bool(s, "disable_zswap", disable, disable);
+	r |= zo_exp_settings_bool(s, "multicore_offsetting", multicore, multicore);
+	r |= zo_exp_settings_uint(s, "zswap_max_pool_percent", false, 50);
+	if (zo_exp_get(a, "drift_thresh"))
+		r |= zo_exp_settings_uint(s, "zerosim_drift_threshold", true,
+					  zo_exp_get_uint(a, "drift_thresh"));
+	else
+		r |= zo_exp_settings_null(s, "zerosim_drift_threshold", false);
+	if (zo_exp_get(a, "delay"))
+		r |= zo_exp_settings_uint(s, "zerosim_delay", true, zo_exp_get_uint(a, "delay"));
+	else
+		r |= zo_exp_settings_null(s, "zerosim_delay", false);
+	return r < 0 ? -ENOMEM : 0;
 }
 
 struct exp {
@@ -455,9 +519,12 @@ const struct zo_experiment zo_exp_exp00000 = {
 	.summary = "boot a VMSIZE GB target and time touching its memory (time_mmap_touch)",
 	.params = params,
 	.n_params = ZO_ARRAY_SIZE(params),
+	.runner = runner,
+	.n_runner = ZO_ARRAY_SIZE(runner),
 	.phases = phases,
 	.records_tsc = true,
 	.check = check,
 	.workload = workload,
+	.settings = settings,
 	.run = run,
 };
