@@ -484,8 +484,8 @@ static void usage_lists_options_and_phases(void **state)
 	assert_non_null(strstr(u, "  --size GB "));
 	assert_non_null(strstr(u, "(1..1048576)"));
 	assert_non_null(strstr(u, "(1..4096, default 1)"));
-	assert_non_null(strstr(u, "\nPhases: preflight, storage, knobs, target start, warmup, "
-				  "workload, collect, target stop, restore knobs\n"));
+	assert_non_null(strstr(u, "\nPhases: preflight, storage, condition host, target start, "
+				  "setup, warmup, workload, collect, target stop, restore host\n"));
 	assert_non_null(strstr(u, "[also -s]"));
 	assert_non_null(strstr(u, "[also --drift_thresh] [needs --multicore-offsetting]"));
 	free(u);
