@@ -145,11 +145,11 @@ const struct zo_cmd zo_cmd_run = {
 		 "TSC frequency, the host conditioning (each value before, set and after)\n"
 		 "and the config in force; .time has each phase's duration; .sim the\n"
 		 "runner's sections (host config, host and target stats, host and target\n"
-		 "dmesg) then zsim's own; a failed phase adds .err. The host is\n"
-		 "conditioned as the runner did and put back after the run, also after a\n"
-		 "failure or a signal. The last line printed is RESULTS: <path>.*. --from\n"
-		 "re-runs a .params with the same settings and says which recorded facts\n"
-		 "differ on this host. SIGINT or SIGTERM stops a run cleanly (exit 130 or\n"
-		 "143).\n",
+		 "dmesg) then zsim's own; a failed phase adds .err. What an experiment\n"
+		 "sets on the host (exp00000: as the runner did) is put back after the\n"
+		 "run, also after a failure or a signal. The last line printed is\n"
+		 "RESULTS: <path>.*. --from re-runs a .params with the same settings and\n"
+		 "says which recorded facts differ on this host. SIGINT or SIGTERM stops\n"
+		 "a run cleanly (exit 130 or 143).\n",
 	.flags = ZO_CMD_NEED_CONFIG,
 };
