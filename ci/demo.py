@@ -50,8 +50,10 @@ state = {state}
 results = {results}
 """)
     with libvirtd.Libvirtd() as d:
-        cmd = [ORCH, "--config", conf, "--connect", d.uri, "run", "exp00000", "1"]
-        print("$ zsim-orch run exp00000 1", flush=True)
+        # a 2 GB target touching 1 GB (-s: the runner's default, the
+        # target's MemAvailable in whole GB, is 0 for a target this small)
+        cmd = [ORCH, "--config", conf, "--connect", d.uri, "run", "exp00000", "2", "-s", "1"]
+        print("$ zsim-orch run exp00000 2 -s 1", flush=True)
         res = subprocess.run(cmd, stdout=subprocess.PIPE, text=True)
         sys.stdout.write(res.stdout)
         d.virsh("undefine", "zsim-demo")

@@ -99,14 +99,14 @@ class Prepare(e2etest.E2ETestCase):
         vol = self.virsh("vol-dumpxml", "--pool", "zsim", self.name + ".qcow2")
         self.assertRegex(vol, rf"<backingStore>\s*<path>{re.escape(base)}</path>")
         self.assertIn(overlay, self.virsh("dumpxml", self.name))
-        self.assertTrue(guest_file_exists(self.tmp, overlay, "/results/zsim-touch.out"))
-        self.assertFalse(guest_file_exists(self.tmp, base, "/results/zsim-touch.out"))
+        self.assertTrue(guest_file_exists(self.tmp, overlay, "/results/.zsim-dmesg"))
+        self.assertFalse(guest_file_exists(self.tmp, base, "/results/.zsim-dmesg"))
 
         # a rebuild starts from the prepared base without preparing again
         t0 = time.monotonic()
         self.assertRun(self.zo("target", "create", "--destroy-existing"), 0)
         print(f"MEASURE target create --destroy-existing: {time.monotonic() - t0:.2f} s")
-        self.assertFalse(guest_file_exists(self.tmp, overlay, "/results/zsim-touch.out"))
+        self.assertFalse(guest_file_exists(self.tmp, overlay, "/results/.zsim-dmesg"))
         t0 = time.monotonic()
         self.assertRun(self.zo("target", "start"), 0)
         print(f"MEASURE target start after the rebuild: {time.monotonic() - t0:.1f} s")

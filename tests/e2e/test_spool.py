@@ -61,12 +61,12 @@ class SpoolE2E(e2etest.E2ETestCase):
         return self.daemon.virsh("domstate", self.name).stdout.strip()
 
     def test_a_dropped_job_runs_exp00000_and_files_its_results(self):
-        self.drop("zeros.job", "[job]\nexperiment = exp00000\nargs = 1 --zeros\n")
+        self.drop("zeros.job", "[job]\nexperiment = exp00000\nargs = 2 -z -s 1\n")
         runs = self.wait_for(lambda rs: rs and rs[0]["state"] not in ("queued", "running"), 600)
         run = runs[0]
         self.assertEqual(run["state"], "done", self.zo("queue", "log", run["id"]).out)
         self.assertEqual(run["exit"], 0)
-        params = glob.glob(os.path.join(run["results"], "exp00000-*.params"))
+        params = glob.glob(os.path.join(run["results"], "workload_bmk_-*.params"))
         self.assertEqual(len(params), 1, os.listdir(run["results"]))
         with open(params[0]) as f:
             p = json.load(f)
@@ -80,7 +80,7 @@ class SpoolE2E(e2etest.E2ETestCase):
         self.assertIn("RESULTS: " + run["results"], log.out)
 
     def test_sigterm_to_the_daemon_stops_the_running_job_and_its_target(self):
-        self.drop("long.job", "[job]\nexperiment = exp00000\nargs = 1 --zeros --warmup\n")
+        self.drop("long.job", "[job]\nexperiment = exp00000\nargs = 2 --zeros --warmup -s 1\n")
         deadline = time.monotonic() + 300
         while self.domstate() != "running":
             runs = self.runs()

@@ -133,6 +133,55 @@ class Knobs(TestCase):
         self.assertRun(res, 0)
         self.assertIn("[zerosim] delay skipped: not a 0sim kernel", res.err)
 
+    def test_governor_and_printk(self):
+        root = self.tree("0sim-node")
+        for cpu, gov in (("cpu0", "powersave"), ("cpu1", "powersave"), ("cpu10", "schedutil")):
+            d = root + f"/sys/devices/system/cpu/{cpu}/cpufreq"
+            os.makedirs(d)
+            with open(d + "/scaling_governor", "w") as f:
+                f.write(gov + "\n")
+        os.makedirs(root + "/sys/devices/system/cpu/cpufreq")  # not a CPU
+        os.makedirs(root + "/proc/sys/kernel", exist_ok=True)
+        with open(root + "/proc/sys/kernel/printk", "w") as f:
+            f.write("7\t4\t1\t7\n")
+        res = run("--root", root, "knobs", "show")
+        self.assertRun(res, 0)
+        self.assertRegex(res.out, r"(?m)^governor +mixed \(powersave,schedutil\) +"
+                                  r"/sys/devices/system/cpu/cpu\*/cpufreq/scaling_governor$")
+        self.assertRegex(res.out, r"(?m)^printk +7 +/proc/sys/kernel/printk$")
+        res = run("--root", root, "knobs", "set", "governor=performance", "printk=4")
+        self.assertRun(res, 0, out="governor = performance (was mixed (powersave,schedutil))\n"
+                                   "printk = 4 (was 7)\n")
+        for cpu in ("cpu0", "cpu1", "cpu10"):
+            self.assertEqual(self.read(root, f"/sys/devices/system/cpu/{cpu}/cpufreq/"
+                                             "scaling_governor"), "performance")
+        self.assertEqual(self.read(root, "/proc/sys/kernel/printk"), "4")
+        res = run("--root", root, "--json", "knobs", "show")
+        k = json.loads(res.out)["knobs"]
+        self.assertEqual((k["governor"], k["printk"]), ("performance", "4"))
+        for args, msg in ((["governor=turbo"], "governor=turbo: use one of performance|"),
+                          (["printk=16"], "printk=16: use a whole number from 0 to 15")):
+            res = run("--root", root, "knobs", "set", *args)
+            self.assertRun(res, 2)
+            self.assertIn(msg, res.err)
+
+    def test_governor_absent_without_cpufreq(self):
+        res = run("--root", os.path.join(FIXTURES, "0sim-node"), "knobs", "show")
+        self.assertRegex(res.out, r"(?m)^governor +absent ")
+        root = self.tree("0sim-node")
+        before = tree_digest(root)
+        res = run("--root", root, "knobs", "set", "governor=performance")
+        self.assertRun(res, 1)
+        self.assertIn("governor: /sys/devices/system/cpu/cpu*/cpufreq/scaling_governor does not "
+                      "exist on this kernel; nothing was changed", res.err)
+        self.assertEqual(tree_digest(root), before)
+
+    def test_skip_halt_on_writes_3(self):
+        root = self.tree("0sim-node")
+        res = run("--root", root, "knobs", "set", "zerosim_skip_halt=on")
+        self.assertRun(res, 0, out="zerosim_skip_halt = 3 (was 0)\n")
+        self.assertEqual(self.read(root, "/proc/zerosim_skip_halt"), "3")
+
 
 if __name__ == "__main__":
     main()

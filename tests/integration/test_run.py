@@ -1,16 +1,21 @@
 """zsim-orch run with the noop experiment: result files named as the old
 runner named them, .params as real JSON, --from, signals and bad input.
-(exp00000 needs a target and is proven in the e2e tier.)"""
+exp00000 up to its target's boot: the old runner's command line and file
+names (through --dry-run), and its host conditioning applied to a fixture
+tree and put back after a failed phase, a rejected knob and SIGTERM (the
+target a libvirt test:///default domain that never answers). The rest of
+exp00000 needs a real target and is proven in the e2e tier."""
 import glob
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import tempfile
 import time
 
-from zsimtest import ZSIM_ORCH, TestCase, main, run, tree_digest
+from zsimtest import FIXTURES, ZSIM_ORCH, TestCase, main, run, tree_digest
 
 
 class Run(TestCase):
@@ -43,6 +48,11 @@ class Run(TestCase):
                     "--warmup", "--prefault", "--size GB", "--disable-zswap",
                     "--multicore-offsetting", "--drift-thresh N", "--delay N"):
             self.assertIn(opt, res.out)
+        # the old runner's spellings, named in the help
+        for alias in ("[also -z]", "[also -c]", "[also -m]", "[also -r]", "[also -M]",
+                      "[also -w]", "[also -p]", "[also -s]", "[also --disable_zswap]",
+                      "[also --multicore_offsetting]", "[also --drift_thresh]"):
+            self.assertIn(alias, res.out)
 
     def test_noop_result_set(self):
         res = self.zo("run", "noop", "--seconds", "0")
@@ -67,10 +77,24 @@ class Run(TestCase):
         self.assertEqual(phases, ["sleep", "collect", "total"])
         with open(os.path.join(self.results, base + ".sim")) as f:
             sim = f.read()
-        for section in ("/proc/cpuinfo", "/proc/meminfo", "/sys/module/zswap/parameters",
-                        "/sys/kernel/debug/zswap", "block devices", "thin pool",
-                        "host dmesg (tail)"):
-            self.assertIn(f"==> {section}", sim)
+        # the old runner's sections, in its order (gen_standard_sim_output),
+        # then zsim's own
+        at = [sim.find(h) for h in ("Host Config\n=====\n", "\nSimulation Stats (Host)\n=====\n",
+                                    "\nSimulation Stats (Guest)\n=====\n",
+                                    "\ndmesg (Host)\n=====\n", "\ndmesg (Guest)\n=====\n",
+                                    "\nzsim\n=====\n")]
+        self.assertEqual(at[0], 0)
+        self.assertEqual(at, sorted(at))
+        self.assertNotIn(-1, at)
+        host_config = sim[at[0]:at[1]]
+        self.assertIn("processor\t: 0", host_config)
+        self.assertRegex(host_config, r"(?m)^NAME +MAJ:MIN +RM +SIZE +RO +TYPE ")
+        self.assertIn("MemTotal:", sim[at[1]:at[2]])
+        self.assertIn("(no target in this run)", sim[at[2]:at[3]])
+        self.assertIn("(no target in this run)", sim[at[4]:at[5]])
+        for section in ("/proc/swaps", "/proc/vmstat", "/sys/module/zswap/parameters",
+                        "thin pool"):
+            self.assertIn(f"==> {section}", sim[at[5]:])
         disks = subprocess.run(["lsblk", "-dnb", "-o", "NAME,SIZE"], capture_output=True,
                                text=True, check=True).stdout.splitlines()
         for disk, size in (d.split() for d in disks):
@@ -151,6 +175,14 @@ class Run(TestCase):
             (["run", "exp00000", "4", "1", "--zeros", "--counter"],
              "--zeros and --counter exclude each other"),
             (["run", "exp00000", "4", "--size", "8"], "--size 8 is larger than the target (4 GB)"),
+            # the old runner's rules, in its spellings: exit 2 naming the rule
+            (["run", "exp00000", "4", "1", "-z", "-m"],
+             "-z and -m exclude each other; give one workload"),
+            (["run", "exp00000", "4", "1", "-s", "5"], "-s 5 is larger than the target (4 GB)"),
+            (["run", "exp00000", "4", "1", "--delay", "5"],
+             "--delay needs --multicore-offsetting (the old runner's rule)"),
+            (["run", "exp00000", "4", "1", "--drift_thresh", "5"],
+             "--drift_thresh needs --multicore_offsetting (the old runner's rule)"),
             (["run", "exp00000", "4", "--bogus"], "--bogus: unknown option for exp00000"),
             (["run", "noop", "--seconds", "; rm -rf /"], "--seconds ; rm -rf /: use a whole"),
             (["run", "noop", "$(reboot)"], "unexpected argument '$(reboot)'"),
@@ -159,6 +191,8 @@ class Run(TestCase):
         for args, msg in cases:
             res = self.zo(*args)
             self.assertIn(res.rc, (1, 2), args)
+            if args[1:2] == ["exp00000"]:
+                self.assertEqual(res.rc, 2, args)
             self.assertIn(msg, res.err, args)
             self.assertFalse(os.path.exists(self.results), args)
 
@@ -176,6 +210,293 @@ class Run(TestCase):
         self.assertRun(res, 0)
         self.assertIn("would run noop with: --seconds 5", res.out)
         self.assertFalse(os.path.exists(self.results))
+
+
+STAMP = r"-\d{4}-\d\d-\d\d-\d\d-\d\d-\d\d"
+
+
+class RunnerCommandLine(TestCase):
+    """exp00000 as `runner exp00000 HOST USER ...` took it: the spellings,
+    the settings they mean, and the file names (the plan under --dry-run
+    names the files the run would write)."""
+
+    # (zsim's spelling, the runner's, the name's settings before the time)
+    TABLE = [
+        (["4096", "1"], ["4096", "1", "-z"], "workload_bmk_-app_TimeMmapTouch_-vm_size4096"),
+        (["4096", "1", "--counter"], ["4096", "1", "-c"],
+         "workload_bmk_-app_TimeMmapTouch_-vm_size4096"),
+        (["4096", "1", "--memcached"], ["4096", "1", "-m"],
+         "workload_bmk_-app_Memcached_-vm_size4096"),
+        (["64", "2", "--redis"], ["64", "2", "-r"], "workload_bmk_-app_Redis_-vm_size64-cores2"),
+        (["64", "4", "--matrixmult", "--size", "8"], ["64", "4", "-M", "-s", "8"],
+         "workload_bmk_-app_MatrixMult2_-vm_size64-cores4-size8"),
+        (["64", "1", "--warmup", "--prefault"], ["64", "1", "-z", "-w", "-p"],
+         "workload_bmk_-app_TimeMmapTouch_-vm_size64"),
+        (["64", "1", "--disable-zswap"], ["64", "1", "-z", "--disable_zswap"],
+         "workload_bmk_-app_TimeMmapTouch_-vm_size64-disable_zswaptrue"),
+        (["64", "2", "--counter", "--multicore-offsetting", "--drift-thresh", "7",
+          "--delay", "9", "--size", "3"],
+         ["64", "2", "-c", "-s", "3", "--multicore_offsetting", "--drift_thresh", "7",
+          "--delay", "9"],
+         "workload_bmk_-app_TimeMmapTouch_-vm_size64-cores2-size3-multicore_offsettingtrue-"
+         "zerosim_drift_threshold7-zerosim_delay9"),
+        (["64", "1", "--warmup", "--disable-zswap", "--multicore-offsetting"],
+         ["64", "1", "-wz", "--disable_zswap", "--multicore_offsetting"],
+         "workload_bmk_-app_TimeMmapTouch_-vm_size64-disable_zswaptrue-"
+         "multicore_offsettingtrue"),
+    ]
+
+    def setUp(self):
+        self.tmp = tempfile.TemporaryDirectory()
+        self.results = os.path.join(self.tmp.name, "results")
+        self.conf = os.path.join(self.tmp.name, "zsim.conf")
+        with open(self.conf, "w") as f:
+            f.write(f"[paths]\nresults = {self.results}\nstate = {self.tmp.name}/state\n")
+
+    def tearDown(self):
+        self.tmp.cleanup()
+
+    def plan(self, args):
+        res = run("--config", self.conf, "--dry-run", "run", "exp00000", *args)
+        self.assertRun(res, 0)
+        ran = re.search(r"(?m)^would run exp00000 with:(.*)$", res.out)
+        wrote = re.search(r"(?m)^would write (.*)/([^/]*)\.\{params,out,time,sim\}$", res.out)
+        self.assertTrue(ran and wrote, res.out)
+        self.assertEqual(wrote.group(1), self.results)
+        return ran.group(1), wrote.group(2)
+
+    def test_names_and_spellings(self):
+        for zsim, runner, name in self.TABLE:
+            settings, base = self.plan(zsim)
+            self.assertRegex(base, "^" + re.escape(name) + STAMP + "$", zsim)
+            settings2, base2 = self.plan(runner)
+            self.assertEqual(settings2.replace(" --zeros", ""), settings.replace(" --zeros", ""),
+                             runner)
+            self.assertRegex(base2, "^" + re.escape(name) + STAMP + "$", runner)
+        self.assertFalse(os.path.exists(self.results))
+
+    def test_the_runners_command(self):
+        # `runner exp00000 HOST USER 4096 1 -m` (exp00000.rs)
+        settings, base = self.plan(["4096", "1", "-m"])
+        self.assertEqual(settings, " 4096 1 --memcached")
+        self.assertRegex(base, r"^workload_bmk_-app_Memcached_-vm_size4096" + STAMP + "$")
+
+
+def conditioned_root(parent):
+    """The 0sim-node fixture plus what host conditioning touches: a CPU
+    frequency governor on two CPUs, printk, ssdswap, the block devices
+    under its swap (dm-1, a thin volume on the pool dm-0, on sdb and a
+    loop device for metadata), the /proc/sys/vm actions, a kernel."""
+    root = os.path.join(parent, "root")
+    shutil.copytree(os.path.join(FIXTURES, "0sim-node"), root)
+    files = {
+        "/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor": "powersave",
+        "/sys/devices/system/cpu/cpu1/cpufreq/scaling_governor": "schedutil",
+        "/sys/devices/system/cpu/cpufreq/boost": "1",
+        "/proc/sys/kernel/printk": "7\t4\t1\t7",
+        "/sys/module/ssdswap/parameters/device": "(null)",
+        "/sys/block/dm-1/dm/name": "zsim-swap",
+        "/sys/block/dm-1/queue/rotational": "1",
+        "/sys/block/dm-1/slaves/dm-0": "",
+        "/sys/block/dm-0/dm/name": "zsim-pool",
+        "/sys/block/dm-0/queue/rotational": "1",
+        "/sys/block/dm-0/slaves/sdb": "",
+        "/sys/block/dm-0/slaves/loop0": "",
+        "/sys/block/sdb/queue/rotational": "1",
+        "/sys/block/loop0/queue/rotational": "1",
+        "/proc/sys/vm/drop_caches": "0",
+        "/proc/sys/vm/compact_memory": "",
+        "/boot/vmlinuz": "not a kernel",
+    }
+    for path, text in files.items():
+        os.makedirs(os.path.dirname(root + path), exist_ok=True)
+        with open(root + path, "w") as f:
+            f.write(text + "\n" if text else "")
+    return root
+
+
+# Every file conditioning sets, and what it holds before a run.
+CONDITIONED = {
+    "/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor": "powersave",
+    "/sys/devices/system/cpu/cpu1/cpufreq/scaling_governor": "schedutil",
+    "/proc/sys/kernel/printk": "7\t4\t1\t7",
+    "/sys/kernel/mm/transparent_hugepage/enabled": "always [madvise] never",
+    "/sys/kernel/mm/ksm/run": "1",
+    "/sys/block/dm-1/queue/rotational": "1",
+    "/sys/block/dm-0/queue/rotational": "1",
+    "/sys/block/sdb/queue/rotational": "1",
+    "/sys/module/zswap/parameters/enabled": "Y",
+    "/sys/module/zswap/parameters/zpool": "ztier",
+    "/sys/module/zswap/parameters/max_pool_percent": "50",
+    "/proc/zerosim_drift_threshold": "100000",
+    "/proc/zerosim_delay": "0",
+    "/proc/zerosim_skip_halt": "0",
+    "/proc/zerosim_lapic_adjust": "1",
+    "/proc/zerosim_multicore_sync": "0",
+    "/proc/zerosim_sync_guest_tsc": "0",
+    "/sys/module/kvm_intel/parameters/enable_tsc_offsetting": "Y",
+}
+
+# What they hold while the target boots (exp00000 ... --multicore_offsetting
+# --drift_thresh 5 --delay 6); the fixture files take what is written, not
+# what a kernel would show ("never", not "always madvise [never]").
+DURING_BOOT = dict(CONDITIONED, **{
+    "/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor": "performance",
+    "/sys/devices/system/cpu/cpu1/cpufreq/scaling_governor": "performance",
+    "/proc/sys/kernel/printk": "4",
+    "/sys/kernel/mm/transparent_hugepage/enabled": "never",
+    "/sys/kernel/mm/ksm/run": "0",
+    "/proc/zerosim_drift_threshold": "5",
+    "/proc/zerosim_delay": "6",
+    "/sys/module/kvm_intel/parameters/enable_tsc_offsetting": "0",
+})
+
+
+class Conditioning(TestCase):
+    """exp00000's host conditioning on a fixture tree: set before the target
+    boots, read back, and put back whatever stops the run."""
+
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp()
+        self.addCleanup(shutil.rmtree, self.tmp)
+        self.root = conditioned_root(self.tmp)
+        self.conf = os.path.join(self.tmp, "zsim.conf")
+        self.write_conf(agent_timeout=2)
+
+    def write_conf(self, agent_timeout, require_0sim="yes"):
+        with open(self.conf, "w") as f:
+            f.write(f"[host]\nrequire_0sim = {require_0sim}\n[target]\nname = cond\n"
+                    f"kernel = /boot/vmlinuz\nagent_timeout = {agent_timeout}\n"
+                    f"[paths]\nstate = /state\nresults = /results\n")
+
+    def files(self, skip=None):
+        """What each conditioned file holds; THP as the kernel reads the
+        choice back ("always [madvise] never" is written as "madvise")."""
+        out = {}
+        for path in CONDITIONED:
+            if path == skip:
+                continue
+            with open(self.root + path) as f:
+                out[path] = f.read().strip()
+            if path.endswith("transparent_hugepage/enabled") and out[path] == "madvise":
+                out[path] = "always [madvise] never"
+        return out
+
+    def argv(self, *args):
+        return [ZSIM_ORCH, "--root", self.root, "--config", self.conf, "--connect",
+                "test:///default", "run", "exp00000", "1", *args]
+
+    def params(self):
+        found = glob.glob(self.root + "/results/*.params")
+        self.assertEqual(len(found), 1, found)
+        with open(found[0]) as f:
+            return json.load(f)
+
+    def err(self):
+        found = glob.glob(self.root + "/results/*.err")
+        self.assertEqual(len(found), 1, found)
+        with open(found[0]) as f:
+            return f.read()
+
+    def items(self, params):
+        return {i["knob"]: i for i in params["host_conditioning"]["items"]}
+
+    def test_applied_then_restored_after_a_failed_phase(self):
+        self.assertEqual(self.files(), CONDITIONED)
+        res = run(*self.argv("-c", "--multicore_offsetting", "--drift_thresh", "5", "--delay",
+                             "6")[1:], timeout=60)
+        self.assertRun(res, 1)
+        self.assertIn("exp00000 failed in phase target start", res.err)
+        self.assertTrue(self.err().startswith("phase: target start\n"))
+        self.assertEqual(self.files(), CONDITIONED)
+        items = self.items(self.params())
+        for knob, before, during in (
+                ("governor cpu0", "powersave", "performance"),
+                ("governor cpu1", "schedutil", "performance"),
+                ("printk", "7", "4"), ("ksm", "1", "0"), ("thp", "madvise", "never"),
+                ("zswap_zpool", "ztier", "ztier"), ("zswap_max_pool_percent", "50", "50"),
+                ("zswap_enabled", "Y", "Y"), ("zerosim_drift_threshold", "100000", "5"),
+                ("zerosim_delay", "0", "6"), ("zerosim_skip_halt", "0", "0"),
+                ("zerosim_lapic_adjust", "1", "1"), ("tsc_offsetting", "Y", "N")):
+            self.assertEqual(items[knob]["before"], before, knob)
+            self.assertEqual(items[knob]["set"][0], during, knob)
+            self.assertEqual(items[knob]["after"], before, knob)
+        # ssdswap: the swap device, its pool, the pool's data disk; not the
+        # metadata's loop device
+        for disk, node in (("dm-1", "/dev/dm-1"), ("dm-0", "/dev/mapper/zsim-pool"),
+                           ("sdb", "/dev/sdb")):
+            item = items[f"ssdswap {disk}"]
+            self.assertEqual(item["path"], f"/sys/block/{disk}/queue/rotational")
+            self.assertEqual(item["how"],
+                             f"{node} written to /sys/module/ssdswap/parameters/device")
+            self.assertEqual((item["before"], item["after"]), ("1", "1"))
+        self.assertNotIn("ssdswap loop0", items)
+        with open(self.root + "/sys/module/ssdswap/parameters/device") as f:
+            self.assertEqual(f.read(), "/dev/sdb")  # the last one told
+        # a fact of each known-state step; nothing swapped under a test root
+        steps = {s["step"]: s["result"] for s in
+                 self.params()["host_conditioning"]["known_state"]}
+        self.assertEqual(steps["drop caches"], "3 written to /proc/sys/vm/drop_caches")
+        self.assertEqual(steps["compact memory"], "1 written to /proc/sys/vm/compact_memory")
+        self.assertIn("1 active, not cycled under a test root", steps["swap"])
+
+    def test_sigterm_while_booting_restores(self):
+        self.write_conf(agent_timeout=60)
+        proc = subprocess.Popen(self.argv("--multicore_offsetting", "--drift_thresh", "5",
+                                          "--delay", "6"),
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                env=dict(os.environ, LC_ALL="C"))
+        try:
+            deadline = time.monotonic() + 20
+            while self.files() != DURING_BOOT and time.monotonic() < deadline:
+                time.sleep(0.05)
+            self.assertEqual(self.files(), DURING_BOOT)
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            out, err = proc.communicate(timeout=30)
+        self.assertEqual(proc.returncode, 143, err)
+        self.assertTrue(self.err().startswith("phase: target start\nerror: stopped by signal 15"),
+                        self.err())
+        self.assertEqual(self.files(), CONDITIONED)
+        self.assertEqual(self.items(self.params())["printk"]["after"], "7")
+
+    def test_a_rejected_knob_stops_before_the_boot_and_restores(self):
+        # a directory where the knob is: the write fails as a kernel's
+        # refusal would (root writes any file)
+        os.unlink(self.root + "/proc/zerosim_lapic_adjust")
+        os.mkdir(self.root + "/proc/zerosim_lapic_adjust")
+        expect = dict(CONDITIONED)
+        del expect["/proc/zerosim_lapic_adjust"]
+        res = run(*self.argv()[1:], timeout=60)
+        self.assertRun(res, 1)
+        self.assertIn("exp00000 failed in phase condition host: cannot set "
+                      "zerosim_lapic_adjust to 1: the kernel refused it "
+                      "(/proc/zerosim_lapic_adjust: Is a directory); what was already set is "
+                      "put back", res.err)
+        self.assertEqual(self.files(skip="/proc/zerosim_lapic_adjust"), expect)
+        params = self.params()
+        with open(glob.glob(self.root + "/results/*.time")[0]) as f:
+            self.assertNotIn("target start", f.read())
+        self.assertFalse(os.path.exists(self.root + "/state/target/cond.serial.log"))
+        self.assertEqual(self.items(params)["zerosim_lapic_adjust"]["refused"], "Is a directory")
+        # what came before it was set, and is back
+        self.assertEqual(self.items(params)["thp"]["set"], ["never"])
+
+    def test_absent_knobs_are_recorded_not_skipped(self):
+        for path in ("/proc/zerosim_lapic_adjust", "/sys/module/ssdswap/parameters/device"):
+            os.unlink(self.root + path)
+        res = run(*self.argv()[1:], timeout=60)
+        self.assertRun(res, 1)
+        self.assertIn("warning: zerosim_lapic_adjust: /proc/zerosim_lapic_adjust does not exist "
+                      "on this kernel; not set (recorded as absent in .params)", res.err)
+        self.assertIn("warning: ssdswap: /sys/module/ssdswap/parameters/device does not exist",
+                      res.err)
+        items = self.items(self.params())
+        self.assertEqual(items["zerosim_lapic_adjust"],
+                         {"knob": "zerosim_lapic_adjust", "path": "/proc/zerosim_lapic_adjust",
+                          "before": "absent", "set": [], "after": "absent"})
+        self.assertEqual(items["ssdswap"]["before"], "absent")
+        self.assertFalse(os.path.exists(self.root + "/proc/zerosim_lapic_adjust"))
 
 
 if __name__ == "__main__":

@@ -1,8 +1,9 @@
 """The workloads run in the target, checked by running the built static
-binaries: zsim-touch (the old time_mmap_touch), time_loop,
-locality_mem_access and hog keep the old programs' arguments and the
-output formats the plotting scripts parse. memcached_gen_data and
-redis_gen_data, which need servers, are in test_workload_kv.py."""
+binaries: time_loop, locality_mem_access and hog keep the old programs'
+arguments and the output formats the plotting scripts parse; all of them
+are static. zsim-touch (the old time_mmap_touch) is in test_touch.py;
+memcached_gen_data and redis_gen_data, which need servers, are in
+test_workload_kv.py."""
 import os
 import re
 import signal
@@ -12,7 +13,6 @@ import time
 
 from zsimtest import BUILD_DIR, WORKLOADS, TestCase, main
 
-TOUCH = os.path.join(BUILD_DIR, "orchestrator", "zsim-touch")
 # the data converter's single-number line (0sim-plotting-scripts
 # data-converter/src/main.rs) and what the cycle plots float()
 NUMBER = re.compile(r"^(\d+)$")
@@ -22,10 +22,6 @@ def prog(name):
     return os.path.join(BUILD_DIR, "orchestrator", name)
 
 
-def touch(*args):
-    return subprocess.run([TOUCH, *args], capture_output=True, text=True, timeout=60)
-
-
 def workload(name, *args, pin=None, timeout=120):
     cmd = [prog(name), *args]
     if pin is not None:
@@ -33,56 +29,11 @@ def workload(name, *args, pin=None, timeout=120):
     return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
 
 
-class Output(TestCase):
-    def check(self, out, pages):
-        lines = out.splitlines()
-        self.assertTrue(lines[0].startswith("First: "), lines[:2])
-        self.assertTrue(lines[1].startswith("Last: "), lines[:2])
-        first, last = int(lines[0][7:]), int(lines[1][6:])
-        stamps = [int(l) for l in lines[2:]]
-        self.assertEqual(len(stamps), pages)
-        self.assertEqual(stamps, sorted(stamps), "TSC values must not go back")
-        self.assertLessEqual(first, stamps[0])
-        self.assertLessEqual(stamps[-1], last)
-
-    def test_zeros(self):
-        res = touch("2000", "-z")
-        self.assertEqual(res.returncode, 0, res.stderr)
-        self.check(res.stdout, 2000)
-
-    def test_counter_prefault_to_file(self):
-        with tempfile.TemporaryDirectory() as d:
-            out = os.path.join(d, "touch.out")
-            res = touch("-c", "-p", "1500", "-o", out)
-            self.assertEqual(res.returncode, 0, res.stderr)
-            self.assertEqual(res.stdout, "")
-            with open(out) as f:
-                self.check(f.read(), 1500)
-
-    def test_no_pages(self):
-        res = touch("0", "-z")
-        self.assertEqual(res.returncode, 0, res.stderr)
-        self.assertEqual(len(res.stdout.splitlines()), 2)
-
+class Static(TestCase):
     def test_static(self):
         for name in WORKLOADS:
             res = subprocess.run(["ldd", prog(name)], capture_output=True, text=True)
             self.assertIn("not a dynamic executable", res.stdout + res.stderr, name)
-
-    def test_bad_arguments(self):
-        for args, why in ((["10"], "one of -z and -c"),
-                          (["-z"], "give PAGES"),
-                          (["10", "-z", "-c"], "one of -z and -c"),
-                          (["abc", "-z"], "whole number"),
-                          (["-5", "-z"], "unexpected argument"),
-                          (["10", "-z", "-x"], "unexpected argument"),
-                          (["99999999999999999999", "-z"], "whole number")):
-            res = touch(*args)
-            self.assertEqual(res.returncode, 2, args)
-            self.assertIn(why, res.stderr, args)
-            self.assertIn("usage: zsim-touch PAGES", res.stderr)
-            self.assertEqual(res.stdout, "")
-
 
 
 class BadArguments(TestCase):

@@ -105,21 +105,57 @@ static void registry_lists_every_experiment(void **state)
 	assert_null(zo_experiment_find("EXP00000"));
 }
 
-/* exp00000's name: the experiment, the workload program as the old runner
- * named it, then vm_size, cores (its default too) and size when given;
- * the other settings never change it. */
+/* Canonical argv of a parse, joined: equal strings mean equal settings. */
+static char *settings_of(const char *exp, const char *const *args)
+{
+	struct zo_exp_args a;
+	char **argv, *joined = NULL;
+	size_t i, len = 1;
+
+	parse_ok(exp, args, &a);
+	argv = zo_exp_argv(&a);
+	assert_non_null(argv);
+	for (i = 0; argv[i]; i++)
+		len += strlen(argv[i]) + 1;
+	joined = calloc(1, len);
+	assert_non_null(joined);
+	for (i = 0; argv[i]; i++) {
+		strcat(joined, i ? " " : "");
+		strcat(joined, argv[i]);
+		free(argv[i]);
+	}
+	free(argv);
+	zo_exp_args_release(&a);
+	return joined;
+}
+
+/* exp00000's names by the old runner's gen_file_name (common/output.rs)
+ * over its settings (exp00000.rs): workload "bmk", app, vm_size, cores
+ * when > 1, size when given, disable_zswap and multicore_offsetting when
+ * set, the drift threshold and delay when given; each as NAME + its JSON
+ * value with quotes made '_'. Every combination, in zsim's spellings and
+ * in the runner's, which must mean the same settings. */
 static void exp00000_names_for_every_combination(void **state)
 {
 	static const struct {
-		const char *flag, *program;
+		const char *flag, *runner, *app;
 	} workloads[] = {
-		{ NULL, "time_mmap_touch" },	       { "--zeros", "time_mmap_touch" },
-		{ "--counter", "time_mmap_touch" },    { "--memcached", "memcached_gen_data" },
-		{ "--redis", "redis" },		       { "--matrixmult", "matrixmult" },
+		{ NULL, NULL, "TimeMmapTouch" },
+		{ "--zeros", "-z", "TimeMmapTouch" },
+		{ "--counter", "-c", "TimeMmapTouch" },
+		{ "--memcached", "-m", "Memcached" },
+		{ "--redis", "-r", "Redis" },
+		{ "--matrixmult", "-M", "MatrixMult2" },
 	};
-	static const char *const flags[] = { "--warmup", "--prefault", "--disable-zswap",
-					     "--multicore-offsetting" };
-	size_t w, cores, size, mask, drift, delay, i, n_names = 0;
+	static const struct {
+		const char *flag, *runner, *name;
+	} flags[] = {
+		{ "--warmup", "-w", "" },
+		{ "--prefault", "-p", "" },
+		{ "--disable-zswap", "--disable_zswap", "-disable_zswaptrue" },
+		{ "--multicore-offsetting", "--multicore_offsetting", "-multicore_offsettingtrue" },
+	};
+	size_t w, cores, size, mask, drift, delay, i, n_names = 0, n_refused = 0;
 
 	(void)state;
 	for (w = 0; w < 6; w++)
@@ -128,45 +164,105 @@ static void exp00000_names_for_every_combination(void **state)
 				for (mask = 0; mask < 16; mask++)
 					for (drift = 0; drift < 2; drift++)
 						for (delay = 0; delay < 2; delay++) {
-		const char *args[16];
-		char want[160];
-		int n = 0;
+		const char *args[20], *old[20];
+		char want[256], *mine, *theirs;
+		int n = 0, m = 0;
 
-		args[n++] = "4";
+		args[n++] = old[m++] = "4";
 		if (cores)
-			args[n++] = "2";
-		if (workloads[w].flag)
+			args[n++] = old[m++] = "2";
+		if (workloads[w].flag) {
 			args[n++] = workloads[w].flag;
+			old[m++] = workloads[w].runner;
+		}
 		for (i = 0; i < 4; i++)
-			if (mask & (1u << i))
-				args[n++] = flags[i];
+			if (mask & (1u << i)) {
+				args[n++] = flags[i].flag;
+				old[m++] = flags[i].runner;
+			}
 		if (size) {
 			args[n++] = "--size";
 			args[n++] = "1";
+			old[m++] = "-s";
+			old[m++] = "1";
 		}
 		if (drift) {
 			args[n++] = "--drift-thresh";
 			args[n++] = "100000";
+			old[m++] = "--drift_thresh";
+			old[m++] = "100000";
 		}
-		if (delay)
+		if (delay) {
 			args[n++] = "--delay=30000";
-		args[n] = NULL;
+			old[m++] = "--delay";
+			old[m++] = "30000";
+		}
+		args[n] = old[m] = NULL;
+		if ((drift || delay) && !(mask & 8)) {
+			/* clap's requires[MULTICORE_OFFSETTING] */
+			parse_fails("exp00000", args,
+				    drift ? "--drift-thresh needs --multicore-offsetting (the old "
+					    "runner's rule)"
+					  : "--delay needs --multicore-offsetting (the old runner's rule)");
+			parse_fails("exp00000", old,
+				    drift ? "--drift_thresh needs --multicore_offsetting (the old "
+					    "runner's rule)"
+					  : "--delay needs --multicore-offsetting (the old runner's rule)");
+			n_refused++;
+			continue;
+		}
 		snprintf(want, sizeof(want),
-			 "exp00000-workload_%s_-vm_size4-cores%s%s-2026-11-23-10-00-00",
-			 workloads[w].program, cores ? "2" : "1", size ? "-size1" : "");
+			 "workload_bmk_-app_%s_-vm_size4%s%s%s%s%s%s-2026-11-23-10-00-00",
+			 workloads[w].app, cores ? "-cores2" : "", size ? "-size1" : "",
+			 mask & 4 ? flags[2].name : "", mask & 8 ? flags[3].name : "",
+			 drift ? "-zerosim_drift_threshold100000" : "",
+			 delay ? "-zerosim_delay30000" : "");
 		name_is("exp00000", args, want);
+		name_is("exp00000", old, want);
+		mine = settings_of("exp00000", args);
+		theirs = settings_of("exp00000", old);
+		assert_string_equal(mine, theirs);
+		free(mine);
+		free(theirs);
 		n_names++;
 	}
-	assert_int_equal(n_names, 6 * 2 * 2 * 16 * 2 * 2);
-	/* the bounds of each named setting */
+	assert_int_equal(n_names + n_refused, 6 * 2 * 2 * 16 * 2 * 2);
+	assert_int_equal(n_refused, 6 * 2 * 2 * 8 * 3);
+	/* the issue's example, and the bounds of each named setting */
+	name_is("exp00000", (const char *const[]){ "4096", NULL },
+		"workload_bmk_-app_TimeMmapTouch_-vm_size4096-2026-11-23-10-00-00");
 	name_is("exp00000", (const char *const[]){ "1", NULL },
-		"exp00000-workload_time_mmap_touch_-vm_size1-cores1-2026-11-23-10-00-00");
+		"workload_bmk_-app_TimeMmapTouch_-vm_size1-2026-11-23-10-00-00");
 	name_is("exp00000", (const char *const[]){ "1048576", "4096", "--size", "1048576", NULL },
-		"exp00000-workload_time_mmap_touch_-vm_size1048576-cores4096-size1048576-"
+		"workload_bmk_-app_TimeMmapTouch_-vm_size1048576-cores4096-size1048576-"
 		"2026-11-23-10-00-00");
+	/* cores 1 given is still cores 1: not in the name */
+	name_is("exp00000", (const char *const[]){ "4096", "1", "-m", NULL },
+		"workload_bmk_-app_Memcached_-vm_size4096-2026-11-23-10-00-00");
 	/* numbers as they read, not as typed */
 	name_is("exp00000", (const char *const[]){ "0004", "01", "--size=02", NULL },
-		"exp00000-workload_time_mmap_touch_-vm_size4-cores1-size2-2026-11-23-10-00-00");
+		"workload_bmk_-app_TimeMmapTouch_-vm_size4-size2-2026-11-23-10-00-00");
+}
+
+/* The runner's rule itself, on settings made up to hit its corners. */
+static void gen_file_name_rule(void **state)
+{
+	struct zo_exp_settings s = { .n = 0 };
+	char *name;
+
+	(void)state;
+	assert_int_equal(zo_exp_settings_str(&s, "w", true, "a b'c\"d"), 0);
+	assert_int_equal(zo_exp_settings_uint(&s, "n", true, 7), 0);
+	assert_int_equal(zo_exp_settings_bool(&s, "hidden", false, true), 0);
+	assert_int_equal(zo_exp_settings_null(&s, "x", true), 0);
+	assert_int_equal(zo_exp_settings_bool(&s, "b", true, false), 0);
+	assert_string_equal(s.v[0].json, "\"a b'c\\\"d\"");
+	name = zo_exp_file_name(&s, &when);
+	/* spaces, quotes and apostrophes -> '_'; a backslash stays */
+	assert_string_equal(name, "w_a_b_c\\_d_-n7-xnull-bfalse-2026-11-23-10-00-00");
+	free(name);
+	zo_exp_settings_release(&s);
+	assert_int_equal(s.n, 0);
 }
 
 static void noop_names(void **state)
@@ -230,11 +326,37 @@ static void exp00000_spellings_and_defaults(void **state)
 	zo_exp_args_release(&a);
 
 	parse_ok("exp00000", (const char *const[]){ "4", "--memcached", "--drift-thresh", "0",
-						    "--delay", "4611686018427387904", NULL },
+						    "--delay", "4611686018427387904",
+						    "--multicore-offsetting", NULL },
 		 &a);
 	assert_string_equal(zo_exp_workload(&a), "memcached_gen_data");
 	assert_string_equal(zo_exp_get(&a, "drift_thresh"), "0");
 	assert_string_equal(zo_exp_get(&a, "delay"), "4611686018427387904");
+	zo_exp_args_release(&a);
+
+	/* the runner's: `runner exp00000 HOST USER 4096 1 -m` */
+	parse_ok("exp00000", (const char *const[]){ "4096", "1", "-m", NULL }, &a);
+	assert_string_equal(zo_exp_choice(&a, "workload"), "memcached");
+	assert_int_equal(zo_exp_get_uint(&a, "cores"), 1);
+	zo_exp_args_release(&a);
+	/* bundled and attached short options, as clap took them */
+	parse_ok("exp00000", (const char *const[]){ "8", "2", "-wpc", "-s4", NULL }, &a);
+	assert_true(zo_exp_flag(&a, "warmup"));
+	assert_true(zo_exp_flag(&a, "prefault"));
+	assert_true(zo_exp_flag(&a, "counter"));
+	assert_int_equal(zo_exp_get_uint(&a, "size"), 4);
+	assert_string_equal(zo_exp_spelling(&a, "size"), "-s");
+	zo_exp_args_release(&a);
+	parse_ok("exp00000", (const char *const[]){ "8", "-zws", "3", "--multicore_offsetting",
+						    "--drift_thresh=5", "--delay", "6",
+						    "--disable_zswap", NULL },
+		 &a);
+	assert_true(zo_exp_flag(&a, "zeros"));
+	assert_int_equal(zo_exp_get_uint(&a, "size"), 3);
+	assert_true(zo_exp_flag(&a, "multicore_offsetting"));
+	assert_true(zo_exp_flag(&a, "disable_zswap"));
+	assert_int_equal(zo_exp_get_uint(&a, "drift_thresh"), 5);
+	assert_int_equal(zo_exp_get_uint(&a, "delay"), 6);
 	zo_exp_args_release(&a);
 }
 
@@ -306,11 +428,24 @@ static void bad_input_is_named(void **state)
 		  "CORES 4097: use a whole number from 1 to 4096" },
 		{ "exp00000", { "4", "1", "1", NULL }, "unexpected argument '1'" },
 		{ "exp00000", { "4", "1", "--zeros", "--counter", NULL },
-		  "--zeros and --counter exclude each other; give one" },
+		  "--zeros and --counter exclude each other; give one workload" },
 		{ "exp00000", { "4", "--redis", "--matrixmult", NULL },
-		  "--redis and --matrixmult exclude each other; give one" },
+		  "--redis and --matrixmult exclude each other; give one workload" },
+		{ "exp00000", { "4", "1", "-z", "-m", NULL },
+		  "-z and -m exclude each other; give one workload" },
+		{ "exp00000", { "4", "-zc", NULL }, "-z and -c exclude each other; give one workload" },
 		{ "exp00000", { "4", "--size", "8", NULL },
 		  "--size 8 is larger than the target (4 GB)" },
+		{ "exp00000", { "4", "-s", "8", NULL }, "-s 8 is larger than the target (4 GB)" },
+		{ "exp00000", { "4", "-s5", NULL }, "-s 5 is larger than the target (4 GB)" },
+		{ "exp00000", { "4", "--delay", "5", NULL },
+		  "--delay needs --multicore-offsetting (the old runner's rule)" },
+		{ "exp00000", { "4", "--drift_thresh", "5", NULL },
+		  "--drift_thresh needs --multicore_offsetting (the old runner's rule)" },
+		{ "exp00000", { "4", "-s", NULL }, "-s needs a value (GB)" },
+		{ "exp00000", { "4", "-wx", NULL },
+		  "-wx: unknown option for exp00000; see 'zsim-orch run exp00000 --help'" },
+		{ "exp00000", { "4", "-w=1", NULL }, "-w takes no value" },
 		{ "exp00000", { "4", "--size", "0", NULL },
 		  "--size 0: use a whole number from 1 to 1048576" },
 		{ "exp00000", { "4", "--size", NULL }, "--size needs a value (GB)" },
@@ -349,8 +484,10 @@ static void usage_lists_options_and_phases(void **state)
 	assert_non_null(strstr(u, "  --size GB "));
 	assert_non_null(strstr(u, "(1..1048576)"));
 	assert_non_null(strstr(u, "(1..4096, default 1)"));
-	assert_non_null(strstr(u, "\nPhases: preflight, storage, knobs, target start, warmup, "
-				  "workload, collect, target stop, restore knobs\n"));
+	assert_non_null(strstr(u, "\nPhases: preflight, storage, condition host, target start, "
+				  "setup, warmup, workload, collect, target stop, restore host\n"));
+	assert_non_null(strstr(u, "[also -s]"));
+	assert_non_null(strstr(u, "[also --drift_thresh] [needs --multicore-offsetting]"));
 	free(u);
 	u = zo_exp_usage(find("noop"));
 	assert_non_null(u);
@@ -365,6 +502,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(registry_lists_every_experiment),
 		cmocka_unit_test(exp00000_names_for_every_combination),
+		cmocka_unit_test(gen_file_name_rule),
 		cmocka_unit_test(noop_names),
 		cmocka_unit_test(the_time_is_local_and_zero_padded),
 		cmocka_unit_test(exp00000_spellings_and_defaults),

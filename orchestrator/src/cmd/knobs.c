@@ -126,7 +126,7 @@ static int cmd_knobs(struct zo_ctx *ctx, int argc, char **argv)
 const struct zo_cmd zo_cmd_knobs = {
 	.name = "knobs",
 	.fn = cmd_knobs,
-	.summary = "0sim knobs, TSC offsetting, zswap, THP and KSM",
+	.summary = "0sim knobs, TSC offsetting, zswap, THP, KSM, governor, printk",
 	.usage = "zsim-orch knobs show [--json]\n"
 		 "       zsim-orch knobs set NAME=VALUE...\n"
 		 "       zsim-orch knobs apply\n"
@@ -140,8 +140,9 @@ const struct zo_cmd zo_cmd_knobs = {
 		 "       max_pool_percent and the [zerosim] values that are set; KSM off\n"
 		 "\n"
 		 "Knobs: zerosim_drift_threshold, zerosim_delay, zerosim_multicore_sync,\n"
-		 "zerosim_skip_halt, zerosim_lapic_adjust, zerosim_sync_guest_tsc,\n"
-		 "tsc_offsetting, zswap_enabled, zswap_zpool, zswap_max_pool_percent, thp,\n"
-		 "ksm.\n",
+		 "zerosim_skip_halt (on writes 3), zerosim_lapic_adjust,\n"
+		 "zerosim_sync_guest_tsc, tsc_offsetting, zswap_enabled, zswap_zpool,\n"
+		 "zswap_max_pool_percent, thp, ksm, governor (every CPU), printk (the\n"
+		 "console level).\n",
 	.flags = ZO_CMD_NEED_CONFIG,
 };

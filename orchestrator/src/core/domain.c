@@ -113,6 +113,15 @@ char *zo_domain_xml(const struct zo_domain_spec *s)
 		zo_strbuf_append(&sb, "      <target dev='vda' bus='virtio'/>\n"
 				      "    </disk>\n");
 	}
+	if (s->results_disk) {
+		/* after the root disk: the guest numbers disks in this order */
+		zo_strbuf_append(&sb, "    <disk type='file' device='disk'>\n"
+				      "      <driver name='qemu' type='raw'/>\n");
+		add_escaped(&sb, "      <source file='%s'/>\n", s->results_disk);
+		zo_strbuf_append(&sb, "      <target dev='vdb' bus='virtio'/>\n"
+				      "      <serial>" ZO_RESULTS_DISK_SERIAL "</serial>\n"
+				      "    </disk>\n");
+	}
 	if (s->cdrom) {
 		/* IDE: every x86 guest kernel and the default machine have it */
 		zo_strbuf_append(&sb, "    <disk type='file' device='cdrom'>\n"

@@ -10,6 +10,8 @@
 #include <stdint.h>
 
 #define ZO_AGENT_CHANNEL "org.qemu.guest_agent.0"
+/* The serial of the results disk, by which the guest finds it. */
+#define ZO_RESULTS_DISK_SERIAL "zsim-results"
 
 struct zo_domain_spec {
 	const char *name;
@@ -22,6 +24,9 @@ struct zo_domain_spec {
 	const char *kernel, *initrd, *cmdline;
 	const char *disk;       /* qcow2 overlay (disk mode, or extra disk) */
 	const char *cdrom;      /* an ISO attached read-only, or NULL */
+	/* a raw file the guest writes results to, without a filesystem, and
+	 * the host reads them from (serial ZO_RESULTS_DISK_SERIAL), or NULL */
+	const char *results_disk;
 	/* libvirt version as major*1000000+minor*1000+micro: decides how host
 	 * physical address bits are passed through */
 	unsigned long libvirt_version;

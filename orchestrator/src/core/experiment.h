@@ -11,6 +11,7 @@
 #include <time.h>
 
 #define ZO_EXP_MAX_PARAMS 24
+#define ZO_EXP_MAX_SETTINGS 32
 
 enum zo_param_kind {
 	ZO_PARAM_UINT, /* a positional or --name N */
@@ -26,8 +27,34 @@ struct zo_param {
 	unsigned long long min, max;
 	const char *dflt;  /* NULL: unset unless given */
 	const char *group; /* flags of one group exclude each other */
-	bool important;    /* part of result file names, as the old runner did */
+	bool important;    /* part of result file names (experiments without a
+			    * runner settings list) */
 	const char *help;
+};
+
+/* The old runner's spellings of a parameter and its rules. */
+struct zo_param_runner {
+	const char *name; /* the parameter */
+	/* Other spellings, space-separated ("-z", "--drift_thresh"). A
+	 * one-letter "-x" also works bundled ("-wz") and, for a value,
+	 * attached ("-s4"). */
+	const char *aliases;
+	/* Another parameter this one needs (clap's `requires`), or NULL. */
+	const char *requires;
+};
+
+/* One of the old runner's settings: its name, its value as JSON text
+ * (serde_json's form: 4096, true, null, "bmk"), and whether it is part of
+ * result file names. */
+struct zo_exp_setting {
+	const char *name;
+	char *json;
+	bool important;
+};
+
+struct zo_exp_settings {
+	struct zo_exp_setting v[ZO_EXP_MAX_SETTINGS];
+	size_t n;
 };
 
 struct zo_exp_args;
@@ -38,6 +65,8 @@ struct zo_experiment {
 	const char *summary;
 	const struct zo_param *params;
 	size_t n_params;
+	const struct zo_param_runner *runner; /* may be NULL */
+	size_t n_runner;
 	const char *const *phases; /* NULL-terminated, in order */
 	/* Its results are cycle counts: record the host's TSC frequency. */
 	bool records_tsc;
@@ -46,6 +75,10 @@ struct zo_experiment {
 	/* The workload program the arguments choose, as the old runner named
 	 * it in results ("time_mmap_touch"); NULL: the name has none. */
 	const char *(*workload)(const struct zo_exp_args *a);
+	/* The old runner's settings for these arguments, in the order it
+	 * registered them; NULL: the experiment has no runner counterpart
+	 * and is named "NAME-<important parameters>-TIME". */
+	int (*settings)(const struct zo_exp_args *a, struct zo_exp_settings *ret);
 	/* The phases: 0, or -errno with the reason in the run (ops/run.h);
 	 * -EPERM is a refusal (exit 3). */
 	int (*run)(struct zo_run *run);
@@ -53,7 +86,8 @@ struct zo_experiment {
 
 struct zo_exp_args {
 	const struct zo_experiment *exp;
-	char *values[ZO_EXP_MAX_PARAMS]; /* given values; NULL: not given */
+	char *values[ZO_EXP_MAX_PARAMS];  /* given values; NULL: not given */
+	char *spelled[ZO_EXP_MAX_PARAMS]; /* how the user spelled each option */
 };
 
 /* The registry (exp/registry.c), in the order `run --list` shows them. */
@@ -79,10 +113,30 @@ const char *zo_exp_choice(const struct zo_exp_args *a, const char *group);
  * or NULL. */
 const char *zo_exp_workload(const struct zo_exp_args *a);
 
-/* Result file base name, as the old runner built it: the experiment, then
- * each important setting as NAME + its JSON value with spaces and quotes
- * made '_', then the local time: exp00000-workload_time_mmap_touch_-
- * vm_size4096-cores1-2026-11-23-10-00-00. */
+/* The option as the user spelled it ("-s", "--size"), else its own. */
+const char *zo_exp_spelling(const struct zo_exp_args *a, const char *name);
+
+/* Add a setting (JSON text built here: a string is quoted and escaped). */
+int zo_exp_settings_str(struct zo_exp_settings *s, const char *name, bool important,
+			const char *value);
+int zo_exp_settings_uint(struct zo_exp_settings *s, const char *name, bool important,
+			 unsigned long long value);
+int zo_exp_settings_bool(struct zo_exp_settings *s, const char *name, bool important,
+			 bool value);
+int zo_exp_settings_null(struct zo_exp_settings *s, const char *name, bool important);
+void zo_exp_settings_release(struct zo_exp_settings *s);
+/* The experiment's runner settings (-ENOENT when it has none). */
+int zo_exp_runner_settings(const struct zo_exp_args *a, struct zo_exp_settings *ret);
+/* The old runner's gen_file_name without the extension: each important
+ * setting as NAME + its JSON text (trimmed; spaces, '"' and '\'' made
+ * '_'), joined by '-', then -%Y-%m-%d-%H-%M-%S:
+ * workload_bmk_-app_TimeMmapTouch_-vm_size4096-2026-12-01-14-45-33. */
+char *zo_exp_file_name(const struct zo_exp_settings *s, const struct tm *when);
+
+/* Result file base name: the runner's rule over the experiment's runner
+ * settings; an experiment without them (noop) gets its name, then each
+ * important parameter as -NAMEvalue, then the time:
+ * noop-seconds1-2026-11-23-10-00-00. */
 char *zo_exp_results_base(const struct zo_exp_args *a, const struct tm *when);
 
 /* The arguments back as argv, exactly as a later run must get them. */

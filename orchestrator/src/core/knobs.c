@@ -10,31 +10,41 @@
 
 #include "util/banned.h"
 
+#define GOVERNORS "performance|powersave|ondemand|conservative|schedutil|userspace"
+
+/* name, path, kind, min, max, words, zerosim, help, on, first_field */
 const struct zo_knob zo_knobs[] = {
 	{ "zerosim_drift_threshold", "/proc/zerosim_drift_threshold", ZO_KNOB_UINT, 0,
-	  (1ULL << 62), NULL, true, "guest TSC drift (cycles) tolerated before 0sim syncs" },
+	  (1ULL << 62), NULL, true, "guest TSC drift (cycles) tolerated before 0sim syncs", NULL,
+	  false },
 	{ "zerosim_delay", "/proc/zerosim_delay", ZO_KNOB_UINT, 0, (1ULL << 62), NULL, true,
-	  "0sim's injected delay" },
+	  "0sim's injected delay", NULL, false },
 	{ "zerosim_multicore_sync", "/proc/zerosim_multicore_sync", ZO_KNOB_01, 0, 1, NULL, true,
-	  "keep vCPU clocks in step (multicore offsetting)" },
+	  "keep vCPU clocks in step (multicore offsetting)", NULL, false },
+	/* the old runner wrote 3 for "on" (exp_0sim.rs), 0 for off */
 	{ "zerosim_skip_halt", "/proc/zerosim_skip_halt", ZO_KNOB_01, 0, 1, NULL, true,
-	  "skip halted time" },
+	  "skip halted time (on writes 3, as the old runner did)", "3", false },
 	{ "zerosim_lapic_adjust", "/proc/zerosim_lapic_adjust", ZO_KNOB_01, 0, 1, NULL, true,
-	  "adjust the local APIC timer" },
+	  "adjust the local APIC timer", NULL, false },
 	{ "zerosim_sync_guest_tsc", "/proc/zerosim_sync_guest_tsc", ZO_KNOB_01, 0, 1, NULL, true,
-	  "sync the guest TSC" },
+	  "sync the guest TSC", NULL, false },
 	{ "tsc_offsetting", "/sys/module/kvm_intel/parameters/enable_tsc_offsetting", ZO_KNOB_YN,
-	  0, 1, NULL, true, "KVM hides host time spent handling the guest (0sim's kvm_intel)" },
+	  0, 1, NULL, true, "KVM hides host time spent handling the guest (0sim's kvm_intel)",
+	  NULL, false },
 	{ "zswap_enabled", "/sys/module/zswap/parameters/enabled", ZO_KNOB_YN, 0, 1, NULL, false,
-	  "compress swapped pages in RAM" },
+	  "compress swapped pages in RAM", NULL, false },
 	{ "zswap_zpool", "/sys/module/zswap/parameters/zpool", ZO_KNOB_WORDS, 0, 0,
-	  "zbud|z3fold|zsmalloc|ztier", false, "zswap's allocator (0sim: ztier)" },
+	  "zbud|z3fold|zsmalloc|ztier", false, "zswap's allocator (0sim: ztier)", NULL, false },
 	{ "zswap_max_pool_percent", "/sys/module/zswap/parameters/max_pool_percent", ZO_KNOB_UINT,
-	  0, 100, NULL, false, "largest share of RAM zswap may use" },
+	  0, 100, NULL, false, "largest share of RAM zswap may use", NULL, false },
 	{ "thp", "/sys/kernel/mm/transparent_hugepage/enabled", ZO_KNOB_WORDS, 0, 0,
-	  "always|madvise|never", false, "transparent hugepages" },
+	  "always|madvise|never", false, "transparent hugepages", NULL, false },
 	{ "ksm", "/sys/kernel/mm/ksm/run", ZO_KNOB_UINT, 0, 2, NULL, false,
-	  "kernel samepage merging (0 off, 1 on, 2 unmerge)" },
+	  "kernel samepage merging (0 off, 1 on, 2 unmerge)", NULL, false },
+	{ "governor", "/sys/devices/system/cpu/cpu*/cpufreq/scaling_governor", ZO_KNOB_WORDS, 0, 0,
+	  GOVERNORS, false, "CPU frequency governor of every CPU", NULL, false },
+	{ "printk", "/proc/sys/kernel/printk", ZO_KNOB_UINT, 0, 15, NULL, false,
+	  "console log level (the first of printk's four)", NULL, true },
 };
 const size_t zo_n_knobs = ZO_ARRAY_SIZE(zo_knobs);
 
@@ -87,7 +97,9 @@ int zo_knob_normalize(const struct zo_knob *k, const char *text, char **ret_valu
 			*ret_error = zo_asprintf("%s=%s: use %s", k->name, text, ZO_BOOL_FORM);
 			return -EINVAL;
 		}
-		*ret_value = strdup(k->kind == ZO_KNOB_YN ? (b ? "Y" : "N") : (b ? "1" : "0"));
+		*ret_value = strdup(k->kind == ZO_KNOB_YN ? (b ? "Y" : "N")
+				    : b		      ? (k->on ? k->on : "1")
+							      : "0");
 		break;
 	case ZO_KNOB_WORDS:
 		if (!word_in(k->words, text)) {
@@ -106,5 +118,37 @@ char *zo_knob_current(const struct zo_knob *k, const char *raw)
 
 	if (k->kind == ZO_KNOB_WORDS && open && close)
 		return strndup(open + 1, (size_t)(close - open - 1));
+	if (k->first_field) {
+		raw += strspn(raw, " \t");
+		return strndup(raw, strcspn(raw, " \t"));
+	}
 	return strdup(raw);
+}
+
+char *zo_knob_restore_value(const struct zo_knob *k, const char *raw)
+{
+	/* "always [madvise] never" does not write back; the choice does */
+	if (k->kind == ZO_KNOB_WORDS)
+		return zo_knob_current(k, raw);
+	return strdup(raw);
+}
+
+bool zo_knob_per_cpu(const struct zo_knob *k)
+{
+	return strstr(k->path, "/cpu*/") != NULL;
+}
+
+char *zo_knob_cpu_path(const struct zo_knob *k, const char *cpu)
+{
+	const char *star = strstr(k->path, "/cpu*/");
+
+	if (!star)
+		return strdup(k->path);
+	return zo_asprintf("%.*s/%s%s", (int)(star - k->path), k->path, cpu, star + 5);
+}
+
+bool zo_knob_is_cpu_dir(const char *name)
+{
+	return !strncmp(name, "cpu", 3) && name[3] && strspn(name + 3, "0123456789") ==
+								  strlen(name + 3);
 }

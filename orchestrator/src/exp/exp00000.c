@@ -1,5 +1,8 @@
 /* exp00000: boot a VMSIZE GB target and time touching its memory with
- * zsim-touch (the old runner's time_mmap_touch experiment). */
+ * zsim-touch, as the old runner's exp00000 did (runner/src/exp00000.rs):
+ * its command line (positional VMSIZE CORES, -z -c -m -r -M -w -p -s GB,
+ * --multicore_offsetting --drift_thresh --delay --disable_zswap), its host
+ * conditioning, its settings, file names and files. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,49 +16,10 @@
 #include "ops/storage.h"
 #include "ops/target.h"
 #include "sys/hostinfo.h"
-#include "sys/sysfs.h"
 #include "sys/virt.h"
 #include "util/str.h"
 
 #include "util/banned.h"
-
-/* What this experiment needs from other operations, each behind one small
- * function returning 0 or -errno with ctx->error set. */
-
-static int preflight_for_run(struct zo_ctx *ctx, uint64_t vm_gb, unsigned cores)
-{
-	return zo_preflight_for_run(ctx, vm_gb, cores, true);
-}
-
-static int target_check_base(struct zo_ctx *ctx)
-{
-	return zo_target_check_base(ctx);
-}
-
-static int thin_activate(struct zo_ctx *ctx)
-{
-	return zo_thin_activate(ctx);
-}
-
-static int swap_on_recorded(struct zo_ctx *ctx)
-{
-	return zo_swap_on_recorded(ctx);
-}
-
-static int target_open(struct zo_ctx *ctx, struct zo_target *t)
-{
-	int r = zo_target_open(ctx, t);
-
-	t->progress = ctx->progress;
-	t->progress_userdata = ctx->progress_userdata;
-	return r;
-}
-
-static int target_start(struct zo_target *t, const char *memory_gb, long long vcpus,
-			volatile sig_atomic_t *stop)
-{
-	return zo_target_start(t, memory_gb, vcpus, stop);
-}
 
 /* The largest target anyone simulates with 0sim is tens of TB; 1 PB keeps
  * typos like 40960000 out. */
@@ -63,6 +27,7 @@ static int target_start(struct zo_target *t, const char *memory_gb, long long vc
 
 #define TOUCH "/usr/bin/zsim-touch"
 #define GUEST_OUT "/results/zsim-touch.out"
+#define GUEST_DMESG "/results/.zsim-dmesg"
 
 static const struct zo_param params[] = {
 	{ "vm_size", NULL, "VMSIZE", ZO_PARAM_UINT, true, 1, MAX_VM_GB, NULL, NULL, true,
@@ -80,13 +45,13 @@ static const struct zo_param params[] = {
 	{ "matrixmult", "--matrixmult", NULL, ZO_PARAM_FLAG, false, 0, 0, NULL, "workload",
 	  false, "matrix multiplication (needs matrixmult in the target)" },
 	{ "warmup", "--warmup", NULL, ZO_PARAM_FLAG, false, 0, 0, NULL, NULL, false,
-	  "touch half the target's memory before the workload" },
+	  "touch the workload's size once (zeros) before the workload" },
 	{ "prefault", "--prefault", NULL, ZO_PARAM_FLAG, false, 0, 0, NULL, NULL, false,
 	  "prefault the workload's memory before timing" },
 	{ "size", "--size", "GB", ZO_PARAM_UINT, false, 1, MAX_VM_GB, NULL, NULL, true,
-	  "workload size in GB (default: the target's MemAvailable)" },
+	  "workload size in GB (default: the target's MemAvailable in whole GB, rounded down)" },
 	{ "disable_zswap", "--disable-zswap", NULL, ZO_PARAM_FLAG, false, 0, 0, NULL, NULL,
-	  false, "leave zswap off" },
+	  false, "leave zswap off (and the swap devices unmarked)" },
 	{ "multicore_offsetting", "--multicore-offsetting", NULL, ZO_PARAM_FLAG, false, 0, 0,
 	  NULL, NULL, false, "turn on 0sim's multicore TSC offsetting" },
 	{ "drift_thresh", "--drift-thresh", "N", ZO_PARAM_UINT, false, 0, 1ULL << 62, NULL, NULL,
@@ -95,9 +60,26 @@ static const struct zo_param params[] = {
 	  "0sim's delay (/proc/zerosim_delay)" },
 };
 
+/* The old runner's spellings and rules (exp00000.rs, cli_options). */
+static const struct zo_param_runner runner[] = {
+	{ "zeros", "-z", NULL },
+	{ "counter", "-c", NULL },
+	{ "memcached", "-m", NULL },
+	{ "redis", "-r", NULL },
+	{ "matrixmult", "-M", NULL },
+	{ "warmup", "-w", NULL },
+	{ "prefault", "-p", NULL },
+	{ "size", "-s", NULL },
+	{ "disable_zswap", "--disable_zswap", NULL },
+	{ "multicore_offsetting", "--multicore_offsetting", NULL },
+	{ "drift_thresh", "--drift_thresh", "multicore_offsetting" },
+	{ "delay", NULL, "multicore_offsetting" },
+};
+
 static const char *const phases[] = {
-	"preflight", "storage", "knobs",   "target start", "warmup",
-	"workload",  "collect", "target stop", "restore knobs", NULL,
+	"preflight", "storage",	 "condition host", "target start", "setup",
+	"warmup",    "workload", "collect",	   "target stop",  "restore host",
+	NULL,
 };
 
 static int check(const struct zo_exp_args *a, char **ret_error)
@@ -105,14 +87,14 @@ static int check(const struct zo_exp_args *a, char **ret_error)
 	unsigned long long vm = zo_exp_get_uint(a, "vm_size");
 
 	if (zo_exp_get(a, "size") && zo_exp_get_uint(a, "size") > vm) {
-		*ret_error = zo_asprintf("--size %s is larger than the target (%llu GB)",
-					 zo_exp_get(a, "size"), vm);
+		*ret_error = zo_asprintf("%s %s is larger than the target (%llu GB)",
+					 zo_exp_spelling(a, "size"), zo_exp_get(a, "size"), vm);
 		return -EINVAL;
 	}
 	return 0;
 }
 
-/* The old runner's program names, which its result names carry. */
+/* The workload program the choice runs, as zsim's settings name it. */
 static const char *workload(const struct zo_exp_args *a)
 {
 	const char *c = zo_exp_choice(a, "workload");
@@ -126,32 +108,69 @@ static const char *workload(const struct zo_exp_args *a)
 	return c;
 }
 
+/* The runner's settings! block, in its order: the important ones name the
+ * files (workload, app, vm_size, cores > 1, size when given, and the
+ * offsetting and zswap switches when set). */
+static int settings(const struct zo_exp_args *a, struct zo_exp_settings *s)
+{
+	const char *c = zo_exp_choice(a, "workload");
+	const char *app = !c				? "TimeMmapTouch"
+			  : !strcmp(c, "memcached")	? "Memcached"
+			  : !strcmp(c, "redis")		? "Redis"
+			  : !strcmp(c, "matrixmult")	? "MatrixMult2"
+							: "TimeMmapTouch";
+	unsigned long long cores = zo_exp_get_uint(a, "cores");
+	bool disable = zo_exp_flag(a, "disable_zswap");
+	bool multicore = zo_exp_flag(a, "multicore_offsetting");
+	int r = 0;
+
+	r |= zo_exp_settings_str(s, "workload", true, "bmk");
+	r |= zo_exp_settings_str(s, "app", true, app);
+	r |= zo_exp_settings_uint(s, "exp", false, 0);
+	r |= zo_exp_settings_uint(s, "vm_size", true, zo_exp_get_uint(a, "vm_size"));
+	r |= zo_exp_settings_uint(s, "cores", cores > 1, cores);
+	if (zo_exp_flag(a, "zeros") || zo_exp_flag(a, "counter"))
+		r |= zo_exp_settings_str(s, "pattern", false,
+					 zo_exp_flag(a, "zeros") ? "Zeros" : "Counter");
+	else
+		r |= zo_exp_settings_null(s, "pattern", false);
+	r |= zo_exp_settings_bool(s, "prefault", false, zo_exp_flag(a, "prefault"));
+	if (zo_exp_get(a, "size"))
+		r |= zo_exp_settings_uint(s, "size", true, zo_exp_get_uint(a, "size"));
+	else
+		r |= zo_exp_settings_null(s, "size", false);
+	r |= zo_exp_settings_bool(s, "calibrated", false, false);
+	r |= zo_exp_settings_bool(s, "warmup", false, zo_exp_flag(a, "warmup"));
+	r |= zo_exp_settings_bool(s, "disable_zswap", disable, disable);
+	r |= zo_exp_settings_bool(s, "multicore_offsetting", multicore, multicore);
+	r |= zo_exp_settings_uint(s, "zswap_max_pool_percent", false, 50);
+	if (zo_exp_get(a, "drift_thresh"))
+		r |= zo_exp_settings_uint(s, "zerosim_drift_threshold", true,
+					  zo_exp_get_uint(a, "drift_thresh"));
+	else
+		r |= zo_exp_settings_null(s, "zerosim_drift_threshold", false);
+	if (zo_exp_get(a, "delay"))
+		r |= zo_exp_settings_uint(s, "zerosim_delay", true, zo_exp_get_uint(a, "delay"));
+	else
+		r |= zo_exp_settings_null(s, "zerosim_delay", false);
+	return r < 0 ? -ENOMEM : 0;
+}
+
 struct exp {
 	struct zo_run *run;
 	struct zo_target target;
 	bool target_open, started;
-	bool lenient; /* [host] require_0sim = no: a stock kernel stands in */
+	struct zo_condition_spec spec;
+	unsigned long long pages;
+	const char *out_dev;      /* the results disk in the target, or "" */
+	unsigned long long out_len; /* what zsim-touch wrote onto it */
+	unsigned next_core; /* the runner's TasksetCtx: round-robin over the vCPUs */
 };
 
 /* The reason an operation left in ctx->error becomes the run's. */
 static int failed(struct exp *x, int r)
 {
 	return zo_run_fail(x->run, r, "%s", x->run->ctx->error);
-}
-
-/* One knob of the experiment: fatal on a real node, a warning when a
- * stock kernel stands in for 0sim. */
-static int knob(struct exp *x, const char *path, const char *value)
-{
-	int r = zo_run_set_knob(x->run, path, value);
-
-	if (r == 0)
-		return 0;
-	if (x->lenient) {
-		zo_warn(&x->run->ctx->log, "not set: %s = %s (%s)", path, value, strerror(-r));
-		return 0;
-	}
-	return zo_run_fail(x->run, r, "cannot set %s to %s: %s", path, value, strerror(-r));
 }
 
 static int phase_preflight(struct exp *x)
@@ -161,13 +180,13 @@ static int phase_preflight(struct exp *x)
 	int n, r;
 
 	zo_config_get_bool(ctx->config, "host", "require_0sim", &require);
-	x->lenient = !require;
+	x->run->cond.lenient = !require;
 	n = zo_host_zerosim(ctx->root, NULL);
 	zo_run_add_fact(x->run, "zerosim_kernel", n > 0 ? "yes" : "no");
-	r = preflight_for_run(ctx, zo_exp_get_uint(x->run->args, "vm_size"),
-			      (unsigned)zo_exp_get_uint(x->run->args, "cores"));
+	r = zo_preflight_for_run(ctx, zo_exp_get_uint(x->run->args, "vm_size"),
+				 (unsigned)zo_exp_get_uint(x->run->args, "cores"), true);
 	if (r == 0)
-		r = target_check_base(ctx);
+		r = zo_target_check_base(ctx);
 	if (r < 0)
 		return failed(x, r);
 	if (n <= 0)
@@ -184,9 +203,9 @@ static int phase_storage(struct exp *x)
 	int r = 0;
 
 	if (data && *data)
-		r = thin_activate(ctx);
+		r = zo_thin_activate(ctx);
 	if (r == 0 && swap && *swap)
-		r = swap_on_recorded(ctx);
+		r = zo_swap_on_recorded(ctx);
 	if (r < 0)
 		return failed(x, r);
 	if ((!data || !*data) && (!swap || !*swap))
@@ -195,42 +214,26 @@ static int phase_storage(struct exp *x)
 	return 0;
 }
 
-static int phase_knobs(struct exp *x)
+/* The old runner's host setup, made reversible: the harness puts it back. */
+static int phase_condition(struct exp *x)
 {
 	const struct zo_exp_args *a = x->run->args;
 	struct zo_ctx *ctx = x->run->ctx;
-	const char *zpool = zo_config_get(ctx->config, "zswap", "zpool");
+	struct zo_condition_spec *s = &x->spec;
 	const char *pct = zo_config_get(ctx->config, "zswap", "max_pool_percent");
-	int r;
 
-	if (zo_exp_flag(a, "disable_zswap")) {
-		r = knob(x, "/sys/module/zswap/parameters/enabled", "N");
-	} else {
-		r = knob(x, "/sys/module/zswap/parameters/zpool", zpool);
-		if (r == 0)
-			r = knob(x, "/sys/module/zswap/parameters/max_pool_percent", pct);
-		if (r == 0)
-			r = knob(x, "/sys/module/zswap/parameters/enabled", "Y");
-	}
-	if (r == 0 && zo_exp_get(a, "drift_thresh"))
-		r = knob(x, "/proc/zerosim_drift_threshold", zo_exp_get(a, "drift_thresh"));
-	if (r == 0 && zo_exp_get(a, "delay"))
-		r = knob(x, "/proc/zerosim_delay", zo_exp_get(a, "delay"));
-	if (r == 0 && zo_exp_flag(a, "multicore_offsetting"))
-		r = knob(x, "/proc/zerosim_multicore_sync", "1");
-	return r;
-}
-
-static int guest(struct exp *x, char *const *argv, struct zo_guest_exec *e)
-{
-	int r = zo_virt_guest_exec(x->target.virt, x->target.name, argv, zo_run_stop_flag(), e);
-
-	if (r == -EINTR)
-		return zo_run_fail(x->run, r, "stopped by signal %d", zo_run_stop_signal());
-	if (r < 0)
-		return zo_run_fail(x->run, r, "cannot run %s in the target: %s", argv[0],
-				   zo_virt_error(x->target.virt));
-	return 0;
+	s->zswap = !zo_exp_flag(a, "disable_zswap");
+	s->zpool = zo_config_get(ctx->config, "zswap", "zpool");
+	s->max_pool_percent = pct;
+	s->multicore = zo_exp_flag(a, "multicore_offsetting");
+	s->drift_threshold = zo_exp_get(a, "drift_thresh");
+	s->delay = zo_exp_get(a, "delay");
+	s->skip_halt = false;   /* ZEROSIM_SKIP_HALT */
+	s->lapic_adjust = true; /* ZEROSIM_LAPIC_ADJUST */
+	/* the runner's value is always 50; say so when the config differs */
+	if (pct && strcmp(pct, "50"))
+		zo_run_add_fact(x->run, "zswap_max_pool_percent", pct);
+	return zo_run_condition_host(x->run, s);
 }
 
 static int phase_target_start(struct exp *x)
@@ -238,21 +241,41 @@ static int phase_target_start(struct exp *x)
 	const struct zo_exp_args *a = x->run->args;
 	int r;
 
-	r = target_open(x->run->ctx, &x->target);
+	r = zo_target_open(x->run->ctx, &x->target);
+	x->target_open = true;
 	if (r < 0)
 		return failed(x, r);
-	x->target_open = true;
+	x->target.progress = x->run->ctx->progress;
+	x->target.progress_userdata = x->run->ctx->progress_userdata;
 	x->started = true;
-	r = target_start(&x->target, zo_exp_get(a, "vm_size"),
-			 (long long)zo_exp_get_uint(a, "cores"), zo_run_stop_flag());
+	r = zo_target_start(&x->target, zo_exp_get(a, "vm_size"),
+			    (long long)zo_exp_get_uint(a, "cores"), zo_run_stop_flag());
 	if (zo_run_stop_signal())
 		return zo_run_fail(x->run, -EINTR, "stopped by signal %d while booting",
 				   zo_run_stop_signal());
-	return r < 0 ? failed(x, r) : 0;
+	if (r < 0)
+		return failed(x, r);
+	if (x->target.boot_ms) {
+		_cleanup_free_ char *ms = zo_asprintf("%llu", (unsigned long long)x->target.boot_ms);
+
+		zo_run_add_fact(x->run, "boot_to_agent_ms", ms);
+	}
+	return zo_run_condition_booted(x->run, &x->spec);
 }
 
-/* The workload's program must be in the target before anything runs. */
-static int check_workload_program(struct exp *x, const char **ret_path)
+static int guest(struct exp *x, char *const *argv, struct zo_guest_exec *e)
+{
+	int r = zo_target_exec(&x->target, argv, zo_run_stop_flag(), e);
+
+	if (r < 0) {
+		zo_guest_exec_release(e);
+		return failed(x, r);
+	}
+	return 0;
+}
+
+/* The workload's program and taskset must be in the target. */
+static int check_workload_program(struct exp *x)
 {
 	static const struct {
 		const char *choice, *program;
@@ -263,6 +286,10 @@ static int check_workload_program(struct exp *x, const char **ret_path)
 	};
 	const char *choice = zo_exp_choice(x->run->args, "workload");
 	const char *program = TOUCH;
+	char *argv[] = { (char *)"sh", (char *)"-c",
+			 (char *)"command -v \"$0\" >/dev/null || exit 1; "
+				 "command -v taskset >/dev/null || exit 2",
+			 NULL, NULL };
 	struct zo_guest_exec e;
 	size_t i;
 	int r;
@@ -270,12 +297,8 @@ static int check_workload_program(struct exp *x, const char **ret_path)
 	for (i = 0; i < ZO_ARRAY_SIZE(programs); i++)
 		if (choice && !strcmp(programs[i].choice, choice))
 			program = programs[i].program;
-	{
-		char *const argv[] = { (char *)"sh", (char *)"-c", (char *)"command -v \"$0\"",
-				       (char *)program, NULL };
-
-		r = guest(x, argv, &e);
-	}
+	argv[3] = (char *)program;
+	r = guest(x, argv, &e);
 	if (r < 0)
 		return r;
 	r = e.exit_code;
@@ -284,19 +307,24 @@ static int check_workload_program(struct exp *x, const char **ret_path)
 		return zo_run_fail(x->run, -EPERM,
 				   "the target has no %s for --%s; a target prepared with "
 				   "'zsim-orch target prepare' installs it",
-				   program, choice ? choice : "zeros");
+				   r == 2 ? "taskset (util-linux)" : program,
+				   choice ? choice : "zeros");
 	if (strcmp(program, TOUCH))
 		return zo_run_fail(x->run, -ENOTSUP,
 				   "--%s: running %s is not part of this zsim-orch yet; "
 				   "--zeros and --counter are",
 				   choice, program);
-	*ret_path = program;
 	return 0;
 }
 
-static int mem_available_kb(struct exp *x, unsigned long long *ret)
+/* The runner's size: --size, else the target's MemAvailable in whole GB,
+ * rounded down (exp00000.rs: MemAvailable KB >> 20). */
+static int workload_size(struct exp *x)
 {
+	const struct zo_exp_args *a = x->run->args;
 	char *const argv[] = { (char *)"cat", (char *)"/proc/meminfo", NULL };
+	_cleanup_free_ char *kb = NULL, *gb = NULL;
+	unsigned long long size;
 	struct zo_guest_exec e;
 	struct zo_meminfo m;
 	int r = guest(x, argv, &e);
@@ -307,18 +335,47 @@ static int mem_available_kb(struct exp *x, unsigned long long *ret)
 	zo_guest_exec_release(&e);
 	if (r < 0)
 		return zo_run_fail(x->run, r, "cannot read the target's /proc/meminfo");
-	*ret = m.mem_available / 1024;
+	kb = zo_asprintf("%llu", (unsigned long long)(m.mem_available / 1024));
+	zo_run_add_fact(x->run, "target_mem_available_kb", kb);
+	size = zo_exp_get(a, "size") ? zo_exp_get_uint(a, "size") : m.mem_available >> 30;
+	gb = zo_asprintf("%llu", size);
+	zo_run_add_fact(x->run, "workload_size_gb", gb);
+	x->pages = (size << 30) >> 12;
+	if (size == 0)
+		zo_warn(&x->run->ctx->log, "the target has less than 1 GB available and no --size "
+					   "was given: the workload touches nothing (the runner's "
+					   "rule: MemAvailable in whole GB)");
 	return 0;
 }
 
-static int touch(struct exp *x, unsigned long long pages, const char *pattern, bool prefault,
-		 const char *out)
+static int phase_setup(struct exp *x)
 {
-	_cleanup_free_ char *n = zo_asprintf("%llu", pages);
-	char *argv[8];
+	int r = check_workload_program(x);
+
+	if (r == 0)
+		r = workload_size(x);
+	/* .out straight onto the results disk, where the host reads it at
+	 * disk speed and the target's RAM never holds it */
+	if (r == 0 && zo_target_results_device(&x->target, &x->out_dev) < 0)
+		r = failed(x, -EIO);
+	return r;
+}
+
+/* `zsim-touch PAGES PATTERN [-p] -o OUT` pinned to the next vCPU, as the
+ * runner ran time_mmap_touch under `taskset -c`. */
+static int touch(struct exp *x, const char *pattern, bool prefault, const char *out)
+{
+	_cleanup_free_ char *n = zo_asprintf("%llu", x->pages);
+	_cleanup_free_ char *core = zo_asprintf("%u", x->next_core);
+	char *argv[12], *touching;
 	struct zo_guest_exec e;
 	int k = 0, r;
 
+	x->next_core = (x->next_core + 1) % (unsigned)zo_exp_get_uint(x->run->args, "cores");
+	zo_run_add_fact(x->run, strcmp(out, "/dev/null") ? "workload_cpu" : "warmup_cpu", core);
+	argv[k++] = (char *)"taskset";
+	argv[k++] = (char *)"-c";
+	argv[k++] = core;
 	argv[k++] = (char *)TOUCH;
 	argv[k++] = n;
 	argv[k++] = (char *)pattern;
@@ -333,8 +390,27 @@ static int touch(struct exp *x, unsigned long long pages, const char *pattern, b
 	if (e.exit_code != 0)
 		r = zo_run_fail(x->run, -EIO, "zsim-touch exited %d: %.*s", e.exit_code,
 				(int)(e.err_len > 300 ? 300 : e.err_len), e.err);
+	/* its plan line: "...: touching T, R reserved for N records ..." */
+	else if (strcmp(out, "/dev/null") && (touching = strstr(e.err, "touching "))) {
+		_cleanup_free_ char *t = strndup(touching + 9, strcspn(touching + 9, ","));
+		const char *wrote = strstr(e.err, "zsim-touch: wrote ");
+
+		zo_run_add_fact(x->run, "pages_touched", t);
+		if (wrote)
+			x->out_len = strtoull(wrote + strlen("zsim-touch: wrote "), NULL, 10);
+		else if (*x->out_dev)
+			r = zo_run_fail(x->run, -EIO, "zsim-touch in the target did not say how much "
+						      "it wrote onto the results disk: it is older than "
+						      "this zsim-orch; 'zsim-orch target prepare' "
+						      "installs the new one");
+	}
 	zo_guest_exec_release(&e);
 	return r;
+}
+
+static int phase_warmup(struct exp *x)
+{
+	return touch(x, "-z", false, "/dev/null");
 }
 
 static long cpu_ms(const struct rusage *before, const struct rusage *after)
@@ -345,96 +421,99 @@ static long cpu_ms(const struct rusage *before, const struct rusage *after)
 	       (after->ru_stime.tv_usec - before->ru_stime.tv_usec) / 1000;
 }
 
-/* The files: .out from the target, .sim with the target's kernel log. */
-static int collect(struct exp *x)
-{
-	char *const dmesg[] = { (char *)"dmesg", NULL };
-	_cleanup_free_ char *text = NULL, *extra = NULL;
-	struct zo_guest_exec e;
-	size_t len = 0;
-	int r;
-
-	r = zo_virt_guest_read(x->target.virt, x->target.name, GUEST_OUT, &text, &len);
-	if (r < 0)
-		return zo_run_fail(x->run, r, "cannot fetch %s: %s", GUEST_OUT,
-				   zo_virt_error(x->target.virt));
-	r = zo_run_write(x->run, "out", text);
-	if (r < 0)
-		return r;
-	if (guest(x, dmesg, &e) == 0) {
-		const char *tail = e.out_len > 8192 ? e.out + e.out_len - 8192 : e.out;
-
-		extra = zo_asprintf("==> target dmesg (tail) <==\n%s", tail);
-		zo_guest_exec_release(&e);
-	}
-	return zo_run_write_host_sim(x->run, extra);
-}
-
 static int phase_workload(struct exp *x)
 {
 	const struct zo_exp_args *a = x->run->args;
-	unsigned long long avail_kb = 0, bytes, pages;
-	const char *program = NULL;
 	struct rusage before, after;
-	_cleanup_free_ char *fact = NULL, *cpu = NULL;
+	_cleanup_free_ char *cpu = NULL, *pages = zo_asprintf("%llu", x->pages);
 	int r;
 
-	r = check_workload_program(x, &program);
-	if (r < 0)
-		return r;
-	r = mem_available_kb(x, &avail_kb);
-	if (r < 0)
-		return r;
-	fact = zo_asprintf("%llu", avail_kb);
-	zo_run_add_fact(x->run, "target_mem_available_kb", fact);
-	if (zo_exp_flag(a, "warmup")) {
-		zo_run_phase_end(x->run);
-		zo_run_phase_begin(x->run, "warmup");
-		r = touch(x, (zo_exp_get_uint(a, "vm_size") << 30 >> 12) / 2, "-z", false,
-			  "/dev/null");
-		if (r < 0)
-			return r;
-		zo_run_phase_end(x->run);
-		zo_run_phase_begin(x->run, "workload");
-	}
-	bytes = zo_exp_get(a, "size") ? zo_exp_get_uint(a, "size") << 30 : avail_kb * 1024;
-	pages = bytes / 4096;
+	zo_run_add_fact(x->run, "pages", pages);
 	getrusage(RUSAGE_SELF, &before);
-	r = touch(x, pages, zo_exp_flag(a, "counter") ? "-c" : "-z", zo_exp_flag(a, "prefault"),
-		  GUEST_OUT);
+	r = touch(x, zo_exp_flag(a, "counter") ? "-c" : "-z", zo_exp_flag(a, "prefault"),
+		  *x->out_dev ? x->out_dev : GUEST_OUT);
 	getrusage(RUSAGE_SELF, &after);
 	if (r < 0)
 		return r;
 	/* zsim-orch's own CPU while the target works: it must wait, not spin */
 	cpu = zo_asprintf("%ld", cpu_ms(&before, &after));
 	zo_run_add_fact(x->run, "orch_cpu_ms_during_workload", cpu);
-	fact = (free(fact), zo_asprintf("%llu", pages));
-	zo_run_add_fact(x->run, "pages_touched", fact);
-	zo_run_phase_end(x->run);
-	zo_run_phase_begin(x->run, "collect");
-	return collect(x);
+	return 0;
+}
+
+/* .out streamed from the target into the results; .sim with the target's
+ * meminfo and kernel log, taken while it still runs. */
+static int phase_collect(struct exp *x)
+{
+	char *const argv[] = { (char *)"sh", (char *)"-c",
+			       (char *)"dmesg > " GUEST_DMESG "; cat /proc/meminfo", NULL };
+	_cleanup_free_ char *out = zo_run_file(x->run, "out"), *dmesg = NULL, *bytes = NULL;
+	struct zo_guest_exec e;
+	size_t len = 0, dlen = 0;
+	int r;
+
+	if (!out)
+		return zo_run_fail(x->run, -ENOMEM, "out of memory");
+	if (*x->out_dev) {
+		r = zo_target_copy_results(&x->target, x->out_len, out);
+		len = (size_t)x->out_len;
+	} else {
+		r = zo_target_fetch(&x->target, GUEST_OUT, out, &len);
+	}
+	if (r < 0)
+		return failed(x, r);
+	zo_run_add_fact(x->run, "out_via", *x->out_dev ? "results disk" : "guest agent");
+	bytes = zo_asprintf("%zu", len);
+	zo_run_add_fact(x->run, "out_bytes", bytes);
+	r = guest(x, argv, &e);
+	if (r < 0)
+		return r;
+	if (zo_target_read(&x->target, GUEST_DMESG, &dmesg, &dlen) < 0) {
+		zo_warn(&x->run->ctx->log, "%s", x->run->ctx->error);
+		zo_clear_error(x->run->ctx);
+	}
+	r = zo_run_write_sim(x->run, e.out, dmesg ? dmesg : "(the target's dmesg was not readable)",
+			     NULL);
+	zo_guest_exec_release(&e);
+	return r;
+}
+
+static int phase(struct exp *x, const char *name, int (*fn)(struct exp *x))
+{
+	int r;
+
+	zo_run_phase_begin(x->run, name);
+	r = fn(x);
+	if (r == 0)
+		zo_run_phase_end(x->run);
+	return r;
 }
 
 static int run(struct zo_run *run)
 {
-	static int (*const steps[])(struct exp *x) = {
-		phase_preflight, phase_storage, phase_knobs, phase_target_start, phase_workload,
-	};
-	static const char *const names[] = {
-		"preflight", "storage", "knobs", "target start", "workload",
-	};
-	struct exp x = { .run = run };
-	size_t i;
-	int r = 0, s;
+	struct exp x;
+	int r, s;
 
-	for (i = 0; i < ZO_ARRAY_SIZE(steps) && r == 0; i++) {
-		zo_run_phase_begin(run, names[i]);
-		r = steps[i](&x);
-		if (r == 0)
-			zo_run_phase_end(run);
-	}
+	memset(&x, 0, sizeof(x));
+	x.run = run;
+	x.out_dev = "";
+	r = phase(&x, "preflight", phase_preflight);
+	if (r == 0)
+		r = phase(&x, "storage", phase_storage);
+	if (r == 0)
+		r = phase(&x, "condition host", phase_condition);
+	if (r == 0)
+		r = phase(&x, "target start", phase_target_start);
+	if (r == 0)
+		r = phase(&x, "setup", phase_setup);
+	if (r == 0 && zo_exp_flag(run->args, "warmup"))
+		r = phase(&x, "warmup", phase_warmup);
+	if (r == 0)
+		r = phase(&x, "workload", phase_workload);
+	if (r == 0)
+		r = phase(&x, "collect", phase_collect);
 	/* clean up whatever happened: the target off (the harness puts the
-	 * knobs back) */
+	 * host back) */
 	if (x.started) {
 		if (r == 0)
 			zo_run_phase_begin(run, "target stop");
@@ -455,9 +534,12 @@ const struct zo_experiment zo_exp_exp00000 = {
 	.summary = "boot a VMSIZE GB target and time touching its memory (time_mmap_touch)",
 	.params = params,
 	.n_params = ZO_ARRAY_SIZE(params),
+	.runner = runner,
+	.n_runner = ZO_ARRAY_SIZE(runner),
 	.phases = phases,
 	.records_tsc = true,
 	.check = check,
 	.workload = workload,
+	.settings = settings,
 	.run = run,
 };

@@ -107,8 +107,10 @@ static int check_exist(struct zo_ctx *ctx, const struct zo_knob_sets *s)
 
 	for (i = 0; i < s->n; i++) {
 		const struct zo_knob *k = s->v[i].knob;
+		_cleanup_free_ char *cur = NULL;
 
-		if (zo_sysfs_exists(ctx->root, k->path) > 0)
+		/* present (readable) on this kernel; a per-CPU knob on some CPU */
+		if (zo_host_knob(ctx->root, k, &cur) != -ENOENT)
 			continue;
 		if (k->zerosim && !zerosim)
 			return zo_refuse(ctx, -EPERM, "%s: not a 0sim kernel (no %s); nothing was "
@@ -145,7 +147,7 @@ int zo_knobs_write(struct zo_ctx *ctx, const struct zo_knob_sets *s)
 			zo_plan(ctx, "would write %s to %s", s->v[i].value, k->path);
 			continue;
 		}
-		r = zo_sysfs_write(ctx->root, k->path, s->v[i].value);
+		r = zo_host_knob_write(ctx->root, k, s->v[i].value);
 		if (r < 0)
 			return zo_fail(ctx, r, "%s=%s: the kernel refused it: %s%s", k->name,
 				       s->v[i].value, strerror(-r),

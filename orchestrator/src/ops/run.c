@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "core/config.h"
+#include "core/knobs.h"
 #include "core/thin.h"
 #include "core/units.h"
 #include "ops/storage.h"
@@ -123,40 +124,42 @@ int zo_run_add_fact(struct zo_run *run, const char *name, const char *value)
 
 int zo_run_set_knob(struct zo_run *run, const char *path, const char *value)
 {
-	const char *root = run->ctx->root;
-	_cleanup_free_ char *old = NULL;
-	int r;
+	size_t i;
 
-	if (zo_sysfs_read_line(root, path, &old) < 0)
-		return -ENOENT;
-	if (!strcmp(old, value))
-		return 0;
-	r = zo_sysfs_write(root, path, value);
-	if (r < 0)
-		return r;
-	if (run->n_knobs < ZO_RUN_MAX_KNOBS) {
-		run->knobs[run->n_knobs].path = path;
-		run->knobs[run->n_knobs].old = TAKE_PTR(old);
-		run->n_knobs++;
-	}
-	return 0;
+	for (i = 0; i < zo_n_knobs; i++)
+		if (!strcmp(zo_knobs[i].path, path))
+			return zo_condition_knob(&run->cond, &zo_knobs[i], value);
+	return zo_condition_file(&run->cond, path, path, value);
 }
 
-/* Put back what zo_run_set_knob changed, the last change first; timed as
- * the phase "restore knobs" after a run that went well. */
-static void restore_knobs(struct zo_run *run, bool timed)
+static int condition_failed(struct zo_run *run, int r)
 {
-	if (!run->n_knobs)
+	return zo_run_fail(run, r, "%s", *run->ctx->error ? run->ctx->error : strerror(-r));
+}
+
+int zo_run_condition_host(struct zo_run *run, const struct zo_condition_spec *s)
+{
+	int r = zo_condition_host(&run->cond, s);
+
+	return r < 0 ? condition_failed(run, r) : 0;
+}
+
+int zo_run_condition_booted(struct zo_run *run, const struct zo_condition_spec *s)
+{
+	int r = zo_condition_booted(&run->cond, s);
+
+	return r < 0 ? condition_failed(run, r) : 0;
+}
+
+/* Put back what the run changed on the host, the last change first; timed
+ * as the phase "restore host" after a run that went well. */
+static void restore_host(struct zo_run *run, bool timed)
+{
+	if (!run->cond.n)
 		return;
 	if (timed)
-		zo_run_phase_begin(run, "restore knobs");
-	while (run->n_knobs > 0) {
-		__typeof__(run->knobs[0]) *k = &run->knobs[--run->n_knobs];
-
-		if (zo_sysfs_write(run->ctx->root, k->path, k->old) < 0)
-			zo_warn(&run->ctx->log, "could not restore %s to %s", k->path, k->old);
-		free(k->old);
-	}
+		zo_run_phase_begin(run, "restore host");
+	zo_condition_restore(&run->cond);
 	if (timed)
 		zo_run_phase_end(run);
 }
@@ -200,6 +203,33 @@ static json_object *settings_json(const struct zo_exp_args *a)
 	return settings;
 }
 
+/* The old runner's settings with the values it gave them (as JSON values,
+ * not its double-encoded strings), and its keys common to every
+ * experiment. A key zsim already records keeps zsim's value. */
+static void add_runner_settings(json_object *o, const struct zo_exp_args *a, const char *host)
+{
+	struct zo_exp_settings s;
+	const char *user = getenv("SUDO_USER");
+	json_object *v;
+	size_t i;
+
+	if (zo_exp_runner_settings(a, &s) < 0)
+		return;
+	for (i = 0; i < s.n; i++)
+		if (!json_object_object_get_ex(o, s.v[i].name, NULL) &&
+		    (v = json_tokener_parse(s.v[i].json)) != NULL)
+			json_object_object_add(o, s.v[i].name, v);
+		else if (!json_object_object_get_ex(o, s.v[i].name, NULL))
+			zo_json_add_null(o, s.v[i].name);
+	zo_exp_settings_release(&s);
+	if (!user || !*user)
+		user = getenv("USER");
+	zo_json_add_str(o, "username", user && *user ? user : "root");
+	zo_json_add_str(o, "host", host);
+	zo_json_add_str(o, "local_git_hash", ZO_GIT_COMMIT);
+	zo_json_add_str(o, "remote_git_hash", ZO_GIT_COMMIT);
+}
+
 /* Every setting, the facts of this host and the config in force: enough
  * to interpret the results and to run them again with --from. */
 static int write_params(struct zo_run *run, char **argv)
@@ -227,7 +257,8 @@ static int write_params(struct zo_run *run, char **argv)
 	zo_json_add_str(o, "kernel", release);
 	gethostname(host, sizeof(host) - 1);
 	zo_json_add_str(o, "hostname", host);
-	if (e->records_tsc && zo_tsc_khz(run->ctx->root, &khz, &khz_source) == 0) {
+	if (e->records_tsc &&
+	    zo_tsc_khz_since(run->ctx->root, &run->tsc_start, 1000, &khz, &khz_source) == 0) {
 		zo_json_add_u64(o, "tsc_khz", khz);
 		zo_json_add_str(o, "tsc_khz_source", khz_source);
 	} else {
@@ -235,6 +266,8 @@ static int write_params(struct zo_run *run, char **argv)
 	}
 	for (i = 0; i < run->n_facts; i++)
 		zo_json_add_str(o, run->facts[i].name, run->facts[i].value);
+	add_runner_settings(o, run->args, host);
+	json_object_object_add(o, "host_conditioning", zo_condition_json(&run->cond));
 	zo_json_add_str(o, "config_file", run->ctx->config_path);
 	json_object_object_add(o, "config", config_json(run->ctx->config));
 	r = zo_run_write(run, "params", zo_json_text(o));
@@ -278,16 +311,19 @@ static void sim_sysfs_line(const char *root, const char *dir, const char *file,
 static void sim_block_row(const char *root, struct zo_strbuf *sb, const char *disk,
 			  const char *name)
 {
-	_cleanup_free_ char *dir = strcmp(disk, name) ?
-					   zo_asprintf("/sys/block/%s/%s", disk, name) :
-					   zo_asprintf("/sys/block/%s", disk);
+	bool part = strcmp(disk, name) != 0;
+	_cleanup_free_ char *dir = part ? zo_asprintf("/sys/block/%s/%s", disk, name)
+					: zo_asprintf("/sys/block/%s", disk);
 	_cleanup_free_ char *holders_dir = dir ? zo_asprintf("%s/holders", dir) : NULL;
-	char sectors[32], size[32], rota[8], model[64], serial[64], dm[64];
+	_cleanup_free_ char *disk_dir = zo_asprintf("/sys/block/%s", disk);
+	char sectors[32], size[32], rota[8], model[64], serial[64], dm[64], dev[32], rm[8],
+		ro[8];
+	const char *type;
 	char **holders = NULL;
 	uint64_t n = 0;
 	int i, count;
 
-	if (!dir || !holders_dir)
+	if (!dir || !holders_dir || !disk_dir)
 		return;
 	sim_sysfs_line(root, dir, "size", sectors, sizeof(sectors));
 	n = strtoull(sectors, NULL, 10);
@@ -295,14 +331,20 @@ static void sim_block_row(const char *root, struct zo_strbuf *sb, const char *di
 		return; /* unused loop and zram devices, as lsblk leaves them out */
 	if (zo_size_format_human(n * 512, size, sizeof(size)) < 0)
 		snprintf(size, sizeof(size), "-");
-	sim_sysfs_line(root, dir, "queue/rotational", rota, sizeof(rota));
+	sim_sysfs_line(root, dir, "dev", dev, sizeof(dev));
+	sim_sysfs_line(root, dir, "ro", ro, sizeof(ro));
+	/* a partition has the disk's: removable, and its queue's rotational */
+	sim_sysfs_line(root, disk_dir, "removable", rm, sizeof(rm));
+	sim_sysfs_line(root, disk_dir, "queue/rotational", rota, sizeof(rota));
 	sim_sysfs_line(root, dir, "device/model", model, sizeof(model));
 	sim_sysfs_line(root, dir, "serial", serial, sizeof(serial));
 	if (!strcmp(serial, "-"))
 		sim_sysfs_line(root, dir, "device/serial", serial, sizeof(serial));
 	sim_sysfs_line(root, dir, "dm/name", dm, sizeof(dm));
-	zo_strbuf_appendf(sb, "%-12s %10s %4s %-20s %-20s %-16s", name, size, rota, model, serial,
-			  dm);
+	type = part ? "part" : !strncmp(name, "dm-", 3) ? "dm" : !strncmp(name, "loop", 4) ? "loop"
+											   : "disk";
+	zo_strbuf_appendf(sb, "%-12s %-8s %2s %10s %2s %-4s %4s %-20s %-20s %-16s", name, dev, rm,
+			  size, ro, type, rota, model, serial, dm);
 	count = zo_sysfs_list(root, holders_dir, "", &holders);
 	for (i = 0; i < count; i++)
 		zo_strbuf_appendf(sb, "%s%s", i ? "," : " ", holders[i]);
@@ -310,16 +352,17 @@ static void sim_block_row(const char *root, struct zo_strbuf *sb, const char *di
 	zo_strv_free(holders);
 }
 
-/* lsblk's view, from sysfs: every disk and partition, its size, whether it
- * spins, model, serial, device-mapper name, and what sits on top of it. */
+/* lsblk's view, from sysfs: every disk and partition with lsblk's columns
+ * (NAME MAJ:MIN RM SIZE RO TYPE), whether it spins (ssdswap's effect),
+ * model, serial, device-mapper name, and what sits on top of it. */
 static void sim_block_devices(const char *root, struct zo_strbuf *sb)
 {
 	char **disks = NULL;
 	int i, j, n;
 
-	zo_strbuf_append(sb, "==> block devices (/sys/block) <==\n");
-	zo_strbuf_appendf(sb, "%-12s %10s %4s %-20s %-20s %-16s %s\n", "NAME", "SIZE", "ROTA",
-			  "MODEL", "SERIAL", "DM-NAME", "HOLDERS");
+	zo_strbuf_appendf(sb, "%-12s %-8s %2s %10s %2s %-4s %4s %-20s %-20s %-16s %s\n", "NAME",
+			  "MAJ:MIN", "RM", "SIZE", "RO", "TYPE", "ROTA", "MODEL", "SERIAL",
+			  "DM-NAME", "HOLDERS");
 	n = zo_sysfs_list(root, "/sys/block", "", &disks);
 	for (i = 0; i < n; i++) {
 		_cleanup_free_ char *dir = zo_asprintf("/sys/block/%s", disks[i]);
@@ -335,21 +378,54 @@ static void sim_block_devices(const char *root, struct zo_strbuf *sb)
 	zo_strv_free(disks);
 }
 
-/* zswap's counters (stored pages, pool size, rejections) live in debugfs. */
+/* A whole file, or why not. */
+static void sim_cat(const char *root, struct zo_strbuf *sb, const char *path, const char *why)
+{
+	_cleanup_free_ char *text = NULL;
+	int r = zo_sysfs_read(root, path, &text);
+
+	if (r == 0) {
+		zo_strbuf_append(sb, text);
+		if (*text && text[strlen(text) - 1] != '\n')
+			zo_strbuf_append(sb, "\n");
+	} else {
+		zo_strbuf_appendf(sb, "(no %s: %s)\n", path, r == -ENOENT && why ? why : strerror(-r));
+	}
+}
+
+/* The last 10 lines of `text`, as tail(1) prints them. */
+static void sim_tail(struct zo_strbuf *sb, const char *text)
+{
+	size_t len = strlen(text), i = len;
+	int lines = 0;
+
+	if (len && text[len - 1] == '\n')
+		i--;
+	while (i > 0 && !(text[i - 1] == '\n' && ++lines == 10))
+		i--;
+	zo_strbuf_append(sb, text + i);
+	if (len && text[len - 1] != '\n')
+		zo_strbuf_append(sb, "\n");
+}
+
+/* zswap's counters (stored pages, pool size, rejections), as the runner's
+ * `tail` of every /sys/kernel/debug/zswap file printed them. */
 static void sim_zswap_stats(const char *root, struct zo_strbuf *sb)
 {
 	char **stats = NULL;
 	int i, n;
 
-	zo_strbuf_append(sb, "==> /sys/kernel/debug/zswap <==\n");
 	n = zo_sysfs_list(root, "/sys/kernel/debug/zswap", "", &stats);
 	if (n < 0)
-		zo_strbuf_append(sb, "(debugfs not mounted or no zswap in this kernel)\n");
+		zo_strbuf_append(sb, "(no /sys/kernel/debug/zswap: debugfs not mounted or no zswap "
+				     "in this kernel)\n");
 	for (i = 0; i < n; i++) {
-		char v[64];
+		_cleanup_free_ char *abs = zo_asprintf("/sys/kernel/debug/zswap/%s", stats[i]);
+		_cleanup_free_ char *text = NULL;
 
-		sim_sysfs_line(root, "/sys/kernel/debug/zswap", stats[i], v, sizeof(v));
-		zo_strbuf_appendf(sb, "%s=%s\n", stats[i], v);
+		zo_strbuf_appendf(sb, "%s==> %s <==\n", i ? "\n" : "", abs ? abs : "?");
+		if (abs && zo_sysfs_read(root, abs, &text) == 0)
+			sim_tail(sb, text);
 	}
 	zo_strv_free(stats);
 }
@@ -395,15 +471,14 @@ static void sim_thin_usage(struct zo_ctx *ctx, struct zo_strbuf *sb)
 /* klogctl(2) actions; the names live only in the kernel's headers */
 enum { KLOG_READ_ALL = 3, KLOG_SIZE_BUFFER = 10 };
 
-/* The kernel log's last 16 KiB: on a 0sim host, KVM and the 0sim patches
- * report there (lost TSC sync, swap errors, hung tasks). */
+/* The whole kernel log, as dmesg prints it: on a 0sim host, KVM and the
+ * 0sim patches report there (lost TSC sync, swap errors, hung tasks). */
 static void sim_host_dmesg(const char *root, struct zo_strbuf *sb)
 {
 	_cleanup_free_ char *buf = NULL;
 	char *line, *end, *p;
 	int size, n;
 
-	zo_strbuf_append(sb, "==> host dmesg (tail) <==\n");
 	if (*root) {
 		zo_strbuf_append(sb, "(not read under a test root)\n");
 		return;
@@ -416,11 +491,8 @@ static void sim_host_dmesg(const char *root, struct zo_strbuf *sb)
 		return;
 	}
 	buf[n] = '\0';
-	/* from a line start, without the "<N>" priorities, as dmesg prints it */
-	line = buf;
-	if (n > 16384 && (line = strchr(buf + n - 16384, '\n')))
-		line++;
-	for (; line && *line; line = *end ? end + 1 : end) {
+	/* without the "<N>" priorities, as dmesg prints it */
+	for (line = buf; *line; line = *end ? end + 1 : end) {
 		end = strchrnul(line, '\n');
 		if (*line == '<' && (p = strchr(line, '>')) && p < end)
 			line = p + 1;
@@ -428,27 +500,31 @@ static void sim_host_dmesg(const char *root, struct zo_strbuf *sb)
 	}
 }
 
-/* The host side of .sim: what the old runner gathered after a run. */
-int zo_run_write_host_sim(struct zo_run *run, const char *extra)
+static void sim_guest(struct zo_strbuf *sb, const char *text)
 {
-	static const char *const files[] = {
-		"/proc/cpuinfo", "/proc/meminfo", "/proc/swaps", "/proc/vmstat",
-	};
-	struct zo_strbuf sb = { 0 };
+	if (!text) {
+		zo_strbuf_append(sb, "(no target in this run)\n");
+		return;
+	}
+	zo_strbuf_append(sb, text);
+	if (*text && text[strlen(text) - 1] != '\n')
+		zo_strbuf_append(sb, "\n");
+}
+
+/* zsim's own sections, after the runner's. */
+static void sim_extras(struct zo_run *run, struct zo_strbuf *sb)
+{
+	static const char *const files[] = { "/proc/swaps", "/proc/vmstat" };
 	char **params = NULL;
 	size_t i;
-	int n, r;
+	int n;
 
+	zo_strbuf_append(sb, "\nzsim\n=====\n");
 	for (i = 0; i < ZO_ARRAY_SIZE(files); i++) {
-		_cleanup_free_ char *text = NULL;
-
-		zo_strbuf_appendf(&sb, "==> %s <==\n", files[i]);
-		if (zo_sysfs_read(run->ctx->root, files[i], &text) == 0)
-			zo_strbuf_append(&sb, text);
-		else
-			zo_strbuf_append(&sb, "(unreadable)\n");
+		zo_strbuf_appendf(sb, "==> %s <==\n", files[i]);
+		sim_cat(run->ctx->root, sb, files[i], NULL);
 	}
-	zo_strbuf_append(&sb, "==> /sys/module/zswap/parameters <==\n");
+	zo_strbuf_append(sb, "==> /sys/module/zswap/parameters <==\n");
 	n = zo_sysfs_list(run->ctx->root, "/sys/module/zswap/parameters", "", &params);
 	for (i = 0; n > 0 && i < (size_t)n; i++) {
 		_cleanup_free_ char *abs = zo_asprintf("/sys/module/zswap/parameters/%s",
@@ -456,13 +532,34 @@ int zo_run_write_host_sim(struct zo_run *run, const char *extra)
 		_cleanup_free_ char *v = NULL;
 
 		if (abs && zo_sysfs_read_line(run->ctx->root, abs, &v) == 0)
-			zo_strbuf_appendf(&sb, "%s=%s\n", params[i], v);
+			zo_strbuf_appendf(sb, "%s=%s\n", params[i], v);
 	}
 	zo_strv_free(params);
-	sim_zswap_stats(run->ctx->root, &sb);
-	sim_block_devices(run->ctx->root, &sb);
-	sim_thin_usage(run->ctx, &sb);
-	sim_host_dmesg(run->ctx->root, &sb);
+	sim_thin_usage(run->ctx, sb);
+}
+
+int zo_run_write_sim(struct zo_run *run, const char *guest_meminfo, const char *guest_dmesg,
+		     const char *extra)
+{
+	const char *root = run->ctx->root;
+	struct zo_strbuf sb = { 0 };
+	int r;
+
+	zo_strbuf_append(&sb, "Host Config\n=====\n");
+	sim_cat(root, &sb, "/proc/cpuinfo", NULL);
+	sim_block_devices(root, &sb);
+	zo_strbuf_append(&sb, "\nSimulation Stats (Host)\n=====\n");
+	sim_cat(root, &sb, "/proc/meminfo", NULL);
+	sim_zswap_stats(root, &sb);
+	sim_cat(root, &sb, "/proc/zerosim_guest_offset", "not a 0sim kernel");
+	zo_strbuf_append(&sb, "\n");
+	zo_strbuf_append(&sb, "\nSimulation Stats (Guest)\n=====\n");
+	sim_guest(&sb, guest_meminfo);
+	zo_strbuf_append(&sb, "\ndmesg (Host)\n=====\n");
+	sim_host_dmesg(root, &sb);
+	zo_strbuf_append(&sb, "\ndmesg (Guest)\n=====\n");
+	sim_guest(&sb, guest_dmesg);
+	sim_extras(run, &sb);
 	if (extra)
 		zo_strbuf_append(&sb, extra);
 	if (!sb.buf)
@@ -470,6 +567,11 @@ int zo_run_write_host_sim(struct zo_run *run, const char *extra)
 	r = zo_run_write(run, "sim", sb.buf);
 	zo_strbuf_release(&sb);
 	return r;
+}
+
+int zo_run_write_host_sim(struct zo_run *run, const char *extra)
+{
+	return zo_run_write_sim(run, NULL, NULL, extra);
 }
 
 /* The experiment argv[0] names, its arguments checked: 0, or a usage
@@ -598,8 +700,7 @@ static void run_release(struct zo_run *run)
 
 	for (i = 0; i < run->n_facts; i++)
 		free(run->facts[i].value);
-	for (i = 0; i < run->n_knobs; i++)
-		free(run->knobs[i].old);
+	zo_condition_release(&run->cond);
 	free(run->error);
 	free(run->base);
 }
@@ -621,6 +722,7 @@ static int run_experiment(struct zo_ctx *ctx, const char *results_dir,
 	if (r < 0)
 		return r;
 	memset(&run, 0, sizeof(run));
+	zo_condition_init(&run.cond, ctx);
 	run.ctx = ctx;
 	run.args = &args;
 	for (i = 0; i < n_facts; i++)
@@ -649,8 +751,9 @@ static int run_experiment(struct zo_ctx *ctx, const char *results_dir,
 		zo_info(&ctx->log, "re-running %s", from);
 	stop_signal = 0;
 	catch_stop_signals(true);
+	zo_tsc_sample(&run.tsc_start);
 	r = args.exp->run(&run);
-	restore_knobs(&run, r == 0);
+	restore_host(&run, r == 0);
 	if (run.phase)
 		zo_run_phase_end(&run);
 	r = finish(&run, r, canonical);

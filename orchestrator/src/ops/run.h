@@ -1,8 +1,9 @@
 /* The run harness: an experiment's arguments checked against its schema,
  * its results directory and file names (the old runner's rule), its phases
- * timed, the facts it learns, the host knobs it changes put back, the
- * result files (.params, .time, .sim, .err; the experiment writes .out),
- * SIGINT/SIGTERM turned into a clean stop, and --from. Experiments
+ * timed, the facts it learns, the host conditioned and put back
+ * (ops/condition.h), the result files (.params, .time, .sim, .err; the
+ * experiment writes .out), SIGINT/SIGTERM turned into a clean stop, and
+ * --from. Experiments
  * (exp/<name>.c) are written against it. Never prints: failures are
  * -errno with ctx->error set, plans go through zo_plan, lines the user
  * asked for through zo_say. */
@@ -13,11 +14,12 @@
 #include <stdint.h>
 
 #include "core/experiment.h"
+#include "ops/condition.h"
+#include "sys/sysfs.h"
 #include "util/ctx.h"
 
 #define ZO_RUN_MAX_PHASES 16
 #define ZO_RUN_MAX_FACTS 16
-#define ZO_RUN_MAX_KNOBS 8
 
 /* One run, as its experiment sees it. */
 struct zo_run {
@@ -26,6 +28,7 @@ struct zo_run {
 	const char *dir; /* results directory (root prefix applied) */
 	char *base;      /* file name without extension */
 	char timestamp[40];
+	struct zo_tsc_sample tsc_start; /* the TSC frequency is measured over the run */
 	const char *phase; /* running now, or NULL */
 	uint64_t phase_start_ms;
 	struct {
@@ -38,11 +41,9 @@ struct zo_run {
 		char *value;
 	} facts[ZO_RUN_MAX_FACTS]; /* extra .params entries learned while running */
 	size_t n_facts;
-	struct {
-		const char *path;
-		char *old;
-	} knobs[ZO_RUN_MAX_KNOBS]; /* changed by zo_run_set_knob, put back at the end */
-	size_t n_knobs;
+	/* what the run changed on the host (zo_run_condition_*,
+	 * zo_run_set_knob), put back at the end */
+	struct zo_condition cond;
 	char *error; /* why the run failed, for .err and the message */
 };
 
@@ -85,10 +86,26 @@ char *zo_run_file(const struct zo_run *run, const char *ext);
 /* Write DIR/BASE.EXT (made durable when the run ends). */
 int zo_run_write(struct zo_run *run, const char *ext, const char *text);
 int zo_run_add_fact(struct zo_run *run, const char *name, const char *value);
-/* The host side of .sim, with `extra` (the target's side) appended. */
+/* .sim in the old runner's sections and order (gen_standard_sim_output):
+ * "Host Config" (cpuinfo, the block devices as lsblk shows them),
+ * "Simulation Stats (Host)" (meminfo, zswap's debugfs counters,
+ * /proc/zerosim_guest_offset), "Simulation Stats (Guest)" (the target's
+ * meminfo), "dmesg (Host)", "dmesg (Guest)"; then zsim's own sections
+ * (swaps, vmstat, zswap parameters, the thin pool) and `extra`. A NULL
+ * guest text says the run had no target. */
+int zo_run_write_sim(struct zo_run *run, const char *guest_meminfo, const char *guest_dmesg,
+		     const char *extra);
+/* The same for a run without a target. */
 int zo_run_write_host_sim(struct zo_run *run, const char *extra);
-/* Set a /proc or /sys knob (under the root) for this run; the old value is
- * put back when the run ends, also when it failed ("restore knobs"). */
+/* Condition the host for the run (zo_condition_host, then after the boot
+ * zo_condition_booted); put back when the run ends, also when it failed
+ * or was stopped ("restore host"), and recorded in .params. 0, or -errno
+ * with the reason in the run. */
+int zo_run_condition_host(struct zo_run *run, const struct zo_condition_spec *s);
+int zo_run_condition_booted(struct zo_run *run, const struct zo_condition_spec *s);
+/* Set a /proc or /sys knob (under the root) for this run, recorded and put
+ * back like the conditioning. -ENOENT when this kernel has no such file
+ * (recorded as absent). */
 int zo_run_set_knob(struct zo_run *run, const char *path, const char *value);
 /* Record why the run failed and return r (a -errno). */
 int zo_run_fail(struct zo_run *run, int r, const char *fmt, ...) ZO_PRINTF(3, 4);

@@ -29,7 +29,19 @@ struct zo_target {
 	char *state_dir, *serial_log, *images_dir, *overlay_vol;
 	zo_target_progress_fn progress; /* NULL: no progress lines */
 	void *progress_userdata;
+	uint64_t boot_ms; /* the last start: from the request to the agent's answer */
+	/* The results disk: a raw file ([paths] state/target/NAME.results.img,
+	 * sparse) attached to domains zsim defines, serial "zsim-results". The
+	 * guest writes results onto it without a filesystem; the host reads
+	 * them from the file: a virtio disk's speed, where the guest agent
+	 * moves about 10 MiB/s under TCG. */
+	char *results_img;
+	bool results_disk;  /* define the domain with it */
+	char *results_dev;  /* the guest's device for it; "" none; NULL not asked */
 };
+
+/* The sparse size of the results disk: an .out of 2^31 records fits. */
+#define ZO_TARGET_RESULTS_DISK_BYTES (64ULL << 30)
 
 /* Connect to libvirt for the configured target. Not answering is
  * transient. `t` must be released even when this fails. */
@@ -80,9 +92,18 @@ int zo_target_exec(struct zo_target *t, char *const argv[], volatile sig_atomic_
 		   struct zo_guest_exec *ret);
 /* A whole file from the target (NULs allowed), NUL-terminated. */
 int zo_target_read(struct zo_target *t, const char *guest_path, char **ret, size_t *ret_len);
-/* Copy a target file to `host_path`; its size. */
+/* Copy a target file to `host_path`; its size. Through the results disk
+ * when the target has one (the guest copies the file onto it with direct
+ * I/O, the host reads it from the disk's file), else streamed through the
+ * guest agent in chunks: memory stays bounded either way. */
 int zo_target_fetch(struct zo_target *t, const char *guest_path, const char *host_path,
 		    size_t *ret_len);
+/* The guest's device for the results disk ("/dev/vdb") in *ret, or "" when
+ * the running target has none. */
+int zo_target_results_device(struct zo_target *t, const char **ret);
+/* Copy the first `len` bytes of the results disk (what the guest wrote
+ * onto it) to `host_path`. */
+int zo_target_copy_results(struct zo_target *t, uint64_t len, const char *host_path);
 
 /* The last `lines` lines of the configured target's serial log (needs no
  * libvirt). */

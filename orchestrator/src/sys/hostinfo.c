@@ -119,15 +119,106 @@ int zo_host_module_params(const char *root, const char *module, char ***ret_name
 	return n;
 }
 
+int zo_host_knob_files(const char *root, const struct zo_knob *k, char ***ret)
+{
+	char **cpus = NULL, **files;
+	int n, i, m = 0;
+
+	if (!zo_knob_per_cpu(k)) {
+		files = calloc(2, sizeof(char *));
+		if (!files || !(files[0] = strdup(k->path))) {
+			free(files);
+			return -ENOMEM;
+		}
+		if (zo_sysfs_exists(root, k->path) <= 0) {
+			zo_strv_free(files);
+			files = calloc(1, sizeof(char *));
+			if (!files)
+				return -ENOMEM;
+			*ret = files;
+			return 0;
+		}
+		*ret = files;
+		return 1;
+	}
+	n = zo_sysfs_list(root, "/sys/devices/system/cpu", "cpu", &cpus);
+	if (n < 0)
+		n = 0;
+	files = calloc((size_t)n + 1, sizeof(char *));
+	if (!files) {
+		zo_strv_free(cpus);
+		return -ENOMEM;
+	}
+	for (i = 0; i < n; i++) {
+		char *path;
+
+		if (!zo_knob_is_cpu_dir(cpus[i]))
+			continue;
+		path = zo_knob_cpu_path(k, cpus[i]);
+		if (path && zo_sysfs_exists(root, path) > 0)
+			files[m++] = path;
+		else
+			free(path);
+	}
+	zo_strv_free(cpus);
+	*ret = files;
+	return m;
+}
+
+int zo_host_knob_write(const char *root, const struct zo_knob *k, const char *value)
+{
+	char **files = NULL;
+	int n = zo_host_knob_files(root, k, &files), i, r = 0;
+
+	if (n == 0)
+		r = -ENOENT;
+	for (i = 0; i < n && r == 0; i++)
+		r = zo_sysfs_write(root, files[i], value);
+	zo_strv_free(files);
+	return n < 0 ? n : r;
+}
+
 int zo_host_knob(const char *root, const struct zo_knob *k, char **ret)
 {
-	_cleanup_free_ char *raw = NULL;
-	int r = zo_sysfs_read_line(root, k->path, &raw);
+	struct zo_strbuf seen = { 0 };
+	char **files = NULL, *first = NULL;
+	bool mixed = false;
+	int n = zo_host_knob_files(root, k, &files), i, r = 0;
 
-	if (r < 0)
-		return r;
-	*ret = zo_knob_current(k, raw);
-	return *ret ? 0 : -ENOMEM;
+	if (n <= 0) {
+		zo_strv_free(files);
+		return n < 0 ? n : -ENOENT;
+	}
+	for (i = 0; i < n && r == 0; i++) {
+		_cleanup_free_ char *raw = NULL, *cur = NULL;
+
+		r = zo_sysfs_read_line(root, files[i], &raw);
+		if (r < 0)
+			break;
+		cur = zo_knob_current(k, raw);
+		if (!cur) {
+			r = -ENOMEM;
+			break;
+		}
+		if (!first) {
+			first = strdup(cur);
+			zo_strbuf_append(&seen, cur);
+		} else if (strcmp(first, cur)) {
+			if (!strstr(seen.buf, cur))
+				zo_strbuf_appendf(&seen, ",%s", cur);
+			mixed = true;
+		}
+	}
+	zo_strv_free(files);
+	if (r == 0 && !first)
+		r = -ENOMEM;
+	if (r == 0)
+		*ret = mixed ? zo_asprintf("mixed (%s)", seen.buf) : TAKE_PTR(first);
+	if (r == 0 && !*ret)
+		r = -ENOMEM;
+	free(first);
+	zo_strbuf_release(&seen);
+	return r;
 }
 
 static void read_cpu(const char *root, struct zo_hostinfo *h)

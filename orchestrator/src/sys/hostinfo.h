@@ -61,8 +61,15 @@ int zo_host_module_params(const char *root, const char *module, char ***ret_name
 			  char ***ret_values);
 
 /* A knob's current value made comparable (zo_knob_current), or -errno
- * (-ENOENT: this kernel has no such knob). */
+ * (-ENOENT: this kernel has no such knob). A per-CPU knob reads its
+ * value when every CPU agrees, else "mixed (a,b)". */
 int zo_host_knob(const char *root, const struct zo_knob *k, char **ret);
+/* The files behind a knob: its path, or for a per-CPU knob the file of
+ * every CPU that has one (no cpufreq: none). Returns the count (0 when
+ * the knob is absent), -errno on other errors. */
+int zo_host_knob_files(const char *root, const struct zo_knob *k, char ***ret);
+/* Write `value` to every file of the knob; -ENOENT when it has none. */
+int zo_host_knob_write(const char *root, const struct zo_knob *k, const char *value);
 
 /* Everything status and preflight show, read at once. */
 struct zo_hostinfo {

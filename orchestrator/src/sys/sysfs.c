@@ -139,6 +139,36 @@ int zo_tsc_khz(const char *root, unsigned long long *ret, const char **ret_sourc
 	return 0;
 }
 
+void zo_tsc_sample(struct zo_tsc_sample *ret)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC_RAW, &t);
+	ret->tsc = __builtin_ia32_rdtsc();
+	ret->ns = (unsigned long long)t.tv_sec * 1000000000ULL + (unsigned long long)t.tv_nsec;
+}
+
+int zo_tsc_khz_since(const char *root, const struct zo_tsc_sample *start,
+		     unsigned long long min_ms, unsigned long long *ret, const char **ret_source)
+{
+	_cleanup_free_ char *text = NULL;
+	struct zo_tsc_sample now;
+
+	if (zo_sysfs_read_line(root, "/sys/devices/system/cpu/cpu0/tsc_freq_khz", &text) == 0 &&
+	    sscanf(text, "%llu", ret) == 1 && *ret > 0) {
+		*ret_source = "kernel";
+		return 0;
+	}
+	zo_tsc_sample(&now);
+	if (!start->ns || now.ns - start->ns < min_ms * 1000000ULL || now.tsc <= start->tsc)
+		return zo_tsc_khz(root, ret, ret_source);
+	/* cycles per ms, without overflowing 64 bits for runs of days */
+	*ret = (unsigned long long)((long double)(now.tsc - start->tsc) * 1000000.0L /
+				    (long double)(now.ns - start->ns));
+	*ret_source = "measured over the run";
+	return 0;
+}
+
 int zo_sysfs_write(const char *root, const char *abs, const char *value)
 {
 	_cleanup_free_ char *p = zo_path(root, abs);

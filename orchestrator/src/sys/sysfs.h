@@ -40,4 +40,15 @@ bool zo_kvm_usable(const char *root);
  * (tsc_freq_khz), else measured against CLOCK_MONOTONIC_RAW over 100 ms. */
 int zo_tsc_khz(const char *root, unsigned long long *ret, const char **ret_source);
 
+/* The TSC and CLOCK_MONOTONIC_RAW read together. */
+struct zo_tsc_sample {
+	unsigned long long tsc, ns;
+};
+void zo_tsc_sample(struct zo_tsc_sample *ret);
+/* As zo_tsc_khz, but measured from `start` until now when that is at
+ * least `min_ms` (a run's whole length: nothing to wait for, and more
+ * exact than 100 ms); source "measured over the run". */
+int zo_tsc_khz_since(const char *root, const struct zo_tsc_sample *start,
+		     unsigned long long min_ms, unsigned long long *ret, const char **ret_source);
+
 #endif

@@ -493,7 +493,7 @@ int zo_virt_guest_exec(struct zo_virt *v, const char *name, char *const *argv,
 {
 	json_object *args = json_object_new_object(), *arr = json_object_new_array();
 	json_object *res = NULL, *pid_o, *st = NULL, *exited, *code;
-	struct timespec pause = { 0, 50 * 1000 * 1000 };
+	struct timespec pause = { 0, 5 * 1000 * 1000 };
 	int64_t pid;
 	size_t i;
 	int r;
@@ -513,18 +513,16 @@ int zo_virt_guest_exec(struct zo_virt *v, const char *name, char *const *argv,
 	}
 	pid = json_object_get_int64(pid_o);
 	json_object_put(res);
-	/* The agent cannot push a completion; poll, backing off to 1 s so a
-	 * long workload costs the host almost nothing. */
+	/* The agent cannot push a completion; poll from 5 ms (a quick command
+	 * is seen at once), backing off to 250 ms: a long workload costs the
+	 * host about 4 agent calls a second, and its end is seen within a
+	 * quarter second. */
 	for (;;) {
 		if (stop && *stop)
 			return -EINTR;
 		nanosleep(&pause, NULL);
-		if (pause.tv_nsec < 500 * 1000 * 1000)
-			pause.tv_nsec *= 2;
-		else {
-			pause.tv_sec = 1;
-			pause.tv_nsec = 0;
-		}
+		pause.tv_nsec = pause.tv_nsec * 2 > 250 * 1000 * 1000 ? 250 * 1000 * 1000
+									: pause.tv_nsec * 2;
 		args = json_object_new_object();
 		json_object_object_add(args, "pid", json_object_new_int64(pid));
 		r = agent_call(v, name, agent_cmd("guest-exec-status", args), &st);
@@ -549,11 +547,17 @@ int zo_virt_guest_exec(struct zo_virt *v, const char *name, char *const *argv,
 	return ret->out && ret->err ? 0 : -ENOMEM;
 }
 
-int zo_virt_guest_read(struct zo_virt *v, const char *name, const char *path, char **ret,
-		       size_t *ret_len)
+/* Where a file read from the guest goes, chunk by chunk. */
+typedef int (*read_sink)(void *userdata, const char *buf, size_t len);
+
+/* Read `path` in the guest with guest-file-read calls of `chunk` bytes,
+ * each handed to `sink` as it arrives: memory stays at about one chunk
+ * (base64 in the reply, decoded) whatever the file's size. */
+static int guest_read(struct zo_virt *v, const char *name, const char *path, size_t chunk,
+		      read_sink sink, void *userdata, size_t *ret_len)
 {
 	json_object *args = json_object_new_object(), *res = NULL, *eof;
-	struct zo_strbuf sb = { 0 };
+	size_t total = 0;
 	int64_t handle;
 	int r;
 
@@ -565,46 +569,85 @@ int zo_virt_guest_read(struct zo_virt *v, const char *name, const char *path, ch
 	handle = json_object_get_int64(res);
 	json_object_put(res);
 	for (;;) {
-		char *chunk = NULL;
+		char *data = NULL;
 		size_t len = 0;
+		bool end;
 
 		args = json_object_new_object();
 		json_object_object_add(args, "handle", json_object_new_int64(handle));
-		json_object_object_add(args, "count", json_object_new_int(1 << 20));
+		json_object_object_add(args, "count", json_object_new_int((int)chunk));
 		r = agent_call(v, name, agent_cmd("guest-file-read", args), &res);
 		if (r < 0)
 			break;
-		decode_member(res, "buf-b64", &chunk, &len);
-		if (chunk && len) {
-			/* files may hold NULs: grow by bytes, not strings */
-			if (sb.len + len + 1 > sb.cap) {
-				size_t cap = (sb.len + len + 1) * 2;
-				char *p = realloc(sb.buf, cap);
-
-				if (!p) {
-					free(chunk);
-					json_object_put(res);
-					r = -ENOMEM;
-					break;
-				}
-				sb.buf = p;
-				sb.cap = cap;
-			}
-			memcpy(sb.buf + sb.len, chunk, len);
-			sb.len += len;
-			sb.buf[sb.len] = '\0';
-		}
-		free(chunk);
-		if (json_object_object_get_ex(res, "eof", &eof) && json_object_get_boolean(eof)) {
-			json_object_put(res);
+		decode_member(res, "buf-b64", &data, &len);
+		end = json_object_object_get_ex(res, "eof", &eof) && json_object_get_boolean(eof);
+		/* the reply's text and tree go before the next one comes */
+		json_object_put(res);
+		r = !data ? -ENOMEM : len ? sink(userdata, data, len) : 0;
+		free(data);
+		if (r < 0) {
+			free(v->error);
+			v->error = zo_asprintf("cannot keep what was read: %s", strerror(-r));
 			break;
 		}
-		json_object_put(res);
+		total += len;
+		if (end)
+			break;
 	}
 	args = json_object_new_object();
 	json_object_object_add(args, "handle", json_object_new_int64(handle));
 	if (agent_call(v, name, agent_cmd("guest-file-close", args), &res) == 0)
 		json_object_put(res);
+	if (r < 0)
+		return r;
+	*ret_len = total;
+	return 0;
+}
+
+/* Files may hold NULs: grow by bytes, not strings. */
+static int sink_buffer(void *userdata, const char *buf, size_t len)
+{
+	struct zo_strbuf *sb = userdata;
+
+	if (sb->len + len + 1 > sb->cap) {
+		size_t cap = (sb->len + len + 1) * 2;
+		char *p = realloc(sb->buf, cap);
+
+		if (!p)
+			return -ENOMEM;
+		sb->buf = p;
+		sb->cap = cap;
+	}
+	memcpy(sb->buf + sb->len, buf, len);
+	sb->len += len;
+	sb->buf[sb->len] = '\0';
+	return 0;
+}
+
+static int sink_fd(void *userdata, const char *buf, size_t len)
+{
+	int fd = *(int *)userdata;
+
+	while (len > 0) {
+		ssize_t n = write(fd, buf, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		buf += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int zo_virt_guest_read(struct zo_virt *v, const char *name, const char *path, char **ret,
+		       size_t *ret_len)
+{
+	struct zo_strbuf sb = { 0 };
+	size_t len = 0;
+	int r = guest_read(v, name, path, ZO_VIRT_READ_CHUNK, sink_buffer, &sb, &len);
+
 	if (r < 0) {
 		zo_strbuf_release(&sb);
 		return r;
@@ -614,6 +657,12 @@ int zo_virt_guest_read(struct zo_virt *v, const char *name, const char *path, ch
 	*ret = sb.buf;
 	*ret_len = sb.len;
 	return sb.buf ? 0 : -ENOMEM;
+}
+
+int zo_virt_guest_read_fd(struct zo_virt *v, const char *name, const char *path, int fd,
+			  size_t *ret_len)
+{
+	return guest_read(v, name, path, ZO_VIRT_READ_CHUNK, sink_fd, &fd, ret_len);
 }
 
 /* A pool, or NULL with -ENOENT and libvirt's message recorded. */

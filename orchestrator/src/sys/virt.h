@@ -83,9 +83,18 @@ struct zo_guest_exec {
 int zo_virt_guest_exec(struct zo_virt *v, const char *name, char *const *argv,
 		       volatile sig_atomic_t *stop, struct zo_guest_exec *ret);
 void zo_guest_exec_release(struct zo_guest_exec *e);
+/* The bytes one guest-file-read asks for. Its reply (base64, so 4/3 of
+ * it, in JSON) must stay under libvirt's 4 MiB limit on a string crossing
+ * its RPC (REMOTE_STRING_MAX); qemu-ga allows up to 48 MiB. */
+#define ZO_VIRT_READ_CHUNK (3 * 1024 * 1024 - 64 * 1024)
 /* Read a whole file from the guest. */
 int zo_virt_guest_read(struct zo_virt *v, const char *name, const char *path, char **ret,
 		       size_t *ret_len);
+/* Stream a file from the guest to `fd` as it is read, in chunks of
+ * ZO_VIRT_READ_CHUNK: memory stays bounded by one chunk. Its size in
+ * *ret_len. */
+int zo_virt_guest_read_fd(struct zo_virt *v, const char *name, const char *path, int fd,
+			  size_t *ret_len);
 
 /* Storage pools and volumes, defined from XML built in core/domain.h. */
 /* The XML libvirt holds for `pool`; -ENOENT when there is no such pool. */

@@ -1,0 +1,657 @@
+/* Host conditioning for a run (ops/condition.h). */
+#include "ops/condition.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/procfs.h"
+#include "sys/hostinfo.h"
+#include "sys/swap.h"
+#include "sys/sysfs.h"
+#include "util/json.h"
+#include "util/str.h"
+#include "util/time.h"
+
+#include "util/banned.h"
+
+#define SSDSWAP_DEVICE "/sys/module/ssdswap/parameters/device"
+#define ZSWAP_STORED "/sys/kernel/debug/zswap/stored_pages"
+
+void zo_condition_init(struct zo_condition *c, struct zo_ctx *ctx)
+{
+	memset(c, 0, sizeof(*c));
+	c->ctx = ctx;
+}
+
+void zo_condition_release(struct zo_condition *c)
+{
+	size_t i, j;
+
+	for (i = 0; i < c->n; i++) {
+		struct zo_condition_item *it = &c->items[i];
+
+		free(it->what);
+		free(it->path);
+		free(it->before);
+		free(it->restore);
+		for (j = 0; j < it->n_set; j++)
+			free(it->set[j]);
+		free(it->after);
+		free(it->note);
+	}
+	free(c->items);
+	for (i = 0; i < c->n_steps; i++)
+		free(c->steps[i].result);
+	memset(c, 0, sizeof(*c));
+}
+
+static struct zo_condition_item *find(struct zo_condition *c, const char *path)
+{
+	size_t i;
+
+	for (i = 0; i < c->n; i++)
+		if (!strcmp(c->items[i].path, path))
+			return &c->items[i];
+	return NULL;
+}
+
+static struct zo_condition_item *add(struct zo_condition *c, const char *what, const char *path)
+{
+	struct zo_condition_item *it;
+
+	if (c->n == c->cap) {
+		size_t cap = c->cap ? 2 * c->cap : 32;
+		struct zo_condition_item *v = realloc(c->items, cap * sizeof(*v));
+
+		if (!v)
+			return NULL;
+		c->items = v;
+		c->cap = cap;
+	}
+	it = &c->items[c->n];
+	memset(it, 0, sizeof(*it));
+	it->what = strdup(what);
+	it->path = strdup(path);
+	if (!it->what || !it->path) {
+		free(it->what);
+		free(it->path);
+		return NULL;
+	}
+	c->n++;
+	return it;
+}
+
+/* What the file holds now, made comparable; NULL when it cannot be read. */
+static char *current(struct zo_condition *c, const struct zo_knob *k, const char *path)
+{
+	_cleanup_free_ char *raw = NULL;
+
+	if (zo_sysfs_read_line(c->ctx->root, path, &raw) < 0)
+		return NULL;
+	return k ? zo_knob_current(k, raw) : strdup(raw);
+}
+
+/* The item for `path`, read before anything is written to it; -ENOENT
+ * (recorded as absent, warned about) when the kernel has no such file. */
+static int item(struct zo_condition *c, const char *what, const char *path,
+		const struct zo_knob *k, struct zo_condition_item **ret)
+{
+	struct zo_condition_item *it = find(c, path);
+	_cleanup_free_ char *raw = NULL;
+	int r;
+
+	if (!it) {
+		it = add(c, what, path);
+		if (!it)
+			return zo_fail(c->ctx, -ENOMEM, "cannot condition the host: out of memory");
+		r = zo_sysfs_read_line(c->ctx->root, path, &raw);
+		if (r == -ENOENT || r == -ENOTDIR) {
+			/* on a stock kernel standing in for 0sim (already said),
+			 * 0sim's own files are missing as expected */
+			bool expected = c->lenient && (k ? k->zerosim : !strcmp(path, SSDSWAP_DEVICE));
+
+			zo_log(&c->ctx->log, expected ? LOG_INFO : LOG_WARNING,
+			       "%s: %s does not exist on this kernel; not set (recorded as "
+			       "absent in .params)",
+			       what, path);
+		} else if (r < 0) {
+			it->before = zo_asprintf("unreadable (%s)", strerror(-r));
+		} else {
+			it->before = k ? zo_knob_current(k, raw) : strdup(raw);
+			it->restore = k ? zo_knob_restore_value(k, raw) : strdup(raw);
+		}
+	}
+	*ret = it;
+	return it->before ? 0 : -ENOENT;
+}
+
+/* After a write: what the file holds now, and whether it differs from
+ * before. */
+static void note_set(struct zo_condition *c, struct zo_condition_item *it,
+		     const struct zo_knob *k, const char *fallback)
+{
+	char *now = current(c, k, it->path);
+
+	if (!now)
+		now = strdup(fallback);
+	if (!now)
+		return;
+	if (it->n_set == ZO_ARRAY_SIZE(it->set)) {
+		free(it->set[it->n_set - 1]);
+		it->n_set--;
+	}
+	it->set[it->n_set++] = now;
+	if (!it->restore || strcmp(now, it->before))
+		it->changed = true;
+}
+
+static int set_file(struct zo_condition *c, const char *what, const char *path,
+		    const struct zo_knob *k, const char *value)
+{
+	struct zo_condition_item *it;
+	int r = item(c, what, path, k, &it);
+
+	if (r < 0)
+		return r;
+	r = zo_sysfs_write(c->ctx->root, path, value);
+	if (r < 0 && c->lenient) {
+		it->error = r;
+		zo_warn(&c->ctx->log, "not set: %s = %s: the kernel refused it (%s: %s)", what,
+			value, path, strerror(-r));
+		return 0;
+	}
+	if (r < 0) {
+		it->error = r;
+		return zo_fail(c->ctx, r, "cannot set %s to %s: the kernel refused it (%s: %s); "
+					  "what was already set is put back",
+			       what, value, path, strerror(-r));
+	}
+	note_set(c, it, k, value);
+	return 0;
+}
+
+int zo_condition_file(struct zo_condition *c, const char *what, const char *path,
+		      const char *value)
+{
+	return set_file(c, what, path, NULL, value);
+}
+
+int zo_condition_knob(struct zo_condition *c, const struct zo_knob *k, const char *value)
+{
+	char **files = NULL;
+	int n, i, r = 0;
+
+	if (!zo_knob_per_cpu(k))
+		return set_file(c, k->name, k->path, k, value);
+	n = zo_host_knob_files(c->ctx->root, k, &files);
+	if (n < 0)
+		return zo_fail(c->ctx, n, "cannot list the CPUs for %s: %s", k->name, strerror(-n));
+	if (n == 0) {
+		/* no cpufreq (a VM, or no driver): one absent entry says so */
+		struct zo_condition_item *it;
+
+		zo_strv_free(files);
+		return item(c, k->name, k->path, k, &it);
+	}
+	for (i = 0; i < n && r == 0; i++) {
+		const char *cpu = strstr(files[i], "/cpu/") ? strstr(files[i], "/cpu/") + 5 : "";
+		_cleanup_free_ char *what = zo_asprintf("%s %.*s", k->name, (int)strcspn(cpu, "/"),
+							cpu);
+
+		r = what ? set_file(c, what, files[i], k, value) : -ENOMEM;
+	}
+	zo_strv_free(files);
+	return r;
+}
+
+/* A knob of the table by name; absent is not a failure here (recorded). */
+static int knob(struct zo_condition *c, const char *name, const char *value)
+{
+	const struct zo_knob *k = zo_knob_find(name);
+	int r;
+
+	if (!k)
+		return zo_fail(c->ctx, -EINVAL, "no knob %s", name);
+	r = zo_condition_knob(c, k, value);
+	return r == -ENOENT ? 0 : r;
+}
+
+static void step(struct zo_condition *c, const char *name, uint64_t start, char *result)
+{
+	if (c->n_steps >= ZO_ARRAY_SIZE(c->steps)) {
+		free(result);
+		return;
+	}
+	c->steps[c->n_steps].step = name;
+	c->steps[c->n_steps].result = result;
+	c->steps[c->n_steps].ms = zo_now_ms() - start;
+	c->n_steps++;
+}
+
+/* ---- the swap devices and the disks under them ---- */
+
+struct disk {
+	char *name;    /* under /sys/block: "sdb", "dm-3" */
+	char *devnode; /* what ssdswap is told: "/dev/sdb2", "/dev/mapper/zsim-swap" */
+};
+
+static void disks_free(struct disk *d, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		free(d[i].name);
+		free(d[i].devnode);
+	}
+	free(d);
+}
+
+/* The /sys/block disk holding block device `name` (a disk, or a
+ * partition of one); NULL when there is none. */
+static char *disk_of(const char *root, const char *name)
+{
+	_cleanup_free_ char *dir = zo_asprintf("/sys/block/%s", name);
+	char **disks = NULL;
+	char *found = NULL;
+	int n, i;
+
+	if (dir && zo_sysfs_exists(root, dir) > 0)
+		return strdup(name);
+	n = zo_sysfs_list(root, "/sys/block", "", &disks);
+	for (i = 0; i < n && !found; i++) {
+		_cleanup_free_ char *part = zo_asprintf("/sys/block/%s/%s", disks[i], name);
+
+		if (part && zo_sysfs_exists(root, part) > 0)
+			found = strdup(disks[i]);
+	}
+	zo_strv_free(disks);
+	return found;
+}
+
+/* "/dev/mapper/NAME" -> "dm-N", by each dm device's dm/name. */
+static char *dm_by_name(const char *root, const char *mapper_name)
+{
+	char **disks = NULL;
+	char *found = NULL;
+	int n, i;
+
+	n = zo_sysfs_list(root, "/sys/block", "dm-", &disks);
+	for (i = 0; i < n && !found; i++) {
+		_cleanup_free_ char *p = zo_asprintf("/sys/block/%s/dm/name", disks[i]);
+		_cleanup_free_ char *v = NULL;
+
+		if (p && zo_sysfs_read_line(root, p, &v) == 0 && !strcmp(v, mapper_name))
+			found = strdup(disks[i]);
+	}
+	zo_strv_free(disks);
+	return found;
+}
+
+static int disk_add(const char *root, struct disk **v, size_t *n, const char *block,
+		    const char *devnode, int depth)
+{
+	_cleanup_free_ char *disk = disk_of(root, block);
+	_cleanup_free_ char *slaves_dir = NULL;
+	char **slaves = NULL;
+	struct disk *grown;
+	size_t i;
+	int m, j, r = 0;
+
+	if (!disk || depth > 4)
+		return 0;
+	for (i = 0; i < *n; i++)
+		if (!strcmp((*v)[i].name, disk))
+			return 0;
+	grown = realloc(*v, (*n + 1) * sizeof(**v));
+	if (!grown)
+		return -ENOMEM;
+	*v = grown;
+	grown[*n].name = strdup(disk);
+	if (devnode) {
+		grown[*n].devnode = strdup(devnode);
+	} else {
+		_cleanup_free_ char *p = zo_asprintf("/sys/block/%s/dm/name", disk);
+		_cleanup_free_ char *dm = NULL;
+
+		grown[*n].devnode = p && zo_sysfs_read_line(root, p, &dm) == 0
+					    ? zo_asprintf("/dev/mapper/%s", dm)
+					    : zo_asprintf("/dev/%s", block);
+	}
+	(*n)++;
+	if (!grown[*n - 1].name || !grown[*n - 1].devnode)
+		return -ENOMEM;
+	/* a device-mapper device: its pool and the pool's data device (not
+	 * loop devices: the metadata file) */
+	if (strncmp(disk, "dm-", 3))
+		return 0;
+	slaves_dir = zo_asprintf("/sys/block/%s/slaves", disk);
+	m = slaves_dir ? zo_sysfs_list(root, slaves_dir, "", &slaves) : 0;
+	for (j = 0; j < m && r == 0; j++)
+		if (strncmp(slaves[j], "loop", 4))
+			r = disk_add(root, v, n, slaves[j], NULL, depth + 1);
+	zo_strv_free(slaves);
+	return r;
+}
+
+static int active_swaps(const char *root, struct zo_swap_entry **ret, size_t *ret_n)
+{
+	_cleanup_free_ char *text = NULL;
+	int r = zo_sysfs_read(root, "/proc/swaps", &text);
+
+	*ret = NULL;
+	*ret_n = 0;
+	if (r < 0)
+		return r;
+	r = zo_parse_swaps(text, ret, ret_n);
+	return r < 0 ? r : 0;
+}
+
+/* The disks under the active swap areas (swap files have none). */
+static int swap_disks(const char *root, struct disk **ret, size_t *ret_n)
+{
+	struct zo_swap_entry *swaps = NULL;
+	size_t n_swaps = 0, i;
+	int r = active_swaps(root, &swaps, &n_swaps);
+
+	*ret = NULL;
+	*ret_n = 0;
+	for (i = 0; r == 0 && i < n_swaps; i++) {
+		const char *f = swaps[i].filename;
+		_cleanup_free_ char *block = NULL;
+
+		if (strcmp(swaps[i].type, "partition"))
+			continue;
+		if (zo_startswith(f, "/dev/mapper/"))
+			block = dm_by_name(root, f + strlen("/dev/mapper/"));
+		else if (zo_startswith(f, "/dev/"))
+			block = strdup(strrchr(f, '/') + 1);
+		if (block)
+			r = disk_add(root, ret, ret_n, block, f, 0);
+	}
+	zo_swap_entries_free(swaps, n_swaps);
+	return r == -ENOENT ? 0 : r;
+}
+
+/* Tell ssdswap about every disk under the swap areas, so the kernel takes
+ * them for solid-state (the old runner's turn_on_ssdswap). Its parameter
+ * reads back nothing useful; the disk's queue/rotational is what changes,
+ * and what is put back. */
+static int mark_ssdswap(struct zo_condition *c)
+{
+	const char *root = c->ctx->root;
+	struct disk *disks = NULL;
+	size_t n = 0, i;
+	int r;
+
+	if (zo_sysfs_exists(root, SSDSWAP_DEVICE) <= 0) {
+		struct zo_condition_item *it;
+
+		r = item(c, "ssdswap", SSDSWAP_DEVICE, NULL, &it);
+		return r == -ENOENT ? 0 : r;
+	}
+	r = swap_disks(root, &disks, &n);
+	if (r < 0)
+		return zo_fail(c->ctx, r, "cannot list the swap devices for ssdswap: %s",
+			       strerror(-r));
+	if (n == 0)
+		zo_warn(&c->ctx->log, "ssdswap: no swap device is active; nothing to mark");
+	for (i = 0; i < n && r == 0; i++) {
+		_cleanup_free_ char *what = zo_asprintf("ssdswap %s", disks[i].name);
+		_cleanup_free_ char *rot = zo_asprintf("/sys/block/%s/queue/rotational",
+						       disks[i].name);
+		struct zo_condition_item *it;
+
+		if (!what || !rot) {
+			r = -ENOMEM;
+			break;
+		}
+		r = item(c, what, rot, NULL, &it);
+		if (r == -ENOENT) {
+			r = 0;
+			continue;
+		}
+		if (r < 0)
+			break;
+		free(it->note);
+		it->note = zo_asprintf("%s written to %s", disks[i].devnode, SSDSWAP_DEVICE);
+		r = zo_sysfs_write(root, SSDSWAP_DEVICE, disks[i].devnode);
+		if (r < 0) {
+			it->error = r;
+			r = zo_fail(c->ctx, r, "ssdswap refused %s: %s (%s)", disks[i].devnode,
+				    strerror(-r), SSDSWAP_DEVICE);
+			break;
+		}
+		note_set(c, it, NULL, "?");
+	}
+	disks_free(disks, n);
+	return r;
+}
+
+static char *zswap_stored(const char *root)
+{
+	char *v = NULL;
+
+	return zo_sysfs_read_line(root, ZSWAP_STORED, &v) == 0 ? v : strdup("unknown");
+}
+
+/* Every active swap area off and on again with discard: what the old
+ * runner did on every connect (swapoff, then swapon -d), which also
+ * empties zswap's pool and makes ssdswap's marking count. */
+static int cycle_swap(struct zo_condition *c)
+{
+	const char *root = c->ctx->root;
+	struct zo_swap_entry *swaps = NULL;
+	struct zo_strbuf sb = { 0 };
+	_cleanup_free_ char *stored_before = zswap_stored(root), *stored_after = NULL;
+	uint64_t start = zo_now_ms();
+	size_t n = 0, i;
+	int r = active_swaps(root, &swaps, &n);
+
+	if (r < 0 && r != -ENOENT)
+		return zo_fail(c->ctx, r, "cannot read /proc/swaps: %s", strerror(-r));
+	if (n == 0)
+		zo_strbuf_append(&sb, "no swap active");
+	else if (*root)
+		zo_strbuf_appendf(&sb, "%zu active, not cycled under a test root", n);
+	for (i = 0; !*root && i < n && r >= 0; i++) {
+		int prio = swaps[i].priority >= 0 ? swaps[i].priority : -1;
+
+		r = zo_swap_off(swaps[i].filename);
+		if (r < 0) {
+			r = zo_fail(c->ctx, r, "cannot empty swap on %s (swapoff: %s); the host "
+					       "is not in a known state: free memory or stop what "
+					       "uses the swap, then run again",
+				    swaps[i].filename, strerror(-r));
+			break;
+		}
+		r = zo_swap_on(swaps[i].filename, prio, true);
+		if (r < 0) {
+			r = zo_fail(c->ctx, r, "swapon %s with discard failed after swapoff: %s; "
+					       "its swap is OFF now: 'zsim-orch swap on' turns it "
+					       "back on",
+				    swaps[i].filename, strerror(-r));
+			break;
+		}
+		zo_strbuf_appendf(&sb, "%s%s", i ? ", " : "cycled with discard: ", swaps[i].filename);
+	}
+	zo_swap_entries_free(swaps, n);
+	stored_after = zswap_stored(root);
+	zo_strbuf_appendf(&sb, "; zswap stored pages %s -> %s", stored_before ? stored_before : "?",
+			  stored_after ? stored_after : "?");
+	if (stored_after && strcmp(stored_after, "0") && strcmp(stored_after, "unknown"))
+		zo_warn(&c->ctx->log, "zswap still holds %s pages: its pool is not empty",
+			stored_after);
+	step(c, "swap", start, zo_strbuf_steal(&sb));
+	return r < 0 ? r : 0;
+}
+
+/* One /proc/sys/vm action of the known state. */
+static int vm_action(struct zo_condition *c, const char *name, const char *path,
+		     const char *value)
+{
+	uint64_t start = zo_now_ms();
+	int r;
+
+	if (zo_sysfs_exists(c->ctx->root, path) <= 0) {
+		zo_warn(&c->ctx->log, "%s: %s does not exist on this kernel", name, path);
+		step(c, name, start, zo_asprintf("absent (%s)", path));
+		return 0;
+	}
+	r = zo_sysfs_write(c->ctx->root, path, value);
+	if (r < 0)
+		return zo_fail(c->ctx, r, "cannot %s: %s refused %s: %s", name, path, value,
+			       strerror(-r));
+	step(c, name, start, zo_asprintf("%s written to %s", value, path));
+	return 0;
+}
+
+static int known_state(struct zo_condition *c)
+{
+	int r;
+
+	/* dirty pages first, or drop_caches leaves them */
+	if (!*c->ctx->root)
+		sync();
+	r = vm_action(c, "drop caches", "/proc/sys/vm/drop_caches", "3");
+	if (r == 0)
+		r = vm_action(c, "compact memory", "/proc/sys/vm/compact_memory", "1");
+	return r;
+}
+
+int zo_condition_host(struct zo_condition *c, const struct zo_condition_spec *s)
+{
+	int r;
+
+	r = knob(c, "governor", "performance");
+	if (r == 0)
+		r = knob(c, "printk", "4");
+	/* KSM merges the target's identical pages behind the simulation's back */
+	if (r == 0)
+		r = knob(c, "ksm", "0");
+	/* "THP is buggy with frontswap" (exp_0sim.rs) */
+	if (r == 0 && s->zswap)
+		r = knob(c, "thp", "never");
+	if (r == 0 && s->zswap)
+		r = mark_ssdswap(c);
+	if (r == 0)
+		r = cycle_swap(c);
+	if (r == 0)
+		r = known_state(c);
+	if (r == 0 && s->zswap) {
+		r = knob(c, "zswap_zpool", s->zpool);
+		if (r == 0)
+			r = knob(c, "zswap_max_pool_percent", s->max_pool_percent);
+		if (r == 0)
+			r = knob(c, "zswap_enabled", "Y");
+	} else if (r == 0) {
+		r = knob(c, "zswap_enabled", "N");
+	}
+	if (r == 0 && s->drift_threshold)
+		r = knob(c, "zerosim_drift_threshold", s->drift_threshold);
+	if (r == 0 && s->delay)
+		r = knob(c, "zerosim_delay", s->delay);
+	/* around the boot (start_vagrant): skip_halt off, lapic_adjust, and
+	 * TSC offsetting off while the target boots */
+	if (r == 0)
+		r = knob(c, "zerosim_skip_halt", "0");
+	if (r == 0)
+		r = knob(c, "zerosim_lapic_adjust", s->lapic_adjust ? "1" : "0");
+	if (r == 0)
+		r = knob(c, "tsc_offsetting", "N");
+	return r;
+}
+
+int zo_condition_booted(struct zo_condition *c, const struct zo_condition_spec *s)
+{
+	int r;
+
+	r = knob(c, "tsc_offsetting", "Y");
+	if (r == 0)
+		r = knob(c, "zerosim_skip_halt", s->skip_halt ? "3" : "0");
+	if (r == 0)
+		r = knob(c, "zerosim_multicore_sync", s->multicore ? "1" : "0");
+	if (r == 0 && s->multicore)
+		r = knob(c, "zerosim_sync_guest_tsc", "1");
+	return r;
+}
+
+int zo_condition_restore(struct zo_condition *c)
+{
+	size_t i = c->n;
+	int failed = 0;
+
+	while (i > 0) {
+		struct zo_condition_item *it = &c->items[--i];
+		const struct zo_knob *k = NULL;
+		size_t j;
+
+		if (it->after || !it->before)
+			continue; /* restored already, or absent */
+		for (j = 0; j < zo_n_knobs; j++)
+			if (!strcmp(zo_knobs[j].path, it->path) ||
+			    (zo_knob_per_cpu(&zo_knobs[j]) && !strncmp(it->what, zo_knobs[j].name,
+								       strlen(zo_knobs[j].name))))
+				k = &zo_knobs[j];
+		if (it->changed && !it->restore) {
+			zo_warn(&c->ctx->log, "cannot restore %s (%s): it was unreadable before",
+				it->what, it->path);
+			failed++;
+		} else if (it->changed) {
+			int r = zo_sysfs_write(c->ctx->root, it->path, it->restore);
+
+			if (r < 0) {
+				zo_warn(&c->ctx->log, "could not restore %s to %s (%s): %s", it->what,
+					it->restore, it->path, strerror(-r));
+				failed++;
+			}
+		}
+		it->after = current(c, k, it->path);
+		if (!it->after)
+			it->after = strdup("unreadable");
+		else if (it->changed && it->restore && strcmp(it->after, it->before)) {
+			zo_warn(&c->ctx->log, "%s reads %s after the restore, was %s", it->what,
+				it->after, it->before);
+			failed++;
+		}
+	}
+	return failed;
+}
+
+json_object *zo_condition_json(const struct zo_condition *c)
+{
+	json_object *o = json_object_new_object(), *items = json_object_new_array();
+	json_object *steps = json_object_new_array();
+	size_t i, j;
+
+	for (i = 0; i < c->n; i++) {
+		const struct zo_condition_item *it = &c->items[i];
+		json_object *e = json_object_new_object(), *set = json_object_new_array();
+
+		zo_json_add_str(e, "knob", it->what);
+		zo_json_add_str(e, "path", it->path);
+		zo_json_add_str(e, "before", it->before ? it->before : "absent");
+		for (j = 0; j < it->n_set; j++)
+			json_object_array_add(set, json_object_new_string(it->set[j]));
+		json_object_object_add(e, "set", set);
+		zo_json_add_str(e, "after", it->before ? (it->after ? it->after : "not restored")
+						       : "absent");
+		if (it->note)
+			zo_json_add_str(e, "how", it->note);
+		if (it->error)
+			zo_json_add_str(e, "refused", strerror(-it->error));
+		json_object_array_add(items, e);
+	}
+	for (i = 0; i < c->n_steps; i++) {
+		json_object *e = json_object_new_object();
+
+		zo_json_add_str(e, "step", c->steps[i].step);
+		zo_json_add_str(e, "result", c->steps[i].result);
+		zo_json_add_u64(e, "ms", c->steps[i].ms);
+		json_object_array_add(steps, e);
+	}
+	json_object_object_add(o, "items", items);
+	json_object_object_add(o, "known_state", steps);
+	return o;
+}
