@@ -123,7 +123,7 @@ class SpoolSoak(SpoolCase):
         res = self.zo("queue", "ls", "--json")
         self.assertRun(res, 0)
         self.assertEqual(res.err, "")
-        runs = json.loads(res.out)
+        runs = json.loads(res.out)["jobs"]
         self.assertEqual(len(runs), len(where))
         self.assertEqual(len({r["id"] for r in runs}), len(runs))
 

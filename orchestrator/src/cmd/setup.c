@@ -86,6 +86,11 @@ static int cmd_setup(struct zo_ctx *ctx, int argc, char **argv)
 	return zo_exit_code(ctx, zo_setup(ctx, swap, n, mapper, force));
 }
 
+static const struct zo_opt setup_opts[] = {
+	{ "swap", 0, "DEV" }, { "mapper-device", 0, "DEV" }, { "force", 'f', NULL },
+	{ "unstable-device-names", 0, NULL }, { NULL, 0, NULL },
+};
+
 const struct zo_cmd zo_cmd_setup = {
 	.name = "setup",
 	.fn = cmd_setup,
@@ -102,4 +107,6 @@ const struct zo_cmd zo_cmd_setup = {
 		 "signatures, never a mounted or in-use device. --unstable-device-names is\n"
 		 "accepted for old scripts and changes nothing. --dry-run prints the plan.\n",
 	.flags = ZO_CMD_NEED_CONFIG | ZO_CMD_NEED_ROOT | ZO_CMD_NEED_LOCK,
+	.opts = setup_opts,
+	.args = "[DEV...]",
 };

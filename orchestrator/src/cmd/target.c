@@ -180,8 +180,13 @@ static void print_status_json(const struct zo_target *t, const struct zo_target_
 	zo_json_add_str(o, "name", t->name);
 	zo_json_add_str(o, "uri", t->uri);
 	zo_json_add_str(o, "state", s->info.state_name);
-	zo_json_add_u64(o, "memory_kib", s->info.memory_kib);
-	zo_json_add_int(o, "vcpus", s->info.vcpus);
+	if (s->info.state == ZO_DOM_ABSENT) {
+		zo_json_add_null(o, "memory_bytes");
+		zo_json_add_null(o, "vcpus");
+	} else {
+		zo_json_add_u64(o, "memory_bytes", s->info.memory_kib * 1024);
+		zo_json_add_int(o, "vcpus", s->info.vcpus);
+	}
 	zo_json_add_str(o, "pinning", s->info.pinning);
 	if (s->uptime_s >= 0)
 		json_object_object_add(o, "uptime_s", json_object_new_double(s->uptime_s));
@@ -189,8 +194,7 @@ static void print_status_json(const struct zo_target *t, const struct zo_target_
 		zo_json_add_null(o, "uptime_s");
 	zo_json_add_bool(o, "agent", s->agent);
 	zo_json_add_str(o, "serial_log", t->serial_log);
-	zo_print_json(o);
-	json_object_put(o);
+	zo_print_json("target.status", o);
 }
 
 static void print_status(const struct zo_target *t, const struct zo_target_status *s)
@@ -369,16 +373,31 @@ static int target_prepare(struct zo_ctx *ctx, int argc, char **argv)
 	return zo_exit_code(ctx, zo_target_prepare(ctx, &p));
 }
 
+static const struct zo_opt json_opt[] = { { "json", 0, NULL }, { NULL, 0, NULL } };
+static const struct zo_opt create_opts[] = { { "destroy-existing", 0, NULL }, { NULL, 0, NULL } };
+static const struct zo_opt start_opts[] = {
+	{ "memory", 0, "GB" }, { "vcpus", 0, "N" }, { NULL, 0, NULL },
+};
+static const struct zo_opt stop_opts[] = { { "timeout", 0, "S" }, { NULL, 0, NULL } };
+static const struct zo_opt log_opts[] = { { "lines", 'n', "N" }, { NULL, 0, NULL } };
+static const struct zo_opt prepare_opts[] = {
+	{ "from", 0, "CLOUD.qcow2" }, { "profile", 0, "centos7|debian12" }, { "timeout", 0, "S" },
+	{ "workloads", 0, "DIR" },    { "force", 0, NULL },		     { NULL, 0, NULL },
+};
+static const struct zo_subcmd subs[] = {
+	{ "create", target_create, ZO_CMD_NEED_LOCK, create_opts, NULL },
+	{ "destroy", target_destroy, ZO_CMD_NEED_LOCK, NULL, NULL },
+	{ "exec", target_exec, 0, NULL, "-- CMD ARGS..." },
+	{ "fetch", target_fetch, 0, NULL, "GUEST_PATH HOST_PATH" },
+	{ "log", target_log, 0, log_opts, NULL },
+	{ "prepare", target_prepare, ZO_CMD_NEED_LOCK, prepare_opts, NULL },
+	{ "start", target_start, ZO_CMD_NEED_LOCK, start_opts, NULL },
+	{ "status", target_status, 0, json_opt, NULL },
+	{ "stop", target_stop, ZO_CMD_NEED_LOCK, stop_opts, NULL },
+};
+
 static int cmd_target(struct zo_ctx *ctx, int argc, char **argv)
 {
-	static const struct zo_subcmd subs[] = {
-		{ "create", target_create, ZO_CMD_NEED_LOCK }, { "destroy", target_destroy, ZO_CMD_NEED_LOCK },
-		{ "exec", target_exec, 0 },     { "fetch", target_fetch, 0 },
-		{ "log", target_log, 0 },       { "prepare", target_prepare, ZO_CMD_NEED_LOCK },
-		{ "start", target_start, ZO_CMD_NEED_LOCK },
-		{ "status", target_status, 0 }, { "stop", target_stop, ZO_CMD_NEED_LOCK },
-	};
-
 	return zo_dispatch_sub(ctx, &zo_cmd_target, subs, ZO_ARRAY_SIZE(subs), argc, argv);
 }
 
@@ -416,4 +435,6 @@ const struct zo_cmd zo_cmd_target = {
 		 "         with its SHA-256 as [target] base_image; run refuses a base\n"
 		 "         that differs. Nothing is kept if it fails\n",
 	.flags = ZO_CMD_NEED_CONFIG,
+	.subs = subs,
+	.n_subs = ZO_ARRAY_SIZE(subs),
 };
