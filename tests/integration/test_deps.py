@@ -25,6 +25,7 @@ from zsimtest import SOURCE_DIR, TestCase, main
 
 # program -> the Debian package that provides it
 PROGRAMS = {
+    "bash": "bash",
     "blkid": "util-linux",
     "busybox": "busybox-static",
     "chroot": "coreutils",
@@ -54,6 +55,7 @@ PROGRAMS = {
     "ldd": "libc-bin",
     "libvirtd": "libvirt-daemon",
     "losetup": "mount",
+    "mandoc": "mandoc",
     "lsblk": "util-linux",
     "mkfs.ext4": "e2fsprogs",
     "mkswap": "util-linux",
@@ -68,6 +70,7 @@ PROGRAMS = {
     "rpm2cpio": "rpm2cpio",
     "rpmbuild": "rpm",
     "rpmlint": "rpmlint",
+    "scdoc": "scdoc",
     "sh": "dash",
     "shellcheck": "shellcheck",
     "swapoff": "mount",
@@ -82,7 +85,7 @@ PROGRAMS = {
 }
 
 # Priority "required": on every Debian system, debootstrap's minbase included.
-REQUIRED = {"coreutils", "dash", "dpkg", "findutils", "gzip", "libc-bin", "mount",
+REQUIRED = {"bash", "coreutils", "dash", "dpkg", "findutils", "gzip", "libc-bin", "mount",
             "passwd", "tar", "util-linux"}
 
 # Names that are not host programs: the guest's (run inside QEMU through
