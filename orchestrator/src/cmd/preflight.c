@@ -23,7 +23,7 @@ static int print_json(const struct zo_preflight_report *rep, long long gb, long 
 		json_object_put(checks);
 		return -ENOMEM;
 	}
-	zo_json_add_int(o, "vm_size_gb", gb);
+	zo_json_add_u64(o, "vm_size_bytes", (uint64_t)gb << 30);
 	zo_json_add_int(o, "cores", cores);
 	zo_json_add_bool(o, "failed", zo_preflight_failed(rep));
 	json_object_object_add(o, "checks", checks);

@@ -85,9 +85,10 @@ static const char *str(json_object *m, const char *key)
 static json_object *run_json(const char *id, const char *state, json_object *m)
 {
 	static const char *const keys[] = {
-		"name",	    "experiment", "args",   "job_file", "file",	   "timeout_s",
-		"attempt",  "submitted",  "started", "finished", "duration_ms", "exit",
-		"results",  "error",	  "requeued", "interrupted_results",
+		"name",	   "experiment", "args",    "job_file", "file",	"timeout_s",
+		"attempt", "submitted",	 "started", "finished", "duration_ms", "exit",
+		"status",  "results",	 "error",   "requeued", "interrupted_results",
+		"retry_of",
 	};
 	json_object *o = json_object_new_object(), *v;
 	size_t i;
