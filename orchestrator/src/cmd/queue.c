@@ -126,14 +126,14 @@ static void print_run(const char *id, const char *state, json_object *m)
 		for (j = 0; j < json_object_array_length(a); j++)
 			zo_strbuf_appendf(&args, "%s%s", j ? " " : "",
 					  json_object_get_string(json_object_array_get_idx(a, j)));
-	printf("%-18s %-9s %-16s %-10s %-24s %-20s %-25s %-25s ", id, state,
-	       strcmp(state, "running") ? "-" : str(m, "phase"), str(m, "experiment"),
+	printf("%-18s %-9s %-10s %-24s %-20s %-25s %-25s ", id, state, str(m, "experiment"),
 	       str(m, "name"), args.buf ? args.buf : "", str(m, "submitted"), str(m, "started"));
 	if (json_object_object_get_ex(m, "duration_ms", &d))
 		printf("%9.1f ", (double)json_object_get_int64(d) / 1000);
 	else
 		printf("%9s ", "-");
-	printf("%s\n", str(m, "results"));
+	/* last: it is long, and only a running run has one */
+	printf("%s %s\n", str(m, "results"), strcmp(state, "running") ? "-" : str(m, "phase"));
 	zo_strbuf_release(&args);
 }
 
@@ -156,9 +156,9 @@ static int queue_ls(struct zo_ctx *ctx, int argc, char **argv)
 	if (ctx->json)
 		all = json_object_new_array();
 	else
-		printf("%-18s %-9s %-16s %-10s %-24s %-20s %-25s %-25s %9s %s\n", "id", "state",
-		       "phase", "experiment", "name", "args", "submitted", "started", "seconds",
-		       "results");
+		printf("%-18s %-9s %-10s %-24s %-20s %-25s %-25s %9s %s %s\n", "id", "state",
+		       "experiment", "name", "args", "submitted", "started", "seconds", "results",
+		       "phase");
 	zo_spool_list_all(&s, &runs, &n);
 	for (k = 0; k < n; k++) {
 		json_object *m = zo_spool_read_meta(&s, runs[k].state, runs[k].id);
@@ -358,7 +358,8 @@ const struct zo_cmd zo_cmd_queue = {
 		 "\n"
 		 "submit  write a job file for EXP ARGS (checked now) into [paths] spool\n"
 		 "add     check FILE.job and put it into the spool\n"
-		 "ls      every run: id, state, experiment, name, args, times, results\n"
+		 "ls      every run: id, state, experiment, name, args, times, results and\n"
+		 "        the phase a running one is in\n"
 		 "show    one run's record (JSON)\n"
 		 "cancel  a queued run is dropped; a running one is stopped cleanly (only a\n"
 		 "        process proven to be the run is signalled)\n"

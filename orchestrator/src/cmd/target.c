@@ -13,17 +13,6 @@
 
 #include "util/banned.h"
 
-/* The wait for a guest on a terminal: one line, rewritten in place. */
-
-static int open_target(struct zo_ctx *ctx, struct zo_target *t)
-{
-	int r = zo_target_open(ctx, t);
-
-	t->progress = ctx->progress;
-	t->progress_userdata = ctx->progress_userdata;
-	return r;
-}
-
 /* getopt_long's unknown option, named for `what` ("target create"). */
 static int unknown_option(struct zo_ctx *ctx, const char *what, char **argv)
 {
@@ -57,7 +46,7 @@ static int target_create(struct zo_ctx *ctx, int argc, char **argv)
 	}
 	if (optind < argc)
 		return zo_usage_error(ctx, &zo_cmd_target, "'target create' takes no arguments");
-	r = open_target(ctx, &t);
+	r = zo_target_open(ctx, &t);
 	if (r == 0)
 		r = zo_target_create(&t, destroy, &state);
 	if (r == 1)
@@ -105,7 +94,7 @@ static int target_start(struct zo_ctx *ctx, int argc, char **argv)
 	if (memory && zo_int_parse(memory, 1, 1024LL * 1024, &gb) < 0)
 		return zo_usage_error(ctx, &zo_cmd_target, "--memory %s: use whole GB from 1 to 1048576",
 				      memory);
-	r = open_target(ctx, &t);
+	r = zo_target_open(ctx, &t);
 	if (r == 0)
 		r = zo_target_start(&t, memory, vcpus, NULL);
 	zo_target_release(&t);
@@ -142,7 +131,7 @@ static int target_stop(struct zo_ctx *ctx, int argc, char **argv)
 	}
 	if (optind < argc)
 		return zo_usage_error(ctx, &zo_cmd_target, "'target stop' takes no arguments");
-	r = open_target(ctx, &t);
+	r = zo_target_open(ctx, &t);
 	if (r == 0)
 		r = zo_target_stop(&t, (int)timeout);
 	/* under --dry-run a running target is a plan, not a result */
@@ -162,7 +151,7 @@ static int target_destroy(struct zo_ctx *ctx, int argc, char **argv)
 		return r;
 	if (argc > 1)
 		return zo_usage_error(ctx, &zo_cmd_target, "'target destroy' takes no arguments");
-	r = open_target(ctx, &t);
+	r = zo_target_open(ctx, &t);
 	if (r == 0)
 		r = zo_target_destroy(&t, &state);
 	if (r == 1 && !ctx->dry_run)
@@ -224,7 +213,7 @@ static int target_status(struct zo_ctx *ctx, int argc, char **argv)
 
 	if (r >= 0)
 		return r;
-	r = open_target(ctx, &t);
+	r = zo_target_open(ctx, &t);
 	if (r == 0)
 		r = zo_target_status(&t, &s);
 	if (r == 0 && ctx->json)
@@ -251,7 +240,7 @@ static int target_exec(struct zo_ctx *ctx, int argc, char **argv)
 	if (first >= argc)
 		return zo_usage_error(ctx, &zo_cmd_target, "'target exec' needs a command: target "
 							   "exec -- CMD ARGS...");
-	r = open_target(ctx, &t);
+	r = zo_target_open(ctx, &t);
 	if (r == 0)
 		r = zo_target_exec(&t, argv + first, NULL, &e);
 	ret = zo_exit_code(ctx, r);
@@ -277,7 +266,7 @@ static int target_fetch(struct zo_ctx *ctx, int argc, char **argv)
 	if (argc != 3)
 		return zo_usage_error(ctx, &zo_cmd_target, "usage: target fetch GUEST_PATH "
 							   "HOST_PATH");
-	r = open_target(ctx, &t);
+	r = zo_target_open(ctx, &t);
 	if (r == 0)
 		r = zo_target_fetch(&t, argv[1], argv[2], &len);
 	if (r == 0)
@@ -368,8 +357,6 @@ static int target_prepare(struct zo_ctx *ctx, int argc, char **argv)
 	if (!p.from && !ctx->dry_run)
 		return zo_usage_error(ctx, &zo_cmd_target, "'target prepare' needs --from "
 							   "CLOUD.qcow2");
-	p.progress = ctx->progress;
-	p.progress_userdata = ctx->progress_userdata;
 	return zo_exit_code(ctx, zo_target_prepare(ctx, &p));
 }
 
