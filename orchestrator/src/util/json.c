@@ -85,8 +85,3 @@ json_object *zo_json_doc(const char *schema, json_object *o)
 	}
 	return doc;
 }
-
-const char *zo_json_line(json_object *o)
-{
-	return json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
-}

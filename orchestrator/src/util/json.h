@@ -26,8 +26,6 @@ const char *zo_json_get_str(json_object *o, const char *key);
 /* A new object: the schema member, then o's members (o is not changed;
  * NULL when o is not an object or memory ran out). */
 json_object *zo_json_doc(const char *schema, json_object *o);
-/* One line of text owned by `o`: a JSON Lines record. */
-const char *zo_json_line(json_object *o);
 /* Pretty-printed text owned by `o` (valid until it is freed). */
 const char *zo_json_text(json_object *o);
 
