@@ -34,19 +34,57 @@ const size_t zo_n_commands = ZO_ARRAY_SIZE(zo_commands);
 
 static const char main_usage[] = "usage: zsim-orch [OPTIONS] COMMAND [ARGS]...";
 
-static const struct option global_options[] = {
-	{ "config", required_argument, NULL, 'c' },
-	{ "connect", required_argument, NULL, 'C' },
-	{ "root", required_argument, NULL, 'r' },
-	{ "dry-run", no_argument, NULL, 'n' },
-	{ "wait", no_argument, NULL, 'w' },
-	{ "json", no_argument, NULL, 'j' },
-	{ "verbose", no_argument, NULL, 'v' },
-	{ "quiet", no_argument, NULL, 'q' },
-	{ "help", no_argument, NULL, 'h' },
-	{ "version", no_argument, NULL, 'V' },
-	{ NULL, 0, NULL, 0 },
+/* The help, getopt's table and the man page are made from this. */
+const struct zo_global_option zo_global_options[] = {
+	{ { "config", 'c', "FILE" }, 'c', "configuration file (default " ZO_DEFAULT_CONFIG_PATH ")" },
+	{ { "connect", 0, "URI" }, 'C', "libvirt URI (default: [target] uri in the config)" },
+	{ { "root", 'r', "DIR" }, 'r', "resolve /proc, /sys, /etc and /var paths under DIR\n"
+				       "(also ZSIM_ROOT)" },
+	{ { "dry-run", 'n', NULL }, 'n', "print the plan; change nothing" },
+	{ { "wait", 0, NULL }, 'w', "wait for another command changing this host to\n"
+				    "finish (default: refuse, exit 3)" },
+	{ { "json", 0, NULL }, 'j', "machine-readable output" },
+	{ { "progress", 0, NULL }, 'P', "show progress on stderr even when it is not a\n"
+					"terminal (default: only on a terminal)" },
+	{ { "verbose", 'v', NULL }, 'v', "more messages (twice: debug)" },
+	{ { "quiet", 'q', NULL }, 'q', "errors only: no progress, no notices" },
+	{ { "help", 'h', NULL }, 'h', "this help; 'zsim-orch help COMMAND' for a command" },
+	{ { "version", 'V', NULL }, 'V', "version and git commit" },
 };
+const size_t zo_n_global_options = ZO_ARRAY_SIZE(zo_global_options);
+
+const struct zo_exit_status zo_exit_statuses[] = {
+	{ 0, "done" },
+	{ 1, "failed" },
+	{ 2, "usage error: the arguments or the config cannot work" },
+	{ 3, "refused by a safety or preflight check (the message says what to do)" },
+	{ 75, "temporary host failure (libvirt not answering): try again later or\n"
+	      "elsewhere; Slurm's RequeueExit, and serve queues the run once more" },
+	{ 130, "stopped by SIGINT" },
+	{ 143, "stopped by SIGTERM" },
+};
+const size_t zo_n_exit_statuses = ZO_ARRAY_SIZE(zo_exit_statuses);
+
+/* "-c, --config FILE" */
+int zo_global_option_form(const struct zo_global_option *g, char *buf, size_t len)
+{
+	char sh[8] = "    ";
+
+	if (g->opt.short_name)
+		snprintf(sh, sizeof(sh), "-%c, ", g->opt.short_name);
+	return snprintf(buf, len, "%s--%s%s%s", sh, g->opt.name, g->opt.arg ? " " : "",
+			g->opt.arg ? g->opt.arg : "");
+}
+
+/* `text` with each '\n' followed by `indent` spaces. */
+static void print_indented(FILE *f, const char *text, int indent)
+{
+	for (; *text; text++) {
+		fputc(*text, f);
+		if (*text == '\n')
+			fprintf(f, "%*s", indent, "");
+	}
+}
 
 const struct zo_cmd *zo_cmd_find(const char *name)
 {
@@ -75,30 +113,29 @@ void zo_cmd_print_usage(const struct zo_cmd *cmd, FILE *f)
 
 void zo_print_main_help(FILE *f)
 {
+	char form[64];
 	size_t i;
 
 	fprintf(f, "%s\n\n"
 		   "Sets up a 0sim simulation host and runs experiments on it.\n\n"
-		   "Options:\n"
-		   "  -c, --config FILE  configuration file (default " ZO_DEFAULT_CONFIG_PATH ")\n"
-		   "      --connect URI  libvirt URI (default: [target] uri in the config)\n"
-		   "  -r, --root DIR     resolve /proc, /sys, /etc and /var paths under DIR\n"
-		   "                     (also ZSIM_ROOT)\n"
-		   "  -n, --dry-run      print the plan; change nothing\n"
-		   "      --wait         wait for another command changing this host to\n"
-		   "                     finish (default: refuse, exit 3)\n"
-		   "      --json         machine-readable output\n"
-		   "  -v, --verbose      more messages (twice: debug)\n"
-		   "  -q, --quiet        errors only\n"
-		   "  -h, --help         this help; 'zsim-orch help COMMAND' for a command\n"
-		   "  -V, --version      version and git commit\n"
-		   "\n"
-		   "Commands:\n",
+		   "Options:\n",
 		main_usage);
-	for (i = 0; i < ZO_ARRAY_SIZE(zo_commands); i++)
+	for (i = 0; i < zo_n_global_options; i++) {
+		zo_global_option_form(&zo_global_options[i], form, sizeof(form));
+		fprintf(f, "  %-17s  ", form);
+		print_indented(f, zo_global_options[i].help, 21);
+		fputc('\n', f);
+	}
+	fprintf(f, "\nCommands:\n");
+	for (i = 0; i < zo_n_commands; i++)
 		fprintf(f, "  %-9s %s\n", zo_commands[i]->name, zo_commands[i]->summary);
-	fprintf(f, "\nExit status: 0 done, 1 failed, 2 usage error, 3 refused by a safety or\n"
-		   "preflight check (the message says what to do).\n");
+	fprintf(f, "\nExit status:\n");
+	for (i = 0; i < zo_n_exit_statuses; i++) {
+		fprintf(f, "  %3d  ", zo_exit_statuses[i].code);
+		print_indented(f, zo_exit_statuses[i].meaning, 7);
+		fputc('\n', f);
+	}
+	fprintf(f, "\nSee zsim-orch(8), zsim.conf(5) and zsim-job(5).\n");
 }
 
 static int cmd_help(struct zo_ctx *ctx, int argc, char **argv)
@@ -133,6 +170,7 @@ const struct zo_cmd zo_cmd_help = {
 	.fn = cmd_help,
 	.summary = "show help for zsim-orch or one command",
 	.usage = "zsim-orch help [COMMAND]\n",
+	.args = "[COMMAND]",
 };
 
 static void print_version(void)
@@ -187,7 +225,7 @@ static int main_usage_error(const char *fmt, ...)
 
 static int unknown_option(const char *arg)
 {
-	const char *names[ZO_ARRAY_SIZE(global_options)];
+	const char *names[ZO_ARRAY_SIZE(zo_global_options)];
 	_cleanup_free_ char *word = strdup(arg);
 	const char *near;
 	size_t i;
@@ -196,8 +234,8 @@ static int unknown_option(const char *arg)
 		return ZO_EXIT_FAILED;
 	if (zo_startswith(arg, "--")) {
 		word[strcspn(word, "=")] = '\0';
-		for (i = 0; global_options[i].name; i++)
-			names[i] = global_options[i].name;
+		for (i = 0; i < zo_n_global_options; i++)
+			names[i] = zo_global_options[i].opt.name;
 		near = zo_closest(word + 2, names, i);
 		if (near)
 			return main_usage_error("unknown option '%s'; did you mean '--%s'?",
@@ -255,21 +293,28 @@ static int run_cmd(struct zo_ctx *ctx, const struct zo_cmd *cmd, int argc,
 
 int ZO_MAIN(int argc, char **argv)
 {
+	struct option options[ZO_ARRAY_SIZE(zo_global_options) + 1];
 	struct zo_ctx ctx;
 	_cleanup_free_ char *default_config = NULL;
 	const struct zo_cmd *cmd;
 	const char *near;
+	bool progress = isatty(STDERR_FILENO);
 	int verbosity = 0, c, r;
+	size_t i;
 
+	for (i = 0; i < zo_n_global_options; i++)
+		options[i] = (struct option){ zo_global_options[i].opt.name,
+					      zo_global_options[i].opt.arg ? required_argument
+									   : no_argument,
+					      NULL, zo_global_options[i].val };
+	options[i] = (struct option){ NULL, 0, NULL, 0 };
 	zo_ctx_init(&ctx);
 	ctx.log.fn = log_stderr;
 	ctx.out = zo_out_to_stdout;
-	if (isatty(STDERR_FILENO))
-		ctx.progress = zo_progress_to_tty;
 	if (getenv("ZSIM_ROOT"))
 		ctx.root = getenv("ZSIM_ROOT");
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+:c:r:nvqhV", global_options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:c:r:nvqhV", options, NULL)) != -1) {
 		switch (c) {
 		case 'c':
 			ctx.config_path = optarg;
@@ -290,11 +335,15 @@ int ZO_MAIN(int argc, char **argv)
 		case 'j':
 			ctx.json = true;
 			break;
+		case 'P':
+			ctx.progress_forced = true;
+			break;
 		case 'v':
 			verbosity++;
 			break;
 		case 'q':
 			verbosity = -1;
+			progress = false;
 			break;
 		case 'h':
 			return run_cmd(&ctx, &zo_cmd_help, 1, argv);
@@ -306,6 +355,9 @@ int ZO_MAIN(int argc, char **argv)
 			return unknown_option(argv[optind - 1]);
 		}
 	}
+	/* --progress forces the live line (as git's does, even with -q) */
+	if (progress || ctx.progress_forced)
+		ctx.progress = zo_progress_to_tty;
 	ctx.log.max_priority = verbosity < 0   ? LOG_ERR
 			       : verbosity == 0 ? LOG_NOTICE
 			       : verbosity == 1 ? LOG_INFO

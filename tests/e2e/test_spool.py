@@ -44,7 +44,7 @@ class SpoolE2E(e2etest.E2ETestCase):
     def runs(self):
         res = self.zo("queue", "ls", "--json")
         self.assertEqual(res.rc, 0, res.err)
-        return json.loads(res.out)
+        return json.loads(res.out)["jobs"]
 
     def wait_for(self, pred, timeout):
         deadline = time.monotonic() + timeout

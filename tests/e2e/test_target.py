@@ -46,8 +46,8 @@ class DirectBoot(e2etest.E2ETestCase):
         res = self.zo("--json", "target", "status")
         self.assertRun(res, 0)
         st = json.loads(res.out)
-        self.assertEqual((st["state"], st["memory_kib"], st["vcpus"], st["agent"]),
-                         ("running", 1048576, 1, True))
+        self.assertEqual((st["state"], st["memory_bytes"], st["vcpus"], st["agent"]),
+                         ("running", 1 << 30, 1, True))
         self.assertGreaterEqual(st["uptime_s"], 0)
         self.assertIn("zsim-target: ready", self.zo("target", "log").out)
 

@@ -37,9 +37,15 @@ EXPECTED_FILES = """
 /usr/libexec/zsim/time_loop
 /usr/libexec/zsim/zsim-boot
 /usr/libexec/zsim/zsim-touch
+/usr/share/bash-completion
+/usr/share/bash-completion/completions
+/usr/share/bash-completion/completions/zsim-orch
 /usr/share/doc/zsim-orch-0.1.0
 /usr/share/doc/zsim-orch-0.1.0/README.md
 /usr/share/doc/zsim-orch-0.1.0/slurm.conf.example
+/usr/share/man/man5/zsim-job.5
+/usr/share/man/man5/zsim.conf.5
+/usr/share/man/man8/zsim-orch.8
 /var/lib/zsim
 /var/lib/zsim/results
 /var/spool/zsim
@@ -136,6 +142,13 @@ class Rpm(TestCase):
                 with open(os.path.join(d, "usr/lib/systemd/system", unit)) as a, \
                         open(os.path.join(SOURCE_DIR, "units", unit)) as b:
                     self.assertEqual(a.read(), b.read(), unit)
+            # the committed roff: the build needed no scdoc
+            for page in ("man8/zsim-orch.8", "man5/zsim.conf.5", "man5/zsim-job.5"):
+                with open(os.path.join(d, "usr/share/man", page)) as a, \
+                        open(os.path.join(SOURCE_DIR, "doc", os.path.basename(page))) as b:
+                    self.assertEqual(a.read(), b.read(), page)
+            with open(os.path.join(d, "usr/share/bash-completion/completions/zsim-orch")) as f:
+                self.assertIn("complete -F _zsim_orch zsim-orch", f.read())
             with tarfile.open(self.tarball) as t:
                 commit = t.extractfile("zsim-orch-0.1.0/orchestrator/"
                                        "source-commit").read().decode()[:12]

@@ -186,9 +186,9 @@ class Show(TestCase):
         self.assertEqual(c["sections"]["thin"]["virtual_size"],
                          {"value": "10T", "source": "file", "line": 7})
         self.assertEqual(c["sections"]["thin"]["block_size"],
-                         {"value": "128M", "source": "default"})
+                         {"value": "128M", "source": "default", "line": None})
         self.assertEqual(c["sections"]["target"]["uri"],
-                         {"value": "qemu:///system", "source": "command line"})
+                         {"value": "qemu:///system", "source": "command line", "line": None})
         self.assertEqual(list(c["sections"]),
                          ["host", "thin", "kvm", "zswap", "zerosim", "target", "paths",
                           "slurm"])

@@ -25,6 +25,7 @@ from zsimtest import SOURCE_DIR, TestCase, main
 
 # program -> the Debian package that provides it
 PROGRAMS = {
+    "bash": "bash",
     "blkid": "util-linux",
     "busybox": "busybox-static",
     "chroot": "coreutils",
@@ -57,6 +58,7 @@ PROGRAMS = {
     "ldd": "libc-bin",
     "libvirtd": "libvirt-daemon",
     "losetup": "mount",
+    "mandoc": "mandoc",
     "lsblk": "util-linux",
     "mkfs.ext4": "e2fsprogs",
     "mkfs.xfs": "xfsprogs",
@@ -75,6 +77,7 @@ PROGRAMS = {
     "rpm2cpio": "rpm2cpio",
     "rpmbuild": "rpm",
     "rpmlint": "rpmlint",
+    "scdoc": "scdoc",
     "sh": "dash",
     "shellcheck": "shellcheck",
     "swapoff": "mount",
@@ -89,7 +92,7 @@ PROGRAMS = {
 }
 
 # Priority "required": on every Debian system, debootstrap's minbase included.
-REQUIRED = {"coreutils", "dash", "dpkg", "findutils", "gzip", "libc-bin", "mount",
+REQUIRED = {"bash", "coreutils", "dash", "dpkg", "findutils", "gzip", "libc-bin", "mount",
             "passwd", "tar", "util-linux"}
 
 # Names that are not host programs: the guest's (run inside QEMU through

@@ -26,7 +26,9 @@ class Trees(TestCase):
 
     def checks(self, root, *args):
         res = run("--root", root, "--json", "preflight", *args)
-        return res, {c["check"]: c for c in json.loads(res.out)}
+        doc = json.loads(res.out)
+        self.assertEqual(doc["failed"], res.rc == 3)
+        return res, {c["check"]: c for c in doc["checks"]}
 
 
 class Preflight(Trees):

@@ -334,7 +334,9 @@ class Results(TestCase):
                      f"files\n  {s['a']}.out\n  {s['a']}.params\n  {s['a']}.time\n"):
             self.assertIn(want, res.out)
         j = json.loads(self.zo("show", "--json", base).out)
-        self.assertEqual(j["timings"], {"preflight": 1.0, "workload": 2.0, "total": 3.0})
+        self.assertEqual(j["timings"], [{"phase": "preflight", "seconds": 1.0},
+                                        {"phase": "workload", "seconds": 2.0},
+                                        {"phase": "total", "seconds": 3.0}])
         self.assertAlmostEqual(j["headline"]["page_p99_ns"], quantile(deltas, 0.99) * 1000,
                                delta=1e-6)
         self.assertEqual(j["facts"]["hostname"], "node1")

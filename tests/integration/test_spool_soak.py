@@ -123,7 +123,7 @@ class SpoolSoak(SpoolCase):
         res = self.zo("queue", "ls", "--json")
         self.assertRun(res, 0)
         self.assertEqual(res.err, "")
-        runs = json.loads(res.out)
+        runs = json.loads(res.out)["jobs"]
         self.assertEqual(len(runs), len(where))
         self.assertEqual(len({r["id"] for r in runs}), len(runs))
 
@@ -131,7 +131,7 @@ class SpoolSoak(SpoolCase):
         rejected = self.state_dir("rejected")
         by_file = collections.defaultdict(list)
         for r in runs:
-            if "retry_of" not in r:
+            if r["retry_of"] is None:
                 by_file[r.get("file")].append(r)
         counts = collections.Counter()
         for name in names:
@@ -155,10 +155,10 @@ class SpoolSoak(SpoolCase):
             elif state == "cancelled":
                 pass    # the status is the reason
             else:
-                self.assertTrue("error" in r or "exit" in r, r)
+                self.assertTrue(r["error"] is not None or r["exit"] is not None, r)
             if r.get("requeued"):
                 counts["runs requeued after SIGKILL"] += 1
-            if r.get("error", "").startswith("the daemon stopped while it ran, twice"):
+            if (r["error"] or "").startswith("the daemon stopped while it ran, twice"):
                 counts["runs failed after two SIGKILLs"] += 1
 
         # no results directory holds two runs

@@ -22,6 +22,7 @@ import time
 import unittest
 
 from zsimtest import main as zsim_main
+from zsimtest import schema
 from zsimtest.case import skip_status
 from zsimtest.sweep import Cluster, missing_programs, three_nodes, write_job
 
@@ -86,6 +87,7 @@ class SweepTest(unittest.TestCase):
         res = self.orch("--json", "slurm", "submit", "--results-dir", self.shared, *opts, path)
         self.assertEqual(res.returncode, 0, res.stderr)
         out = json.loads(res.stdout)
+        self.assertEqual(schema.check_document(out, "slurm.submit"), [])
         return out["sweep"], out["job"], out["runs"]
 
     def attempts(self, sweep):
@@ -214,6 +216,7 @@ class SweepTest(unittest.TestCase):
         res = self.orch("--json", "slurm", "status", "--results-dir", self.shared, sweep)
         self.assertEqual(res.returncode, 0, res.stderr)
         status = json.loads(res.stdout)
+        self.assertEqual(schema.check_document(status, "slurm.status"), [])
         self.assertEqual([r["state"] for r in status["runs"]], ["done"] * 6)
         self.assertEqual([r["attempts"] for r in status["runs"]], [1] * 6)
         res = self.orch("slurm", "status", "--results-dir", self.shared, sweep)

@@ -1,6 +1,7 @@
 /* The command table in main.c: lookup, suggestions and the help text are
  * all built from it. main.c is compiled here with ZO_MAIN renamed. */
 #include <setjmp.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -81,12 +82,85 @@ static void help_lists_every_command(void **state)
 	free(help);
 }
 
+static bool declared(const struct zo_opt *opts, const char *name, size_t len)
+{
+	for (; opts && opts->name; opts++)
+		if (strlen(opts->name) == len && !strncmp(opts->name, name, len))
+			return true;
+	return false;
+}
+
+static bool declared_anywhere(const struct zo_cmd *c, const char *name, size_t len)
+{
+	size_t i;
+
+	if (declared(c->opts, name, len))
+		return true;
+	for (i = 0; i < c->n_subs; i++)
+		if (declared(c->subs[i].opts, name, len))
+			return true;
+	for (i = 0; i < zo_n_global_options; i++)
+		if (strlen(zo_global_options[i].opt.name) == len &&
+		    !strncmp(zo_global_options[i].opt.name, name, len))
+			return true;
+	return !strncmp(name, "help", len) && len == 4;
+}
+
+static void usage_names(const char *usage, const struct zo_opt *opts)
+{
+	char word[80];
+
+	for (; opts && opts->name; opts++) {
+		char shortw[8];
+
+		snprintf(word, sizeof(word), "--%s", opts->name);
+		snprintf(shortw, sizeof(shortw), "[-%c ", opts->short_name);
+		if (!strstr(usage, word) && !(opts->short_name && strstr(usage, shortw)))
+			fail_msg("%s is declared but not in the usage", word);
+	}
+}
+
+/* The descriptors' verbs and options (the man page and the completion
+ * are made from them) and the usage text say the same. */
+static void descriptors_match_the_usage(void **state)
+{
+	size_t i, j;
+
+	(void)state;
+	for (i = 0; i < zo_n_commands; i++) {
+		const struct zo_cmd *c = zo_commands[i];
+		const char *p, *end;
+
+		assert_true(!c->subs == !c->n_subs);
+		assert_true(!c->subs || (!c->opts && !c->args));
+		usage_names(c->usage, c->opts);
+		for (j = 0; j < c->n_subs; j++) {
+			char word[80];
+
+			snprintf(word, sizeof(word), "%s", c->subs[j].name);
+			if (!strstr(c->usage, word))
+				fail_msg("%s %s is not in the usage", c->name, word);
+			usage_names(c->usage, c->subs[j].opts);
+		}
+		/* every --option the synopsis names is one of the command's */
+		end = strstr(c->usage, "\n\n");
+		for (p = strstr(c->usage, "--"); p && (!end || p < end); p = strstr(p + 2, "--")) {
+			size_t len = strspn(p + 2, "abcdefghijklmnopqrstuvwxyz-");
+
+			if (len && !declared_anywhere(c, p + 2, len))
+				fail_msg("%s: the usage names --%.*s, which no descriptor declares",
+					 c->name, (int)len, p + 2);
+		}
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(table_is_sorted_and_complete),
 		cmocka_unit_test(suggestions),
 		cmocka_unit_test(help_lists_every_command),
+		cmocka_unit_test(descriptors_match_the_usage),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -2,6 +2,7 @@
 blkid and /proc/swaps rather than with zsim-orch's own view."""
 import json
 
+from zsimtest import schema
 from zsimtest import vm as vmtest
 
 GUEST_NO_LEFTOVERS = r"""
@@ -128,6 +129,7 @@ grep -qF "$(cat /tmp/last-kmsg)" "$sim" || fail "the kernel log's tail is not in
         pool = res.data["pool"].split()
         vol = res.data["vol"].split()
         status = json.loads(res.data["json"])
+        self.assertEqual(schema.check_document(status, "thin.status"), [])
         meta_used, meta_total = map(int, pool[4].split("/"))
         data_used, data_total = map(int, pool[5].split("/"))
         self.assertEqual(status["pool"]["data_used_blocks"], data_used)

@@ -29,12 +29,19 @@ enum {
 	ZO_CMD_NEED_LOCK = 1 << 2,   /* hold the host lock (not under --dry-run) */
 };
 
-struct zo_cmd {
-	const char *name;
-	int (*fn)(struct zo_ctx *ctx, int argc, char **argv);
-	const char *summary;
-	const char *usage; /* full usage text, ends with a newline */
-	unsigned flags;
+/* One option of a command or nested verb, for the help, the man page and
+ * the bash completion (tools/docgen.c). The command's getopt_long table
+ * parses it; tests check that the usage text, this list and the parser
+ * agree. --help is implied everywhere and not listed. */
+struct zo_opt {
+	const char *name; /* long name, without "--" */
+	char short_name;  /* 0: none */
+	/* NULL: a flag. Else the value, as the usage names it; completion
+	 * reads it: FILE (FILE.job, CLOUD.qcow2: files with that extension),
+	 * DIR, DEV, EXP (an experiment), ID (a spool job), SET (a result
+	 * set), COMMAND, "a|b|c" (one of these words); anything else
+	 * (SIZE, N, URI...) is typed. */
+	const char *arg;
 };
 
 /* A nested verb ("thin create"); flags as for commands, except that
@@ -43,6 +50,22 @@ struct zo_subcmd {
 	const char *name;
 	int (*fn)(struct zo_ctx *ctx, int argc, char **argv);
 	unsigned flags;
+	const struct zo_opt *opts; /* ends with { NULL }; NULL: none */
+	const char *args;          /* operands as the usage names them ("ID", "[FILE]") */
+};
+
+struct zo_cmd {
+	const char *name;
+	int (*fn)(struct zo_ctx *ctx, int argc, char **argv);
+	const char *summary;
+	const char *usage; /* full usage text, ends with a newline */
+	unsigned flags;
+	/* Its nested verbs (what zo_dispatch_sub is given), or NULL; then
+	 * its own options and operands as for a nested verb. */
+	const struct zo_subcmd *subs;
+	size_t n_subs;
+	const struct zo_opt *opts;
+	const char *args;
 };
 
 /* The descriptors, one per cmd/<verb>.c (help and version: main.c). */
@@ -78,14 +101,17 @@ int zo_no_options(struct zo_ctx *ctx, const struct zo_cmd *cmd, int argc, char *
  * names the subcommand in the error ("thin status"), or NULL. */
 int zo_json_options(struct zo_ctx *ctx, const struct zo_cmd *cmd, const char *what,
 		    int argc, char **argv);
-int zo_print_json(json_object *o);
+/* Print `o` as the --json document `schema` ("status", "queue.ls": see
+ * util/json.h) and free it. -ENOMEM when o is NULL. */
+int zo_print_json(const char *schema, json_object *o);
 /* Load (or reload) the config named by ctx; prints diagnostics. Returns an
  * exit code. */
 int zo_load_config(struct zo_ctx *ctx);
 void zo_print_diags(const char *path, struct zo_diags *d);
 /* ctx->out for the program: each line to stdout. */
 void zo_out_to_stdout(void *userdata, const char *line);
-/* ctx->progress when stderr is a terminal: the line rewritten in place. */
+/* ctx->progress when stderr is a terminal (or --progress): the line
+ * rewritten in place. */
 void zo_progress_to_tty(void *userdata, const char *line);
 
 /* After ops/run's zo_run_argv/zo_run_from: the exit code (130/143 when a

@@ -187,21 +187,28 @@ void zo_out_to_stdout(void *userdata, const char *line)
 	fputc('\n', stdout);
 }
 
+/* "\r" to the start of the line, the text, then erase what an earlier,
+ * longer line left (ANSI "erase in line", as git's progress does). */
 void zo_progress_to_tty(void *userdata, const char *line)
 {
 	(void)userdata;
 	if (line)
-		fprintf(stderr, "\r%s ", line);
+		fprintf(stderr, "\r%s\033[K", line);
 	else
 		fputc('\n', stderr);
+	fflush(stderr);
 }
 
-int zo_print_json(json_object *o)
+int zo_print_json(const char *schema, json_object *o)
 {
-	if (!o)
+	json_object *doc = zo_json_doc(schema, o);
+
+	json_object_put(o);
+	if (!doc)
 		return -ENOMEM;
-	fputs(zo_json_text(o), stdout);
+	fputs(zo_json_text(doc), stdout);
 	fputc('\n', stdout);
+	json_object_put(doc);
 	return 0;
 }
 

@@ -91,11 +91,11 @@ static int config_show(struct zo_ctx *ctx, int argc, char **argv)
 		zo_json_add_str(k, "source", source_name(v));
 		if (v->line)
 			zo_json_add_int(k, "line", v->line);
+		else
+			zo_json_add_null(k, "line");
 		json_object_object_add(sec, d->key, k);
 	}
-	zo_print_json(o);
-	json_object_put(o);
-	return ZO_EXIT_OK;
+	return zo_print_json("config.show", o) < 0 ? ZO_EXIT_FAILED : ZO_EXIT_OK;
 }
 
 static json_object *diags_json(const struct zo_diags *d, enum zo_severity sev)
@@ -175,8 +175,7 @@ static int config_check(struct zo_ctx *ctx, int argc, char **argv)
 		zo_diags_sort(&diags);
 		json_object_object_add(o, "errors", diags_json(&diags, ZO_ERROR));
 		json_object_object_add(o, "warnings", diags_json(&diags, ZO_WARNING));
-		zo_print_json(o);
-		json_object_put(o);
+		zo_print_json("config.check", o);
 	} else {
 		zo_print_diags(path, &diags);
 		if (!errors && !warnings)
@@ -250,14 +249,15 @@ static int config_default(struct zo_ctx *ctx, int argc, char **argv)
 	return ZO_EXIT_OK;
 }
 
+static const struct zo_opt json_opt[] = { { "json", 0, NULL }, { NULL, 0, NULL } };
+static const struct zo_subcmd subs[] = {
+	{ "show", config_show, 0, json_opt, NULL },
+	{ "check", config_check, 0, json_opt, "[FILE]" },
+	{ "default", config_default, 0, NULL, NULL },
+};
+
 static int cmd_config(struct zo_ctx *ctx, int argc, char **argv)
 {
-	static const struct zo_subcmd subs[] = {
-		{ "show", config_show, 0 },
-		{ "check", config_check, 0 },
-		{ "default", config_default, 0 },
-	};
-
 	return zo_dispatch_sub(ctx, &zo_cmd_config, subs, ZO_ARRAY_SIZE(subs), argc, argv);
 }
 
@@ -276,4 +276,6 @@ const struct zo_cmd zo_cmd_config = {
 		 "         exit 1 if any value is invalid, 0 if there are only warnings\n"
 		 "default  print the commented default configuration file\n",
 	.flags = 0,
+	.subs = subs,
+	.n_subs = ZO_ARRAY_SIZE(subs),
 };

@@ -51,8 +51,7 @@ static int knobs_show(struct zo_ctx *ctx, int argc, char **argv)
 	}
 	if (ctx->json) {
 		json_object_object_add(o, "knobs", values);
-		zo_print_json(o);
-		json_object_put(o);
+		zo_print_json("knobs.show", o);
 	}
 	return ZO_EXIT_OK;
 }
@@ -112,14 +111,15 @@ static int knobs_apply(struct zo_ctx *ctx, int argc, char **argv)
 	return knobs_exit(ctx, r);
 }
 
+static const struct zo_opt json_opt[] = { { "json", 0, NULL }, { NULL, 0, NULL } };
+static const struct zo_subcmd subs[] = {
+	{ "apply", knobs_apply, ZO_CMD_NEED_ROOT | ZO_CMD_NEED_LOCK, NULL, NULL },
+	{ "set", knobs_set, ZO_CMD_NEED_ROOT | ZO_CMD_NEED_LOCK, NULL, "NAME=VALUE..." },
+	{ "show", knobs_show, 0, json_opt, NULL },
+};
+
 static int cmd_knobs(struct zo_ctx *ctx, int argc, char **argv)
 {
-	static const struct zo_subcmd subs[] = {
-		{ "apply", knobs_apply, ZO_CMD_NEED_ROOT | ZO_CMD_NEED_LOCK },
-		{ "set", knobs_set, ZO_CMD_NEED_ROOT | ZO_CMD_NEED_LOCK },
-		{ "show", knobs_show, 0 },
-	};
-
 	return zo_dispatch_sub(ctx, &zo_cmd_knobs, subs, ZO_ARRAY_SIZE(subs), argc, argv);
 }
 
@@ -145,4 +145,6 @@ const struct zo_cmd zo_cmd_knobs = {
 		 "zswap_max_pool_percent, thp, ksm, governor (every CPU), printk (the\n"
 		 "console level).\n",
 	.flags = ZO_CMD_NEED_CONFIG,
+	.subs = subs,
+	.n_subs = ZO_ARRAY_SIZE(subs),
 };

@@ -6,10 +6,29 @@
 
 #include "cmd/cmd.h"
 #include "core/units.h"
+#include "core/preflight.h"
 #include "ops/preflight.h"
+#include "util/json.h"
 #include "util/str.h"
 
 #include "util/banned.h"
+
+static int print_json(const struct zo_preflight_report *rep, long long gb, long long cores)
+{
+	json_object *o = json_object_new_object();
+	json_object *checks = zo_checks_json(rep->checks, rep->n);
+
+	if (!o || !checks) {
+		json_object_put(o);
+		json_object_put(checks);
+		return -ENOMEM;
+	}
+	zo_json_add_u64(o, "vm_size_bytes", (uint64_t)gb << 30);
+	zo_json_add_int(o, "cores", cores);
+	zo_json_add_bool(o, "failed", zo_preflight_failed(rep));
+	json_object_object_add(o, "checks", checks);
+	return zo_print_json("preflight", o);
+}
 
 static int cmd_preflight(struct zo_ctx *ctx, int argc, char **argv)
 {
@@ -31,7 +50,7 @@ static int cmd_preflight(struct zo_ctx *ctx, int argc, char **argv)
 	r = zo_preflight_check(ctx, (uint64_t)gb, (unsigned)cores, &rep);
 	if (r < 0)
 		return zo_exit_code(ctx, r);
-	if (zo_preflight_show(ctx, &rep) < 0) {
+	if ((ctx->json ? print_json(&rep, gb, cores) : zo_preflight_show(ctx, &rep)) < 0) {
 		zo_preflight_report_release(&rep);
 		return zo_exit_code(ctx, -ENOMEM);
 	}
@@ -41,6 +60,8 @@ static int cmd_preflight(struct zo_ctx *ctx, int argc, char **argv)
 		zo_error(ctx, "preflight failed: fix the checks marked FAIL above");
 	return r;
 }
+
+static const struct zo_opt json_opt[] = { { "json", 0, NULL }, { NULL, 0, NULL } };
 
 const struct zo_cmd zo_cmd_preflight = {
 	.name = "preflight",
@@ -58,4 +79,6 @@ const struct zo_cmd zo_cmd_preflight = {
 		 "to pass host physical address bits; more vCPUs than host CPUs. A fact\n"
 		 "that cannot be read is a warning saying so. Exit 3 on any FAIL.\n",
 	.flags = ZO_CMD_NEED_CONFIG,
+	.opts = json_opt,
+	.args = "VMSIZE [CORES]",
 };

@@ -79,6 +79,41 @@ static const char *str(json_object *m, const char *key)
 	return v ? v : "-";
 }
 
+/* A run's record for --json: every key the daemon may write, null when
+ * it has not (yet), then whatever else the record holds. `m` is checked
+ * (zo_spool_check_meta) and freed. The phase is a running run's only. */
+static json_object *run_json(const char *id, const char *state, json_object *m)
+{
+	static const char *const keys[] = {
+		"name",	   "experiment", "args",    "job_file", "file",	"timeout_s",
+		"attempt", "submitted",	 "started", "finished", "duration_ms", "exit",
+		"status",  "results",	 "error",   "requeued", "interrupted_results",
+		"retry_of",
+	};
+	json_object *o = json_object_new_object(), *v;
+	size_t i;
+
+	zo_json_add_str(o, "id", id);
+	zo_json_add_str(o, "state", state);
+	if (!strcmp(state, "running") && json_object_object_get_ex(m, "phase", &v))
+		json_object_object_add(o, "phase", json_object_get(v));
+	else
+		zo_json_add_null(o, "phase");
+	for (i = 0; i < ZO_ARRAY_SIZE(keys); i++)
+		json_object_object_add(o, keys[i],
+				       json_object_object_get_ex(m, keys[i], &v) ? json_object_get(v)
+										: NULL);
+	{
+		json_object_object_foreach(m, key, val)
+		{
+			if (!json_object_object_get_ex(o, key, NULL))
+				json_object_object_add(o, key, json_object_get(val));
+		}
+	}
+	json_object_put(m);
+	return o;
+}
+
 /* `m` is a checked record (zo_spool_check_meta): args is a list of
  * strings. */
 static void print_run(const char *id, const char *state, json_object *m)
@@ -97,7 +132,8 @@ static void print_run(const char *id, const char *state, json_object *m)
 		printf("%9.1f ", (double)json_object_get_int64(d) / 1000);
 	else
 		printf("%9s ", "-");
-	printf("%s\n", str(m, "results"));
+	/* last: it is long, and only a running run has one */
+	printf("%s %s\n", str(m, "results"), strcmp(state, "running") ? "-" : str(m, "phase"));
 	zo_strbuf_release(&args);
 }
 
@@ -112,14 +148,17 @@ static int queue_ls(struct zo_ctx *ctx, int argc, char **argv)
 	r = zo_json_options(ctx, &zo_cmd_queue, NULL, argc, argv);
 	if (r >= 0)
 		return r;
+	if (optind < argc)
+		return zo_usage_error(ctx, &zo_cmd_queue, "'queue ls' takes no arguments");
 	r = zo_spool_open(ctx, &s, false);
 	if (r < 0)
 		return zo_exit_code(ctx, r);
 	if (ctx->json)
 		all = json_object_new_array();
 	else
-		printf("%-18s %-9s %-10s %-24s %-20s %-25s %-25s %9s %s\n", "id", "state",
-		       "experiment", "name", "args", "submitted", "started", "seconds", "results");
+		printf("%-18s %-9s %-10s %-24s %-20s %-25s %-25s %9s %s %s\n", "id", "state",
+		       "experiment", "name", "args", "submitted", "started", "seconds", "results",
+		       "phase");
 	zo_spool_list_all(&s, &runs, &n);
 	for (k = 0; k < n; k++) {
 		json_object *m = zo_spool_read_meta(&s, runs[k].state, runs[k].id);
@@ -134,8 +173,7 @@ static int queue_ls(struct zo_ctx *ctx, int argc, char **argv)
 		}
 		state = zo_json_get_str(m, "status") ? zo_json_get_str(m, "status") : runs[k].state;
 		if (ctx->json) {
-			zo_json_add_str(m, "state", state);
-			json_object_array_add(all, m);
+			json_object_array_add(all, run_json(runs[k].id, state, m));
 			continue;
 		}
 		print_run(runs[k].id, state, m);
@@ -143,8 +181,11 @@ static int queue_ls(struct zo_ctx *ctx, int argc, char **argv)
 	}
 	zo_spool_entries_free(runs, n);
 	if (ctx->json) {
-		zo_print_json(all);
-		json_object_put(all);
+		json_object *o = json_object_new_object();
+
+		zo_json_add_str(o, "spool", s.dir);
+		json_object_object_add(o, "jobs", all);
+		zo_print_json("queue.ls", o);
 	}
 	zo_spool_release(&s);
 	return ZO_EXIT_OK;
@@ -166,27 +207,41 @@ static int find_run(struct zo_ctx *ctx, struct zo_spool *s, int argc, char **arg
 	return zo_exit_code(ctx, r);
 }
 
+/* Always JSON; --json is accepted for symmetry with ls. */
 static int queue_show(struct zo_ctx *ctx, int argc, char **argv)
 {
 	struct zo_spool s = { 0 };
-	const char *state;
+	const char *state, *status, *why = NULL;
+	char *one[2];
 	json_object *m;
-	int ret = find_run(ctx, &s, argc, argv, "show", &state);
+	int ret = zo_json_options(ctx, &zo_cmd_queue, "queue show", argc, argv);
 
+	if (ret >= 0)
+		return ret;
+	if (argc - optind != 1)
+		return zo_usage_error(ctx, &zo_cmd_queue, "'queue show' takes one job ID");
+	one[0] = argv[0];
+	one[1] = argv[optind];
+	ret = find_run(ctx, &s, 2, one, "show", &state);
 	if (ret)
 		return ret;
-	m = zo_spool_read_meta(&s, state, argv[1]);
-	if (m) {
-		if (!zo_json_get_str(m, "status"))
-			zo_json_add_str(m, "state", state);
-		zo_print_json(m);
+	m = zo_spool_read_meta(&s, state, one[1]);
+	ret = ZO_EXIT_FAILED;
+	if (!m) {
+		zo_error(ctx, "%s (%s): job.json is missing, not JSON or not a JSON object", one[1],
+			 state);
+	} else if (zo_spool_check_meta(m, false, &why) < 0) {
+		zo_error(ctx, "%s (%s): %s", one[1], state, why);
 		json_object_put(m);
 	} else {
-		zo_error(ctx, "%s (%s): job.json is missing, not JSON or not a JSON object", argv[1],
-			 state);
+		status = zo_json_get_str(m, "status");
+		/* run_json frees m, and status with it */
+		ret = zo_print_json("queue.show", run_json(one[1], status ? status : state, m)) < 0
+			      ? ZO_EXIT_FAILED
+			      : ZO_EXIT_OK;
 	}
 	zo_spool_release(&s);
-	return m ? ZO_EXIT_OK : ZO_EXIT_FAILED;
+	return ret;
 }
 
 static int queue_cancel(struct zo_ctx *ctx, int argc, char **argv)
@@ -274,14 +329,20 @@ static int queue_retry(struct zo_ctx *ctx, int argc, char **argv)
 	return zo_exit_code(ctx, r);
 }
 
+static const struct zo_opt json_opt[] = { { "json", 0, NULL }, { NULL, 0, NULL } };
+static const struct zo_opt log_opts[] = { { "follow", 'f', NULL }, { NULL, 0, NULL } };
+static const struct zo_subcmd subs[] = {
+	{ "add", queue_add, 0, NULL, "FILE.job" },
+	{ "cancel", queue_cancel, 0, NULL, "ID" },
+	{ "log", queue_log, 0, log_opts, "ID" },
+	{ "ls", queue_ls, 0, json_opt, NULL },
+	{ "retry", queue_retry, 0, NULL, "ID" },
+	{ "show", queue_show, 0, json_opt, "ID" },
+	{ "submit", queue_submit, 0, NULL, "EXP ARGS..." },
+};
+
 static int cmd_queue(struct zo_ctx *ctx, int argc, char **argv)
 {
-	static const struct zo_subcmd subs[] = {
-		{ "add", queue_add, 0 },	    { "cancel", queue_cancel, 0 }, { "log", queue_log, 0 },
-		{ "ls", queue_ls, 0 },	    { "retry", queue_retry, 0 },	{ "show", queue_show, 0 },
-		{ "submit", queue_submit, 0 },
-	};
-
 	return zo_dispatch_sub(ctx, &zo_cmd_queue, subs, ZO_ARRAY_SIZE(subs), argc, argv);
 }
 
@@ -297,7 +358,8 @@ const struct zo_cmd zo_cmd_queue = {
 		 "\n"
 		 "submit  write a job file for EXP ARGS (checked now) into [paths] spool\n"
 		 "add     check FILE.job and put it into the spool\n"
-		 "ls      every run: id, state, experiment, name, args, times, results\n"
+		 "ls      every run: id, state, experiment, name, args, times, results and\n"
+		 "        the phase a running one is in\n"
 		 "show    one run's record (JSON)\n"
 		 "cancel  a queued run is dropped; a running one is stopped cleanly (only a\n"
 		 "        process proven to be the run is signalled)\n"
@@ -322,4 +384,6 @@ const struct zo_cmd zo_cmd_queue = {
 		 "Quoting in args: " ZO_JOB_QUOTING ". Only registered experiments run,\n"
 		 "and every run's arguments are checked against its schema.\n",
 	.flags = ZO_CMD_NEED_CONFIG,
+	.subs = subs,
+	.n_subs = ZO_ARRAY_SIZE(subs),
 };

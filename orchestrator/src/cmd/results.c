@@ -161,10 +161,7 @@ static int results_ls(struct zo_ctx *ctx, int argc, char **argv)
 	v = r < 0 ? NULL : select_sets(&all, &o, &n);
 	if (v && zo_rsets_varying(v, n, &keys) >= 0) {
 		if (ctx->json) {
-			json_object *j = zo_rsets_json(v, n, keys, dir);
-
-			zo_print_json(j);
-			json_object_put(j);
+			zo_print_json("results.ls", zo_rsets_json(v, n, keys, dir));
 		} else {
 			print_listing(v, n, keys);
 		}
@@ -317,8 +314,7 @@ static int results_show(struct zo_ctx *ctx, int argc, char **argv)
 		for (i = 0; files[i]; i++)
 			json_object_array_add(a, json_object_new_string(files[i]));
 		json_object_object_add(j, "files", a);
-		zo_print_json(j);
-		json_object_put(j);
+		zo_print_json("results.show", j);
 	} else if (r >= 0) {
 		show_text(&s, t, nt, files);
 	}
@@ -465,10 +461,8 @@ static int results_compare(struct zo_ctx *ctx, int argc, char **argv)
 	for (i = 0; i < 2 && r >= 0; i++)
 		r = zo_results_timings(ctx, &s[i], &t[i], &nt[i]);
 	if (r >= 0 && ctx->json) {
-		json_object *j = zo_rcompare_json(s, (const struct zo_rtiming *const *)t, nt);
-
-		zo_print_json(j);
-		json_object_put(j);
+		zo_print_json("results.compare",
+			      zo_rcompare_json(s, (const struct zo_rtiming *const *)t, nt));
 	} else if (r >= 0) {
 		compare_text(s, (const struct zo_rtiming *const *)t, nt);
 	}
@@ -484,14 +478,28 @@ static int results_compare(struct zo_ctx *ctx, int argc, char **argv)
 	return r;
 }
 
+static const struct zo_opt json_opt[] = { { "json", 0, NULL }, { NULL, 0, NULL } };
+static const struct zo_opt ls_opts[] = {
+	{ "exp", 0, "EXP" }, { "since", 0, "WHEN" }, { "where", 0, "KEY=VALUE" }, { "json", 0, NULL },
+	{ NULL, 0, NULL },
+};
+static const struct zo_opt csv_opts[] = {
+	{ "out", 0, "FILE" }, { "exp", 0, "EXP" }, { "since", 0, "WHEN" }, { "where", 0, "KEY=VALUE" },
+	{ NULL, 0, NULL },
+};
+static const struct zo_opt plot_opts[] = {
+	{ "out", 0, "DIR" }, { "format", 0, "png|svg|pdf" }, { NULL, 0, NULL },
+};
+static const struct zo_subcmd subs[] = {
+	{ "compare", results_compare, 0, json_opt, "SET SET" },
+	{ "csv", results_csv, 0, csv_opts, "[DIR]" },
+	{ "ls", results_ls, 0, ls_opts, "[DIR]" },
+	{ "plot", results_plot, 0, plot_opts, "SET..." },
+	{ "show", results_show, 0, json_opt, "SET" },
+};
+
 static int cmd_results(struct zo_ctx *ctx, int argc, char **argv)
 {
-	static const struct zo_subcmd subs[] = {
-		{ "compare", results_compare, 0 }, { "csv", results_csv, 0 },
-		{ "ls", results_ls, 0 },	   { "plot", results_plot, 0 },
-		{ "show", results_show, 0 },
-	};
-
 	return zo_dispatch_sub(ctx, &zo_cmd_results, subs, ZO_ARRAY_SIZE(subs), argc, argv);
 }
 
@@ -539,4 +547,6 @@ const struct zo_cmd zo_cmd_results = {
 		 "(time per page vs memory touched) and cdf (of the time per page). Data\n"
 		 "files are streamed: memory stays bounded whatever their size.\n",
 	.flags = ZO_CMD_NEED_CONFIG,
+	.subs = subs,
+	.n_subs = ZO_ARRAY_SIZE(subs),
 };

@@ -126,6 +126,10 @@ static int cmd_run(struct zo_ctx *ctx, int argc, char **argv)
 	return run_exp(ctx, results_dir, argc - optind, argv + optind);
 }
 
+static const struct zo_opt run_opts[] = {
+	{ "list", 0, NULL }, { "from", 0, "FILE.params" }, { "results-dir", 0, "DIR" }, { NULL, 0, NULL },
+};
+
 const struct zo_cmd zo_cmd_run = {
 	.name = "run",
 	.fn = cmd_run,
@@ -152,4 +156,6 @@ const struct zo_cmd zo_cmd_run = {
 		 "says which recorded facts differ on this host. SIGINT or SIGTERM stops\n"
 		 "a run cleanly (exit 130 or 143).\n",
 	.flags = ZO_CMD_NEED_CONFIG,
+	.opts = run_opts,
+	.args = "EXP ARGS...",
 };

@@ -122,6 +122,13 @@ static int cmd_setup(struct zo_ctx *ctx, int argc, char **argv)
 					  a.home.device ? &a.home : NULL, a.force));
 }
 
+static const struct zo_opt setup_opts[] = {
+	{ "swap", 0, "DEV" },	      { "mapper-device", 0, "DEV" },
+	{ "home-device", 0, "DEV" },  { "home-mount", 0, "DIR" },
+	{ "home-fs", 0, "ext4|xfs" }, { "force", 'f', NULL },
+	{ "unstable-device-names", 0, NULL }, { NULL, 0, NULL },
+};
+
 const struct zo_cmd zo_cmd_setup = {
 	.name = "setup",
 	.fn = cmd_setup,
@@ -147,4 +154,6 @@ const struct zo_cmd zo_cmd_setup = {
 		 "the same safety checks; DIR must not be a mount point or in /etc/fstab.\n"
 		 "Running it again finds the recorded filesystem on DEV and only mounts it.\n",
 	.flags = ZO_CMD_NEED_CONFIG | ZO_CMD_NEED_ROOT | ZO_CMD_NEED_LOCK,
+	.opts = setup_opts,
+	.args = "[DEV...]",
 };

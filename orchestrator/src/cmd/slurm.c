@@ -74,8 +74,7 @@ static void print_submitted(struct zo_ctx *ctx, const struct zo_slurm_submitted 
 	zo_json_add_str(o, "job", s->jobid);
 	zo_json_add_u64(o, "runs", s->n_runs);
 	zo_json_add_str(o, "sweep_dir", s->sweep_dir);
-	zo_print_json(o);
-	json_object_put(o);
+	zo_print_json("slurm.submit", o);
 }
 
 static int slurm_submit(struct zo_ctx *ctx, int argc, char **argv)
@@ -86,6 +85,7 @@ static int slurm_submit(struct zo_ctx *ctx, int argc, char **argv)
 		{ "results-dir", required_argument, NULL, 'R' },
 		{ "target-gb", required_argument, NULL, 'T' },
 		{ "node-ram-gb", required_argument, NULL, 'M' },
+		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -113,6 +113,8 @@ static int slurm_submit(struct zo_ctx *ctx, int argc, char **argv)
 			o.partition = optarg;
 		} else if (c == 'R') {
 			o.shared = optarg;
+		} else if (c == 'j') {
+			ctx->json = true;
 		} else {
 			return other_option(ctx, c, "slurm submit", argv);
 		}
@@ -286,8 +288,7 @@ static int status_json(const struct zo_slurm_status *s)
 		json_object_array_add(runs, e);
 	}
 	json_object_object_add(o, "runs", runs);
-	zo_print_json(o);
-	json_object_put(o);
+	zo_print_json("slurm.status", o);
 	return ZO_EXIT_OK;
 }
 
@@ -349,17 +350,30 @@ static int slurm_status(struct zo_ctx *ctx, int argc, char **argv)
 	return r;
 }
 
+static const struct zo_opt submit_opts[] = {
+	{ "results-dir", 0, "DIR" }, { "parallel", 0, "P" },	 { "partition", 0, "X" },
+	{ "target-gb", 0, "GB" },    { "node-ram-gb", 0, "GB" }, { "json", 0, NULL },
+	{ NULL, 0, NULL },
+};
+static const struct zo_opt status_opts[] = {
+	{ "results-dir", 0, "DIR" }, { "json", 0, NULL }, { NULL, 0, NULL },
+};
+static const struct zo_opt node_conf_opts[] = {
+	{ "name", 0, "NAME" }, { "dynamic", 0, NULL }, { NULL, 0, NULL },
+};
+static const struct zo_opt node_opts[] = { { "node", 0, "NAME" }, { NULL, 0, NULL } };
+/* The lock is taken by each verb once it has parsed its arguments. */
+static const struct zo_subcmd subs[] = {
+	{ "epilog", slurm_epilog, 0, node_opts, NULL },
+	{ "healthcheck", slurm_healthcheck, 0, node_opts, NULL },
+	{ "node-conf", slurm_node_conf, 0, node_conf_opts, NULL },
+	{ "status", slurm_status, 0, status_opts, "SWEEP" },
+	{ "submit", slurm_submit, 0, submit_opts, "FILE.job" },
+	{ "task", slurm_task, 0, NULL, "MANIFEST" },
+};
+
 static int cmd_slurm(struct zo_ctx *ctx, int argc, char **argv)
 {
-	static const struct zo_subcmd subs[] = {
-		{ "epilog", slurm_epilog, 0 },
-		{ "healthcheck", slurm_healthcheck, 0 },
-		{ "node-conf", slurm_node_conf, 0 },
-		{ "status", slurm_status, 0 },
-		{ "submit", slurm_submit, 0 },
-		{ "task", slurm_task, 0 },
-	};
-
 	return zo_dispatch_sub(ctx, &zo_cmd_slurm, subs, ZO_ARRAY_SIZE(subs), argc, argv);
 }
 
@@ -368,7 +382,7 @@ const struct zo_cmd zo_cmd_slurm = {
 	.fn = cmd_slurm,
 	.summary = "sweeps over many nodes as Slurm job arrays",
 	.usage = "zsim-orch slurm submit [--results-dir SHARED] [--parallel P] [--partition X]\n"
-		 "                       [--target-gb GB] [--node-ram-gb GB] FILE.job\n"
+		 "                       [--target-gb GB] [--node-ram-gb GB] [--json] FILE.job\n"
 		 "       zsim-orch slurm status [--results-dir SHARED] [--json] SWEEP\n"
 		 "       zsim-orch slurm task MANIFEST\n"
 		 "       zsim-orch slurm node-conf [--name NAME] [--dynamic]\n"
@@ -399,4 +413,6 @@ const struct zo_cmd zo_cmd_slurm = {
 		 "epilog       destroy a target a job left running and set the knobs back\n"
 		 "             to the config's (Slurm's Epilog; failing drains the node)\n",
 	.flags = ZO_CMD_NEED_CONFIG,
+	.subs = subs,
+	.n_subs = ZO_ARRAY_SIZE(subs),
 };

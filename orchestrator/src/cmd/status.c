@@ -163,14 +163,6 @@ static void print_human(struct zo_ctx *ctx, const struct status *s)
 	       ctx->config->file_present ? "" : " (not present: defaults)");
 }
 
-static json_object *errno_or(int err, json_object *value)
-{
-	if (!err)
-		return value;
-	json_object_put(value);
-	return json_object_new_string(zo_host_strerror(err));
-}
-
 /* "thin": the thin volume's nominal size and the swap the kernel enabled
  * on it; null without a thin pool configured. */
 static void json_thin(json_object *o, const struct status *s)
@@ -204,7 +196,10 @@ static void json_host(json_object *o, const struct status *s)
 	zo_json_add_str(kernel, "release", s->h.release);
 	for (i = 0; s->h.zerosim_knobs && s->h.zerosim_knobs[i]; i++)
 		json_object_array_add(knobs, json_object_new_string(s->h.zerosim_knobs[i]));
-	zo_json_add_bool(kernel, "zerosim", s->h.zerosim > 0);
+	if (s->h.zerosim < 0)
+		zo_json_add_null(kernel, "zerosim");
+	else
+		zo_json_add_bool(kernel, "zerosim", s->h.zerosim > 0);
 	json_object_object_add(kernel, "zerosim_knobs", knobs);
 	json_object_object_add(o, "kernel", kernel);
 
@@ -247,6 +242,7 @@ static void json_memory(json_object *o, const struct status *s)
 		zo_json_add_u64(mem, "swap_free_bytes", s->h.mem.swap_free);
 	}
 	json_object_object_add(o, "memory", mem);
+	zo_json_add_str(o, "memory_error", s->h.mem_err ? zo_host_strerror(s->h.mem_err) : NULL);
 
 	for (i = 0; i < s->h.n_swaps; i++) {
 		json_object *e = json_object_new_object();
@@ -258,7 +254,12 @@ static void json_memory(json_object *o, const struct status *s)
 		zo_json_add_int(e, "priority", s->h.swaps[i].priority);
 		json_object_array_add(swaps, e);
 	}
-	json_object_object_add(o, "swaps", errno_or(s->h.swaps_err, swaps));
+	if (s->h.swaps_err) {
+		json_object_put(swaps);
+		swaps = NULL;
+	}
+	json_object_object_add(o, "swaps", swaps);
+	zo_json_add_str(o, "swaps_error", s->h.swaps_err ? zo_host_strerror(s->h.swaps_err) : NULL);
 	json_thin(o, s);
 
 	for (i = 0; s->h.zswap_params && s->h.zswap_params[i]; i++)
@@ -295,8 +296,7 @@ static void print_json(struct zo_ctx *ctx, const struct status *s)
 	zo_json_add_bool(config, "present", ctx->config->file_present);
 	json_object_object_add(o, "config", config);
 
-	zo_print_json(o);
-	json_object_put(o);
+	zo_print_json("status", o);
 }
 
 static int cmd_status(struct zo_ctx *ctx, int argc, char **argv)
@@ -324,6 +324,8 @@ static int cmd_status(struct zo_ctx *ctx, int argc, char **argv)
 	return ZO_EXIT_OK;
 }
 
+static const struct zo_opt json_opt[] = { { "json", 0, NULL }, { NULL, 0, NULL } };
+
 const struct zo_cmd zo_cmd_status = {
 	.name = "status",
 	.fn = cmd_status,
@@ -336,4 +338,5 @@ const struct zo_cmd zo_cmd_status = {
 		 "virtual_size), zswap parameters, and whether the libvirt URI answers\n"
 		 "(within 5 seconds). Reads only; --json for a machine-readable form.\n",
 	.flags = ZO_CMD_NEED_CONFIG,
+	.opts = json_opt,
 };

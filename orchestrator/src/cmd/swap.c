@@ -92,10 +92,17 @@ static json_object *device_json(const struct zo_swap_device *d)
 	zo_json_add_bool(o, "active", d->active);
 	if (d->devnode)
 		zo_json_add_u64(o, "size_bytes", d->size);
+	else
+		zo_json_add_null(o, "size_bytes");
 	if (d->active) {
 		zo_json_add_u64(o, "used_bytes", d->used);
 		zo_json_add_int(o, "priority", d->priority);
+	} else {
+		zo_json_add_null(o, "used_bytes");
+		zo_json_add_null(o, "priority");
 	}
+	/* why it is missing */
+	zo_json_add_str(o, "error", d->devnode ? NULL : strerror(-d->resolve_error));
 	return o;
 }
 
@@ -138,8 +145,7 @@ static int swap_status(struct zo_ctx *ctx, int argc, char **argv)
 			json_object_array_add(arr, device_json(&v[i]));
 		o = json_object_new_object();
 		json_object_object_add(o, "devices", arr);
-		zo_print_json(o);
-		json_object_put(o);
+		zo_print_json("swap.status", o);
 	} else {
 		if (!n)
 			printf("no swap devices in %s\n", ctx->config_path);
@@ -150,15 +156,20 @@ static int swap_status(struct zo_ctx *ctx, int argc, char **argv)
 	return ZO_EXIT_OK;
 }
 
+static const struct zo_opt json_opt[] = { { "json", 0, NULL }, { NULL, 0, NULL } };
+static const struct zo_opt add_opts[] = {
+	{ "priority", 'p', "N" }, { "discard", 0, NULL }, { "label", 'L', "L" }, { "force", 'f', NULL },
+	{ NULL, 0, NULL },
+};
+static const struct zo_subcmd subs[] = {
+	{ "add", swap_add, ZO_CMD_NEED_ROOT | ZO_CMD_NEED_LOCK, add_opts, "DEV" },
+	{ "on", swap_on, ZO_CMD_NEED_ROOT | ZO_CMD_NEED_LOCK, NULL, NULL },
+	{ "off", swap_off, ZO_CMD_NEED_ROOT | ZO_CMD_NEED_LOCK, NULL, NULL },
+	{ "status", swap_status, 0, json_opt, NULL },
+};
+
 static int cmd_swap(struct zo_ctx *ctx, int argc, char **argv)
 {
-	static const struct zo_subcmd subs[] = {
-		{ "add", swap_add, ZO_CMD_NEED_ROOT | ZO_CMD_NEED_LOCK },
-		{ "on", swap_on, ZO_CMD_NEED_ROOT | ZO_CMD_NEED_LOCK },
-		{ "off", swap_off, ZO_CMD_NEED_ROOT | ZO_CMD_NEED_LOCK },
-		{ "status", swap_status, 0 },
-	};
-
 	return zo_dispatch_sub(ctx, &zo_cmd_swap, subs, ZO_ARRAY_SIZE(subs), argc, argv);
 }
 
@@ -180,4 +191,6 @@ const struct zo_cmd zo_cmd_swap = {
 		 "off     turn them off\n"
 		 "status  each recorded device: where it is now, size, on or off, usage\n",
 	.flags = ZO_CMD_NEED_CONFIG,
+	.subs = subs,
+	.n_subs = ZO_ARRAY_SIZE(subs),
 };

@@ -13,17 +13,6 @@
 
 #include "util/banned.h"
 
-/* The wait for a guest on a terminal: one line, rewritten in place. */
-
-static int open_target(struct zo_ctx *ctx, struct zo_target *t)
-{
-	int r = zo_target_open(ctx, t);
-
-	t->progress = ctx->progress;
-	t->progress_userdata = ctx->progress_userdata;
-	return r;
-}
-
 /* getopt_long's unknown option, named for `what` ("target create"). */
 static int unknown_option(struct zo_ctx *ctx, const char *what, char **argv)
 {
@@ -57,7 +46,7 @@ static int target_create(struct zo_ctx *ctx, int argc, char **argv)
 	}
 	if (optind < argc)
 		return zo_usage_error(ctx, &zo_cmd_target, "'target create' takes no arguments");
-	r = open_target(ctx, &t);
+	r = zo_target_open(ctx, &t);
 	if (r == 0)
 		r = zo_target_create(&t, destroy, &state);
 	if (r == 1)
@@ -105,7 +94,7 @@ static int target_start(struct zo_ctx *ctx, int argc, char **argv)
 	if (memory && zo_int_parse(memory, 1, 1024LL * 1024, &gb) < 0)
 		return zo_usage_error(ctx, &zo_cmd_target, "--memory %s: use whole GB from 1 to 1048576",
 				      memory);
-	r = open_target(ctx, &t);
+	r = zo_target_open(ctx, &t);
 	if (r == 0)
 		r = zo_target_start(&t, memory, vcpus, NULL);
 	zo_target_release(&t);
@@ -142,7 +131,7 @@ static int target_stop(struct zo_ctx *ctx, int argc, char **argv)
 	}
 	if (optind < argc)
 		return zo_usage_error(ctx, &zo_cmd_target, "'target stop' takes no arguments");
-	r = open_target(ctx, &t);
+	r = zo_target_open(ctx, &t);
 	if (r == 0)
 		r = zo_target_stop(&t, (int)timeout);
 	/* under --dry-run a running target is a plan, not a result */
@@ -162,7 +151,7 @@ static int target_destroy(struct zo_ctx *ctx, int argc, char **argv)
 		return r;
 	if (argc > 1)
 		return zo_usage_error(ctx, &zo_cmd_target, "'target destroy' takes no arguments");
-	r = open_target(ctx, &t);
+	r = zo_target_open(ctx, &t);
 	if (r == 0)
 		r = zo_target_destroy(&t, &state);
 	if (r == 1 && !ctx->dry_run)
@@ -180,8 +169,13 @@ static void print_status_json(const struct zo_target *t, const struct zo_target_
 	zo_json_add_str(o, "name", t->name);
 	zo_json_add_str(o, "uri", t->uri);
 	zo_json_add_str(o, "state", s->info.state_name);
-	zo_json_add_u64(o, "memory_kib", s->info.memory_kib);
-	zo_json_add_int(o, "vcpus", s->info.vcpus);
+	if (s->info.state == ZO_DOM_ABSENT) {
+		zo_json_add_null(o, "memory_bytes");
+		zo_json_add_null(o, "vcpus");
+	} else {
+		zo_json_add_u64(o, "memory_bytes", s->info.memory_kib * 1024);
+		zo_json_add_int(o, "vcpus", s->info.vcpus);
+	}
 	zo_json_add_str(o, "pinning", s->info.pinning);
 	if (s->uptime_s >= 0)
 		json_object_object_add(o, "uptime_s", json_object_new_double(s->uptime_s));
@@ -189,8 +183,7 @@ static void print_status_json(const struct zo_target *t, const struct zo_target_
 		zo_json_add_null(o, "uptime_s");
 	zo_json_add_bool(o, "agent", s->agent);
 	zo_json_add_str(o, "serial_log", t->serial_log);
-	zo_print_json(o);
-	json_object_put(o);
+	zo_print_json("target.status", o);
 }
 
 static void print_status(const struct zo_target *t, const struct zo_target_status *s)
@@ -220,7 +213,7 @@ static int target_status(struct zo_ctx *ctx, int argc, char **argv)
 
 	if (r >= 0)
 		return r;
-	r = open_target(ctx, &t);
+	r = zo_target_open(ctx, &t);
 	if (r == 0)
 		r = zo_target_status(&t, &s);
 	if (r == 0 && ctx->json)
@@ -247,7 +240,7 @@ static int target_exec(struct zo_ctx *ctx, int argc, char **argv)
 	if (first >= argc)
 		return zo_usage_error(ctx, &zo_cmd_target, "'target exec' needs a command: target "
 							   "exec -- CMD ARGS...");
-	r = open_target(ctx, &t);
+	r = zo_target_open(ctx, &t);
 	if (r == 0)
 		r = zo_target_exec(&t, argv + first, NULL, &e);
 	ret = zo_exit_code(ctx, r);
@@ -273,7 +266,7 @@ static int target_fetch(struct zo_ctx *ctx, int argc, char **argv)
 	if (argc != 3)
 		return zo_usage_error(ctx, &zo_cmd_target, "usage: target fetch GUEST_PATH "
 							   "HOST_PATH");
-	r = open_target(ctx, &t);
+	r = zo_target_open(ctx, &t);
 	if (r == 0)
 		r = zo_target_fetch(&t, argv[1], argv[2], &len);
 	if (r == 0)
@@ -364,21 +357,34 @@ static int target_prepare(struct zo_ctx *ctx, int argc, char **argv)
 	if (!p.from && !ctx->dry_run)
 		return zo_usage_error(ctx, &zo_cmd_target, "'target prepare' needs --from "
 							   "CLOUD.qcow2");
-	p.progress = ctx->progress;
-	p.progress_userdata = ctx->progress_userdata;
 	return zo_exit_code(ctx, zo_target_prepare(ctx, &p));
 }
 
+static const struct zo_opt json_opt[] = { { "json", 0, NULL }, { NULL, 0, NULL } };
+static const struct zo_opt create_opts[] = { { "destroy-existing", 0, NULL }, { NULL, 0, NULL } };
+static const struct zo_opt start_opts[] = {
+	{ "memory", 0, "GB" }, { "vcpus", 0, "N" }, { NULL, 0, NULL },
+};
+static const struct zo_opt stop_opts[] = { { "timeout", 0, "S" }, { NULL, 0, NULL } };
+static const struct zo_opt log_opts[] = { { "lines", 'n', "N" }, { NULL, 0, NULL } };
+static const struct zo_opt prepare_opts[] = {
+	{ "from", 0, "CLOUD.qcow2" }, { "profile", 0, "centos7|debian12" }, { "timeout", 0, "S" },
+	{ "workloads", 0, "DIR" },    { "force", 0, NULL },		     { NULL, 0, NULL },
+};
+static const struct zo_subcmd subs[] = {
+	{ "create", target_create, ZO_CMD_NEED_LOCK, create_opts, NULL },
+	{ "destroy", target_destroy, ZO_CMD_NEED_LOCK, NULL, NULL },
+	{ "exec", target_exec, 0, NULL, "-- CMD ARGS..." },
+	{ "fetch", target_fetch, 0, NULL, "GUEST_PATH HOST_PATH" },
+	{ "log", target_log, 0, log_opts, NULL },
+	{ "prepare", target_prepare, ZO_CMD_NEED_LOCK, prepare_opts, NULL },
+	{ "start", target_start, ZO_CMD_NEED_LOCK, start_opts, NULL },
+	{ "status", target_status, 0, json_opt, NULL },
+	{ "stop", target_stop, ZO_CMD_NEED_LOCK, stop_opts, NULL },
+};
+
 static int cmd_target(struct zo_ctx *ctx, int argc, char **argv)
 {
-	static const struct zo_subcmd subs[] = {
-		{ "create", target_create, ZO_CMD_NEED_LOCK }, { "destroy", target_destroy, ZO_CMD_NEED_LOCK },
-		{ "exec", target_exec, 0 },     { "fetch", target_fetch, 0 },
-		{ "log", target_log, 0 },       { "prepare", target_prepare, ZO_CMD_NEED_LOCK },
-		{ "start", target_start, ZO_CMD_NEED_LOCK },
-		{ "status", target_status, 0 }, { "stop", target_stop, ZO_CMD_NEED_LOCK },
-	};
-
 	return zo_dispatch_sub(ctx, &zo_cmd_target, subs, ZO_ARRAY_SIZE(subs), argc, argv);
 }
 
@@ -408,7 +414,8 @@ const struct zo_cmd zo_cmd_target = {
 		 "exec     run a command in the target through the agent: its output and\n"
 		 "         exit status are passed through\n"
 		 "fetch    copy a file out of the target\n"
-		 "log      the tail of the serial console log\n"
+		 "log      the tail of the serial console log: its last -n (--lines) N\n"
+		 "         lines (40)\n"
 		 "prepare  make the pristine base image from a cloud image: copy it into\n"
 		 "         the pool, boot it once with a cloud-init seed (the profile's\n"
 		 "         user-data, printed by --dry-run; the workloads), wait up to\n"
@@ -416,4 +423,6 @@ const struct zo_cmd zo_cmd_target = {
 		 "         with its SHA-256 as [target] base_image; run refuses a base\n"
 		 "         that differs. Nothing is kept if it fails\n",
 	.flags = ZO_CMD_NEED_CONFIG,
+	.subs = subs,
+	.n_subs = ZO_ARRAY_SIZE(subs),
 };

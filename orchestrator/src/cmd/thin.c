@@ -104,13 +104,20 @@ static unsigned long long percent(uint64_t part, uint64_t whole)
 
 static int print_status_json(const struct zo_thin_state *t, const char *data)
 {
+	static const char *const pool_keys[] = {
+		"mode", "block_bytes", "data_used_blocks", "data_total_blocks", "metadata_used_blocks",
+		"metadata_total_blocks", "low_water_blocks", "nearly_full",
+	};
 	json_object *o = json_object_new_object(), *j;
-	int r;
+	size_t i;
 
 	zo_json_add_str(o, "data_device", data && *data ? data : NULL);
 	j = json_object_new_object();
 	zo_json_add_str(j, "name", ZO_THIN_POOL_NAME);
 	zo_json_add_bool(j, "active", t->pool_active);
+	for (i = 0; i < ZO_ARRAY_SIZE(pool_keys); i++)
+		if (!t->pool_active)
+			zo_json_add_null(j, pool_keys[i]);
 	if (t->pool_active) {
 		zo_json_add_str(j, "mode", t->pool.failed ? "failed" : t->pool.mode);
 		zo_json_add_u64(j, "block_bytes", t->block_sectors * 512);
@@ -128,11 +135,12 @@ static int print_status_json(const struct zo_thin_state *t, const char *data)
 	if (t->volume_active) {
 		zo_json_add_u64(j, "virtual_bytes", t->volume_sectors * 512);
 		zo_json_add_u64(j, "mapped_bytes", t->mapped_sectors * 512);
+	} else {
+		zo_json_add_null(j, "virtual_bytes");
+		zo_json_add_null(j, "mapped_bytes");
 	}
 	json_object_object_add(o, "volume", j);
-	r = zo_print_json(o);
-	json_object_put(o);
-	return r;
+	return zo_print_json("thin.status", o) < 0 ? ZO_EXIT_FAILED : ZO_EXIT_OK;
 }
 
 static void print_pool_usage(const struct zo_thin_state *t)
@@ -211,16 +219,21 @@ static int thin_remove(struct zo_ctx *ctx, int argc, char **argv)
 	return zo_exit_code(ctx, r);
 }
 
+static const struct zo_opt json_opt[] = { { "json", 0, NULL }, { NULL, 0, NULL } };
+static const struct zo_opt create_opts[] = {
+	{ "virtual-size", 0, "SIZE" }, { "metadata", 0, "FILE|DEV" }, { "block-size", 0, "SIZE" },
+	{ "low-water", 0, "SIZE" },    { "force", 'f', NULL },	    { NULL, 0, NULL },
+};
+static const struct zo_subcmd subs[] = {
+	{ "activate", thin_activate, ZO_CMD_NEED_ROOT | ZO_CMD_NEED_LOCK, NULL, NULL },
+	{ "create", thin_create, ZO_CMD_NEED_ROOT | ZO_CMD_NEED_LOCK, create_opts, "DEV" },
+	{ "remove", thin_remove, ZO_CMD_NEED_ROOT | ZO_CMD_NEED_LOCK, NULL, NULL },
+	{ "status", thin_status, 0, json_opt, NULL },
+};
+
 static int cmd_thin(struct zo_ctx *ctx, int argc, char **argv)
 {
-	static const struct zo_subcmd subs[] = {
-		{ "activate", thin_activate, ZO_CMD_NEED_ROOT | ZO_CMD_NEED_LOCK },
-		{ "create", thin_create, ZO_CMD_NEED_ROOT | ZO_CMD_NEED_LOCK },
-		{ "remove", thin_remove, ZO_CMD_NEED_ROOT | ZO_CMD_NEED_LOCK },
-		{ "status", thin_status, 0 },
-	};
-
-	return zo_dispatch_sub(ctx, &zo_cmd_thin, subs, sizeof(subs) / sizeof(subs[0]), argc, argv);
+	return zo_dispatch_sub(ctx, &zo_cmd_thin, subs, ZO_ARRAY_SIZE(subs), argc, argv);
 }
 
 const struct zo_cmd zo_cmd_thin = {
@@ -252,4 +265,6 @@ const struct zo_cmd zo_cmd_thin = {
 		 "remove    swapoff the volume, remove both devices, delete the metadata\n"
 		 "          file and forget the pool in the config\n",
 	.flags = ZO_CMD_NEED_CONFIG,
+	.subs = subs,
+	.n_subs = ZO_ARRAY_SIZE(subs),
 };

@@ -816,13 +816,21 @@ json_object *zo_rset_json(const struct zo_rset *s, bool all, const struct zo_rti
 		zo_json_add_str(h, "task", s->slurm_task);
 		zo_json_add_str(h, "restart", s->slurm_restart);
 		json_object_object_add(o, "slurm", h);
+	} else {
+		zo_json_add_null(o, "slurm");
 	}
 	if (all)
 		json_object_object_add(o, "facts", kvs_json(&s->facts));
 	if (t) {
-		h = json_object_new_object();
-		for (i = 0; i < nt; i++)
-			json_object_object_add(h, t[i].name, json_object_new_double(t[i].seconds));
+		/* a list: phase names ("target start") are data, not keys */
+		h = json_object_new_array();
+		for (i = 0; i < nt; i++) {
+			json_object *p = json_object_new_object();
+
+			zo_json_add_str(p, "phase", t[i].name);
+			json_object_object_add(p, "seconds", json_object_new_double(t[i].seconds));
+			json_object_array_add(h, p);
+		}
 		json_object_object_add(o, "timings", h);
 	}
 	return o;

@@ -72,12 +72,16 @@ static int lock_once(struct zo_ctx *ctx, const char *path, int *ret_fd)
 					 "another command is changing this host: %s holds %s; "
 					 "wait for it to finish, or pass --wait to queue behind it",
 					 holder ? holder : "another zsim-orch", path);
-		zo_log(&ctx->log, LOG_NOTICE, "waiting for %s to release the host lock",
-		       holder ? holder : "another zsim-orch");
+		/* a phase: serve's STATUS= and queue ls show it too */
+		zo_phase(ctx, "waiting for %s to release the host lock",
+			 holder ? holder : "another zsim-orch");
 		while (flock(fd, LOCK_EX) < 0)
-			if (errno != EINTR)
+			if (errno != EINTR) {
+				zo_progress_end(ctx);
 				return zo_fail(ctx, -errno, "cannot lock %s: %s", path,
 					       strerror(errno));
+			}
+		zo_progress_end(ctx);
 	}
 	if (!still_linked(fd, path))
 		return 0; /* the holder removed it as we waited: try again */

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "core/config.h"
+#include "core/units.h"
 #include "core/domain.h"
 #include "ops/record.h"
 #include "sys/loop.h"
@@ -217,7 +218,9 @@ static int make_seed(struct zo_ctx *ctx, const char *dir, const char *iso,
 	return 0;
 }
 
-enum progress { WAITING, PREPARED, SCRIPT_FAILED };
+/* BOOTING: its agent does not answer yet; RUNNING: it does, cloud-init
+ * has not finished. */
+enum progress { BOOTING, RUNNING, PREPARED, SCRIPT_FAILED };
 
 /* The guest has finished when the agent can read the marker back (on
  * CentOS 7 that also proves guest-exec was unblocked). cloud-init done
@@ -232,10 +235,10 @@ static enum progress progress(struct zo_target *t)
 				   (char *)"test -e /run/cloud-init/result.json", NULL };
 	struct zo_guest_exec e = { 0 };
 	bool cloud_init_done;
-	enum progress p = WAITING;
+	enum progress p = RUNNING;
 
 	if (zo_target_agent_ping(t, 2) != 0)
-		return WAITING;
+		return BOOTING;
 	cloud_init_done = zo_virt_guest_exec(t->virt, t->name, finished, NULL, &e) == 0 &&
 			  e.exit_code == 0;
 	zo_guest_exec_release(&e);
@@ -276,7 +279,7 @@ static int boot_once(struct zo_target *t, const char *disk, const char *iso,
 {
 	struct zo_ctx *ctx = t->ctx;
 	_cleanup_free_ char *xml = NULL;
-	enum progress p;
+	enum progress p, said = BOOTING;
 	uint64_t start;
 	int r;
 
@@ -284,6 +287,7 @@ static int boot_once(struct zo_target *t, const char *disk, const char *iso,
 	if (r < 0)
 		return r;
 	unlink(t->serial_log);
+	zo_phase(ctx, "target prepare: booting %s with the %s seed", t->name, profile);
 	if (zo_virt_dom_create_transient(t->virt, xml) < 0)
 		return zo_fail(ctx, -EIO, "cannot boot the image: %s", zo_virt_error(t->virt));
 	start = zo_now_ms();
@@ -293,6 +297,12 @@ static int boot_once(struct zo_target *t, const char *disk, const char *iso,
 		zo_target_progress(t, "%s: cloud-init preparing the image: %llu s", t->name,
 				   (unsigned long long)waited);
 		p = progress(t);
+		if (p == RUNNING && said == BOOTING) {
+			zo_phase(ctx, "target prepare: the guest agent answers; cloud-init runs "
+				      "the %s profile",
+				 profile);
+			said = RUNNING;
+		}
 		if (p == PREPARED)
 			break;
 		if (p == SCRIPT_FAILED || waited >= (uint64_t)timeout) {
@@ -302,9 +312,9 @@ static int boot_once(struct zo_target *t, const char *disk, const char *iso,
 		}
 		sleep(2);
 	}
-	zo_target_progress_end(t);
 	zo_say(ctx, "%s: prepared after %.0f s; shutting down", t->name,
 	       (double)(zo_now_ms() - start) / 1000);
+	zo_phase(ctx, "target prepare: shutting %s down", t->name);
 	/* the marker and the edits were synced before it was written */
 	if (zo_target_stop(t, 120) == 2)
 		zo_warn(&ctx->log, "%s did not power off within 120 s; stopped it", t->name);
@@ -456,13 +466,36 @@ static int check_not_running(struct zo_target *t)
 /* The cloud image's copy, owned like the pool: QEMU runs as whoever owns
  * it (libvirt's own user for an unprivileged daemon) and must write the
  * image while preparing. */
+/* "copying X: 1.2G of 2.0G (60%)", at each whole percent. */
+struct copy_progress {
+	struct zo_ctx *ctx;
+	const char *from;
+	int percent;
+};
+
+static void copied(void *userdata, uint64_t done, uint64_t total)
+{
+	struct copy_progress *c = userdata;
+	char a[32], b[32];
+	int percent = total ? (int)(done * 100 / total) : 0;
+
+	if (percent == c->percent)
+		return;
+	c->percent = percent;
+	zo_size_format_human(done, a, sizeof(a));
+	zo_size_format_human(total, b, sizeof(b));
+	zo_progress(c->ctx, "target prepare: copying %s: %s of %s (%d%%)", c->from, a, b, percent);
+}
+
 static int copy_in(struct zo_target *t, const char *from, const char *tmp)
 {
+	struct copy_progress c = { t->ctx, from, -1 };
 	struct stat st;
 	int r;
 
 	zo_say(t->ctx, "copying %s into %s", from, t->images_dir);
-	r = zo_copy_file(from, tmp, 0644);
+	zo_phase(t->ctx, "target prepare: copying %s into %s", from, t->images_dir);
+	r = zo_copy_file_progress(from, tmp, 0644, copied, &c);
 	if (r == 0 && stat(t->images_dir, &st) == 0 && chown(tmp, st.st_uid, st.st_gid) < 0)
 		r = -errno;
 	if (r < 0)
@@ -475,8 +508,10 @@ static int keep(struct zo_ctx *ctx, const struct prep_files *f, const char *prof
 		char sum[65])
 {
 	_cleanup_free_ char *cache = verified_path(f->base);
-	int r = wait_image_closed(f->tmp, 60);
+	int r;
 
+	zo_phase(ctx, "target prepare: the checksum of %s", f->tmp);
+	r = wait_image_closed(f->tmp, 60);
 	if (r < 0)
 		return zo_fail(ctx, r, "QEMU still has %s open 60 s after the preparing domain "
 				       "stopped: %s",
@@ -519,8 +554,10 @@ static int prepare_in_pool(struct zo_target *t, const struct zo_prepare *p,
 	if (r < 0)
 		goto out;
 	r = copy_in(t, p->from, f.tmp);
-	if (r == 0)
+	if (r == 0) {
+		zo_phase(ctx, "target prepare: the cloud-init seed (profile %s)", p->profile);
 		r = make_seed(ctx, f.seed_dir, f.iso, user_data, workloads);
+	}
 	if (r == 0) {
 		t->name = f.name;
 		r = boot_once(t, f.tmp, f.iso, p->profile, p->timeout_s);
@@ -571,13 +608,11 @@ int zo_target_prepare(struct zo_ctx *ctx, const struct zo_prepare *p)
 	if (!workloads)
 		return zo_fail(ctx, -ENOMEM, "cannot prepare: out of memory");
 	r = zo_target_open(ctx, &t);
-	if (r == 0) {
-		t.progress = p->progress;
-		t.progress_userdata = p->progress_userdata;
+	if (r == 0)
 		r = check_not_running(&t);
-	}
 	if (r == 0)
 		r = prepare_in_pool(&t, p, user_data, workloads);
+	zo_progress_end(ctx);
 	zo_target_release(&t);
 	return r;
 }

@@ -23,8 +23,6 @@ struct zo_prepare {
 				  NULL: next to this program, else the
 				  installed libexec directory */
 	bool force;            /* replace an existing base of this profile */
-	zo_target_progress_fn progress; /* while the guest prepares; may be NULL */
-	void *progress_userdata;
 };
 
 /* Whether `profile` is one compiled in (image/target/<name>.user-data). */

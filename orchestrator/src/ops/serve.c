@@ -4,7 +4,9 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,8 +40,13 @@ struct daemon {
 	/* the run in progress */
 	pid_t child;
 	char *child_id;
+	char *child_name;
+	/* the run's phases arrive here (a socketpair: the run child sends
+	 * each phase as one datagram), or -1 */
+	int phase_fd;
 	uint64_t child_start_ms, deadline_ms, kill_at_ms;
 	bool timed_out, stopping;
+	bool idle_said; /* STATUS= says no job runs */
 	sigset_t child_mask;
 	pid_t pid;
 	int inotify_fd, signal_fd, queued_wd, spool_wd;
@@ -93,12 +100,40 @@ static void notify(const char *msg)
 	close(fd);
 }
 
+/* STATUS= with a formatted text. */
+static void notify_status(const char *fmt, ...) ZO_PRINTF(1, 2);
+static void notify_status(const char *fmt, ...)
+{
+	_cleanup_free_ char *text = NULL, *msg = NULL;
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vasprintf(&text, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	msg = zo_asprintf("STATUS=%s", text);
+	if (msg)
+		notify(msg);
+}
+
+/* ctx->phase_fn of a run: the phase to the daemon, never blocking and
+ * never raising SIGPIPE (a daemon gone is no reason to stop the run). */
+static void send_phase(void *userdata, const char *phase)
+{
+	int fd = (int)(intptr_t)userdata;
+
+	send(fd, phase, strlen(phase), MSG_NOSIGNAL | MSG_DONTWAIT);
+}
+
 /* The run, in the forked child, called in-process: the daemon has every
  * library loaded already, and linking them again for each run (exec)
  * costs ~40 ms, more than a short job itself. It begins only when the
- * daemon has recorded it (a byte on `gate`). */
+ * daemon has recorded it (a byte on `gate`). Its phases go to
+ * `phase_fd`. */
 static _Noreturn void run_child(const struct daemon *d, const struct zo_spool_job *j, int gate,
-				int results_fd)
+				int results_fd, int phase_fd)
 {
 	struct zo_ctx ctx = *d->ctx;
 	struct zo_serve_job job = { .results_dir = j->results, .results_fd = results_fd,
@@ -134,6 +169,10 @@ static _Noreturn void run_child(const struct daemon *d, const struct zo_spool_jo
 	close(fd);
 	ctx.json = false;
 	ctx.dry_run = false;
+	/* its log is a file: plain progress lines, never a live one */
+	ctx.progress = NULL;
+	ctx.phase_fn = send_phase;
+	ctx.phase_userdata = (void *)(intptr_t)phase_fd;
 	/* a manual command holding the host lock delays the run, not fails it */
 	ctx.lock_wait = true;
 	if (!same_config(d)) {
@@ -144,6 +183,13 @@ static _Noreturn void run_child(const struct daemon *d, const struct zo_spool_jo
 	r = d->params->run(&ctx, &job);
 	fflush(NULL);
 	_exit(r);
+}
+
+static void close_phase(struct daemon *d)
+{
+	if (d->phase_fd >= 0)
+		close(d->phase_fd);
+	d->phase_fd = -1;
 }
 
 /* A child that was never let begin: gone once its gate closes. */
@@ -159,23 +205,33 @@ static void abandon_child(pid_t pid, int gate)
  * -errno (fork, pipe) to put it back in the queue. */
 static int launch(struct daemon *d, struct zo_spool_job *j, int results_fd)
 {
-	int gate[2], r;
+	int gate[2], phase[2], r;
 	pid_t pid;
 
 	if (pipe2(gate, O_CLOEXEC) < 0)
 		return -errno;
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, phase) < 0) {
+		r = -errno;
+		close(gate[0]);
+		close(gate[1]);
+		return r;
+	}
 	fflush(NULL); /* nothing buffered may be written twice */
 	pid = fork();
 	if (pid == 0) {
 		close(gate[1]);
-		run_child(d, j, gate[0], results_fd);
+		close(phase[0]);
+		run_child(d, j, gate[0], results_fd, phase[1]);
 	}
 	close(gate[0]);
+	close(phase[1]);
 	if (pid < 0) {
 		r = -errno;
 		close(gate[1]);
+		close(phase[0]);
 		return r;
 	}
+	d->phase_fd = phase[0];
 	setpgid(pid, pid); /* before any kill(-pid) can race the child's own */
 	/* recorded before it may begin, so cancel and recover can prove it */
 	r = zo_spool_write_pid(&d->spool, j->id, (long)pid);
@@ -183,11 +239,13 @@ static int launch(struct daemon *d, struct zo_spool_job *j, int results_fd)
 		_cleanup_free_ char *why = zo_asprintf("cannot record its process: %s", strerror(-r));
 
 		abandon_child(pid, gate[1]);
+		close_phase(d);
 		zo_spool_fail_start(&d->spool, j->id, why ? why : "cannot record its process");
 		return 0;
 	}
 	if (write(gate[1], "x", 1) != 1) {
 		abandon_child(pid, gate[1]);
+		close_phase(d);
 		zo_spool_fail_start(&d->spool, j->id, "cannot let it begin (its pipe failed)");
 		return 0;
 	}
@@ -231,24 +289,49 @@ static void start_next(struct daemon *d)
 			continue;
 		}
 		d->child_id = TAKE_PTR(j.id);
+		d->child_name = TAKE_PTR(j.name);
 		d->child_start_ms = zo_now_ms();
 		d->timed_out = false;
 		d->kill_at_ms = 0;
 		d->deadline_ms = j.timeout_s ? d->child_start_ms + j.timeout_s * 1000 : 0;
-		zo_info(&d->spool.log, "%s: started %s (%s), attempt %d, pid %ld", d->child_id, j.name,
-			j.argv[0], j.attempt, (long)d->child);
+		zo_info(&d->spool.log, "%s: started %s (%s), attempt %d, pid %ld", d->child_id,
+			d->child_name, j.argv[0], j.attempt, (long)d->child);
+		notify_status("running %s (%s)", d->child_id, d->child_name);
+		d->idle_said = false;
 		zo_spool_job_release(&j);
 	}
+}
+
+/* The phases the run sent: the last one is recorded for queue ls and
+ * shown in STATUS=. */
+static void on_phase(struct daemon *d)
+{
+	char buf[512], last[512] = "";
+	ssize_t n;
+
+	while (d->phase_fd >= 0 &&
+	       (n = recv(d->phase_fd, buf, sizeof(buf) - 1, MSG_DONTWAIT)) > 0) {
+		buf[n] = '\0';
+		memcpy(last, buf, (size_t)n + 1);
+	}
+	if (!last[0] || !d->child_id)
+		return;
+	if (zo_spool_set_phase(&d->spool, d->child_id, last) < 0)
+		zo_debug(&d->spool.log, "%s: cannot record its phase", d->child_id);
+	notify_status("running %s (%s): %s", d->child_id, d->child_name, last);
 }
 
 static void reap(struct daemon *d, int status)
 {
 	int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 
+	on_phase(d); /* what it said last, before it is filed */
+	close_phase(d);
 	zo_spool_finish(&d->spool, d->child_id, code, d->timed_out,
 			zo_now_ms() - d->child_start_ms);
 	free(d->child_id);
-	d->child_id = NULL;
+	free(d->child_name);
+	d->child_id = d->child_name = NULL;
 	d->child = 0;
 }
 
@@ -285,7 +368,8 @@ static int wait_ms(const struct daemon *d)
 static void begin_stop(struct daemon *d)
 {
 	d->stopping = true;
-	notify("STOPPING=1");
+	notify(d->child ? "STOPPING=1\nSTATUS=stopping: cancelling the running job"
+			: "STOPPING=1\nSTATUS=stopping");
 	zo_info(&d->spool.log, "stopping%s", d->child ? ": cancelling the running job" : "");
 	if (!d->child)
 		return;
@@ -383,13 +467,17 @@ static int watch(struct daemon *d)
 
 static void loop(struct daemon *d)
 {
-	struct pollfd fds[2];
+	struct pollfd fds[3];
 
 	fds[0] = (struct pollfd){ .fd = d->inotify_fd, .events = POLLIN };
 	fds[1] = (struct pollfd){ .fd = d->signal_fd, .events = POLLIN };
 	for (;;) {
-		if (poll(fds, 2, wait_ms(d)) < 0 && errno != EINTR)
+		/* -1 (no run): poll skips it */
+		fds[2] = (struct pollfd){ .fd = d->phase_fd, .events = POLLIN };
+		if (poll(fds, 3, wait_ms(d)) < 0 && errno != EINTR)
 			break;
+		if (fds[2].revents & POLLIN)
+			on_phase(d);
 		if (fds[0].revents & POLLIN)
 			on_spool_events(d);
 		if (fds[1].revents & POLLIN)
@@ -398,6 +486,10 @@ static void loop(struct daemon *d)
 		if (d->stopping && !d->child)
 			break;
 		start_next(d);
+		if (!d->child && !d->idle_said && !d->stopping) {
+			notify_status("waiting for jobs");
+			d->idle_said = true;
+		}
 		zo_spool_flush(&d->spool);
 	}
 }
@@ -408,13 +500,15 @@ static void daemon_release(struct daemon *d)
 		close(d->inotify_fd);
 	if (d->signal_fd >= 0)
 		close(d->signal_fd);
+	close_phase(d);
 	free(d->results_base);
 	zo_spool_release(&d->spool);
 }
 
 int zo_serve(struct zo_ctx *ctx, const struct zo_serve_params *params)
 {
-	struct daemon d = { .ctx = ctx, .params = params, .inotify_fd = -1, .signal_fd = -1 };
+	struct daemon d = { .ctx = ctx, .params = params, .inotify_fd = -1, .signal_fd = -1,
+			    .phase_fd = -1 };
 	int r;
 
 	d.config_stat = config_identity(ctx->config_path, &d.config_st);
@@ -437,6 +531,7 @@ int zo_serve(struct zo_ctx *ctx, const struct zo_serve_params *params)
 	zo_spool_scan(&d.spool);
 	zo_info(&d.spool.log, "serving %s", d.spool.dir);
 	notify("READY=1\nSTATUS=waiting for jobs");
+	d.idle_said = true;
 	start_next(&d);
 	loop(&d);
 	zo_spool_flush(&d.spool);

@@ -209,9 +209,16 @@ int zo_spool_write_pid(const struct zo_spool *s, const char *id, long pid);
 /* Why a running run is being stopped (read when it is filed). */
 int zo_spool_mark_cancel(const struct zo_spool *s, const char *id, const char *why);
 bool zo_spool_cancel_marked(const struct zo_spool *s, const char *id);
+/* Exit 75 (EX_TEMPFAIL): the host did not answer; a run is queued again
+ * once for it. */
+#define ZO_SPOOL_EXIT_TEMPFAIL 75
 /* File a running run that exited with `code` after `ms`: done, failed,
- * timed out or cancelled. */
+ * timed out or cancelled; or, the first time it exits 75, queue it again
+ * (its results set aside as RESULTS.attemptN-tempfail). */
 void zo_spool_finish(struct zo_spool *s, const char *id, int code, bool timed_out, uint64_t ms);
+/* Record the phase a running run said it is in ("phase" in its job.json,
+ * which queue ls shows); dropped when it is filed. */
+int zo_spool_set_phase(struct zo_spool *s, const char *id, const char *phase);
 /* File a running run that never began (its results directory could not
  * be made, its process not recorded) as failed, saying why. */
 void zo_spool_fail_start(struct zo_spool *s, const char *id, const char *why);

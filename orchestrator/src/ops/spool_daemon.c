@@ -415,8 +415,9 @@ static void fail_record(struct zo_spool *s, const char *state, const char *id, c
 }
 
 /* An interrupted attempt's partial results are kept, but apart from the
- * next attempt's, so no results directory ever mixes two runs. */
-static void set_aside_results(struct zo_spool *s, json_object *m, int attempt)
+ * next attempt's, so no results directory ever mixes two runs: RESULTS
+ * becomes RESULTS.attemptN-WHY. */
+static void set_aside_results(struct zo_spool *s, json_object *m, int attempt, const char *why)
 {
 	const char *results = zo_json_get_str(m, "results");
 	_cleanup_free_ char *aside = NULL;
@@ -424,7 +425,7 @@ static void set_aside_results(struct zo_spool *s, json_object *m, int attempt)
 
 	if (!results || lstat(results, &st) < 0 || !S_ISDIR(st.st_mode))
 		return;
-	aside = zo_asprintf("%s.attempt%d-interrupted", results, attempt);
+	aside = zo_asprintf("%s.attempt%d-%s", results, attempt, why);
 	if (aside && rename(results, aside) == 0)
 		zo_json_add_str(m, "interrupted_results", aside);
 	else
@@ -456,7 +457,7 @@ static void requeue_interrupted(struct zo_spool *s, const char *id, json_object 
 {
 	int r;
 
-	set_aside_results(s, m, attempt);
+	set_aside_results(s, m, attempt, "interrupted");
 	if (attempt < 2) {
 		zo_json_add_str(m, "requeued", "the daemon stopped while it ran");
 		r = zo_spool_write_meta(s, "running", id, m);
@@ -649,6 +650,31 @@ bool zo_spool_cancel_marked(const struct zo_spool *s, const char *id)
 	return c && access(c, F_OK) == 0;
 }
 
+/* A run that exited 75 found the host not answering (libvirt): queued
+ * again once, at the head of the queue, its results set aside, as a
+ * scheduler's RequeueExit would; 1 when it was. */
+static int requeue_tempfail(struct zo_spool *s, const char *id, json_object *m, int code)
+{
+	int attempt = (int)get_int(m, "attempt", 1), r;
+
+	if (code != ZO_SPOOL_EXIT_TEMPFAIL || attempt >= 2)
+		return 0;
+	set_aside_results(s, m, attempt, "tempfail");
+	zo_json_add_str(m, "requeued", "exit 75: the host did not answer (a temporary failure)");
+	json_object_object_del(m, "phase");
+	r = zo_spool_write_meta(s, "running", id, m);
+	if (r >= 0)
+		r = zo_spool_move(s, id, "running", "queued");
+	if (r < 0) {
+		zo_err(&s->log, "%s: cannot queue it again: %s", id, strerror(-r));
+		return 0;
+	}
+	s->dirty = true;
+	zo_warn(&s->log, "%s: exit 75, the host did not answer; queued again (attempt %d next)", id,
+		attempt + 1);
+	return 1;
+}
+
 void zo_spool_finish(struct zo_spool *s, const char *id, int code, bool timed_out, uint64_t ms)
 {
 	json_object *m = zo_spool_read_meta(s, "running", id);
@@ -657,6 +683,11 @@ void zo_spool_finish(struct zo_spool *s, const char *id, int code, bool timed_ou
 	char stamp[40];
 	int r;
 
+	if (m && !cancelled && !timed_out && requeue_tempfail(s, id, m, code)) {
+		json_object_put(m);
+		return;
+	}
+
 	result = cancelled ? "cancelled" : timed_out ? "timed out" : code == 0 ? "done" : "failed";
 	if (!m) {
 		m = json_object_new_object();
@@ -664,6 +695,7 @@ void zo_spool_finish(struct zo_spool *s, const char *id, int code, bool timed_ou
 		zo_json_add_str(m, "error", "its record was unreadable when it ended");
 	}
 	zo_spool_now_iso(stamp, sizeof(stamp));
+	json_object_object_del(m, "phase");
 	zo_json_add_str(m, "finished", stamp);
 	zo_json_add_int(m, "exit", code);
 	zo_json_add_u64(m, "duration_ms", ms);
@@ -678,6 +710,19 @@ void zo_spool_finish(struct zo_spool *s, const char *id, int code, bool timed_ou
 	s->dirty = true; /* flushed with the next run's start, or when idle */
 	zo_log(&s->log, code == 0 ? LOG_INFO : LOG_WARNING, "%s: %s (exit %d, %.1f s)", id,
 	       result, code, (double)ms / 1000);
+}
+
+int zo_spool_set_phase(struct zo_spool *s, const char *id, const char *phase)
+{
+	json_object *m = zo_spool_read_meta(s, "running", id);
+	int r;
+
+	if (!m)
+		return -ENOENT;
+	zo_json_add_str(m, "phase", phase);
+	r = zo_spool_write_meta(s, "running", id, m);
+	json_object_put(m);
+	return r;
 }
 
 void zo_spool_fail_start(struct zo_spool *s, const char *id, const char *why)

@@ -41,25 +41,16 @@ static void plan_text(struct zo_ctx *ctx, const char *text)
 
 void zo_target_progress(struct zo_target *t, const char *fmt, ...)
 {
-	_cleanup_free_ char *line = NULL;
 	va_list ap;
-	int n;
 
-	if (!t->progress)
-		return;
 	va_start(ap, fmt);
-	n = vasprintf(&line, fmt, ap);
+	zo_progressv(t->ctx, fmt, ap);
 	va_end(ap);
-	if (n >= 0)
-		t->progress(t->progress_userdata, line);
-	else
-		line = NULL;
 }
 
 void zo_target_progress_end(struct zo_target *t)
 {
-	if (t->progress)
-		t->progress(t->progress_userdata, NULL);
+	zo_progress_end(t->ctx);
 }
 
 static char *serial_log_path(struct zo_ctx *ctx, const char *state_dir)

@@ -27,7 +27,9 @@ struct zo_target {
 	const char *name, *uri; /* [target] name and uri */
 	struct zo_virt *virt;
 	char *state_dir, *serial_log, *images_dir, *overlay_vol;
-	zo_target_progress_fn progress; /* NULL: no progress lines */
+	/* Unused: progress goes through ctx (zo_progress); kept until
+	 * exp/exp00000.c stops setting them. */
+	zo_target_progress_fn progress;
 	void *progress_userdata;
 	uint64_t boot_ms; /* the last start: from the request to the agent's answer */
 	/* The results disk: a raw file ([paths] state/target/NAME.results.img,

@@ -412,9 +412,13 @@ static int volume_format_on(struct zo_ctx *ctx)
 	r = zo_blockdev_resolve(ctx->root, ZO_THIN_VOLUME_PATH, &vol);
 	if (r < 0)
 		return zo_fail(ctx, r, "%s did not appear: %s", ZO_THIN_VOLUME_PATH, strerror(-r));
+	zo_phase(ctx, "thin create: writing the swap header on %s", ZO_THIN_VOLUME_PATH);
 	r = zo_swap_format(ctx, &vol, NULL, uuid);
-	if (r == 0)
+	if (r == 0) {
+		/* the kernel allocates a byte per swap page first: slow for 10T */
+		zo_phase(ctx, "thin create: turning swap on on %s", ZO_THIN_VOLUME_PATH);
 		r = volume_swapon(ctx, &vol);
+	}
 	zo_blockdev_release(&vol);
 	return r;
 }
@@ -557,7 +561,14 @@ static int create_apply(struct zo_ctx *ctx, const struct zo_thin_create *c, stru
 	char size[32];
 	int r;
 
+	zo_size_format_human(s->plan.metadata_bytes, size, sizeof(size));
+	if (!ctx->dry_run)
+		zo_phase(ctx, "thin create: metadata on %s (%s)",
+			 s->metadata_is_file ? s->metadata : s->metadata_dev.devnode, size);
 	r = prepare_metadata(ctx, s, &u, c->force);
+	if (r == 0 && !ctx->dry_run)
+		zo_phase(ctx, "thin create: the pool %s on %s and the volume %s", ZO_THIN_POOL_NAME,
+			 s->data.devnode, ZO_THIN_VOLUME_NAME);
 	if (r == 0)
 		r = bring_up(ctx, s, &u, true);
 	if (r == 0 && ctx->dry_run) {
@@ -574,6 +585,7 @@ static int create_apply(struct zo_ctx *ctx, const struct zo_thin_create *c, stru
 		if (vol_node)
 			zo_swap_off(vol_node);
 	}
+	zo_progress_end(ctx);
 	if (r < 0) {
 		undo_all(ctx, s, &u);
 		return r;

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/time.h"
+
 #include "banned.h"
 
 void zo_ctx_init(struct zo_ctx *ctx)
@@ -89,4 +91,78 @@ void zo_say(struct zo_ctx *ctx, const char *fmt, ...)
 	va_start(ap, fmt);
 	out_v(ctx, fmt, ap);
 	va_end(ap);
+}
+
+/* The live line: a phase ends the line before it (it stays on the
+ * terminal), an update rewrites the current one. */
+static void live(struct zo_ctx *ctx, const char *line, bool new_phase)
+{
+	if (new_phase && ctx->progress_live)
+		ctx->progress(ctx->progress_userdata, NULL);
+	ctx->progress(ctx->progress_userdata, line);
+	ctx->progress_live = true;
+}
+
+void zo_phase(struct zo_ctx *ctx, const char *fmt, ...)
+{
+	char *line = NULL;
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vasprintf(&line, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	if (ctx->phase_fn)
+		ctx->phase_fn(ctx->phase_userdata, line);
+	if (ctx->progress) {
+		live(ctx, line, true);
+	} else {
+		zo_log(&ctx->log, LOG_NOTICE, "%s", line);
+		ctx->progress_logged_ms = zo_now_ms();
+	}
+	free(line);
+}
+
+void zo_progressv(struct zo_ctx *ctx, const char *fmt, va_list ap)
+{
+	char *line = NULL;
+	uint64_t now;
+
+	if (!ctx->progress) {
+		/* a plain line now and then, so a long wait is seen to go on */
+		now = zo_now_ms();
+		if (ctx->progress_logged_ms && now - ctx->progress_logged_ms < ZO_PROGRESS_QUIET_MS)
+			return;
+		if (!ctx->progress_logged_ms) {
+			/* the first update starts the clock: the phase said itself */
+			ctx->progress_logged_ms = now;
+			return;
+		}
+		ctx->progress_logged_ms = now;
+		zo_logv(&ctx->log, LOG_NOTICE, fmt, ap);
+		return;
+	}
+	if (vasprintf(&line, fmt, ap) < 0)
+		return;
+	live(ctx, line, false);
+	free(line);
+}
+
+void zo_progress(struct zo_ctx *ctx, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	zo_progressv(ctx, fmt, ap);
+	va_end(ap);
+}
+
+void zo_progress_end(struct zo_ctx *ctx)
+{
+	if (ctx->progress && ctx->progress_live)
+		ctx->progress(ctx->progress_userdata, NULL);
+	ctx->progress_live = false;
+	ctx->progress_logged_ms = 0;
 }

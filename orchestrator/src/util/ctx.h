@@ -5,7 +5,9 @@
 #ifndef ZO_UTIL_CTX_H
 #define ZO_UTIL_CTX_H
 
+#include <stdarg.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "log.h"
 #include "macros.h"
@@ -36,10 +38,19 @@ struct zo_ctx {
 	struct zo_log log;
 	zo_out_fn out;
 	void *out_userdata;
-	/* A long wait's progress, one line rewritten in place; NULL line: the
-	 * wait is over. NULL when nobody watches (not a terminal). */
+	/* Long work's progress, one line rewritten in place; NULL line: end
+	 * it. Set by main when stderr is a terminal or with --progress, not
+	 * with -q. Operations go through zo_phase()/zo_progress(), which say
+	 * the same in plain log lines when it is NULL. */
 	zo_out_fn progress;
 	void *progress_userdata;
+	bool progress_forced; /* --progress */
+	bool progress_live;   /* a line is on the terminal, not yet ended */
+	uint64_t progress_logged_ms; /* the last plain progress line, or 0 */
+	/* Told each phase a long operation enters (for serve's STATUS= and
+	 * queue ls); NULL when nobody listens. */
+	zo_out_fn phase_fn;
+	void *phase_userdata;
 	/* The last failure an operation described; empty when none. */
 	char error[2048];
 	enum zo_fail_kind fail_kind;
@@ -61,5 +72,20 @@ void zo_plan(struct zo_ctx *ctx, const char *fmt, ...) ZO_PRINTF(2, 3);
 /* One line of a result the user asked for, from below the commands (an
  * experiment's progress, the preflight table during a run). */
 void zo_say(struct zo_ctx *ctx, const char *fmt, ...) ZO_PRINTF(2, 3);
+
+/* Progress of long work (like git's): on a terminal one live line on
+ * stderr, rewritten in place; without one (journald, Slurm, a pipe) one
+ * plain notice per phase and at most one per ZO_PROGRESS_QUIET_MS of
+ * updates, never a carriage return; -q: nothing.
+ *
+ * zo_phase: the work enters a phase ("thin create: writing the swap
+ * header"); also told to ctx->phase_fn. zo_progress: how far the phase
+ * has got ("copying the image: 1.2 GiB of 2.0 GiB"). zo_progress_end:
+ * the work is over (ends the live line). */
+#define ZO_PROGRESS_QUIET_MS (5 * 60 * 1000)
+void zo_phase(struct zo_ctx *ctx, const char *fmt, ...) ZO_PRINTF(2, 3);
+void zo_progress(struct zo_ctx *ctx, const char *fmt, ...) ZO_PRINTF(2, 3);
+void zo_progressv(struct zo_ctx *ctx, const char *fmt, va_list ap) ZO_PRINTF(2, 0);
+void zo_progress_end(struct zo_ctx *ctx);
 
 #endif

@@ -172,8 +172,16 @@ int zo_write_file(const char *path, const void *buf, size_t len)
 
 int zo_copy_file(const char *from, const char *to, unsigned mode)
 {
+	return zo_copy_file_progress(from, to, mode, NULL, NULL);
+}
+
+int zo_copy_file_progress(const char *from, const char *to, unsigned mode,
+			  zo_copy_progress_fn progress, void *userdata)
+{
 	_cleanup_free_ char *buf = malloc(1 << 20);
 	_cleanup_close_ int in = -1, out = -1;
+	uint64_t done = 0, total = 0;
+	struct stat st;
 	int r = 0;
 
 	if (!buf)
@@ -181,6 +189,8 @@ int zo_copy_file(const char *from, const char *to, unsigned mode)
 	in = open(from, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	if (in < 0)
 		return -errno;
+	if (fstat(in, &st) == 0 && S_ISREG(st.st_mode))
+		total = (uint64_t)st.st_size;
 	out = open(to, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOCTTY, (mode_t)mode);
 	if (out < 0)
 		return -errno;
@@ -196,6 +206,9 @@ int zo_copy_file(const char *from, const char *to, unsigned mode)
 		r = write_all(out, buf, (size_t)n);
 		if (r < 0)
 			return r;
+		done += (uint64_t)n;
+		if (progress)
+			progress(userdata, done, total);
 	}
 	if (fsync(out) < 0 || close(TAKE_FD(out)) < 0)
 		return -errno;

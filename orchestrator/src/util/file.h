@@ -2,6 +2,7 @@
 #define ZO_UTIL_FILE_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /* Read a whole file of at most `max` bytes into a NUL-terminated buffer.
  * Returns 0, -errno, or -EFBIG when the file is larger than `max`. Works on
@@ -36,5 +37,10 @@ int zo_write_file(const char *path, const void *buf, size_t len);
 /* Copy the file `from` to `to` (created with `mode`, or truncated) and
  * fsync it. */
 int zo_copy_file(const char *from, const char *to, unsigned mode);
+/* The same, telling `progress` the bytes copied so far after each piece
+ * (and the file's size, 0 when it is not a regular file). */
+typedef void (*zo_copy_progress_fn)(void *userdata, uint64_t done, uint64_t total);
+int zo_copy_file_progress(const char *from, const char *to, unsigned mode,
+			  zo_copy_progress_fn progress, void *userdata);
 
 #endif

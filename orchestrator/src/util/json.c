@@ -2,6 +2,8 @@
 
 #include <errno.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <string.h>
 
 #include "util/banned.h"
 
@@ -57,4 +59,29 @@ const char *zo_json_text(json_object *o)
 {
 	return json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
 							 JSON_C_TO_STRING_SPACED);
+}
+
+json_object *zo_json_doc(const char *schema, json_object *o)
+{
+	json_object *doc;
+	char name[128];
+
+	if (!o || !json_object_is_type(o, json_type_object))
+		return NULL;
+	doc = json_object_new_object();
+	if (!doc)
+		return NULL;
+	snprintf(name, sizeof(name), "zsim.%s/%d", schema, ZO_JSON_SCHEMA_VERSION);
+	if (zo_json_add_str(doc, "schema", name) < 0) {
+		json_object_put(doc);
+		return NULL;
+	}
+	{
+		json_object_object_foreach(o, key, value)
+		{
+			if (strcmp(key, "schema"))
+				json_object_object_add(doc, key, json_object_get(value));
+		}
+	}
+	return doc;
 }

@@ -11,6 +11,7 @@ ctest puts tests/lib on PYTHONPATH for every Python test
 Modules:
     env        where things are (ZSIM_ORCH, SOURCE_DIR, BUILD_DIR, fixtures)
     proc       run (zsim-orch), command (any program), Result
+    schema     the shapes of the --json documents (tests/integration/schemas)
     case       TestCase (assertRun), main, the skip rule (exit 77; a failure
                under CI=true), need (a program or skip), HarnessError
     files      tree_digest; stage/shared_tmpdir: paths the unprivileged side

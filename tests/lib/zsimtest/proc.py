@@ -4,6 +4,7 @@ printed."""
 import os
 import subprocess
 
+from . import schema
 from .env import ZSIM_ORCH
 
 
@@ -32,6 +33,14 @@ def command(*argv, env=None, cwd=None, stdin=None, timeout=300, stdout=subproces
 def run(*args, env=None, cwd=None, stdin=None, timeout=60, stdout=subprocess.PIPE,
         preexec_fn=None):
     """Run the built zsim-orch with `args`. ZSIM_ROOT is dropped from our
-    environment: a test that means it passes it in `env`."""
+    environment: a test that means it passes it in `env`. A --json
+    document it prints must have its shape (zsimtest.schema), or this
+    raises AssertionError."""
     base = {k: v for k, v in os.environ.items() if k != "ZSIM_ROOT"}
-    return _run([ZSIM_ORCH, *args], base, env, cwd, stdin, timeout, stdout, preexec_fn)
+    res = _run([ZSIM_ORCH, *args], base, env, cwd, stdin, timeout, stdout, preexec_fn)
+    # every --json document a test sees is checked against its shape
+    problems = schema.check_output(args, res.rc, res.out or "")
+    if problems:
+        raise AssertionError(f"zsim-orch {' '.join(args)}: its JSON does not have the shape "
+                             f"in tests/integration/schemas:\n" + "\n".join(problems))
+    return res
