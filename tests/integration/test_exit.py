@@ -5,12 +5,13 @@ SIGINT and SIGTERM."""
 import fcntl
 import os
 import re
+import shutil
 import signal
 import subprocess
 import tempfile
 import time
 
-from zsimtest import ZSIM_ORCH, TestCase, main, run
+from zsimtest import FIXTURES, ZSIM_ORCH, TestCase, main, run, tree_digest
 
 DEAD_URI = "qemu+unix:///system?socket=/nonexistent/libvirt-sock"
 
@@ -62,6 +63,24 @@ class Exit(TestCase):
         with open(self.conf, "a") as f:
             f.write(f"[target]\nuri = {DEAD_URI}\n")
         self.assertRun(self.zo("target", "destroy"), 75)
+
+    def test_75_when_a_run_finds_libvirt_silent(self):
+        """exp00000 on a 0sim fixture host whose libvirt does not answer:
+        preflight's only failure is that, so the run ends 75 (try again or
+        elsewhere), its .err says why, and nothing of the host changed."""
+        root = os.path.join(self.tmp, "root")
+        shutil.copytree(os.path.join(FIXTURES, "0sim-node"), root, symlinks=True)
+        results = os.path.join(self.tmp, "r75")
+        before = tree_digest(os.path.join(root, "proc"))
+        res = run("--root", root, "--connect", DEAD_URI, "run", "--results-dir", results,
+                  "exp00000", "1", "-s", "1")
+        self.assertRun(res, 75)
+        self.assertIn("does not answer", res.err)
+        errs = [f for f in os.listdir(results) if f.endswith(".err")]
+        self.assertEqual(len(errs), 1, os.listdir(results))
+        with open(os.path.join(results, errs[0])) as f:
+            self.assertIn("phase: preflight", f.read())
+        self.assertEqual(tree_digest(os.path.join(root, "proc")), before)
 
     def test_130_and_143_a_run_stopped_by_a_signal(self):
         for sig, code in ((signal.SIGINT, 130), (signal.SIGTERM, 143)):

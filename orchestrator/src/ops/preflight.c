@@ -124,7 +124,7 @@ static int gather(struct zo_ctx *ctx, uint64_t vm_gb, unsigned cores, struct gat
 int zo_preflight_check(struct zo_ctx *ctx, uint64_t vm_gb, unsigned cores,
 		       struct zo_preflight_report *ret)
 {
-	struct zo_preflight_report rep = { NULL, 0, NULL };
+	struct zo_preflight_report rep = { NULL, 0, NULL, false };
 	struct gathered g;
 	int r;
 
@@ -132,6 +132,7 @@ int zo_preflight_check(struct zo_ctx *ctx, uint64_t vm_gb, unsigned cores,
 	if (r < 0)
 		return r;
 	r = zo_preflight(&g.f, &rep.checks, &rep.n);
+	rep.libvirt_silent = !g.f.libvirt_answered;
 	if (r == 0) {
 		rep.failures = zo_checks_failures(rep.checks, rep.n);
 		if (!rep.failures)
@@ -176,6 +177,18 @@ int zo_preflight_show(struct zo_ctx *ctx, const struct zo_preflight_report *rep)
 	return 0;
 }
 
+/* Whether libvirt not answering is the only thing that failed: then the
+ * host may run the target once libvirtd is back (or another host now). */
+static bool only_qemu_failed(const struct zo_preflight_report *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->n; i++)
+		if (r->checks[i].level == ZO_CHECK_FAIL && strcmp(r->checks[i].name, "QEMU"))
+			return false;
+	return true;
+}
+
 int zo_preflight_for_run(struct zo_ctx *ctx, uint64_t vm_gb, unsigned cores,
 			 bool show_table)
 {
@@ -188,6 +201,8 @@ int zo_preflight_for_run(struct zo_ctx *ctx, uint64_t vm_gb, unsigned cores,
 	if (show_table && zo_preflight_show(ctx, &rep) < 0)
 		r = zo_fail(ctx, -ENOMEM, "the preflight checks could not run: %s",
 			    strerror(ENOMEM));
+	else if (zo_preflight_failed(&rep) && rep.libvirt_silent && only_qemu_failed(&rep))
+		r = zo_fail_transient(ctx, -EAGAIN, "preflight: %s", rep.failures);
 	else if (zo_preflight_failed(&rep))
 		r = zo_refuse(ctx, -EPERM, "preflight: %s", rep.failures);
 	zo_preflight_report_release(&rep);

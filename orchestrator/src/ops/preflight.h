@@ -16,6 +16,9 @@ struct zo_preflight_report {
 	struct zo_check *checks; /* every check, in core's order */
 	size_t n;
 	char *failures; /* "NAME: MEASURED (FIX); ..."; "" when none failed */
+	/* libvirt did not answer: a host that is not ready now, not one
+	 * that cannot run the target (exit 75, not 3) */
+	bool libvirt_silent;
 };
 
 /* Gather and judge for a target of `vm_gb` GB with `cores` vCPUs. Returns

@@ -97,7 +97,9 @@ void zo_run_phase_begin(struct zo_run *run, const char *name)
 {
 	run->phase = name;
 	run->phase_start_ms = zo_now_ms();
-	zo_info(&run->ctx->log, "phase %s", name);
+	/* the live line on a terminal, a notice per phase elsewhere, and the
+	 * spool's STATUS= through ctx->phase_fn */
+	zo_phase(run->ctx, "%s: %s", run->args->exp->name, name);
 }
 
 void zo_run_phase_end(struct zo_run *run)
@@ -660,7 +662,9 @@ static int make_results_dir(struct zo_ctx *ctx, const char *dir)
  * .time, all made durable; then the run's failure as the caller's error.
  * A failure to file the results after a failed run is logged, the run's
  * own failure returned. */
-static int finish(struct zo_run *run, int r, char **canonical)
+/* `transient`: the experiment failed because the host did not answer
+ * (libvirt), so the run ends with exit 75 and may be tried elsewhere. */
+static int finish(struct zo_run *run, int r, bool transient, char **canonical)
 {
 	struct zo_ctx *ctx = run->ctx;
 	const char *phase = run->n_timings ? run->timings[run->n_timings - 1].name : "-";
@@ -691,6 +695,8 @@ static int finish(struct zo_run *run, int r, char **canonical)
 		log_failure(ctx, w);
 	if (r == -EPERM)
 		return zo_refuse(ctx, r, "%s", failed ? failed : why);
+	if (transient && !stop_signal)
+		return zo_fail_transient(ctx, r, "%s", failed ? failed : why);
 	return zo_fail(ctx, stop_signal ? -EINTR : r, "%s", failed ? failed : why);
 }
 
@@ -714,6 +720,7 @@ static int run_experiment(struct zo_ctx *ctx, const char *results_dir,
 	_cleanup_free_ char *dir = NULL;
 	char **canonical = NULL;
 	struct tm tm;
+	bool transient;
 	size_t i;
 	int r;
 
@@ -753,10 +760,12 @@ static int run_experiment(struct zo_ctx *ctx, const char *results_dir,
 	catch_stop_signals(true);
 	zo_tsc_sample(&run.tsc_start);
 	r = args.exp->run(&run);
+	zo_progress_end(ctx);
+	transient = r < 0 && ctx->error[0] && ctx->fail_kind == ZO_FAIL_TRANSIENT;
 	restore_host(&run, r == 0);
 	if (run.phase)
 		zo_run_phase_end(&run);
-	r = finish(&run, r, canonical);
+	r = finish(&run, r, transient, canonical);
 	catch_stop_signals(false);
 	*ret_results = zo_asprintf("%s/%s", run.dir, run.base);
 out:
