@@ -196,6 +196,68 @@ class Run(TestCase):
             self.assertIn(msg, res.err, args)
             self.assertFalse(os.path.exists(self.results), args)
 
+    def test_from_refuses_params_of_the_wrong_shape(self):
+        """A .params of any other shape than zsim-orch writes is refused with
+        exit 2 naming what is wrong (issue 16: null in args crashed), an
+        unreadable one with exit 1; never a crash, never a run."""
+        good = {"experiment": "noop", "args": ["--seconds", "0"]}
+        cases = [
+            ({**good, "args": [None]}, '"args"[0] is null, not a string'),
+            ({**good, "args": ["--seconds", 0]}, '"args"[1] is a number, not a string'),
+            ({**good, "args": ["--seconds", True]}, '"args"[1] is a boolean, not a string'),
+            ({**good, "args": [["x"]]}, '"args"[0] is an array, not a string'),
+            ({**good, "args": [{}]}, '"args"[0] is an object, not a string'),
+            ({**good, "args": ["--seconds\u00000"]}, '"args"[0] is a string with a NUL byte'),
+            ({**good, "args": "x"}, '"args" is a string, not an array of strings'),
+            ({**good, "args": None}, '"args" is null, not an array of strings'),
+            ({**good, "args": {"a": "b"}}, '"args" is an object, not an array of strings'),
+            ({"experiment": "noop"}, 'no "args" recorded in it'),
+            ({"args": []}, 'no "experiment" recorded in it'),
+            ({**good, "experiment": None}, '"experiment" is null, not a name'),
+            ({**good, "experiment": 7}, '"experiment" is a number, not a name'),
+            ({**good, "experiment": ""}, '"experiment" is empty, not a name'),
+            ({**good, "experiment": "nope"}, "no experiment 'nope' in this zsim-orch"),
+            ({**good, "kernel": 5}, '"kernel" is a number, not a string'),
+            ({**good, "zsim_orch_commit": []}, '"zsim_orch_commit" is an array, not a string'),
+            ({**good, "config": "x"}, '"config" is a string, not an object'),
+            ([1, 2], "the top level is an array, not an object"),
+            ("x", "the top level is a string, not an object"),
+            (None, "the top level is null, not an object"),
+            (5, "the top level is a number, not an object"),
+        ]
+        texts = [(json.dumps(v), msg) for v, msg in cases]
+        texts += [
+            ("", "empty, not JSON"),
+            (" \n", "empty, not JSON"),
+            ('{"experiment": "noop", "args": [', "not JSON: "),
+            ("{nope}", "not JSON: "),
+            ("[" * 100000 + "]" * 100000, "not JSON: nesting too deep"),
+            ('{"args": [[[[[[[[[[[[[[[[[[[[["x"]]]]]]]]]]]]]]]]]]]]]}', "not JSON: nesting too deep"),
+            (json.dumps(good) + " {}", "not JSON: text after the object"),
+            (json.dumps(good) + "\0", "not JSON text (a NUL byte in it)"),
+            (" " * (1024 * 1024 + 1), "larger than 1 MiB"),
+        ]
+        path = os.path.join(self.tmp.name, "x.params")
+        for text, msg in texts:
+            with open(path, "w") as f:
+                f.write(text)
+            res = self.zo("run", "--from", path)
+            self.assertEqual(res.rc, 2, (msg, res.err))
+            self.assertIn(f"zsim-orch: error: {path}: cannot re-run it: {msg}", res.err)
+            self.assertFalse(os.path.exists(self.results), msg)
+        res = self.zo("run", "--from", os.path.join(self.tmp.name, "missing.params"))
+        self.assertRun(res, 1)
+        self.assertIn("missing.params: not a readable .params file (JSON): No such file", res.err)
+        res = self.zo("run", "--from", self.tmp.name)
+        self.assertRun(res, 1)
+        self.assertIn(": not a readable .params file (JSON): Is a directory", res.err)
+        # a config that is no object of strings is not compared, nor trusted
+        with open(path, "w") as f:
+            json.dump({**good, "config": {"paths": 5, "zswap": {"enabled": None}}}, f)
+        res = self.zo("run", "--from", path)
+        self.assertRun(res, 0)
+        self.assertNotIn("differs: [", res.out)
+
     def test_results_dir(self):
         other = os.path.join(self.tmp.name, "job-1")
         res = self.zo("run", "--results-dir", other, "noop", "--seconds", "0")

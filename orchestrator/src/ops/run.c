@@ -13,6 +13,7 @@
 
 #include "core/config.h"
 #include "core/knobs.h"
+#include "core/params.h"
 #include "core/thin.h"
 #include "core/units.h"
 #include "ops/storage.h"
@@ -780,27 +781,25 @@ int zo_run_argv_facts(struct zo_ctx *ctx, const char *results_dir,
 }
 
 /* Compare what a .params recorded with this host; say what differs. */
-static void report_differences(struct zo_ctx *ctx, json_object *p)
+static void report_differences(struct zo_ctx *ctx, const struct zo_params *p)
 {
 	_cleanup_free_ char *release = NULL;
-	json_object *cfg = NULL, *now_cfg;
-	const char *v;
+	json_object *now_cfg;
 
 	zo_sysfs_read_line(ctx->root, "/proc/sys/kernel/osrelease", &release);
-	v = zo_json_get_str(p, "kernel");
-	if (v && release && strcmp(v, release))
-		zo_say(ctx, "differs: kernel %s (recorded %s)", release, v);
-	v = zo_json_get_str(p, "zsim_orch_commit");
-	if (v && strcmp(v, ZO_GIT_COMMIT))
-		zo_say(ctx, "differs: zsim-orch %s (recorded %s)", ZO_GIT_COMMIT, v);
-	if (!json_object_object_get_ex(p, "config", &cfg))
+	if (p->kernel && release && strcmp(p->kernel, release))
+		zo_say(ctx, "differs: kernel %s (recorded %s)", release, p->kernel);
+	if (p->commit && strcmp(p->commit, ZO_GIT_COMMIT))
+		zo_say(ctx, "differs: zsim-orch %s (recorded %s)", ZO_GIT_COMMIT, p->commit);
+	if (!p->config)
 		return;
 	now_cfg = config_json(ctx->config);
 	json_object_object_foreach(now_cfg, sec, keys)
 	{
 		json_object *rec_sec = NULL;
 
-		json_object_object_get_ex(cfg, sec, &rec_sec);
+		/* anything but an object of strings is simply not compared */
+		json_object_object_get_ex(p->config, sec, &rec_sec);
 		json_object_object_foreach(keys, key, val)
 		{
 			const char *now_v = json_object_get_string(val);
@@ -814,36 +813,47 @@ static void report_differences(struct zo_ctx *ctx, json_object *p)
 	json_object_put(now_cfg);
 }
 
+/* The .params file read and its shape checked (core/params.h): an
+ * unreadable file fails (exit 1), one of the wrong shape or naming no
+ * experiment is a usage error (exit 2). */
+static int read_params(struct zo_ctx *ctx, const char *path, struct zo_params *ret)
+{
+	_cleanup_free_ char *text = NULL, *why = NULL;
+	size_t len = 0;
+	int r = zo_read_file(path, ZO_PARAMS_MAX_BYTES, &text, &len);
+
+	if (r < 0 && r != -EFBIG)
+		return zo_fail(ctx, r, "%s: not a readable .params file (JSON): %s", path,
+			       strerror(-r));
+	if (r == -EFBIG)
+		why = strdup("larger than 1 MiB; not a .params file zsim-orch wrote");
+	else if ((r = zo_params_parse(text, len, ret, &why)) == 0 &&
+		 !zo_experiment_find(ret->argv[0])) {
+		why = zo_asprintf("no experiment '%s' in this zsim-orch; see 'zsim-orch run --list'",
+				  ret->argv[0]);
+		zo_params_release(ret);
+	} else if (r == 0) {
+		return 0;
+	}
+	r = why ? zo_fail(ctx, -EINVAL, "%s: cannot re-run it: %s", path, why)
+		: zo_fail(ctx, -ENOMEM, "out of memory");
+	if (why)
+		ctx->fail_kind = ZO_FAIL_USAGE;
+	return r;
+}
+
 int zo_run_from(struct zo_ctx *ctx, const char *results_dir, const char *params_path,
 		char **ret_results)
 {
-	json_object *p = json_object_from_file(params_path), *args = NULL;
-	const char *name;
-	char **argv = NULL;
-	int n, i, r;
+	struct zo_params p;
+	int r;
 
 	*ret_results = NULL;
-	if (!p)
-		return zo_fail(ctx, -EINVAL, "%s: not a readable .params file (JSON)", params_path);
-	name = zo_json_get_str(p, "experiment");
-	if (!name || !zo_experiment_find(name) || !json_object_object_get_ex(p, "args", &args) ||
-	    !json_object_is_type(args, json_type_array)) {
-		json_object_put(p);
-		return zo_fail(ctx, -EINVAL, "%s: no experiment and args recorded in it",
-			       params_path);
-	}
-	n = json_object_array_length(args);
-	argv = calloc((size_t)n + 2, sizeof(char *));
-	if (argv) {
-		argv[0] = (char *)name;
-		for (i = 0; i < n; i++)
-			argv[i + 1] = (char *)json_object_get_string(
-				json_object_array_get_idx(args, i));
-	}
-	report_differences(ctx, p);
-	r = argv ? run_experiment(ctx, results_dir, NULL, 0, n + 1, argv, params_path, ret_results)
-		 : -ENOMEM;
-	free(argv);
-	json_object_put(p);
+	r = read_params(ctx, params_path, &p);
+	if (r < 0)
+		return r;
+	report_differences(ctx, &p);
+	r = run_experiment(ctx, results_dir, NULL, 0, p.argc, p.argv, params_path, ret_results);
+	zo_params_release(&p);
 	return r;
 }
