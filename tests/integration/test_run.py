@@ -267,6 +267,67 @@ class Run(TestCase):
         res = self.zo("run", "--results-dir", "relative", "noop")
         self.assertRun(res, 2)
 
+    def plant(self, seconds, links):
+        """Symbolic links named like noop's result files for each of the
+        next `seconds` seconds: {extension: target}."""
+        os.makedirs(self.results, exist_ok=True)
+        now = time.time()
+        for s in range(-1, seconds):
+            stamp = time.strftime("%Y-%m-%d-%H-%M-%S", time.localtime(now + s))
+            for ext, target in links.items():
+                path = f"{self.results}/noop-seconds0-{stamp}{ext}"
+                if not os.path.lexists(path):
+                    os.symlink(target, path)
+
+    def test_result_files_never_written_through_a_link(self):
+        """A symbolic link planted in the results directory under the name of
+        a result file (issue 16, High 1) is never followed: a taken .params
+        name makes the run use the next second, any other taken name fails
+        the run. The link's target is untouched either way."""
+        victim = os.path.join(self.tmp.name, "victim")
+        with open(victim, "w") as f:
+            f.write("precious\n")
+        dead = os.path.join(self.tmp.name, "dead")  # a link to nothing yet
+        self.plant(2, {".params": victim, ".out": dead, ".sim": dead})
+        res = self.zo("run", "noop", "--seconds", "0")
+        self.assertRun(res, 0)
+        base = os.path.basename(res.out.splitlines()[-1][len("RESULTS: "):-2])
+        for ext in (".out", ".params", ".sim", ".time"):
+            path = os.path.join(self.results, base + ext)
+            self.assertFalse(os.path.islink(path), path)
+            self.assertTrue(os.path.isfile(path), path)
+        shutil.rmtree(self.results)
+        self.plant(3, {".out": victim, ".time": dead})
+        res = self.zo("run", "noop", "--seconds", "0")
+        self.assertRun(res, 1)
+        self.assertRegex(res.err, r"noop failed in phase collect: cannot write .*/noop-seconds0-"
+                                  r"[-0-9]*\.out: File exists")
+        with open(victim) as f:
+            self.assertEqual(f.read(), "precious\n")
+        self.assertFalse(os.path.exists(dead))
+
+    def test_results_dir_swapped_for_a_link_mid_run(self):
+        """The results directory is opened once: replaced by a symbolic link
+        while the run works, the files still land in the directory the run
+        began with, never where the link points."""
+        elsewhere = os.path.join(self.tmp.name, "elsewhere")
+        os.mkdir(elsewhere)
+        job = os.path.join(self.tmp.name, "job")
+        proc = subprocess.Popen([ZSIM_ORCH, "--config", self.conf, "run", "--results-dir", job,
+                                 "noop", "--seconds", "2"], stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + 10
+        while not os.path.isdir(job) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(0.3)  # opened by now: the sleep phase has begun
+        os.rename(job, job + ".orig")
+        os.symlink(elsewhere, job)
+        out, err = proc.communicate(timeout=30)
+        self.assertEqual(proc.returncode, 0, err)
+        self.assertEqual(os.listdir(elsewhere), [])
+        self.assertEqual(sorted(os.path.splitext(f)[1] for f in os.listdir(job + ".orig")),
+                         [".out", ".params", ".sim", ".time"])
+
     def test_dry_run(self):
         res = self.zo("--dry-run", "run", "noop", "--seconds", "5")
         self.assertRun(res, 0)

@@ -3,6 +3,7 @@
 #include "ops/run.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,7 @@
 #include "core/params.h"
 #include "core/thin.h"
 #include "core/units.h"
+#include "ops/resultdir.h"
 #include "ops/storage.h"
 #include "sys/sysfs.h"
 #include "sys/thin.h"
@@ -78,15 +80,38 @@ char *zo_run_file(const struct zo_run *run, const char *ext)
 	return zo_asprintf("%s/%s.%s", run->dir, run->base, ext);
 }
 
+/* BASE.EXT, the file's name in the results directory */
+static char *file_name(const struct zo_run *run, const char *ext)
+{
+	return zo_asprintf("%s.%s", run->base, ext);
+}
+
+int zo_run_create(struct zo_run *run, const char *ext)
+{
+	_cleanup_free_ char *name = file_name(run, ext), *path = zo_run_file(run, ext);
+	int fd;
+
+	if (!name || !path)
+		return zo_run_fail(run, zo_fail(run->ctx, -ENOMEM, "out of memory"), "out of memory");
+	/* relative to the directory the run opened: nothing planted in it
+	 * (a symbolic link named like a result file) is followed */
+	fd = zo_create_new_at(run->dir_fd, name, 0644);
+	if (fd < 0)
+		return zo_run_fail(run, zo_fail(run->ctx, fd, "cannot write %s: %s", path,
+						strerror(-fd)),
+				   "%s", run->ctx->error);
+	return fd;
+}
+
 int zo_run_write(struct zo_run *run, const char *ext, const char *text)
 {
-	_cleanup_free_ char *path = zo_run_file(run, ext);
+	_cleanup_free_ char *path = zo_run_file(run, ext), *name = file_name(run, ext);
 	int r;
 
-	if (!path)
+	if (!path || !name)
 		return -ENOMEM;
 	/* made durable all at once when the run ends */
-	r = zo_write_file_replace(path, text);
+	r = zo_write_new_at(run->dir_fd, name, text);
 	if (r < 0)
 		return zo_run_fail(run, zo_fail(run->ctx, r, "cannot write %s: %s", path,
 						strerror(-r)),
@@ -603,6 +628,19 @@ int zo_run_check_argv(struct zo_ctx *ctx, int argc, char **argv)
 	return r;
 }
 
+/* Whether BASE.params is taken (by anything: a symbolic link too). */
+static bool results_taken(const struct zo_run *run)
+{
+	_cleanup_free_ char *name = file_name(run, "params"), *path = zo_run_file(run, "params");
+	struct stat st;
+
+	if (!name || !path)
+		return false;
+	if (run->dir_fd >= 0)
+		return fstatat(run->dir_fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0;
+	return lstat(path, &st) == 0; /* --dry-run: the directory may not exist */
+}
+
 /* The base name of this run's files. Names have one-second resolution, as
  * the old runner's did: never reuse one, wait for the next second instead. */
 static char *results_base(const struct zo_run *run, struct tm *ret_tm)
@@ -611,12 +649,9 @@ static char *results_base(const struct zo_run *run, struct tm *ret_tm)
 	struct zo_run probe_run = *run;
 
 	for (;;) {
-		_cleanup_free_ char *probe = NULL;
-
 		localtime_r(&now, ret_tm);
 		probe_run.base = zo_exp_results_base(run->args, ret_tm);
-		probe = probe_run.base ? zo_run_file(&probe_run, "params") : NULL;
-		if (!probe || access(probe, F_OK) < 0)
+		if (!probe_run.base || !results_taken(&probe_run))
 			return probe_run.base;
 		free(probe_run.base);
 		zo_sleep_ms(1000 - (zo_now_ms() % 1000), NULL);
@@ -644,15 +679,18 @@ static void log_failure(struct zo_ctx *ctx, int r)
 	zo_clear_error(ctx);
 }
 
-static int make_results_dir(struct zo_ctx *ctx, const char *dir)
+/* The results directory, opened once: every result file is created
+ * relative to it. The spool daemon's run gets it open (results_fd, made
+ * below [paths] results without following links); else it is opened as
+ * named (created if missing). */
+static int open_results_dir(struct zo_ctx *ctx, const char *dir, int results_fd, int *ret_fd)
 {
-	int r = zo_mkdir_parents(dir);
-
-	if (r == 0 && mkdir(dir, 0755) < 0 && errno != EEXIST)
-		r = -errno;
-	if (r < 0)
-		return zo_fail(ctx, r, "cannot create the results directory %s: %s", dir,
-			       strerror(-r));
+	if (results_fd < 0)
+		return zo_results_open_root(ctx, dir, ret_fd);
+	*ret_fd = fcntl(results_fd, F_DUPFD_CLOEXEC, 3);
+	if (*ret_fd < 0)
+		return zo_fail(ctx, -errno, "cannot open the results directory %s: %s", dir,
+			       strerror(errno));
 	return 0;
 }
 
@@ -680,7 +718,7 @@ static int finish(struct zo_run *run, int r, char **canonical)
 	w = write_params(run, canonical);
 	if (w >= 0)
 		w = write_time(run);
-	s = zo_syncfs(run->dir);
+	s = syncfs(run->dir_fd) < 0 ? -errno : 0;
 	if (s < 0) {
 		if (w < 0)
 			log_failure(ctx, w);
@@ -704,9 +742,11 @@ static void run_release(struct zo_run *run)
 	zo_condition_release(&run->cond);
 	free(run->error);
 	free(run->base);
+	if (run->dir_fd >= 0)
+		close(run->dir_fd);
 }
 
-static int run_experiment(struct zo_ctx *ctx, const char *results_dir,
+static int run_experiment(struct zo_ctx *ctx, const char *results_dir, int results_fd,
 			  const struct zo_run_fact *facts, size_t n_facts, int argc, char **argv,
 			  const char *from, char **ret_results)
 {
@@ -723,6 +763,7 @@ static int run_experiment(struct zo_ctx *ctx, const char *results_dir,
 	if (r < 0)
 		return r;
 	memset(&run, 0, sizeof(run));
+	run.dir_fd = -1;
 	zo_condition_init(&run.cond, ctx);
 	run.ctx = ctx;
 	run.args = &args;
@@ -734,6 +775,11 @@ static int run_experiment(struct zo_ctx *ctx, const char *results_dir,
 	dir = results_dir ? strdup(results_dir)
 			  : zo_path(ctx->root, zo_config_get(ctx->config, "paths", "results"));
 	run.dir = dir;
+	if (dir && !ctx->dry_run) {
+		r = open_results_dir(ctx, dir, results_fd, &run.dir_fd);
+		if (r < 0)
+			goto out;
+	}
 	run.base = dir ? results_base(&run, &tm) : NULL;
 	canonical = zo_exp_argv(&args);
 	if (!run.base || !canonical) {
@@ -745,9 +791,6 @@ static int run_experiment(struct zo_ctx *ctx, const char *results_dir,
 		r = plan(&run, canonical);
 		goto out;
 	}
-	r = make_results_dir(ctx, run.dir);
-	if (r < 0)
-		goto out;
 	if (from)
 		zo_info(&ctx->log, "re-running %s", from);
 	stop_signal = 0;
@@ -770,14 +813,21 @@ out:
 int zo_run_argv(struct zo_ctx *ctx, const char *results_dir, int argc, char **argv,
 		char **ret_results)
 {
-	return run_experiment(ctx, results_dir, NULL, 0, argc, argv, NULL, ret_results);
+	return run_experiment(ctx, results_dir, -1, NULL, 0, argc, argv, NULL, ret_results);
+}
+
+int zo_run_argv_at(struct zo_ctx *ctx, const char *results_dir, int results_fd, int argc,
+		   char **argv, char **ret_results)
+{
+	return run_experiment(ctx, results_dir, results_fd, NULL, 0, argc, argv, NULL,
+			      ret_results);
 }
 
 int zo_run_argv_facts(struct zo_ctx *ctx, const char *results_dir,
 		      const struct zo_run_fact *facts, size_t n_facts, int argc, char **argv,
 		      char **ret_results)
 {
-	return run_experiment(ctx, results_dir, facts, n_facts, argc, argv, NULL, ret_results);
+	return run_experiment(ctx, results_dir, -1, facts, n_facts, argc, argv, NULL, ret_results);
 }
 
 /* Compare what a .params recorded with this host; say what differs. */
@@ -853,7 +903,7 @@ int zo_run_from(struct zo_ctx *ctx, const char *results_dir, const char *params_
 	if (r < 0)
 		return r;
 	report_differences(ctx, &p);
-	r = run_experiment(ctx, results_dir, NULL, 0, p.argc, p.argv, params_path, ret_results);
+	r = run_experiment(ctx, results_dir, -1, NULL, 0, p.argc, p.argv, params_path, ret_results);
 	zo_params_release(&p);
 	return r;
 }
