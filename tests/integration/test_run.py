@@ -196,6 +196,68 @@ class Run(TestCase):
             self.assertIn(msg, res.err, args)
             self.assertFalse(os.path.exists(self.results), args)
 
+    def test_from_refuses_params_of_the_wrong_shape(self):
+        """A .params of any other shape than zsim-orch writes is refused with
+        exit 2 naming what is wrong (issue 16: null in args crashed), an
+        unreadable one with exit 1; never a crash, never a run."""
+        good = {"experiment": "noop", "args": ["--seconds", "0"]}
+        cases = [
+            ({**good, "args": [None]}, '"args"[0] is null, not a string'),
+            ({**good, "args": ["--seconds", 0]}, '"args"[1] is a number, not a string'),
+            ({**good, "args": ["--seconds", True]}, '"args"[1] is a boolean, not a string'),
+            ({**good, "args": [["x"]]}, '"args"[0] is an array, not a string'),
+            ({**good, "args": [{}]}, '"args"[0] is an object, not a string'),
+            ({**good, "args": ["--seconds\u00000"]}, '"args"[0] is a string with a NUL byte'),
+            ({**good, "args": "x"}, '"args" is a string, not an array of strings'),
+            ({**good, "args": None}, '"args" is null, not an array of strings'),
+            ({**good, "args": {"a": "b"}}, '"args" is an object, not an array of strings'),
+            ({"experiment": "noop"}, 'no "args" recorded in it'),
+            ({"args": []}, 'no "experiment" recorded in it'),
+            ({**good, "experiment": None}, '"experiment" is null, not a name'),
+            ({**good, "experiment": 7}, '"experiment" is a number, not a name'),
+            ({**good, "experiment": ""}, '"experiment" is empty, not a name'),
+            ({**good, "experiment": "nope"}, "no experiment 'nope' in this zsim-orch"),
+            ({**good, "kernel": 5}, '"kernel" is a number, not a string'),
+            ({**good, "zsim_orch_commit": []}, '"zsim_orch_commit" is an array, not a string'),
+            ({**good, "config": "x"}, '"config" is a string, not an object'),
+            ([1, 2], "the top level is an array, not an object"),
+            ("x", "the top level is a string, not an object"),
+            (None, "the top level is null, not an object"),
+            (5, "the top level is a number, not an object"),
+        ]
+        texts = [(json.dumps(v), msg) for v, msg in cases]
+        texts += [
+            ("", "empty, not JSON"),
+            (" \n", "empty, not JSON"),
+            ('{"experiment": "noop", "args": [', "not JSON: "),
+            ("{nope}", "not JSON: "),
+            ("[" * 100000 + "]" * 100000, "not JSON: nesting too deep"),
+            ('{"args": [[[[[[[[[[[[[[[[[[[[["x"]]]]]]]]]]]]]]]]]]]]]}', "not JSON: nesting too deep"),
+            (json.dumps(good) + " {}", "not JSON: text after the object"),
+            (json.dumps(good) + "\0", "not JSON text (a NUL byte in it)"),
+            (" " * (1024 * 1024 + 1), "larger than 1 MiB"),
+        ]
+        path = os.path.join(self.tmp.name, "x.params")
+        for text, msg in texts:
+            with open(path, "w") as f:
+                f.write(text)
+            res = self.zo("run", "--from", path)
+            self.assertEqual(res.rc, 2, (msg, res.err))
+            self.assertIn(f"zsim-orch: error: {path}: cannot re-run it: {msg}", res.err)
+            self.assertFalse(os.path.exists(self.results), msg)
+        res = self.zo("run", "--from", os.path.join(self.tmp.name, "missing.params"))
+        self.assertRun(res, 1)
+        self.assertIn("missing.params: not a readable .params file (JSON): No such file", res.err)
+        res = self.zo("run", "--from", self.tmp.name)
+        self.assertRun(res, 1)
+        self.assertIn(": not a readable .params file (JSON): Is a directory", res.err)
+        # a config that is no object of strings is not compared, nor trusted
+        with open(path, "w") as f:
+            json.dump({**good, "config": {"paths": 5, "zswap": {"enabled": None}}}, f)
+        res = self.zo("run", "--from", path)
+        self.assertRun(res, 0)
+        self.assertNotIn("differs: [", res.out)
+
     def test_results_dir(self):
         other = os.path.join(self.tmp.name, "job-1")
         res = self.zo("run", "--results-dir", other, "noop", "--seconds", "0")
@@ -204,6 +266,67 @@ class Run(TestCase):
         self.assertFalse(os.path.exists(self.results))
         res = self.zo("run", "--results-dir", "relative", "noop")
         self.assertRun(res, 2)
+
+    def plant(self, seconds, links):
+        """Symbolic links named like noop's result files for each of the
+        next `seconds` seconds: {extension: target}."""
+        os.makedirs(self.results, exist_ok=True)
+        now = time.time()
+        for s in range(-1, seconds):
+            stamp = time.strftime("%Y-%m-%d-%H-%M-%S", time.localtime(now + s))
+            for ext, target in links.items():
+                path = f"{self.results}/noop-seconds0-{stamp}{ext}"
+                if not os.path.lexists(path):
+                    os.symlink(target, path)
+
+    def test_result_files_never_written_through_a_link(self):
+        """A symbolic link planted in the results directory under the name of
+        a result file (issue 16, High 1) is never followed: a taken .params
+        name makes the run use the next second, any other taken name fails
+        the run. The link's target is untouched either way."""
+        victim = os.path.join(self.tmp.name, "victim")
+        with open(victim, "w") as f:
+            f.write("precious\n")
+        dead = os.path.join(self.tmp.name, "dead")  # a link to nothing yet
+        self.plant(2, {".params": victim, ".out": dead, ".sim": dead})
+        res = self.zo("run", "noop", "--seconds", "0")
+        self.assertRun(res, 0)
+        base = os.path.basename(res.out.splitlines()[-1][len("RESULTS: "):-2])
+        for ext in (".out", ".params", ".sim", ".time"):
+            path = os.path.join(self.results, base + ext)
+            self.assertFalse(os.path.islink(path), path)
+            self.assertTrue(os.path.isfile(path), path)
+        shutil.rmtree(self.results)
+        self.plant(3, {".out": victim, ".time": dead})
+        res = self.zo("run", "noop", "--seconds", "0")
+        self.assertRun(res, 1)
+        self.assertRegex(res.err, r"noop failed in phase collect: cannot write .*/noop-seconds0-"
+                                  r"[-0-9]*\.out: File exists")
+        with open(victim) as f:
+            self.assertEqual(f.read(), "precious\n")
+        self.assertFalse(os.path.exists(dead))
+
+    def test_results_dir_swapped_for_a_link_mid_run(self):
+        """The results directory is opened once: replaced by a symbolic link
+        while the run works, the files still land in the directory the run
+        began with, never where the link points."""
+        elsewhere = os.path.join(self.tmp.name, "elsewhere")
+        os.mkdir(elsewhere)
+        job = os.path.join(self.tmp.name, "job")
+        proc = subprocess.Popen([ZSIM_ORCH, "--config", self.conf, "run", "--results-dir", job,
+                                 "noop", "--seconds", "2"], stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + 10
+        while not os.path.isdir(job) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(0.3)  # opened by now: the sleep phase has begun
+        os.rename(job, job + ".orig")
+        os.symlink(elsewhere, job)
+        out, err = proc.communicate(timeout=30)
+        self.assertEqual(proc.returncode, 0, err)
+        self.assertEqual(os.listdir(elsewhere), [])
+        self.assertEqual(sorted(os.path.splitext(f)[1] for f in os.listdir(job + ".orig")),
+                         [".out", ".params", ".sim", ".time"])
 
     def test_dry_run(self):
         res = self.zo("--dry-run", "run", "noop", "--seconds", "5")

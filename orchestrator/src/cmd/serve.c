@@ -42,7 +42,8 @@ static int run_job(struct zo_ctx *ctx, const struct zo_serve_job *job)
 	r = zo_cmd_require(ctx, ZO_CMD_NEED_LOCK, "run");
 	if (r >= 0)
 		return r;
-	r = zo_run_argv(ctx, job->results_dir, job->argc, job->argv, &results);
+	r = zo_run_argv_at(ctx, job->results_dir, job->results_fd, job->argc, job->argv,
+			   &results);
 	zo_host_unlock(ctx);
 	return zo_run_done(ctx, r, results);
 }

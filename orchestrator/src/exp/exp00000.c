@@ -450,15 +450,19 @@ static int phase_collect(struct exp *x)
 	_cleanup_free_ char *out = zo_run_file(x->run, "out"), *dmesg = NULL, *bytes = NULL;
 	struct zo_guest_exec e;
 	size_t len = 0, dlen = 0;
-	int r;
+	int fd, r;
 
 	if (!out)
 		return zo_run_fail(x->run, -ENOMEM, "out of memory");
+	/* new, in the directory the run opened: never through a link */
+	fd = zo_run_create(x->run, "out");
+	if (fd < 0)
+		return fd;
 	if (*x->out_dev) {
-		r = zo_target_copy_results(&x->target, x->out_len, out);
+		r = zo_target_copy_results_fd(&x->target, x->out_len, fd, out);
 		len = (size_t)x->out_len;
 	} else {
-		r = zo_target_fetch(&x->target, GUEST_OUT, out, &len);
+		r = zo_target_fetch_fd(&x->target, GUEST_OUT, fd, out, &len);
 	}
 	if (r < 0)
 		return failed(x, r);

@@ -12,7 +12,7 @@
 
 #include "util/banned.h"
 
-static int open_root(struct zo_ctx *ctx, const char *root, int *ret_fd)
+int zo_results_open_root(struct zo_ctx *ctx, const char *root, int *ret_fd)
 {
 	_cleanup_free_ char *child = zo_asprintf("%s/x", root);
 	int fd, r;
@@ -42,7 +42,7 @@ int zo_results_open_dir(struct zo_ctx *ctx, const char *results_root, const char
 	unsigned bflags = ZO_BENEATH_CREATE | ((flags & ZO_RESULTS_NEW) ? ZO_BENEATH_NEW : 0);
 	int fd, r;
 
-	r = open_root(ctx, results_root, &root_fd);
+	r = zo_results_open_root(ctx, results_root, &root_fd);
 	if (r < 0)
 		return r;
 	r = zo_open_beneath(root_fd, relative_name, bflags, 0755, &fd);

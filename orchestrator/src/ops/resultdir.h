@@ -16,6 +16,12 @@ enum {
 	ZO_RESULTS_NEW = 1 << 0,
 };
 
+/* Open the results directory itself ([paths] results, or `run
+ * --results-dir DIR`: the administrator's or the user's choice, opened as
+ * named), created with its parents if missing. 0 with *ret_fd
+ * (O_DIRECTORY, close-on-exec), or -errno with ctx saying why. */
+int zo_results_open_root(struct zo_ctx *ctx, const char *results_root, int *ret_fd);
+
 /* Create (as needed) and open RESULTS_ROOT/RELATIVE_NAME ("NAME-ID", or
  * "sweep/NAME": components separated by '/'). 0 with *ret_dirfd
  * (O_DIRECTORY, close-on-exec), or -errno with ctx saying why: -EINVAL

@@ -3,6 +3,7 @@
 #include "ops/run.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,8 +14,10 @@
 
 #include "core/config.h"
 #include "core/knobs.h"
+#include "core/params.h"
 #include "core/thin.h"
 #include "core/units.h"
+#include "ops/resultdir.h"
 #include "ops/storage.h"
 #include "sys/sysfs.h"
 #include "sys/thin.h"
@@ -77,15 +80,38 @@ char *zo_run_file(const struct zo_run *run, const char *ext)
 	return zo_asprintf("%s/%s.%s", run->dir, run->base, ext);
 }
 
+/* BASE.EXT, the file's name in the results directory */
+static char *file_name(const struct zo_run *run, const char *ext)
+{
+	return zo_asprintf("%s.%s", run->base, ext);
+}
+
+int zo_run_create(struct zo_run *run, const char *ext)
+{
+	_cleanup_free_ char *name = file_name(run, ext), *path = zo_run_file(run, ext);
+	int fd;
+
+	if (!name || !path)
+		return zo_run_fail(run, zo_fail(run->ctx, -ENOMEM, "out of memory"), "out of memory");
+	/* relative to the directory the run opened: nothing planted in it
+	 * (a symbolic link named like a result file) is followed */
+	fd = zo_create_new_at(run->dir_fd, name, 0644);
+	if (fd < 0)
+		return zo_run_fail(run, zo_fail(run->ctx, fd, "cannot write %s: %s", path,
+						strerror(-fd)),
+				   "%s", run->ctx->error);
+	return fd;
+}
+
 int zo_run_write(struct zo_run *run, const char *ext, const char *text)
 {
-	_cleanup_free_ char *path = zo_run_file(run, ext);
+	_cleanup_free_ char *path = zo_run_file(run, ext), *name = file_name(run, ext);
 	int r;
 
-	if (!path)
+	if (!path || !name)
 		return -ENOMEM;
 	/* made durable all at once when the run ends */
-	r = zo_write_file_replace(path, text);
+	r = zo_write_new_at(run->dir_fd, name, text);
 	if (r < 0)
 		return zo_run_fail(run, zo_fail(run->ctx, r, "cannot write %s: %s", path,
 						strerror(-r)),
@@ -604,6 +630,19 @@ int zo_run_check_argv(struct zo_ctx *ctx, int argc, char **argv)
 	return r;
 }
 
+/* Whether BASE.params is taken (by anything: a symbolic link too). */
+static bool results_taken(const struct zo_run *run)
+{
+	_cleanup_free_ char *name = file_name(run, "params"), *path = zo_run_file(run, "params");
+	struct stat st;
+
+	if (!name || !path)
+		return false;
+	if (run->dir_fd >= 0)
+		return fstatat(run->dir_fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0;
+	return lstat(path, &st) == 0; /* --dry-run: the directory may not exist */
+}
+
 /* The base name of this run's files. Names have one-second resolution, as
  * the old runner's did: never reuse one, wait for the next second instead. */
 static char *results_base(const struct zo_run *run, struct tm *ret_tm)
@@ -612,12 +651,9 @@ static char *results_base(const struct zo_run *run, struct tm *ret_tm)
 	struct zo_run probe_run = *run;
 
 	for (;;) {
-		_cleanup_free_ char *probe = NULL;
-
 		localtime_r(&now, ret_tm);
 		probe_run.base = zo_exp_results_base(run->args, ret_tm);
-		probe = probe_run.base ? zo_run_file(&probe_run, "params") : NULL;
-		if (!probe || access(probe, F_OK) < 0)
+		if (!probe_run.base || !results_taken(&probe_run))
 			return probe_run.base;
 		free(probe_run.base);
 		zo_sleep_ms(1000 - (zo_now_ms() % 1000), NULL);
@@ -645,15 +681,18 @@ static void log_failure(struct zo_ctx *ctx, int r)
 	zo_clear_error(ctx);
 }
 
-static int make_results_dir(struct zo_ctx *ctx, const char *dir)
+/* The results directory, opened once: every result file is created
+ * relative to it. The spool daemon's run gets it open (results_fd, made
+ * below [paths] results without following links); else it is opened as
+ * named (created if missing). */
+static int open_results_dir(struct zo_ctx *ctx, const char *dir, int results_fd, int *ret_fd)
 {
-	int r = zo_mkdir_parents(dir);
-
-	if (r == 0 && mkdir(dir, 0755) < 0 && errno != EEXIST)
-		r = -errno;
-	if (r < 0)
-		return zo_fail(ctx, r, "cannot create the results directory %s: %s", dir,
-			       strerror(-r));
+	if (results_fd < 0)
+		return zo_results_open_root(ctx, dir, ret_fd);
+	*ret_fd = fcntl(results_fd, F_DUPFD_CLOEXEC, 3);
+	if (*ret_fd < 0)
+		return zo_fail(ctx, -errno, "cannot open the results directory %s: %s", dir,
+			       strerror(errno));
 	return 0;
 }
 
@@ -683,7 +722,7 @@ static int finish(struct zo_run *run, int r, bool transient, char **canonical)
 	w = write_params(run, canonical);
 	if (w >= 0)
 		w = write_time(run);
-	s = zo_syncfs(run->dir);
+	s = syncfs(run->dir_fd) < 0 ? -errno : 0;
 	if (s < 0) {
 		if (w < 0)
 			log_failure(ctx, w);
@@ -709,9 +748,11 @@ static void run_release(struct zo_run *run)
 	zo_condition_release(&run->cond);
 	free(run->error);
 	free(run->base);
+	if (run->dir_fd >= 0)
+		close(run->dir_fd);
 }
 
-static int run_experiment(struct zo_ctx *ctx, const char *results_dir,
+static int run_experiment(struct zo_ctx *ctx, const char *results_dir, int results_fd,
 			  const struct zo_run_fact *facts, size_t n_facts, int argc, char **argv,
 			  const char *from, char **ret_results)
 {
@@ -729,6 +770,7 @@ static int run_experiment(struct zo_ctx *ctx, const char *results_dir,
 	if (r < 0)
 		return r;
 	memset(&run, 0, sizeof(run));
+	run.dir_fd = -1;
 	zo_condition_init(&run.cond, ctx);
 	run.ctx = ctx;
 	run.args = &args;
@@ -740,6 +782,11 @@ static int run_experiment(struct zo_ctx *ctx, const char *results_dir,
 	dir = results_dir ? strdup(results_dir)
 			  : zo_path(ctx->root, zo_config_get(ctx->config, "paths", "results"));
 	run.dir = dir;
+	if (dir && !ctx->dry_run) {
+		r = open_results_dir(ctx, dir, results_fd, &run.dir_fd);
+		if (r < 0)
+			goto out;
+	}
 	run.base = dir ? results_base(&run, &tm) : NULL;
 	canonical = zo_exp_argv(&args);
 	if (!run.base || !canonical) {
@@ -751,9 +798,6 @@ static int run_experiment(struct zo_ctx *ctx, const char *results_dir,
 		r = plan(&run, canonical);
 		goto out;
 	}
-	r = make_results_dir(ctx, run.dir);
-	if (r < 0)
-		goto out;
 	if (from)
 		zo_info(&ctx->log, "re-running %s", from);
 	stop_signal = 0;
@@ -778,38 +822,43 @@ out:
 int zo_run_argv(struct zo_ctx *ctx, const char *results_dir, int argc, char **argv,
 		char **ret_results)
 {
-	return run_experiment(ctx, results_dir, NULL, 0, argc, argv, NULL, ret_results);
+	return run_experiment(ctx, results_dir, -1, NULL, 0, argc, argv, NULL, ret_results);
+}
+
+int zo_run_argv_at(struct zo_ctx *ctx, const char *results_dir, int results_fd, int argc,
+		   char **argv, char **ret_results)
+{
+	return run_experiment(ctx, results_dir, results_fd, NULL, 0, argc, argv, NULL,
+			      ret_results);
 }
 
 int zo_run_argv_facts(struct zo_ctx *ctx, const char *results_dir,
 		      const struct zo_run_fact *facts, size_t n_facts, int argc, char **argv,
 		      char **ret_results)
 {
-	return run_experiment(ctx, results_dir, facts, n_facts, argc, argv, NULL, ret_results);
+	return run_experiment(ctx, results_dir, -1, facts, n_facts, argc, argv, NULL, ret_results);
 }
 
 /* Compare what a .params recorded with this host; say what differs. */
-static void report_differences(struct zo_ctx *ctx, json_object *p)
+static void report_differences(struct zo_ctx *ctx, const struct zo_params *p)
 {
 	_cleanup_free_ char *release = NULL;
-	json_object *cfg = NULL, *now_cfg;
-	const char *v;
+	json_object *now_cfg;
 
 	zo_sysfs_read_line(ctx->root, "/proc/sys/kernel/osrelease", &release);
-	v = zo_json_get_str(p, "kernel");
-	if (v && release && strcmp(v, release))
-		zo_say(ctx, "differs: kernel %s (recorded %s)", release, v);
-	v = zo_json_get_str(p, "zsim_orch_commit");
-	if (v && strcmp(v, ZO_GIT_COMMIT))
-		zo_say(ctx, "differs: zsim-orch %s (recorded %s)", ZO_GIT_COMMIT, v);
-	if (!json_object_object_get_ex(p, "config", &cfg))
+	if (p->kernel && release && strcmp(p->kernel, release))
+		zo_say(ctx, "differs: kernel %s (recorded %s)", release, p->kernel);
+	if (p->commit && strcmp(p->commit, ZO_GIT_COMMIT))
+		zo_say(ctx, "differs: zsim-orch %s (recorded %s)", ZO_GIT_COMMIT, p->commit);
+	if (!p->config)
 		return;
 	now_cfg = config_json(ctx->config);
 	json_object_object_foreach(now_cfg, sec, keys)
 	{
 		json_object *rec_sec = NULL;
 
-		json_object_object_get_ex(cfg, sec, &rec_sec);
+		/* anything but an object of strings is simply not compared */
+		json_object_object_get_ex(p->config, sec, &rec_sec);
 		json_object_object_foreach(keys, key, val)
 		{
 			const char *now_v = json_object_get_string(val);
@@ -823,36 +872,47 @@ static void report_differences(struct zo_ctx *ctx, json_object *p)
 	json_object_put(now_cfg);
 }
 
+/* The .params file read and its shape checked (core/params.h): an
+ * unreadable file fails (exit 1), one of the wrong shape or naming no
+ * experiment is a usage error (exit 2). */
+static int read_params(struct zo_ctx *ctx, const char *path, struct zo_params *ret)
+{
+	_cleanup_free_ char *text = NULL, *why = NULL;
+	size_t len = 0;
+	int r = zo_read_file(path, ZO_PARAMS_MAX_BYTES, &text, &len);
+
+	if (r < 0 && r != -EFBIG)
+		return zo_fail(ctx, r, "%s: not a readable .params file (JSON): %s", path,
+			       strerror(-r));
+	if (r == -EFBIG)
+		why = strdup("larger than 1 MiB; not a .params file zsim-orch wrote");
+	else if ((r = zo_params_parse(text, len, ret, &why)) == 0 &&
+		 !zo_experiment_find(ret->argv[0])) {
+		why = zo_asprintf("no experiment '%s' in this zsim-orch; see 'zsim-orch run --list'",
+				  ret->argv[0]);
+		zo_params_release(ret);
+	} else if (r == 0) {
+		return 0;
+	}
+	r = why ? zo_fail(ctx, -EINVAL, "%s: cannot re-run it: %s", path, why)
+		: zo_fail(ctx, -ENOMEM, "out of memory");
+	if (why)
+		ctx->fail_kind = ZO_FAIL_USAGE;
+	return r;
+}
+
 int zo_run_from(struct zo_ctx *ctx, const char *results_dir, const char *params_path,
 		char **ret_results)
 {
-	json_object *p = json_object_from_file(params_path), *args = NULL;
-	const char *name;
-	char **argv = NULL;
-	int n, i, r;
+	struct zo_params p;
+	int r;
 
 	*ret_results = NULL;
-	if (!p)
-		return zo_fail(ctx, -EINVAL, "%s: not a readable .params file (JSON)", params_path);
-	name = zo_json_get_str(p, "experiment");
-	if (!name || !zo_experiment_find(name) || !json_object_object_get_ex(p, "args", &args) ||
-	    !json_object_is_type(args, json_type_array)) {
-		json_object_put(p);
-		return zo_fail(ctx, -EINVAL, "%s: no experiment and args recorded in it",
-			       params_path);
-	}
-	n = json_object_array_length(args);
-	argv = calloc((size_t)n + 2, sizeof(char *));
-	if (argv) {
-		argv[0] = (char *)name;
-		for (i = 0; i < n; i++)
-			argv[i + 1] = (char *)json_object_get_string(
-				json_object_array_get_idx(args, i));
-	}
-	report_differences(ctx, p);
-	r = argv ? run_experiment(ctx, results_dir, NULL, 0, n + 1, argv, params_path, ret_results)
-		 : -ENOMEM;
-	free(argv);
-	json_object_put(p);
+	r = read_params(ctx, params_path, &p);
+	if (r < 0)
+		return r;
+	report_differences(ctx, &p);
+	r = run_experiment(ctx, results_dir, -1, NULL, 0, p.argc, p.argv, params_path, ret_results);
+	zo_params_release(&p);
 	return r;
 }

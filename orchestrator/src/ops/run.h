@@ -26,6 +26,9 @@ struct zo_run {
 	struct zo_ctx *ctx;
 	const struct zo_exp_args *args;
 	const char *dir; /* results directory (root prefix applied) */
+	/* the same, opened once: every result file is created relative to it,
+	 * new and never through a symbolic link (-1 under --dry-run) */
+	int dir_fd;
 	char *base;      /* file name without extension */
 	char timestamp[40];
 	struct zo_tsc_sample tsc_start; /* the TSC frequency is measured over the run */
@@ -58,6 +61,11 @@ struct zo_run {
  * results set was started (also when the run then failed), else NULL. */
 int zo_run_argv(struct zo_ctx *ctx, const char *results_dir, int argc, char **argv,
 		char **ret_results);
+/* zo_run_argv with `results_dir` already open as `results_fd` (the spool
+ * daemon's run: made below [paths] results without following links). The
+ * fd is the caller's (duplicated, not closed). */
+int zo_run_argv_at(struct zo_ctx *ctx, const char *results_dir, int results_fd, int argc,
+		   char **argv, char **ret_results);
 /* A setting the caller knows and the run records in .params beside its
  * own facts (a Slurm task: its job, array task, node and attempt). */
 struct zo_run_fact {
@@ -81,9 +89,15 @@ int zo_run_stop_signal(void);
 /* For experiments. */
 void zo_run_phase_begin(struct zo_run *run, const char *name);
 void zo_run_phase_end(struct zo_run *run);
-/* DIR/BASE.EXT, allocated; NULL when out of memory. */
+/* DIR/BASE.EXT, allocated; NULL when out of memory. For messages: the
+ * files are created by zo_run_create and zo_run_write. */
 char *zo_run_file(const struct zo_run *run, const char *ext);
-/* Write DIR/BASE.EXT (made durable when the run ends). */
+/* Create BASE.EXT in the results directory (new: O_EXCL, O_NOFOLLOW,
+ * relative to run->dir_fd): its fd (write-only), or -errno with the reason
+ * in the run. Made durable when the run ends. */
+int zo_run_create(struct zo_run *run, const char *ext);
+/* Write BASE.EXT as zo_run_create creates it (made durable when the run
+ * ends). */
 int zo_run_write(struct zo_run *run, const char *ext, const char *text);
 int zo_run_add_fact(struct zo_run *run, const char *name, const char *value);
 /* .sim in the old runner's sections and order (gen_standard_sim_output):

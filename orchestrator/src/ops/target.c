@@ -669,29 +669,46 @@ int zo_target_results_device(struct zo_target *t, const char **ret)
 	return 0;
 }
 
+/* `host_path` opened for writing (created or truncated), or -errno. */
+static int open_host_file(struct zo_target *t, const char *host_path)
+{
+	int fd = open(host_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+
+	return fd < 0 ? zo_fail(t->ctx, -errno, "cannot write %s: %s", host_path, strerror(errno))
+		      : fd;
+}
+
+/* close(out), a failure reported as one to write `host_path` unless r
+ * already is one */
+static int close_host_file(struct zo_target *t, int out, const char *host_path, int r)
+{
+	if (close(out) < 0 && r == 0)
+		r = zo_fail(t->ctx, -errno, "cannot write %s: %s", host_path, strerror(errno));
+	return r;
+}
+
 int zo_target_copy_results(struct zo_target *t, uint64_t len, const char *host_path)
+{
+	int out;
+
+	if (len > ZO_TARGET_RESULTS_DISK_BYTES)
+		return zo_target_copy_results_fd(t, len, -1, host_path);
+	out = open_host_file(t, host_path);
+	return out < 0 ? out : zo_target_copy_results_fd(t, len, out, host_path);
+}
+
+/* The copy itself: `out` written from its current offset. */
+static int copy_results(struct zo_target *t, uint64_t len, int in, int out,
+			const char *host_path)
 {
 	_cleanup_free_ char *buf = NULL;
 	const size_t chunk = 4 << 20;
 	uint64_t done = 0;
-	int in, out, r = 0;
+	int r = 0;
 
-	if (len > ZO_TARGET_RESULTS_DISK_BYTES)
-		return zo_fail(t->ctx, -EFBIG, "%s: %llu bytes do not fit on the results disk",
-			       host_path, (unsigned long long)len);
 	buf = malloc(chunk);
 	if (!buf)
 		return zo_fail(t->ctx, -ENOMEM, "out of memory");
-	in = open(t->results_img, O_RDONLY | O_CLOEXEC);
-	if (in < 0)
-		return zo_fail(t->ctx, -errno, "cannot read the results disk %s: %s",
-			       t->results_img, strerror(errno));
-	out = open(host_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
-	if (out < 0) {
-		r = zo_fail(t->ctx, -errno, "cannot write %s: %s", host_path, strerror(errno));
-		close(in);
-		return r;
-	}
 	/* in the kernel, page cache to page cache: no copy through here */
 	while (done < len && r == 0) {
 		off_t at = (off_t)done;
@@ -729,16 +746,35 @@ int zo_target_copy_results(struct zo_target *t, uint64_t len, const char *host_p
 		}
 		done += (uint64_t)n;
 	}
-	close(in);
-	if (close(out) < 0 && r == 0)
-		r = zo_fail(t->ctx, -errno, "cannot write %s: %s", host_path, strerror(errno));
 	return r;
+}
+
+/* The first `len` bytes of the results disk to `out` (left open). */
+static int copy_from_disk(struct zo_target *t, uint64_t len, int out, const char *host_path)
+{
+	_cleanup_close_ int in = -1;
+
+	if (len > ZO_TARGET_RESULTS_DISK_BYTES)
+		return zo_fail(t->ctx, -EFBIG, "%s: %llu bytes do not fit on the results disk",
+			       host_path, (unsigned long long)len);
+	in = open(t->results_img, O_RDONLY | O_CLOEXEC);
+	if (in < 0)
+		return zo_fail(t->ctx, -errno, "cannot read the results disk %s: %s",
+			       t->results_img, strerror(errno));
+	return copy_results(t, len, in, out, host_path);
+}
+
+int zo_target_copy_results_fd(struct zo_target *t, uint64_t len, int out, const char *host_path)
+{
+	int r = copy_from_disk(t, len, out, host_path);
+
+	return out < 0 ? r : close_host_file(t, out, host_path, r);
 }
 
 /* The guest copies the file onto the results disk with direct I/O (each
  * block padded: direct I/O writes whole blocks) and says its size. */
 static int fetch_by_disk(struct zo_target *t, const char *dev, const char *guest_path,
-			 const char *host_path, size_t *ret_len)
+			 int out, const char *host_path, size_t *ret_len)
 {
 	char *const argv[] = {
 		(char *)"sh", (char *)"-c",
@@ -758,7 +794,7 @@ static int fetch_by_disk(struct zo_target *t, const char *dev, const char *guest
 	zo_guest_exec_release(&e);
 	if (r < 0)
 		return r;
-	r = zo_target_copy_results(t, len, host_path);
+	r = copy_from_disk(t, len, out, host_path);
 	if (r == 0)
 		*ret_len = (size_t)len;
 	return r;
@@ -767,27 +803,36 @@ static int fetch_by_disk(struct zo_target *t, const char *dev, const char *guest
 int zo_target_fetch(struct zo_target *t, const char *guest_path, const char *host_path,
 		    size_t *ret_len)
 {
+	int fd = open_host_file(t, host_path);
+
+	return fd < 0 ? fd : zo_target_fetch_fd(t, guest_path, fd, host_path, ret_len);
+}
+
+int zo_target_fetch_fd(struct zo_target *t, const char *guest_path, int fd,
+		       const char *host_path, size_t *ret_len)
+{
 	const char *dev = "";
 	size_t len = 0;
-	int fd, r;
+	int r;
 
 	if (zo_target_results_device(t, &dev) == 0 && *dev &&
-	    fetch_by_disk(t, dev, guest_path, host_path, ret_len) == 0)
-		return 0;
+	    fetch_by_disk(t, dev, guest_path, fd, host_path, ret_len) == 0)
+		return close_host_file(t, fd, host_path, 0);
 	/* no results disk (a domain defined before it), or the copy onto it
-	 * failed (a file larger than the disk): through the agent */
+	 * failed (a file larger than the disk): through the agent, from the
+	 * start of the file again */
 	zo_clear_error(t->ctx);
+	if (ftruncate(fd, 0) < 0 || lseek(fd, 0, SEEK_SET) < 0) {
+		r = zo_fail(t->ctx, -errno, "cannot write %s: %s", host_path, strerror(errno));
+		return close_host_file(t, fd, host_path, r);
+	}
 	/* streamed: a 12 GB .out must not pass through the host's RAM, which
 	 * is what the simulation runs on */
-	fd = open(host_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
-	if (fd < 0)
-		return zo_fail(t->ctx, -errno, "cannot write %s: %s", host_path, strerror(errno));
 	r = zo_virt_guest_read_fd(t->virt, t->name, guest_path, fd, &len);
-	if (close(fd) < 0 && r == 0)
-		r = zo_fail(t->ctx, -errno, "cannot write %s: %s", host_path, strerror(errno));
-	else if (r < 0)
+	if (r < 0)
 		zo_fail(t->ctx, r, "cannot read %s in %s: %s", guest_path, t->name,
 			zo_virt_error(t->virt));
+	r = close_host_file(t, fd, host_path, r);
 	if (r < 0)
 		return r;
 	*ret_len = len;

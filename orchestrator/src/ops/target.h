@@ -100,12 +100,19 @@ int zo_target_read(struct zo_target *t, const char *guest_path, char **ret, size
  * guest agent in chunks: memory stays bounded either way. */
 int zo_target_fetch(struct zo_target *t, const char *guest_path, const char *host_path,
 		    size_t *ret_len);
+/* The same into `fd`, open for writing (a result file the run created:
+ * ops/run.h zo_run_create), which is closed (a failure to close is one to
+ * write `host_path`, the name messages give). */
+int zo_target_fetch_fd(struct zo_target *t, const char *guest_path, int fd,
+		       const char *host_path, size_t *ret_len);
 /* The guest's device for the results disk ("/dev/vdb") in *ret, or "" when
  * the running target has none. */
 int zo_target_results_device(struct zo_target *t, const char **ret);
 /* Copy the first `len` bytes of the results disk (what the guest wrote
  * onto it) to `host_path`. */
 int zo_target_copy_results(struct zo_target *t, uint64_t len, const char *host_path);
+/* The same into `fd` (closed, as zo_target_fetch_fd does). */
+int zo_target_copy_results_fd(struct zo_target *t, uint64_t len, int fd, const char *host_path);
 
 /* The last `lines` lines of the configured target's serial log (needs no
  * libvirt). */

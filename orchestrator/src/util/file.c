@@ -156,6 +156,27 @@ int zo_syncfs(const char *path)
 	return syncfs(fd) < 0 ? -errno : 0;
 }
 
+int zo_create_new_at(int dirfd, const char *name, unsigned mode)
+{
+	int fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY,
+			(mode_t)mode);
+
+	return fd < 0 ? -errno : fd;
+}
+
+int zo_write_new_at(int dirfd, const char *name, const char *text)
+{
+	_cleanup_close_ int fd = zo_create_new_at(dirfd, name, 0644);
+	int r;
+
+	if (fd < 0)
+		return fd;
+	r = write_all(fd, text, strlen(text));
+	if (r == 0 && close(TAKE_FD(fd)) < 0)
+		r = -errno;
+	return r;
+}
+
 int zo_write_file(const char *path, const void *buf, size_t len)
 {
 	_cleanup_close_ int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOCTTY,

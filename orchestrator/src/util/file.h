@@ -31,6 +31,15 @@ int zo_write_file_replace(const char *path, const char *text);
 /* Flush the whole filesystem holding `path` (syncfs(2)). */
 int zo_syncfs(const char *path);
 
+/* Create the file `name` in the directory `dirfd`: new (O_EXCL, so a
+ * symbolic link or anything else already there is an error, never
+ * followed or overwritten; O_NOFOLLOW too), write-only, close-on-exec,
+ * with `mode` (less the umask). The fd, or -errno. */
+int zo_create_new_at(int dirfd, const char *name, unsigned mode);
+/* Write `text` to `name` in `dirfd`, created as zo_create_new_at does
+ * (mode 0644). 0 or -errno. */
+int zo_write_new_at(int dirfd, const char *name, const char *text);
+
 /* Write `len` bytes (NULs allowed) to `path`, created (mode 0666 less the
  * umask) or truncated. */
 int zo_write_file(const char *path, const void *buf, size_t len);
