@@ -9,6 +9,7 @@
 /* One line per experiment, in the order `run --list` shows them. */
 #define ZO_EXPERIMENTS(X) \
 	X(exp00000)       \
+	X(exp00002)       \
 	X(noop)
 
 #define DECLARE(name) extern const struct zo_experiment zo_exp_##name;
