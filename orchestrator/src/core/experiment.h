@@ -79,6 +79,9 @@ struct zo_experiment {
 	 * registered them; NULL: the experiment has no runner counterpart
 	 * and is named "NAME-<important parameters>-TIME". */
 	int (*settings)(const struct zo_exp_args *a, struct zo_exp_settings *ret);
+	/* The extensions of the files a run writes, as "params,out,time,sim"
+	 * (shown under --dry-run); NULL: those four. */
+	const char *(*files)(const struct zo_exp_args *a);
 	/* The phases: 0, or -errno with the reason in the run (ops/run.h);
 	 * -EPERM is a refusal (exit 3). */
 	int (*run)(struct zo_run *run);

@@ -80,6 +80,11 @@ static unsigned long long threads(const struct zo_exp_args *a)
 	return zo_exp_get(a, "threads") ? zo_exp_get_uint(a, "threads") : 1;
 }
 
+static const char *files(const struct zo_exp_args *a)
+{
+	return is_locality(a) ? "params,local,nonlocal,time,sim" : "params,out,time,sim";
+}
+
 /* The runner's settings! block, in its order. */
 static int settings(const struct zo_exp_args *a, struct zo_exp_settings *s)
 {
@@ -257,5 +262,6 @@ const struct zo_experiment zo_exp_exp00002 = {
 	.check = check,
 	.workload = workload,
 	.settings = settings,
+	.files = files,
 	.run = run,
 };

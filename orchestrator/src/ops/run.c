@@ -631,7 +631,8 @@ static int plan(struct zo_run *run, char **canonical)
 	for (i = 0; canonical[i]; i++)
 		zo_strbuf_appendf(&sb, " %s", canonical[i]);
 	zo_plan(run->ctx, "would run %s with:%s", run->args->exp->name, sb.buf ? sb.buf : "");
-	zo_plan(run->ctx, "would write %s/%s.{params,out,time,sim}", run->dir, run->base);
+	zo_plan(run->ctx, "would write %s/%s.{%s}", run->dir, run->base,
+		run->args->exp->files ? run->args->exp->files(run->args) : "params,out,time,sim");
 	zo_strbuf_release(&sb);
 	return 0;
 }
