@@ -175,7 +175,8 @@ static int phase_workload(struct zo_texp *x)
 		return guest_sh(x, "time_loop", sh);
 	}
 	/* locality_mem_access pins its own threads */
-	opts = zo_asprintf("%llu -t %llu%s%s", n, threads(a),
+	opts = zo_asprintf("%llu%s%s%s%s", n, zo_exp_get(a, "threads") ? " -t " : "",
+			   zo_exp_get(a, "threads") ? zo_exp_get(a, "threads") : "",
 			   zo_exp_get(a, "region_mib") ? " --region-mib " : "",
 			   zo_exp_get(a, "region_mib") ? zo_exp_get(a, "region_mib") : "");
 	sh = zo_asprintf(LOCALITY " -l %s > " GUEST_DIR "/locality.local", opts);
