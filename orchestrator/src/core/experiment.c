@@ -195,6 +195,12 @@ static int parse_args(struct zo_exp_args *a, int argc, char *const *argv, char *
 								arg, e->name, e->name));
 			continue;
 		}
+		/* a runner's subcommand word ("time_loop"): an alias without '-' */
+		p = options_done ? NULL : find_option(e, arg, strlen(arg));
+		if (p && p->kind == ZO_PARAM_FLAG) {
+			r = set_option(a, p, arg, strlen(arg), NULL, argc, argv, &k, ret_error);
+			continue;
+		}
 		/* the next positional parameter */
 		for (; next_pos < e->n_params && e->params[next_pos].option; next_pos++)
 			;
@@ -473,6 +479,12 @@ static int settings_add(struct zo_exp_settings *s, const char *name, bool import
 	s->v[s->n].important = important;
 	s->n++;
 	return 0;
+}
+
+int zo_exp_settings_json(struct zo_exp_settings *s, const char *name, bool important,
+			 const char *json)
+{
+	return settings_add(s, name, important, strdup(json));
 }
 
 int zo_exp_settings_str(struct zo_exp_settings *s, const char *name, bool important,

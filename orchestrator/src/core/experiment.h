@@ -37,7 +37,8 @@ struct zo_param_runner {
 	const char *name; /* the parameter */
 	/* Other spellings, space-separated ("-z", "--drift_thresh"). A
 	 * one-letter "-x" also works bundled ("-wz") and, for a value,
-	 * attached ("-s4"). */
+	 * attached ("-s4"). A word without '-' ("time_loop") is the
+	 * runner's subcommand: a flag given where a positional could be. */
 	const char *aliases;
 	/* Another parameter this one needs (clap's `requires`), or NULL. */
 	const char *requires;
@@ -127,6 +128,9 @@ int zo_exp_settings_uint(struct zo_exp_settings *s, const char *name, bool impor
 int zo_exp_settings_bool(struct zo_exp_settings *s, const char *name, bool important,
 			 bool value);
 int zo_exp_settings_null(struct zo_exp_settings *s, const char *name, bool important);
+/* A value given as JSON text (serde's form of an enum: {"TimeLoop":{"n":5}}). */
+int zo_exp_settings_json(struct zo_exp_settings *s, const char *name, bool important,
+			 const char *json);
 void zo_exp_settings_release(struct zo_exp_settings *s);
 /* The experiment's runner settings (-ENOENT when it has none). */
 int zo_exp_runner_settings(const struct zo_exp_args *a, struct zo_exp_settings *ret);

@@ -1,0 +1,22 @@
+/* zsim's workload programs run on the host itself (bare-metal baselines:
+ * exp00010): where they are, and one run with its output into a file. */
+#ifndef ZO_OPS_HOSTWORK_H
+#define ZO_OPS_HOSTWORK_H
+
+#include <signal.h>
+
+#include "util/ctx.h"
+
+/* The directory holding the workload programs: `opt` when given, else
+ * next to this program (a build tree), else the installed libexec
+ * directory. NULL when out of memory. */
+char *zo_workloads_dir(const char *opt);
+
+/* Run argv (argv[0] a path) pinned to host CPU `cpu` (-1: not pinned),
+ * its stdout into `out_path` (NULL: /dev/null), stdin /dev/null. 0 when it
+ * exited 0; else -EIO with its status and the start of its stderr in
+ * ctx->error (-EINTR when *stop became set: it was sent SIGTERM). */
+int zo_host_workload(struct zo_ctx *ctx, char *const argv[], int cpu, const char *out_path,
+		     volatile sig_atomic_t *stop);
+
+#endif
