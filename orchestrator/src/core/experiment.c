@@ -108,6 +108,11 @@ static const struct zo_param *find_option(const struct zo_experiment *e, const c
 	return NULL;
 }
 
+bool zo_exp_takes(const struct zo_experiment *e, const char *arg)
+{
+	return find_option(e, arg, strlen(arg)) != NULL;
+}
+
 /* Option `p`, spelled spelling[0..len): a flag, or a number from `value`
  * (after '=' or attached to a short option) or else the next argument. */
 static int set_option(struct zo_exp_args *a, const struct zo_param *p, const char *spelling,

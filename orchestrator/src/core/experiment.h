@@ -116,6 +116,9 @@ const char *zo_exp_choice(const struct zo_exp_args *a, const char *group);
 /* The workload program the arguments choose (the experiment's own rule),
  * or NULL. */
 const char *zo_exp_workload(const struct zo_exp_args *a);
+/* Whether `arg` is one of the experiment's spellings ("-h" is exp00007's
+ * memhog, as the runner's clap took it, not --help). */
+bool zo_exp_takes(const struct zo_experiment *e, const char *arg);
 
 /* The option as the user spelled it ("-s", "--size"), else its own. */
 const char *zo_exp_spelling(const struct zo_exp_args *a, const char *name);

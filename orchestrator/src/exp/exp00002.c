@@ -132,22 +132,6 @@ static int phase_setup(struct zo_texp *x)
 	return 0;
 }
 
-/* A program in the target; its stdout into GUEST_DIR/<file> there. */
-static int guest_sh(struct zo_texp *x, const char *what, const char *script)
-{
-	char *argv[] = { (char *)"sh", (char *)"-c", (char *)script, NULL };
-	struct zo_guest_exec e;
-	int r = zo_texp_guest(x, argv, &e);
-
-	if (r < 0)
-		return r;
-	if (e.exit_code != 0)
-		r = zo_run_fail(x->run, -EIO, "%s exited %d: %.*s", what, e.exit_code,
-				(int)(e.err_len > 300 ? 300 : e.err_len), e.err);
-	zo_guest_exec_release(&e);
-	return r;
-}
-
 /* time_mmap_touch of half the target, as the runner's warmup. */
 static int phase_warmup(struct zo_texp *x)
 {
@@ -157,7 +141,7 @@ static int phase_warmup(struct zo_texp *x)
 					      core, ((vm << 30) >> 12) >> 1);
 
 	zo_run_add_fact(x->run, "warmup_cpu", core);
-	return guest_sh(x, "zsim-touch", sh);
+	return zo_texp_sh(x, "zsim-touch", sh);
 }
 
 static int phase_workload(struct zo_texp *x)
@@ -172,7 +156,7 @@ static int phase_workload(struct zo_texp *x)
 		zo_run_add_fact(x->run, "workload_cpu", core);
 		sh = zo_asprintf("taskset -c %s " TIME_LOOP " %llu > " GUEST_DIR "/time_loop.out",
 				 core, n);
-		return guest_sh(x, "time_loop", sh);
+		return zo_texp_sh(x, "time_loop", sh);
 	}
 	/* locality_mem_access pins its own threads */
 	opts = zo_asprintf("%llu%s%s%s%s", n, zo_exp_get(a, "threads") ? " -t " : "",
@@ -180,12 +164,12 @@ static int phase_workload(struct zo_texp *x)
 			   zo_exp_get(a, "region_mib") ? " --region-mib " : "",
 			   zo_exp_get(a, "region_mib") ? zo_exp_get(a, "region_mib") : "");
 	sh = zo_asprintf(LOCALITY " -l %s > " GUEST_DIR "/locality.local", opts);
-	r = guest_sh(x, "locality_mem_access -l", sh);
+	r = zo_texp_sh(x, "locality_mem_access -l", sh);
 	free(sh);
 	sh = NULL;
 	if (r == 0) {
 		sh = zo_asprintf(LOCALITY " -n %s > " GUEST_DIR "/locality.nonlocal", opts);
-		r = guest_sh(x, "locality_mem_access -n", sh);
+		r = zo_texp_sh(x, "locality_mem_access -n", sh);
 	}
 	return r;
 }

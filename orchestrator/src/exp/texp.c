@@ -132,6 +132,21 @@ int zo_texp_guest(struct zo_texp *x, char *const *argv, struct zo_guest_exec *e)
 	return 0;
 }
 
+int zo_texp_sh(struct zo_texp *x, const char *what, const char *script)
+{
+	char *argv[] = { (char *)"sh", (char *)"-c", (char *)script, NULL };
+	struct zo_guest_exec e;
+	int r = zo_texp_guest(x, argv, &e);
+
+	if (r < 0)
+		return r;
+	if (e.exit_code != 0)
+		r = zo_run_fail(x->run, -EIO, "%s exited %d: %.*s", what, e.exit_code,
+				(int)(e.err_len > 300 ? 300 : e.err_len), e.err);
+	zo_guest_exec_release(&e);
+	return r;
+}
+
 char *zo_texp_next_core(struct zo_texp *x)
 {
 	unsigned long long cores = zo_exp_get_uint(x->run->args, "cores");

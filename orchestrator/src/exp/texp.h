@@ -30,6 +30,9 @@ int zo_texp_condition(struct zo_texp *x);
 int zo_texp_target_start(struct zo_texp *x);
 /* A command in the target; on failure the run's reason is set. */
 int zo_texp_guest(struct zo_texp *x, char *const *argv, struct zo_guest_exec *e);
+/* `sh -c script` in the target; a failure (exit status != 0) is the
+ * run's, named `what` with the start of its stderr. */
+int zo_texp_sh(struct zo_texp *x, const char *what, const char *script);
 /* The next vCPU to pin a program to, as text (free it). */
 char *zo_texp_next_core(struct zo_texp *x);
 /* "target stop" (when it started, after success) and release. */
