@@ -49,5 +49,18 @@ class Exp00002(e2etest.E2ETestCase):
                 self.assertRegex(l, r"^\d+$")
 
 
+class Exp00007(e2etest.E2ETestCase):
+    """The tiny target has neither numactl's memhog nor NAS CG: refused
+    (exit 3) after the boot, saying how to get them, the target off."""
+
+    def test_refusals(self):
+        for args, said in ((["1", "-h", "--vm_size", "1"], "comes with numactl"),
+                           (["1", "-c", "--vm_size", "1"], "NPB3.4-OMP (make cg CLASS=F)")):
+            res = self.zo("run", "exp00007", *args)
+            self.assertRun(res, 3)
+            self.assertIn(said, res.err, args)
+            self.assertIn("State:          shut off", self.virsh("dominfo", self.name))
+
+
 if __name__ == "__main__":
     e2etest.main()
