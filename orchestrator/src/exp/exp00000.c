@@ -13,6 +13,7 @@
 #include "exp/texp.h"
 #include "ops/run.h"
 #include "ops/target.h"
+#include "sys/sysfs.h"
 #include "util/str.h"
 
 #include "util/banned.h"
@@ -23,6 +24,11 @@
 
 #define TOUCH "/usr/bin/zsim-touch"
 #define GUEST_OUT "/results/zsim-touch.out"
+#define SERVER_OUT "/results/exp00000.out" /* the memcached and redis clients' */
+#define REDIS_SOCK "/tmp/redis.sock"
+/* where redis dumps: a tiny tmpfs its dumps do not fit in, as the runner's
+ * nullfs threw them away */
+#define REDIS_DIR "/mnt/zsim-redis"
 #define GUEST_DMESG "/results/.zsim-dmesg"
 
 static const struct zo_param params[] = {
@@ -155,6 +161,7 @@ static int settings(const struct zo_exp_args *a, struct zo_exp_settings *s)
 struct exp {
 	struct zo_texp t; /* first: the shared phases get &x->t */
 	unsigned long long pages;
+	unsigned long long size_gb; /* the workload's size */
 	const char *out_dev;      /* the results disk in the target, or "" */
 	unsigned long long out_len; /* what zsim-touch wrote onto it */
 };
@@ -169,46 +176,58 @@ static int guest(struct exp *x, char *const *argv, struct zo_guest_exec *e)
 	return zo_texp_guest(&x->t, argv, e);
 }
 
-/* The workload's program and taskset must be in the target. */
+/* The workload's programs, what they come with, and taskset must be in
+ * the target: else refused (exit 3) saying how to get them. */
 static int check_workload_program(struct exp *x)
 {
 	static const struct {
-		const char *choice, *program;
+		const char *choice, *program, *client, *how;
 	} programs[] = {
-		{ "zeros", TOUCH },		 { "counter", TOUCH },
-		{ "memcached", "memcached" },	 { "redis", "redis-server" },
-		{ "matrixmult", "matrixmult" },
+		{ "zeros", TOUCH, TOUCH, "a target prepared with 'zsim-orch target prepare' "
+					 "installs it" },
+		{ "counter", TOUCH, TOUCH, "a target prepared with 'zsim-orch target prepare' "
+					   "installs it" },
+		{ "memcached", "memcached", "/usr/bin/memcached_gen_data",
+		  "the memcached package (CentOS and Debian): install it in the target" },
+		{ "redis", "redis-server", "/usr/bin/redis_gen_data",
+		  "the redis package (CentOS; redis-server in Debian): install it in the target" },
+		{ "matrixmult", "matrix_mult2", "matrix_mult2",
+		  "Metis is not packaged anywhere: build it from its upstream sources "
+		  "(github.com/ydmao/Metis: ./configure && make) and put obj/matrix_mult2 into "
+		  "the target's /usr/local/bin" },
 	};
 	const char *choice = zo_exp_choice(x->t.run->args, "workload");
-	const char *program = TOUCH;
 	char *argv[] = { (char *)"sh", (char *)"-c",
 			 (char *)"command -v \"$0\" >/dev/null || exit 1; "
+				 "command -v \"$1\" >/dev/null || exit 3; "
 				 "command -v taskset >/dev/null || exit 2",
-			 NULL, NULL };
+			 NULL, NULL, NULL };
 	struct zo_guest_exec e;
-	size_t i;
+	size_t i, k = 0;
 	int r;
 
 	for (i = 0; i < ZO_ARRAY_SIZE(programs); i++)
 		if (choice && !strcmp(programs[i].choice, choice))
-			program = programs[i].program;
-	argv[3] = (char *)program;
+			k = i;
+	argv[3] = (char *)programs[k].program;
+	argv[4] = (char *)programs[k].client;
 	r = guest(x, argv, &e);
 	if (r < 0)
 		return r;
 	r = e.exit_code;
 	zo_guest_exec_release(&e);
-	if (r != 0)
+	if (r == 2)
 		return zo_run_fail(x->t.run, -EPERM,
-				   "the target has no %s for --%s; a target prepared with "
-				   "'zsim-orch target prepare' installs it",
-				   r == 2 ? "taskset (util-linux)" : program,
+				   "the target has no taskset (util-linux) for --%s; a target "
+				   "prepared with 'zsim-orch target prepare' installs it",
 				   choice ? choice : "zeros");
-	if (strcmp(program, TOUCH))
-		return zo_run_fail(x->t.run, -ENOTSUP,
-				   "--%s: running %s is not part of this zsim-orch yet; "
-				   "--zeros and --counter are",
-				   choice, program);
+	if (r != 0)
+		return zo_run_fail(x->t.run, -EPERM, "the target has no %s for --%s; %s",
+				   r == 3 ? programs[k].client : programs[k].program,
+				   choice ? choice : "zeros",
+				   r == 3 ? "a target prepared with 'zsim-orch target prepare' "
+					    "installs it"
+					  : programs[k].how);
 	return 0;
 }
 
@@ -236,11 +255,19 @@ static int workload_size(struct exp *x)
 	gb = zo_asprintf("%llu", size);
 	zo_run_add_fact(x->t.run, "workload_size_gb", gb);
 	x->pages = (size << 30) >> 12;
+	x->size_gb = size;
 	if (size == 0)
 		zo_warn(&x->t.run->ctx->log, "the target has less than 1 GB available and no --size "
 					   "was given: the workload touches nothing (the runner's "
 					   "rule: MemAvailable in whole GB)");
 	return 0;
+}
+
+static bool touching(const struct exp *x)
+{
+	const char *c = zo_exp_choice(x->t.run->args, "workload");
+
+	return !c || !strcmp(c, "zeros") || !strcmp(c, "counter");
 }
 
 static int phase_setup(struct exp *x)
@@ -251,7 +278,7 @@ static int phase_setup(struct exp *x)
 		r = workload_size(x);
 	/* .out straight onto the results disk, where the host reads it at
 	 * disk speed and the target's RAM never holds it */
-	if (r == 0 && zo_target_results_device(&x->t.target, &x->out_dev) < 0)
+	if (r == 0 && touching(x) && zo_target_results_device(&x->t.target, &x->out_dev) < 0)
 		r = failed(x, -EIO);
 	return r;
 }
@@ -315,6 +342,101 @@ static long cpu_ms(const struct rusage *before, const struct rusage *after)
 	       (after->ru_stime.tv_usec - before->ru_stime.tv_usec) / 1000;
 }
 
+/* The frequency the clients time with (--freq MHz): the runner's was the
+ * CPU's max MHz from lscpu; the TSC's is what the cycles count. */
+static unsigned long long freq_mhz(struct exp *x)
+{
+	unsigned long long khz = 0;
+	const char *source = NULL;
+
+	if (zo_tsc_khz(x->t.run->ctx->root, &khz, &source) < 0 || khz < 1000)
+		return 0;
+	return khz / 1000;
+}
+
+/* The client, pinned to the next vCPU, its output into SERVER_OUT. */
+static int client(struct exp *x, const char *what, const char *cmdline)
+{
+	_cleanup_free_ char *core = zo_texp_next_core(&x->t);
+	unsigned long long mhz = freq_mhz(x);
+	_cleanup_free_ char *freq = mhz ? zo_asprintf(" --freq %llu", mhz) : strdup("");
+	_cleanup_free_ char *sh = zo_asprintf("taskset -c %s %s%s > " SERVER_OUT, core, cmdline,
+					      freq ? freq : "");
+
+	zo_run_add_fact(x->t.run, "workload_cpu", core);
+	return sh ? zo_texp_sh(&x->t, what, sh) : -ENOMEM;
+}
+
+/* memcached -M -m <size MB> -f 1.11, filled with size-1 GB as the runner
+ * did (OOM allowed: errors are lines in .out). */
+static int memcached(struct exp *x)
+{
+	unsigned long long gb = x->size_gb;
+	_cleanup_free_ char *server = zo_asprintf(
+		"echo 1000000000 > /proc/sys/vm/max_map_count && "
+		"memcached -M -m %llu -d -u root -f 1.11",
+		gb << 10);
+	_cleanup_free_ char *cmd = zo_asprintf("/usr/bin/memcached_gen_data localhost:11211 %llu",
+					       gb ? gb - 1 : 0);
+	int r = zo_texp_sh(&x->t, "memcached", server);
+
+	return r < 0 ? r : client(x, "memcached_gen_data", cmd);
+}
+
+/* redis-server on a unix socket, allkeys-random, maxmemory <size> MB, its
+ * dumps into a tmpfs too small for them (the runner's nullfs). */
+static int redis(struct exp *x)
+{
+	unsigned long long gb = x->size_gb;
+	_cleanup_free_ char *server = zo_asprintf(
+		"echo 1 > /proc/sys/vm/overcommit_memory && rm -f /tmp/dump.rdb && "
+		"mkdir -p " REDIS_DIR " && { mountpoint -q " REDIS_DIR " || "
+		"mount -t tmpfs -o size=1m zsim-redis " REDIS_DIR "; } && "
+		"redis-server --port 0 --unixsocket " REDIS_SOCK " --daemonize yes "
+		"--dir " REDIS_DIR " --save '300 1' --stop-writes-on-bgsave-error no "
+		"--maxmemory-policy allkeys-random --maxmemory %llumb && "
+		"n=0; while [ ! -S " REDIS_SOCK " ] && [ $n -lt 300 ]; do sleep 0.1; "
+		"n=$((n+1)); done; [ -S " REDIS_SOCK " ]",
+		gb << 10);
+	_cleanup_free_ char *cmd = zo_asprintf("/usr/bin/redis_gen_data unix:" REDIS_SOCK " %llu",
+					       gb);
+	int r = zo_texp_sh(&x->t, "redis-server", server);
+
+	return r < 0 ? r : client(x, "redis_gen_data", cmd);
+}
+
+/* Metis: matrix_mult2 -q -o -l sqrt(size << 27), pinned; no .out. */
+static int metis(struct exp *x)
+{
+	unsigned long long n = x->size_gb << 27, dim = 0, bit = 1ULL << 62;
+	_cleanup_free_ char *core = zo_texp_next_core(&x->t), *sh = NULL;
+
+	/* the integer square root */
+	while (bit > n)
+		bit >>= 2;
+	for (; bit; bit >>= 2)
+		if (n >= dim + bit) {
+			n -= dim + bit;
+			dim = (dim >> 1) + bit;
+		} else {
+			dim >>= 1;
+		}
+	sh = zo_asprintf("taskset -c %s matrix_mult2 -q -o -l %llu > /dev/null", core, dim);
+	zo_run_add_fact(x->t.run, "workload_cpu", core);
+	return zo_texp_sh(&x->t, "matrix_mult2", sh);
+}
+
+static int servers(struct exp *x)
+{
+	const char *c = zo_exp_choice(x->t.run->args, "workload");
+
+	if (!strcmp(c, "memcached"))
+		return memcached(x);
+	if (!strcmp(c, "redis"))
+		return redis(x);
+	return metis(x);
+}
+
 static int phase_workload(struct exp *x)
 {
 	const struct zo_exp_args *a = x->t.run->args;
@@ -324,8 +446,11 @@ static int phase_workload(struct exp *x)
 
 	zo_run_add_fact(x->t.run, "pages", pages);
 	getrusage(RUSAGE_SELF, &before);
-	r = touch(x, zo_exp_flag(a, "counter") ? "-c" : "-z", zo_exp_flag(a, "prefault"),
-		  *x->out_dev ? x->out_dev : GUEST_OUT);
+	if (touching(x))
+		r = touch(x, zo_exp_flag(a, "counter") ? "-c" : "-z", zo_exp_flag(a, "prefault"),
+			  *x->out_dev ? x->out_dev : GUEST_OUT);
+	else
+		r = servers(x);
 	getrusage(RUSAGE_SELF, &after);
 	if (r < 0)
 		return r;
@@ -351,8 +476,12 @@ static int phase_collect(struct exp *x)
 	if (*x->out_dev) {
 		r = zo_target_copy_results(&x->t.target, x->out_len, out);
 		len = (size_t)x->out_len;
-	} else {
+	} else if (touching(x)) {
 		r = zo_target_fetch(&x->t.target, GUEST_OUT, out, &len);
+	} else if (!zo_exp_flag(x->t.run->args, "matrixmult")) {
+		r = zo_target_fetch(&x->t.target, SERVER_OUT, out, &len);
+	} else {
+		r = 0; /* Metis writes none */
 	}
 	if (r < 0)
 		return failed(x, r);
