@@ -1,6 +1,7 @@
 """The experiment library on the tiny target: exp00002's time_loop and
 locality_mem_access with small N (the files parse as the old plotting
-scripts parse them)."""
+scripts parse them); exp00007 and exp00000's servers refused where the
+target lacks their programs."""
 import json
 import os
 import re
@@ -60,6 +61,20 @@ class Exp00007(e2etest.E2ETestCase):
             self.assertRun(res, 3)
             self.assertIn(said, res.err, args)
             self.assertIn("State:          shut off", self.virsh("dominfo", self.name))
+
+
+class Exp00000Servers(e2etest.E2ETestCase):
+    """exp00000 -r and -M in the tiny target, which has neither redis nor
+    Metis: refused (exit 3) naming the package or how to build it."""
+
+    def test_refusals(self):
+        for args, said in ((["1", "-r"], "the target has no redis-server for --redis; "
+                            "the redis package"),
+                           (["1", "-M"], "the target has no matrix_mult2 for --matrixmult; "
+                            "Metis is not packaged anywhere")):
+            res = self.zo("run", "exp00000", *args)
+            self.assertRun(res, 3)
+            self.assertIn(said, res.err, args)
 
 
 if __name__ == "__main__":

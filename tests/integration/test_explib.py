@@ -33,7 +33,7 @@ class ExpLib(TestCase):
         res = self.zo("--dry-run", "run", exp, *args)
         self.assertRun(res, 0)
         ran = re.search(r"(?m)^would run \S+ with:(.*)$", res.out)
-        wrote = re.search(r"(?m)^would write (.*)/([^/]*)\.\{([a-z,]*)\}$", res.out)
+        wrote = re.search(r"(?m)^would write (.*)/([^/]*)\.\{([a-z_,]*)\}$", res.out)
         self.assertTrue(ran and wrote, res.out)
         self.assertEqual(wrote.group(1), self.results)
         return ran.group(1), wrote.group(2), wrote.group(3)
@@ -98,6 +98,27 @@ class ExpLib(TestCase):
             self.assertRegex(base, "^" + re.escape(name) + STAMP + "$", args)
         self.assertFalse(os.path.exists(self.results))
 
+    def test_exp00007_names_and_spellings(self):
+        table = [
+            (["5", "-h"], " 5 --memhog", "workload_fragmentation_-app_memhog_-vm_size2048-cores1"),
+            (["30", "-c", "-w", "--vm_size", "4", "-C", "2"],
+             " 30 --cg --warmup --vm-size 4 --cores 2",
+             "workload_fragmentation_-app_nas_cg_-warmuptrue-vm_size4-cores2"),
+            (["1", "-m"], " 1 --memcached",
+             "workload_fragmentation_-app_memcached_gen_data_-vm_size2048-cores1"),
+            (["1", "-x"], " 1 --mix", "workload_fragmentation_-app_mix_-vm_size2048-cores1"),
+        ]
+        for args, canonical, name in table:
+            ran, base, exts = self.plan("exp00007", *args)
+            self.assertEqual(ran, canonical, args)
+            self.assertRegex(base, "^" + re.escape(name) + STAMP + "$", args)
+            self.assertEqual(exts, "params,out,guest_mem,time,sim")
+        # -h is the runner's memhog here; --help still helps
+        res = self.zo("run", "exp00007", "--help")
+        self.assertRun(res, 0)
+        self.assertIn("--memhog", res.out)
+        self.assertIn("[also -h]", res.out)
+
     def test_bad_input(self):
         for exp, args, said in (
                 ("exp00002", [], "N is missing"),
@@ -112,7 +133,10 @@ class ExpLib(TestCase):
                 ("exp00010", ["time_mmap_touch", "2"], "time_mmap_touch needs -z or -c"),
                 ("exp00010", ["time_loop", "5", "-z"], "-z needs"),
                 ("exp00010", ["time_loop", "locality_mem_access", "5"], "exclude each other"),
-                ("exp00010", ["time_loop", "5", "6"], "unexpected argument '6'")):
+                ("exp00010", ["time_loop", "5", "6"], "unexpected argument '6'"),
+                ("exp00007", ["5"], "give one workload"),
+                ("exp00007", ["0", "-h"], "INTERVAL 0"),
+                ("exp00007", ["5", "-h", "-c"], "-c and -h exclude each other")):
             res = self.zo("run", exp, *args)
             self.assertRun(res, 2)
             self.assertIn(said, res.err, (exp, args))
