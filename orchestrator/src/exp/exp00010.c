@@ -9,7 +9,6 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "core/experiment.h"
 #include "ops/hostwork.h"
@@ -141,19 +140,14 @@ static int phase_preflight(struct exp *x)
 	if (!path)
 		return zo_run_fail(x->run, -ENOMEM, "out of memory");
 	zo_run_add_fact(x->run, "workload_dir", x->dir);
-	if (access(path, X_OK) < 0)
-		return zo_run_fail(x->run, -EPERM,
-				   "%s is not on this host; install zsim-orch (its workload "
-				   "programs go to libexec/zsim) or build it (cmake --build)",
-				   path);
+	if (zo_host_workload_check(x->run->ctx, path) < 0)
+		return zo_run_fail(x->run, -EPERM, "%s", x->run->ctx->error);
 	if (!strcmp(w, "memcached"))
 		return zo_run_fail(x->run, -EPERM,
 				   "exp00010 memcached: running memcached on the host is not part "
 				   "of this zsim-orch yet; time_loop, locality_mem_access and "
 				   "time_mmap_touch are");
-	x->ncpus = sysconf(_SC_NPROCESSORS_ONLN);
-	if (x->ncpus < 1)
-		x->ncpus = 1;
+	x->ncpus = zo_host_ncpus();
 	return 0;
 }
 

@@ -39,6 +39,22 @@ char *zo_workloads_dir(const char *opt)
 	return strdup(ZO_LIBEXECDIR);
 }
 
+long zo_host_ncpus(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	return n < 1 ? 1 : n;
+}
+
+int zo_host_workload_check(struct zo_ctx *ctx, const char *path)
+{
+	if (access(path, X_OK) == 0)
+		return 0;
+	return zo_refuse(ctx, -EPERM, "%s is not on this host; install zsim-orch (its workload "
+				      "programs go to libexec/zsim) or build it (cmake --build)",
+			 path);
+}
+
 static void child(char *const argv[], int cpu, const char *out_path, int err_fd)
 {
 	int in = open("/dev/null", O_RDONLY | O_CLOEXEC);

@@ -12,6 +12,13 @@
  * directory. NULL when out of memory. */
 char *zo_workloads_dir(const char *opt);
 
+/* The CPUs online on this host (at least 1). */
+long zo_host_ncpus(void);
+
+/* Whether `path` is an executable program; 0, or -EPERM (a refusal) with
+ * ctx->error saying how to get zsim's workload programs. */
+int zo_host_workload_check(struct zo_ctx *ctx, const char *path);
+
 /* Run argv (argv[0] a path) pinned to host CPU `cpu` (-1: not pinned),
  * its stdout into `out_path` (NULL: /dev/null), stdin /dev/null. 0 when it
  * exited 0; else -EIO with its status and the start of its stderr in
