@@ -62,6 +62,13 @@ class Exp00007(e2etest.E2ETestCase):
             self.assertIn(said, res.err, args)
             self.assertIn("State:          shut off", self.virsh("dominfo", self.name))
 
+    def test_exp00005_refused_without_cg(self):
+        for args, said in ((["5", "1"], "the target has no NAS CG (cg.F.x)"),):
+            res = self.zo("run", "exp00005", *args)
+            self.assertRun(res, 3)
+            self.assertIn(said, res.err, args)
+            self.assertIn("State:          shut off", self.virsh("dominfo", self.name))
+
 
 class Exp00000Servers(e2etest.E2ETestCase):
     """exp00000 -r and -M in the tiny target, which has neither redis nor

@@ -43,6 +43,8 @@ class ExpLib(TestCase):
         self.assertRun(res, 0)
         self.assertRegex(res.out, r"(?m)^exp00002 +TSC-offsetting microbenchmarks")
         self.assertRegex(res.out, r"(?m)^exp00010 +bare-metal baseline")
+        self.assertRegex(res.out, r"(?m)^exp00005 +NAS CG in a target")
+        self.assertRegex(res.out, r"(?m)^exp00007 +fragmentation")
         res = self.zo("run", "exp00002", "--help")
         self.assertRun(res, 0)
         self.assertIn("usage: zsim-orch run exp00002 N [OPTIONS]", res.out)
@@ -119,6 +121,16 @@ class ExpLib(TestCase):
         self.assertIn("--memhog", res.out)
         self.assertIn("[also -h]", res.out)
 
+    def test_exp00005_names_and_spellings(self):
+        for args, canonical, name in (
+                (["60"], " 60", "workload_nas_cg_class_e_-vm_size2048-cores1"),
+                (["60", "4", "-C", "2", "-w", "--class-e"],
+                 " 60 4 --cores 2 --warmup --class-e", "workload_nas_cg_class_e_-vm_size4-cores2")):
+            ran, base, exts = self.plan("exp00005", *args)
+            self.assertEqual(ran, canonical, args)
+            self.assertRegex(base, "^" + re.escape(name) + STAMP + "$", args)
+            self.assertEqual(exts, "params,out,vmstat,zswapstats,time,sim")
+
     def test_bad_input(self):
         for exp, args, said in (
                 ("exp00002", [], "N is missing"),
@@ -135,6 +147,9 @@ class ExpLib(TestCase):
                 ("exp00010", ["time_loop", "locality_mem_access", "5"], "exclude each other"),
                 ("exp00010", ["time_loop", "5", "6"], "unexpected argument '6'"),
                 ("exp00007", ["5"], "give one workload"),
+                ("exp00005", [], "DURATION is missing"),
+                ("exp00005", ["60", "x"], "VMSIZE x"),
+                ("exp00005", ["60", "--class-e", "--class-f"], "exclude each other"),
                 ("exp00007", ["0", "-h"], "INTERVAL 0"),
                 ("exp00007", ["5", "-h", "-c"], "-c and -h exclude each other")):
             res = self.zo("run", exp, *args)

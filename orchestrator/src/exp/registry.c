@@ -10,6 +10,7 @@
 #define ZO_EXPERIMENTS(X) \
 	X(exp00000)       \
 	X(exp00002)       \
+	X(exp00005)       \
 	X(exp00007)       \
 	X(exp00010)       \
 	X(noop)

@@ -430,6 +430,11 @@ static void sim_zswap_stats(const char *root, struct zo_strbuf *sb)
 	zo_strv_free(stats);
 }
 
+void zo_run_zswap_stats(struct zo_run *run, struct zo_strbuf *sb)
+{
+	sim_zswap_stats(run->ctx->root, sb);
+}
+
 static void sim_thin_usage(struct zo_ctx *ctx, struct zo_strbuf *sb)
 {
 	const char *data = zo_config_get(ctx->config, "thin", "data");
