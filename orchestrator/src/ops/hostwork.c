@@ -6,12 +6,15 @@
 #include <libgen.h>
 #include <limits.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "util/file.h"
 #include "util/str.h"
+#include "util/time.h"
 
 #include "util/banned.h"
 
@@ -55,6 +58,28 @@ int zo_host_workload_check(struct zo_ctx *ctx, const char *path)
 			 path);
 }
 
+int zo_host_daemon_stop(struct zo_ctx *ctx, const char *pidfile)
+{
+	_cleanup_free_ char *text = NULL;
+	long pid;
+	int i;
+
+	if (zo_read_file(pidfile, 64, &text, NULL) < 0)
+		return 0;
+	pid = strtol(text, NULL, 10);
+	unlink(pidfile);
+	if (pid <= 1)
+		return zo_fail(ctx, -EINVAL, "%s holds no pid: '%s'", pidfile, zo_strstrip(text));
+	if (kill((pid_t)pid, SIGTERM) < 0)
+		return errno == ESRCH ? 0 : zo_fail(ctx, -errno, "cannot stop pid %ld: %s", pid,
+						    strerror(errno));
+	for (i = 0; i < 50 && kill((pid_t)pid, 0) == 0; i++)
+		zo_sleep_ms(100, NULL);
+	if (kill((pid_t)pid, 0) == 0)
+		kill((pid_t)pid, SIGKILL);
+	return 0;
+}
+
 static void child(char *const argv[], int cpu, const char *out_path, int err_fd)
 {
 	int in = open("/dev/null", O_RDONLY | O_CLOEXEC);
@@ -72,7 +97,7 @@ static void child(char *const argv[], int cpu, const char *out_path, int err_fd)
 			_exit(125);
 	}
 	signal(SIGPIPE, SIG_DFL);
-	execv(argv[0], argv);
+	execvp(argv[0], argv);
 	_exit(127);
 }
 

@@ -19,7 +19,12 @@ long zo_host_ncpus(void);
  * ctx->error saying how to get zsim's workload programs. */
 int zo_host_workload_check(struct zo_ctx *ctx, const char *path);
 
-/* Run argv (argv[0] a path) pinned to host CPU `cpu` (-1: not pinned),
+/* Stop the daemon whose pid is in `pidfile` (SIGTERM, then SIGKILL after
+ * 5 s) and remove the file. 0 when it is gone (or the file was never
+ * written). */
+int zo_host_daemon_stop(struct zo_ctx *ctx, const char *pidfile);
+
+/* Run argv (argv[0] a path, or a name looked up in PATH) pinned to host CPU `cpu` (-1: not pinned),
  * its stdout into `out_path` (NULL: /dev/null), stdin /dev/null. 0 when it
  * exited 0; else -EIO with its status and the start of its stderr in
  * ctx->error (-EINTR when *stop became set: it was sent SIGTERM). */
