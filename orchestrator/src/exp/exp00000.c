@@ -29,7 +29,6 @@
 /* where redis dumps: a tiny tmpfs its dumps do not fit in, as the runner's
  * nullfs threw them away */
 #define REDIS_DIR "/mnt/zsim-redis"
-#define GUEST_DMESG "/results/.zsim-dmesg"
 
 static const struct zo_param params[] = {
 	{ "vm_size", NULL, "VMSIZE", ZO_PARAM_UINT, true, 1, MAX_VM_GB, NULL, NULL, true,
@@ -270,8 +269,9 @@ static bool touching(const struct exp *x)
 	return !c || !strcmp(c, "zeros") || !strcmp(c, "counter");
 }
 
-static int phase_setup(struct exp *x)
+static int phase_setup(struct zo_texp *t)
 {
+	struct exp *x = (struct exp *)t;
 	int r = check_workload_program(x);
 
 	if (r == 0)
@@ -329,8 +329,10 @@ static int touch(struct exp *x, const char *pattern, bool prefault, const char *
 	return r;
 }
 
-static int phase_warmup(struct exp *x)
+static int phase_warmup(struct zo_texp *t)
 {
+	struct exp *x = (struct exp *)t;
+
 	return touch(x, "-z", false, "/dev/null");
 }
 
@@ -437,8 +439,9 @@ static int servers(struct exp *x)
 	return metis(x);
 }
 
-static int phase_workload(struct exp *x)
+static int phase_workload(struct zo_texp *t)
 {
+	struct exp *x = (struct exp *)t;
 	const struct zo_exp_args *a = x->t.run->args;
 	struct rusage before, after;
 	_cleanup_free_ char *cpu = NULL, *pages = zo_asprintf("%llu", x->pages);
@@ -462,13 +465,11 @@ static int phase_workload(struct exp *x)
 
 /* .out streamed from the target into the results; .sim with the target's
  * meminfo and kernel log, taken while it still runs. */
-static int phase_collect(struct exp *x)
+static int phase_collect(struct zo_texp *t)
 {
-	char *const argv[] = { (char *)"sh", (char *)"-c",
-			       (char *)"dmesg > " GUEST_DMESG "; cat /proc/meminfo", NULL };
-	_cleanup_free_ char *out = zo_run_file(x->t.run, "out"), *dmesg = NULL, *bytes = NULL;
-	struct zo_guest_exec e;
-	size_t len = 0, dlen = 0;
+	struct exp *x = (struct exp *)t;
+	_cleanup_free_ char *out = zo_run_file(x->t.run, "out"), *bytes = NULL;
+	size_t len = 0;
 	int r;
 
 	if (!out)
@@ -488,22 +489,7 @@ static int phase_collect(struct exp *x)
 	zo_run_add_fact(x->t.run, "out_via", *x->out_dev ? "results disk" : "guest agent");
 	bytes = zo_asprintf("%zu", len);
 	zo_run_add_fact(x->t.run, "out_bytes", bytes);
-	r = guest(x, argv, &e);
-	if (r < 0)
-		return r;
-	if (zo_target_read(&x->t.target, GUEST_DMESG, &dmesg, &dlen) < 0) {
-		zo_warn(&x->t.run->ctx->log, "%s", x->t.run->ctx->error);
-		zo_clear_error(x->t.run->ctx);
-	}
-	r = zo_run_write_sim(x->t.run, e.out, dmesg ? dmesg : "(the target's dmesg was not readable)",
-			     NULL);
-	zo_guest_exec_release(&e);
-	return r;
-}
-
-static int phase(struct exp *x, const char *name, int (*fn)(struct exp *x))
-{
-	return zo_texp_phase(&x->t, name, (int (*)(struct zo_texp *))fn);
+	return zo_texp_write_sim(&x->t);
 }
 
 static int run(struct zo_run *run)
@@ -522,13 +508,13 @@ static int run(struct zo_run *run)
 	if (r == 0)
 		r = zo_texp_phase(&x.t, "target start", zo_texp_target_start);
 	if (r == 0)
-		r = phase(&x, "setup", phase_setup);
+		r = zo_texp_phase(&x.t, "setup", phase_setup);
 	if (r == 0 && zo_exp_flag(run->args, "warmup"))
-		r = phase(&x, "warmup", phase_warmup);
+		r = zo_texp_phase(&x.t, "warmup", phase_warmup);
 	if (r == 0)
-		r = phase(&x, "workload", phase_workload);
+		r = zo_texp_phase(&x.t, "workload", phase_workload);
 	if (r == 0)
-		r = phase(&x, "collect", phase_collect);
+		r = zo_texp_phase(&x.t, "collect", phase_collect);
 	return zo_texp_finish(&x.t, r);
 }
 

@@ -229,11 +229,8 @@ static int phase_workload(struct zo_texp *t)
 
 static int phase_collect(struct zo_texp *t)
 {
-	char *const argv[] = { (char *)"sh", (char *)"-c",
-			       (char *)"dmesg > /results/.zsim-dmesg; cat /proc/meminfo", NULL };
-	_cleanup_free_ char *out = zo_run_file(t->run, "out"), *dmesg = NULL;
-	struct zo_guest_exec e;
-	size_t len = 0, dlen = 0;
+	_cleanup_free_ char *out = zo_run_file(t->run, "out");
+	size_t len = 0;
 	int r;
 
 	if (!out)
@@ -241,17 +238,7 @@ static int phase_collect(struct zo_texp *t)
 	r = zo_target_fetch(&t->target, GUEST_OUT, out, &len);
 	if (r < 0)
 		return zo_texp_failed(t, r);
-	r = zo_texp_guest(t, argv, &e);
-	if (r < 0)
-		return r;
-	if (zo_target_read(&t->target, "/results/.zsim-dmesg", &dmesg, &dlen) < 0) {
-		zo_warn(&t->run->ctx->log, "%s", t->run->ctx->error);
-		zo_clear_error(t->run->ctx);
-	}
-	r = zo_run_write_sim(t->run, e.out, dmesg ? dmesg : "(the target's dmesg was not readable)",
-			     NULL);
-	zo_guest_exec_release(&e);
-	return r;
+	return zo_texp_write_sim(t);
 }
 
 static int run(struct zo_run *run)

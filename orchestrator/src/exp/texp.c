@@ -15,6 +15,8 @@
 
 #include "util/banned.h"
 
+#define GUEST_DMESG "/results/.zsim-dmesg"
+
 int zo_texp_failed(struct zo_texp *x, int r)
 {
 	return zo_run_fail(x->run, r, "%s", x->run->ctx->error);
@@ -154,6 +156,27 @@ char *zo_texp_next_core(struct zo_texp *x)
 
 	x->next_core = (x->next_core + 1) % (unsigned)(cores ? cores : 1);
 	return core;
+}
+
+int zo_texp_write_sim(struct zo_texp *x)
+{
+	char *const argv[] = { (char *)"sh", (char *)"-c",
+			       (char *)"dmesg > " GUEST_DMESG "; cat /proc/meminfo", NULL };
+	_cleanup_free_ char *dmesg = NULL;
+	struct zo_guest_exec e;
+	size_t dlen = 0;
+	int r = zo_texp_guest(x, argv, &e);
+
+	if (r < 0)
+		return r;
+	if (zo_target_read(&x->target, GUEST_DMESG, &dmesg, &dlen) < 0) {
+		zo_warn(&x->run->ctx->log, "%s", x->run->ctx->error);
+		zo_clear_error(x->run->ctx);
+	}
+	r = zo_run_write_sim(x->run, e.out, dmesg ? dmesg : "(the target's dmesg was not readable)",
+			     NULL);
+	zo_guest_exec_release(&e);
+	return r;
 }
 
 int zo_texp_finish(struct zo_texp *x, int r)

@@ -35,6 +35,9 @@ int zo_texp_guest(struct zo_texp *x, char *const *argv, struct zo_guest_exec *e)
 int zo_texp_sh(struct zo_texp *x, const char *what, const char *script);
 /* The next vCPU to pin a program to, as text (free it). */
 char *zo_texp_next_core(struct zo_texp *x);
+/* .sim with the target's meminfo and whole kernel log (written to
+ * /results/.zsim-dmesg in the target first), taken while it runs. */
+int zo_texp_write_sim(struct zo_texp *x);
 /* "target stop" (when it started, after success) and release. */
 int zo_texp_finish(struct zo_texp *x, int r);
 
