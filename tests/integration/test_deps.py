@@ -38,6 +38,7 @@ PROGRAMS = {
     "gnuplot": "gnuplot-nox",
     "grub-editenv": "grub-common",
     "kexec": "kexec-tools",
+    "memcached": "memcached",
     "mount": "mount",
     "redis-cli": "redis-tools",
     "sleep": "coreutils",

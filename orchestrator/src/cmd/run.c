@@ -46,7 +46,7 @@ static int run_exp(struct zo_ctx *ctx, const char *results_dir, int argc, char *
 	if (!e)
 		return unknown_experiment(ctx, argv[0]);
 	for (i = 1; i < argc; i++)
-		if (zo_is_help(argv[i])) {
+		if (zo_is_help(argv[i]) && !zo_exp_takes(e, argv[i])) {
 			_cleanup_free_ char *usage = zo_exp_usage(e);
 
 			fputs(usage ? usage : "", stdout);

@@ -108,6 +108,11 @@ static const struct zo_param *find_option(const struct zo_experiment *e, const c
 	return NULL;
 }
 
+bool zo_exp_takes(const struct zo_experiment *e, const char *arg)
+{
+	return find_option(e, arg, strlen(arg)) != NULL;
+}
+
 /* Option `p`, spelled spelling[0..len): a flag, or a number from `value`
  * (after '=' or attached to a short option) or else the next argument. */
 static int set_option(struct zo_exp_args *a, const struct zo_param *p, const char *spelling,
@@ -193,6 +198,12 @@ static int parse_args(struct zo_exp_args *a, int argc, char *const *argv, char *
 				r = fail(ret_error, zo_asprintf("%s: unknown option for %s; see "
 								"'zsim-orch run %s --help'",
 								arg, e->name, e->name));
+			continue;
+		}
+		/* a runner's subcommand word ("time_loop"): an alias without '-' */
+		p = options_done ? NULL : find_option(e, arg, strlen(arg));
+		if (p && p->kind == ZO_PARAM_FLAG) {
+			r = set_option(a, p, arg, strlen(arg), NULL, argc, argv, &k, ret_error);
 			continue;
 		}
 		/* the next positional parameter */
@@ -473,6 +484,12 @@ static int settings_add(struct zo_exp_settings *s, const char *name, bool import
 	s->v[s->n].important = important;
 	s->n++;
 	return 0;
+}
+
+int zo_exp_settings_json(struct zo_exp_settings *s, const char *name, bool important,
+			 const char *json)
+{
+	return settings_add(s, name, important, strdup(json));
 }
 
 int zo_exp_settings_str(struct zo_exp_settings *s, const char *name, bool important,

@@ -37,7 +37,8 @@ struct zo_param_runner {
 	const char *name; /* the parameter */
 	/* Other spellings, space-separated ("-z", "--drift_thresh"). A
 	 * one-letter "-x" also works bundled ("-wz") and, for a value,
-	 * attached ("-s4"). */
+	 * attached ("-s4"). A word without '-' ("time_loop") is the
+	 * runner's subcommand: a flag given where a positional could be. */
 	const char *aliases;
 	/* Another parameter this one needs (clap's `requires`), or NULL. */
 	const char *requires;
@@ -79,6 +80,9 @@ struct zo_experiment {
 	 * registered them; NULL: the experiment has no runner counterpart
 	 * and is named "NAME-<important parameters>-TIME". */
 	int (*settings)(const struct zo_exp_args *a, struct zo_exp_settings *ret);
+	/* The extensions of the files a run writes, as "params,out,time,sim"
+	 * (shown under --dry-run); NULL: those four. */
+	const char *(*files)(const struct zo_exp_args *a);
 	/* The phases: 0, or -errno with the reason in the run (ops/run.h);
 	 * -EPERM is a refusal (exit 3). */
 	int (*run)(struct zo_run *run);
@@ -112,6 +116,9 @@ const char *zo_exp_choice(const struct zo_exp_args *a, const char *group);
 /* The workload program the arguments choose (the experiment's own rule),
  * or NULL. */
 const char *zo_exp_workload(const struct zo_exp_args *a);
+/* Whether `arg` is one of the experiment's spellings ("-h" is exp00007's
+ * memhog, as the runner's clap took it, not --help). */
+bool zo_exp_takes(const struct zo_experiment *e, const char *arg);
 
 /* The option as the user spelled it ("-s", "--size"), else its own. */
 const char *zo_exp_spelling(const struct zo_exp_args *a, const char *name);
@@ -124,6 +131,9 @@ int zo_exp_settings_uint(struct zo_exp_settings *s, const char *name, bool impor
 int zo_exp_settings_bool(struct zo_exp_settings *s, const char *name, bool important,
 			 bool value);
 int zo_exp_settings_null(struct zo_exp_settings *s, const char *name, bool important);
+/* A value given as JSON text (serde's form of an enum: {"TimeLoop":{"n":5}}). */
+int zo_exp_settings_json(struct zo_exp_settings *s, const char *name, bool important,
+			 const char *json);
 void zo_exp_settings_release(struct zo_exp_settings *s);
 /* The experiment's runner settings (-ENOENT when it has none). */
 int zo_exp_runner_settings(const struct zo_exp_args *a, struct zo_exp_settings *ret);

@@ -8,15 +8,12 @@
 #include <string.h>
 #include <sys/resource.h>
 
-#include "core/config.h"
 #include "core/experiment.h"
 #include "core/procfs.h"
-#include "ops/preflight.h"
+#include "exp/texp.h"
 #include "ops/run.h"
-#include "ops/storage.h"
 #include "ops/target.h"
-#include "sys/hostinfo.h"
-#include "sys/virt.h"
+#include "sys/sysfs.h"
 #include "util/str.h"
 
 #include "util/banned.h"
@@ -27,7 +24,11 @@
 
 #define TOUCH "/usr/bin/zsim-touch"
 #define GUEST_OUT "/results/zsim-touch.out"
-#define GUEST_DMESG "/results/.zsim-dmesg"
+#define SERVER_OUT "/results/exp00000.out" /* the memcached and redis clients' */
+#define REDIS_SOCK "/tmp/redis.sock"
+/* where redis dumps: a tiny tmpfs its dumps do not fit in, as the runner's
+ * nullfs threw them away */
+#define REDIS_DIR "/mnt/zsim-redis"
 
 static const struct zo_param params[] = {
 	{ "vm_size", NULL, "VMSIZE", ZO_PARAM_UINT, true, 1, MAX_VM_GB, NULL, NULL, true,
@@ -157,163 +158,75 @@ static int settings(const struct zo_exp_args *a, struct zo_exp_settings *s)
 }
 
 struct exp {
-	struct zo_run *run;
-	struct zo_target target;
-	bool target_open, started;
-	struct zo_condition_spec spec;
+	struct zo_texp t; /* first: the shared phases get &x->t */
 	unsigned long long pages;
+	unsigned long long size_gb; /* the workload's size */
 	const char *out_dev;      /* the results disk in the target, or "" */
 	unsigned long long out_len; /* what zsim-touch wrote onto it */
-	unsigned next_core; /* the runner's TasksetCtx: round-robin over the vCPUs */
 };
 
-/* The reason an operation left in ctx->error becomes the run's. */
 static int failed(struct exp *x, int r)
 {
-	return zo_run_fail(x->run, r, "%s", x->run->ctx->error);
-}
-
-static int phase_preflight(struct exp *x)
-{
-	struct zo_ctx *ctx = x->run->ctx;
-	bool require = true;
-	int n, r;
-
-	zo_config_get_bool(ctx->config, "host", "require_0sim", &require);
-	x->run->cond.lenient = !require;
-	n = zo_host_zerosim(ctx->root, NULL);
-	zo_run_add_fact(x->run, "zerosim_kernel", n > 0 ? "yes" : "no");
-	r = zo_preflight_for_run(ctx, zo_exp_get_uint(x->run->args, "vm_size"),
-				 (unsigned)zo_exp_get_uint(x->run->args, "cores"), true);
-	if (r == 0)
-		r = zo_target_check_base(ctx);
-	if (r < 0)
-		return failed(x, r);
-	if (n <= 0)
-		zo_warn(&ctx->log, "not a 0sim kernel: a stock kernel stands in (require_0sim = "
-				   "no); these results are not a 0sim simulation");
-	return 0;
-}
-
-static int phase_storage(struct exp *x)
-{
-	struct zo_ctx *ctx = x->run->ctx;
-	const char *data = zo_config_get(ctx->config, "thin", "data");
-	const char *swap = zo_config_get(ctx->config, "host", "swap");
-	int r = 0;
-
-	if (data && *data)
-		r = zo_thin_activate(ctx);
-	if (r == 0 && swap && *swap)
-		r = zo_swap_on_recorded(ctx);
-	if (r < 0)
-		return failed(x, r);
-	if ((!data || !*data) && (!swap || !*swap))
-		zo_warn(&ctx->log, "no swap or thin pool in %s: a target larger than RAM will "
-				   "not fit (zsim-orch setup)", ctx->config_path);
-	return 0;
-}
-
-/* The old runner's host setup, made reversible: the harness puts it back. */
-static int phase_condition(struct exp *x)
-{
-	const struct zo_exp_args *a = x->run->args;
-	struct zo_ctx *ctx = x->run->ctx;
-	struct zo_condition_spec *s = &x->spec;
-	const char *pct = zo_config_get(ctx->config, "zswap", "max_pool_percent");
-
-	s->zswap = !zo_exp_flag(a, "disable_zswap");
-	s->zpool = zo_config_get(ctx->config, "zswap", "zpool");
-	s->max_pool_percent = pct;
-	s->multicore = zo_exp_flag(a, "multicore_offsetting");
-	s->drift_threshold = zo_exp_get(a, "drift_thresh");
-	s->delay = zo_exp_get(a, "delay");
-	s->skip_halt = false;   /* ZEROSIM_SKIP_HALT */
-	s->lapic_adjust = true; /* ZEROSIM_LAPIC_ADJUST */
-	/* the runner's value is always 50; say so when the config differs */
-	if (pct && strcmp(pct, "50"))
-		zo_run_add_fact(x->run, "zswap_max_pool_percent", pct);
-	return zo_run_condition_host(x->run, s);
-}
-
-static int phase_target_start(struct exp *x)
-{
-	const struct zo_exp_args *a = x->run->args;
-	int r;
-
-	r = zo_target_open(x->run->ctx, &x->target);
-	x->target_open = true;
-	if (r < 0)
-		return failed(x, r);
-	x->target.progress = x->run->ctx->progress;
-	x->target.progress_userdata = x->run->ctx->progress_userdata;
-	x->started = true;
-	r = zo_target_start(&x->target, zo_exp_get(a, "vm_size"),
-			    (long long)zo_exp_get_uint(a, "cores"), zo_run_stop_flag());
-	if (zo_run_stop_signal())
-		return zo_run_fail(x->run, -EINTR, "stopped by signal %d while booting",
-				   zo_run_stop_signal());
-	if (r < 0)
-		return failed(x, r);
-	if (x->target.boot_ms) {
-		_cleanup_free_ char *ms = zo_asprintf("%llu", (unsigned long long)x->target.boot_ms);
-
-		zo_run_add_fact(x->run, "boot_to_agent_ms", ms);
-	}
-	return zo_run_condition_booted(x->run, &x->spec);
+	return zo_texp_failed(&x->t, r);
 }
 
 static int guest(struct exp *x, char *const *argv, struct zo_guest_exec *e)
 {
-	int r = zo_target_exec(&x->target, argv, zo_run_stop_flag(), e);
-
-	if (r < 0) {
-		zo_guest_exec_release(e);
-		return failed(x, r);
-	}
-	return 0;
+	return zo_texp_guest(&x->t, argv, e);
 }
 
-/* The workload's program and taskset must be in the target. */
+/* The workload's programs, what they come with, and taskset must be in
+ * the target: else refused (exit 3) saying how to get them. */
 static int check_workload_program(struct exp *x)
 {
 	static const struct {
-		const char *choice, *program;
+		const char *choice, *program, *client, *how;
 	} programs[] = {
-		{ "zeros", TOUCH },		 { "counter", TOUCH },
-		{ "memcached", "memcached" },	 { "redis", "redis-server" },
-		{ "matrixmult", "matrixmult" },
+		{ "zeros", TOUCH, TOUCH, "a target prepared with 'zsim-orch target prepare' "
+					 "installs it" },
+		{ "counter", TOUCH, TOUCH, "a target prepared with 'zsim-orch target prepare' "
+					   "installs it" },
+		{ "memcached", "memcached", "/usr/bin/memcached_gen_data",
+		  "the memcached package (CentOS and Debian): install it in the target" },
+		{ "redis", "redis-server", "/usr/bin/redis_gen_data",
+		  "the redis package (CentOS; redis-server in Debian): install it in the target" },
+		{ "matrixmult", "matrix_mult2", "matrix_mult2",
+		  "Metis is not packaged anywhere: build it from its upstream sources "
+		  "(github.com/ydmao/Metis: ./configure && make) and put obj/matrix_mult2 into "
+		  "the target's /usr/local/bin" },
 	};
-	const char *choice = zo_exp_choice(x->run->args, "workload");
-	const char *program = TOUCH;
+	const char *choice = zo_exp_choice(x->t.run->args, "workload");
 	char *argv[] = { (char *)"sh", (char *)"-c",
 			 (char *)"command -v \"$0\" >/dev/null || exit 1; "
+				 "command -v \"$1\" >/dev/null || exit 3; "
 				 "command -v taskset >/dev/null || exit 2",
-			 NULL, NULL };
+			 NULL, NULL, NULL };
 	struct zo_guest_exec e;
-	size_t i;
+	size_t i, k = 0;
 	int r;
 
 	for (i = 0; i < ZO_ARRAY_SIZE(programs); i++)
 		if (choice && !strcmp(programs[i].choice, choice))
-			program = programs[i].program;
-	argv[3] = (char *)program;
+			k = i;
+	argv[3] = (char *)programs[k].program;
+	argv[4] = (char *)programs[k].client;
 	r = guest(x, argv, &e);
 	if (r < 0)
 		return r;
 	r = e.exit_code;
 	zo_guest_exec_release(&e);
-	if (r != 0)
-		return zo_run_fail(x->run, -EPERM,
-				   "the target has no %s for --%s; a target prepared with "
-				   "'zsim-orch target prepare' installs it",
-				   r == 2 ? "taskset (util-linux)" : program,
+	if (r == 2)
+		return zo_run_fail(x->t.run, -EPERM,
+				   "the target has no taskset (util-linux) for --%s; a target "
+				   "prepared with 'zsim-orch target prepare' installs it",
 				   choice ? choice : "zeros");
-	if (strcmp(program, TOUCH))
-		return zo_run_fail(x->run, -ENOTSUP,
-				   "--%s: running %s is not part of this zsim-orch yet; "
-				   "--zeros and --counter are",
-				   choice, program);
+	if (r != 0)
+		return zo_run_fail(x->t.run, -EPERM, "the target has no %s for --%s; %s",
+				   r == 3 ? programs[k].client : programs[k].program,
+				   choice ? choice : "zeros",
+				   r == 3 ? "a target prepared with 'zsim-orch target prepare' "
+					    "installs it"
+					  : programs[k].how);
 	return 0;
 }
 
@@ -321,7 +234,7 @@ static int check_workload_program(struct exp *x)
  * rounded down (exp00000.rs: MemAvailable KB >> 20). */
 static int workload_size(struct exp *x)
 {
-	const struct zo_exp_args *a = x->run->args;
+	const struct zo_exp_args *a = x->t.run->args;
 	char *const argv[] = { (char *)"cat", (char *)"/proc/meminfo", NULL };
 	_cleanup_free_ char *kb = NULL, *gb = NULL;
 	unsigned long long size;
@@ -334,29 +247,38 @@ static int workload_size(struct exp *x)
 	r = zo_parse_meminfo(e.out, &m);
 	zo_guest_exec_release(&e);
 	if (r < 0)
-		return zo_run_fail(x->run, r, "cannot read the target's /proc/meminfo");
+		return zo_run_fail(x->t.run, r, "cannot read the target's /proc/meminfo");
 	kb = zo_asprintf("%llu", (unsigned long long)(m.mem_available / 1024));
-	zo_run_add_fact(x->run, "target_mem_available_kb", kb);
+	zo_run_add_fact(x->t.run, "target_mem_available_kb", kb);
 	size = zo_exp_get(a, "size") ? zo_exp_get_uint(a, "size") : m.mem_available >> 30;
 	gb = zo_asprintf("%llu", size);
-	zo_run_add_fact(x->run, "workload_size_gb", gb);
+	zo_run_add_fact(x->t.run, "workload_size_gb", gb);
 	x->pages = (size << 30) >> 12;
+	x->size_gb = size;
 	if (size == 0)
-		zo_warn(&x->run->ctx->log, "the target has less than 1 GB available and no --size "
+		zo_warn(&x->t.run->ctx->log, "the target has less than 1 GB available and no --size "
 					   "was given: the workload touches nothing (the runner's "
 					   "rule: MemAvailable in whole GB)");
 	return 0;
 }
 
-static int phase_setup(struct exp *x)
+static bool touching(const struct exp *x)
 {
+	const char *c = zo_exp_choice(x->t.run->args, "workload");
+
+	return !c || !strcmp(c, "zeros") || !strcmp(c, "counter");
+}
+
+static int phase_setup(struct zo_texp *t)
+{
+	struct exp *x = (struct exp *)t;
 	int r = check_workload_program(x);
 
 	if (r == 0)
 		r = workload_size(x);
 	/* .out straight onto the results disk, where the host reads it at
 	 * disk speed and the target's RAM never holds it */
-	if (r == 0 && zo_target_results_device(&x->target, &x->out_dev) < 0)
+	if (r == 0 && touching(x) && zo_target_results_device(&x->t.target, &x->out_dev) < 0)
 		r = failed(x, -EIO);
 	return r;
 }
@@ -366,13 +288,12 @@ static int phase_setup(struct exp *x)
 static int touch(struct exp *x, const char *pattern, bool prefault, const char *out)
 {
 	_cleanup_free_ char *n = zo_asprintf("%llu", x->pages);
-	_cleanup_free_ char *core = zo_asprintf("%u", x->next_core);
+	_cleanup_free_ char *core = zo_texp_next_core(&x->t);
 	char *argv[12], *touching;
 	struct zo_guest_exec e;
 	int k = 0, r;
 
-	x->next_core = (x->next_core + 1) % (unsigned)zo_exp_get_uint(x->run->args, "cores");
-	zo_run_add_fact(x->run, strcmp(out, "/dev/null") ? "workload_cpu" : "warmup_cpu", core);
+	zo_run_add_fact(x->t.run, strcmp(out, "/dev/null") ? "workload_cpu" : "warmup_cpu", core);
 	argv[k++] = (char *)"taskset";
 	argv[k++] = (char *)"-c";
 	argv[k++] = core;
@@ -388,18 +309,18 @@ static int touch(struct exp *x, const char *pattern, bool prefault, const char *
 	if (r < 0)
 		return r;
 	if (e.exit_code != 0)
-		r = zo_run_fail(x->run, -EIO, "zsim-touch exited %d: %.*s", e.exit_code,
+		r = zo_run_fail(x->t.run, -EIO, "zsim-touch exited %d: %.*s", e.exit_code,
 				(int)(e.err_len > 300 ? 300 : e.err_len), e.err);
 	/* its plan line: "...: touching T, R reserved for N records ..." */
 	else if (strcmp(out, "/dev/null") && (touching = strstr(e.err, "touching "))) {
 		_cleanup_free_ char *t = strndup(touching + 9, strcspn(touching + 9, ","));
 		const char *wrote = strstr(e.err, "zsim-touch: wrote ");
 
-		zo_run_add_fact(x->run, "pages_touched", t);
+		zo_run_add_fact(x->t.run, "pages_touched", t);
 		if (wrote)
 			x->out_len = strtoull(wrote + strlen("zsim-touch: wrote "), NULL, 10);
 		else if (*x->out_dev)
-			r = zo_run_fail(x->run, -EIO, "zsim-touch in the target did not say how much "
+			r = zo_run_fail(x->t.run, -EIO, "zsim-touch in the target did not say how much "
 						      "it wrote onto the results disk: it is older than "
 						      "this zsim-orch; 'zsim-orch target prepare' "
 						      "installs the new one");
@@ -408,8 +329,10 @@ static int touch(struct exp *x, const char *pattern, bool prefault, const char *
 	return r;
 }
 
-static int phase_warmup(struct exp *x)
+static int phase_warmup(struct zo_texp *t)
 {
+	struct exp *x = (struct exp *)t;
+
 	return touch(x, "-z", false, "/dev/null");
 }
 
@@ -421,116 +344,183 @@ static long cpu_ms(const struct rusage *before, const struct rusage *after)
 	       (after->ru_stime.tv_usec - before->ru_stime.tv_usec) / 1000;
 }
 
-static int phase_workload(struct exp *x)
+/* The frequency the clients time with (--freq MHz): the runner's was the
+ * CPU's max MHz from lscpu; the TSC's is what the cycles count. */
+static unsigned long long freq_mhz(struct exp *x)
 {
-	const struct zo_exp_args *a = x->run->args;
+	unsigned long long khz = 0;
+	const char *source = NULL;
+
+	if (zo_tsc_khz(x->t.run->ctx->root, &khz, &source) < 0 || khz < 1000)
+		return 0;
+	return khz / 1000;
+}
+
+/* The client, pinned to the next vCPU, its output into SERVER_OUT. */
+static int client(struct exp *x, const char *what, const char *cmdline)
+{
+	_cleanup_free_ char *core = zo_texp_next_core(&x->t);
+	unsigned long long mhz = freq_mhz(x);
+	_cleanup_free_ char *freq = mhz ? zo_asprintf(" --freq %llu", mhz) : strdup("");
+	_cleanup_free_ char *sh = zo_asprintf("taskset -c %s %s%s > " SERVER_OUT, core, cmdline,
+					      freq ? freq : "");
+
+	zo_run_add_fact(x->t.run, "workload_cpu", core);
+	return sh ? zo_texp_sh(&x->t, what, sh) : -ENOMEM;
+}
+
+/* memcached -M -m <size MB> -f 1.11, filled with size-1 GB as the runner
+ * did (OOM allowed: errors are lines in .out). */
+static int memcached(struct exp *x)
+{
+	unsigned long long gb = x->size_gb;
+	_cleanup_free_ char *server = zo_asprintf(
+		"echo 1000000000 > /proc/sys/vm/max_map_count && "
+		"memcached -M -m %llu -d -u root -f 1.11",
+		gb << 10);
+	_cleanup_free_ char *cmd = zo_asprintf("/usr/bin/memcached_gen_data localhost:11211 %llu",
+					       gb ? gb - 1 : 0);
+	int r = zo_texp_sh(&x->t, "memcached", server);
+
+	return r < 0 ? r : client(x, "memcached_gen_data", cmd);
+}
+
+/* redis-server on a unix socket, allkeys-random, maxmemory <size> MB, its
+ * dumps into a tmpfs too small for them (the runner's nullfs). */
+static int redis(struct exp *x)
+{
+	unsigned long long gb = x->size_gb;
+	_cleanup_free_ char *server = zo_asprintf(
+		"echo 1 > /proc/sys/vm/overcommit_memory && rm -f /tmp/dump.rdb && "
+		"mkdir -p " REDIS_DIR " && { mountpoint -q " REDIS_DIR " || "
+		"mount -t tmpfs -o size=1m zsim-redis " REDIS_DIR "; } && "
+		"redis-server --port 0 --unixsocket " REDIS_SOCK " --daemonize yes "
+		"--dir " REDIS_DIR " --save '300 1' --stop-writes-on-bgsave-error no "
+		"--maxmemory-policy allkeys-random --maxmemory %llumb && "
+		"n=0; while [ ! -S " REDIS_SOCK " ] && [ $n -lt 300 ]; do sleep 0.1; "
+		"n=$((n+1)); done; [ -S " REDIS_SOCK " ]",
+		gb << 10);
+	_cleanup_free_ char *cmd = zo_asprintf("/usr/bin/redis_gen_data unix:" REDIS_SOCK " %llu",
+					       gb);
+	int r = zo_texp_sh(&x->t, "redis-server", server);
+
+	return r < 0 ? r : client(x, "redis_gen_data", cmd);
+}
+
+/* Metis: matrix_mult2 -q -o -l sqrt(size << 27), pinned; no .out. */
+static int metis(struct exp *x)
+{
+	unsigned long long n = x->size_gb << 27, dim = 0, bit = 1ULL << 62;
+	_cleanup_free_ char *core = zo_texp_next_core(&x->t), *sh = NULL;
+
+	/* the integer square root */
+	while (bit > n)
+		bit >>= 2;
+	for (; bit; bit >>= 2)
+		if (n >= dim + bit) {
+			n -= dim + bit;
+			dim = (dim >> 1) + bit;
+		} else {
+			dim >>= 1;
+		}
+	sh = zo_asprintf("taskset -c %s matrix_mult2 -q -o -l %llu > /dev/null", core, dim);
+	zo_run_add_fact(x->t.run, "workload_cpu", core);
+	return zo_texp_sh(&x->t, "matrix_mult2", sh);
+}
+
+static int servers(struct exp *x)
+{
+	const char *c = zo_exp_choice(x->t.run->args, "workload");
+
+	if (!strcmp(c, "memcached"))
+		return memcached(x);
+	if (!strcmp(c, "redis"))
+		return redis(x);
+	return metis(x);
+}
+
+static int phase_workload(struct zo_texp *t)
+{
+	struct exp *x = (struct exp *)t;
+	const struct zo_exp_args *a = x->t.run->args;
 	struct rusage before, after;
 	_cleanup_free_ char *cpu = NULL, *pages = zo_asprintf("%llu", x->pages);
 	int r;
 
-	zo_run_add_fact(x->run, "pages", pages);
+	zo_run_add_fact(x->t.run, "pages", pages);
 	getrusage(RUSAGE_SELF, &before);
-	r = touch(x, zo_exp_flag(a, "counter") ? "-c" : "-z", zo_exp_flag(a, "prefault"),
-		  *x->out_dev ? x->out_dev : GUEST_OUT);
+	if (touching(x))
+		r = touch(x, zo_exp_flag(a, "counter") ? "-c" : "-z", zo_exp_flag(a, "prefault"),
+			  *x->out_dev ? x->out_dev : GUEST_OUT);
+	else
+		r = servers(x);
 	getrusage(RUSAGE_SELF, &after);
 	if (r < 0)
 		return r;
 	/* zsim-orch's own CPU while the target works: it must wait, not spin */
 	cpu = zo_asprintf("%ld", cpu_ms(&before, &after));
-	zo_run_add_fact(x->run, "orch_cpu_ms_during_workload", cpu);
+	zo_run_add_fact(x->t.run, "orch_cpu_ms_during_workload", cpu);
 	return 0;
 }
 
 /* .out streamed from the target into the results; .sim with the target's
  * meminfo and kernel log, taken while it still runs. */
-static int phase_collect(struct exp *x)
+static int phase_collect(struct zo_texp *t)
 {
-	char *const argv[] = { (char *)"sh", (char *)"-c",
-			       (char *)"dmesg > " GUEST_DMESG "; cat /proc/meminfo", NULL };
-	_cleanup_free_ char *out = zo_run_file(x->run, "out"), *dmesg = NULL, *bytes = NULL;
-	struct zo_guest_exec e;
-	size_t len = 0, dlen = 0;
+	struct exp *x = (struct exp *)t;
+	_cleanup_free_ char *out = zo_run_file(x->t.run, "out"), *bytes = NULL;
+	size_t len = 0;
 	int fd, r;
 
 	if (!out)
-		return zo_run_fail(x->run, -ENOMEM, "out of memory");
-	/* new, in the directory the run opened: never through a link */
-	fd = zo_run_create(x->run, "out");
-	if (fd < 0)
-		return fd;
-	if (*x->out_dev) {
-		r = zo_target_copy_results_fd(&x->target, x->out_len, fd, out);
-		len = (size_t)x->out_len;
+		return zo_run_fail(x->t.run, -ENOMEM, "out of memory");
+	if (zo_exp_flag(x->t.run->args, "matrixmult")) {
+		r = 0; /* Metis writes none */
 	} else {
-		r = zo_target_fetch_fd(&x->target, GUEST_OUT, fd, out, &len);
+		/* new, in the directory the run opened: never through a link */
+		fd = zo_run_create(x->t.run, "out");
+		if (fd < 0)
+			return fd;
+		if (*x->out_dev) {
+			r = zo_target_copy_results_fd(&x->t.target, x->out_len, fd, out);
+			len = (size_t)x->out_len;
+		} else {
+			r = zo_target_fetch_fd(&x->t.target, touching(x) ? GUEST_OUT : SERVER_OUT, fd,
+					       out, &len);
+		}
 	}
 	if (r < 0)
 		return failed(x, r);
-	zo_run_add_fact(x->run, "out_via", *x->out_dev ? "results disk" : "guest agent");
+	zo_run_add_fact(x->t.run, "out_via", *x->out_dev ? "results disk" : "guest agent");
 	bytes = zo_asprintf("%zu", len);
-	zo_run_add_fact(x->run, "out_bytes", bytes);
-	r = guest(x, argv, &e);
-	if (r < 0)
-		return r;
-	if (zo_target_read(&x->target, GUEST_DMESG, &dmesg, &dlen) < 0) {
-		zo_warn(&x->run->ctx->log, "%s", x->run->ctx->error);
-		zo_clear_error(x->run->ctx);
-	}
-	r = zo_run_write_sim(x->run, e.out, dmesg ? dmesg : "(the target's dmesg was not readable)",
-			     NULL);
-	zo_guest_exec_release(&e);
-	return r;
-}
-
-static int phase(struct exp *x, const char *name, int (*fn)(struct exp *x))
-{
-	int r;
-
-	zo_run_phase_begin(x->run, name);
-	r = fn(x);
-	if (r == 0)
-		zo_run_phase_end(x->run);
-	return r;
+	zo_run_add_fact(x->t.run, "out_bytes", bytes);
+	return zo_texp_write_sim(&x->t);
 }
 
 static int run(struct zo_run *run)
 {
 	struct exp x;
-	int r, s;
+	int r;
 
 	memset(&x, 0, sizeof(x));
-	x.run = run;
+	x.t.run = run;
 	x.out_dev = "";
-	r = phase(&x, "preflight", phase_preflight);
+	r = zo_texp_phase(&x.t, "preflight", zo_texp_preflight);
 	if (r == 0)
-		r = phase(&x, "storage", phase_storage);
+		r = zo_texp_phase(&x.t, "storage", zo_texp_storage);
 	if (r == 0)
-		r = phase(&x, "condition host", phase_condition);
+		r = zo_texp_phase(&x.t, "condition host", zo_texp_condition);
 	if (r == 0)
-		r = phase(&x, "target start", phase_target_start);
+		r = zo_texp_phase(&x.t, "target start", zo_texp_target_start);
 	if (r == 0)
-		r = phase(&x, "setup", phase_setup);
+		r = zo_texp_phase(&x.t, "setup", phase_setup);
 	if (r == 0 && zo_exp_flag(run->args, "warmup"))
-		r = phase(&x, "warmup", phase_warmup);
+		r = zo_texp_phase(&x.t, "warmup", phase_warmup);
 	if (r == 0)
-		r = phase(&x, "workload", phase_workload);
+		r = zo_texp_phase(&x.t, "workload", phase_workload);
 	if (r == 0)
-		r = phase(&x, "collect", phase_collect);
-	/* clean up whatever happened: the target off (the harness puts the
-	 * host back) */
-	if (x.started) {
-		if (r == 0)
-			zo_run_phase_begin(run, "target stop");
-		s = zo_target_stop(&x.target, r == 0 ? 60 : 5);
-		if (s < 0)
-			zo_warn(&run->ctx->log, "could not stop the target: %s",
-				zo_virt_error(x.target.virt));
-		if (r == 0)
-			zo_run_phase_end(run);
-	}
-	if (x.target_open)
-		zo_target_release(&x.target);
-	return r;
+		r = zo_texp_phase(&x.t, "collect", phase_collect);
+	return zo_texp_finish(&x.t, r);
 }
 
 const struct zo_experiment zo_exp_exp00000 = {

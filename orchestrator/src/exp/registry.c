@@ -9,6 +9,10 @@
 /* One line per experiment, in the order `run --list` shows them. */
 #define ZO_EXPERIMENTS(X) \
 	X(exp00000)       \
+	X(exp00002)       \
+	X(exp00005)       \
+	X(exp00007)       \
+	X(exp00010)       \
 	X(noop)
 
 #define DECLARE(name) extern const struct zo_experiment zo_exp_##name;

@@ -3,7 +3,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +12,7 @@
 #include "core/config.h"
 #include "core/units.h"
 #include "core/domain.h"
+#include "ops/hostwork.h"
 #include "ops/record.h"
 #include "sys/loop.h"
 #include "util/file.h"
@@ -29,7 +29,6 @@
  * (orchestrator/CMakeLists.txt's ZSIM_WORKLOADS) */
 #define WORKLOADS ZO_WORKLOADS
 /* the one whose presence marks a directory of them */
-#define WORKLOAD_PROBE "zsim-touch"
 /* cloud-init and package installs want more than a tiny target */
 #define PREPARE_MEMORY_KIB (2ULL * 1024 * 1024)
 
@@ -108,29 +107,6 @@ static int check_image(struct zo_ctx *ctx, const char *path)
 					     "check: %s",
 			       path, out && *out ? zo_strstrip(out) : "failed");
 	return 0;
-}
-
-/* Our workload programs: `opt`, next to this binary (a build tree), or
- * the installed libexec directory. */
-static char *find_workloads(const char *opt)
-{
-	char self[PATH_MAX];
-	ssize_t n;
-
-	if (opt)
-		return strdup(opt);
-	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	if (n > 0) {
-		const char *dir;
-		_cleanup_free_ char *program = NULL;
-
-		self[n] = '\0';
-		dir = dirname(self);
-		program = zo_asprintf("%s/" WORKLOAD_PROBE, dir);
-		if (program && access(program, X_OK) == 0)
-			return strdup(dir);
-	}
-	return strdup(ZO_LIBEXECDIR);
 }
 
 static const char *iso_tool(void)
@@ -604,7 +580,7 @@ int zo_target_prepare(struct zo_ctx *ctx, const struct zo_prepare *p)
 	r = check_image(ctx, p->from);
 	if (r < 0)
 		return r;
-	workloads = find_workloads(p->workloads);
+	workloads = zo_workloads_dir(p->workloads);
 	if (!workloads)
 		return zo_fail(ctx, -ENOMEM, "cannot prepare: out of memory");
 	r = zo_target_open(ctx, &t);

@@ -458,6 +458,11 @@ static void sim_zswap_stats(const char *root, struct zo_strbuf *sb)
 	zo_strv_free(stats);
 }
 
+void zo_run_zswap_stats(struct zo_run *run, struct zo_strbuf *sb)
+{
+	sim_zswap_stats(run->ctx->root, sb);
+}
+
 static void sim_thin_usage(struct zo_ctx *ctx, struct zo_strbuf *sb)
 {
 	const char *data = zo_config_get(ctx->config, "thin", "data");
@@ -669,7 +674,8 @@ static int plan(struct zo_run *run, char **canonical)
 	for (i = 0; canonical[i]; i++)
 		zo_strbuf_appendf(&sb, " %s", canonical[i]);
 	zo_plan(run->ctx, "would run %s with:%s", run->args->exp->name, sb.buf ? sb.buf : "");
-	zo_plan(run->ctx, "would write %s/%s.{params,out,time,sim}", run->dir, run->base);
+	zo_plan(run->ctx, "would write %s/%s.{%s}", run->dir, run->base,
+		run->args->exp->files ? run->args->exp->files(run->args) : "params,out,time,sim");
 	zo_strbuf_release(&sb);
 	return 0;
 }

@@ -18,6 +18,8 @@
 #include "sys/sysfs.h"
 #include "util/ctx.h"
 
+struct zo_strbuf; /* util/str.h */
+
 #define ZO_RUN_MAX_PHASES 16
 #define ZO_RUN_MAX_FACTS 16
 
@@ -111,6 +113,9 @@ int zo_run_write_sim(struct zo_run *run, const char *guest_meminfo, const char *
 		     const char *extra);
 /* The same for a run without a target. */
 int zo_run_write_host_sim(struct zo_run *run, const char *extra);
+/* zswap's debugfs counters now, as .sim shows them (the runner's `tail`
+ * of every /sys/kernel/debug/zswap file): appended to *sb. */
+void zo_run_zswap_stats(struct zo_run *run, struct zo_strbuf *sb);
 /* Condition the host for the run (zo_condition_host, then after the boot
  * zo_condition_booted); put back when the run ends, also when it failed
  * or was stopped ("restore host"), and recorded in .params. 0, or -errno

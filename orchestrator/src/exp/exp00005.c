@@ -1,0 +1,211 @@
+/* exp00005: NAS CG in a target, as the old runner's exp00005 ran it
+ * (runner/src/exp00005.rs): cg.<class>.x pinned to vCPU 0 into .out, the
+ * target's /proc/vmstat appended to .vmstat and the host's zswap debugfs
+ * counters to .zswapstats every second, for DURATION seconds. The runner
+ * named it class E and ran class F: --class (default F) says which, and
+ * .params records it. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/experiment.h"
+#include "exp/texp.h"
+#include "ops/run.h"
+#include "util/str.h"
+#include "util/time.h"
+
+#include "util/banned.h"
+
+#define MAX_VM_GB (1024ULL * 1024)
+#define TOUCH "/usr/bin/zsim-touch"
+#define GUEST_OUT "/results/exp00005.out"
+#define GUEST_VMSTAT "/results/exp00005.vmstat"
+
+static const struct zo_param params[] = {
+	{ "duration", NULL, "DURATION", ZO_PARAM_UINT, true, 1, 30 * 86400ULL, NULL, NULL, true,
+	  "seconds to let NAS CG run and to sample" },
+	{ "vm_size", NULL, "VMSIZE", ZO_PARAM_UINT, false, 1, MAX_VM_GB, "2048", NULL, true,
+	  "target memory in GB" },
+	{ "cores", "--cores", "N", ZO_PARAM_UINT, false, 1, 4096, "1", NULL, true,
+	  "target vCPUs, pinned 1:1 to host CPUs" },
+	{ "warmup", "--warmup", NULL, ZO_PARAM_FLAG, false, 0, 0, NULL, NULL, false,
+	  "touch the whole target (zeros) before the workload" },
+	{ "class_e", "--class-e", NULL, ZO_PARAM_FLAG, false, 0, 0, NULL, "class", false,
+	  "run cg.E.x (the runner's name for it; it ran class F)" },
+	{ "class_f", "--class-f", NULL, ZO_PARAM_FLAG, false, 0, 0, "yes", "class", false,
+	  "run cg.F.x (what the runner ran; the default)" },
+};
+
+static const struct zo_param_runner runner[] = {
+	{ "cores", "-C", NULL },
+	{ "warmup", "-w", NULL },
+};
+
+static const char *const phases[] = {
+	"preflight", "storage",	 "condition host", "target start", "setup",
+	"warmup",    "workload", "collect",	   "target stop",  "restore host",
+	NULL,
+};
+
+static const char *cg(const struct zo_exp_args *a)
+{
+	return zo_exp_flag(a, "class_e") ? "cg.E.x" : "cg.F.x";
+}
+
+static const char *workload(const struct zo_exp_args *a)
+{
+	(void)a;
+	return "nas_cg";
+}
+
+static const char *files(const struct zo_exp_args *a)
+{
+	(void)a;
+	return "params,out,vmstat,zswapstats,time,sim";
+}
+
+/* The runner's settings! block, in its order, and the class that ran. */
+static int settings(const struct zo_exp_args *a, struct zo_exp_settings *s)
+{
+	int r = 0;
+
+	r |= zo_exp_settings_str(s, "workload", true, "nas_cg_class_e");
+	r |= zo_exp_settings_uint(s, "exp", false, 5);
+	r |= zo_exp_settings_bool(s, "calibrated", false, false);
+	r |= zo_exp_settings_bool(s, "warmup", false, zo_exp_flag(a, "warmup"));
+	r |= zo_exp_settings_uint(s, "vm_size", true, zo_exp_get_uint(a, "vm_size"));
+	r |= zo_exp_settings_uint(s, "cores", true, zo_exp_get_uint(a, "cores"));
+	r |= zo_exp_settings_uint(s, "duration", false, zo_exp_get_uint(a, "duration"));
+	r |= zo_exp_settings_str(s, "nas_class", false, zo_exp_flag(a, "class_e") ? "E" : "F");
+	r |= zo_exp_settings_uint(s, "zswap_max_pool_percent", false, 50);
+	return r < 0 ? -ENOMEM : 0;
+}
+
+struct exp {
+	struct zo_texp t; /* first: the shared phases get &x->t */
+	char *cg;	  /* the program's path in the target */
+};
+
+/* cg.<class>.x in the target, or a refusal saying how to get it. */
+static int phase_setup(struct zo_texp *t)
+{
+	struct exp *x = (struct exp *)t;
+	char *argv[] = { (char *)"sh", (char *)"-c", (char *)"command -v \"$0\" || exit 1",
+			 (char *)cg(t->run->args), NULL };
+	struct zo_guest_exec e;
+	int r = zo_texp_guest(t, argv, &e);
+
+	if (r < 0)
+		return r;
+	r = e.exit_code;
+	if (r == 0)
+		x->cg = strndup(e.out, strcspn(e.out, "\n"));
+	zo_guest_exec_release(&e);
+	if (r != 0)
+		return zo_run_fail(t->run, -EPERM,
+				   "the target has no NAS CG (%s) in its PATH: NPB 3.4 is not "
+				   "packaged anywhere; build it from NPB3.4-OMP (make cg "
+				   "CLASS=%s) and put bin/%s into the target's /usr/local/bin",
+				   cg(t->run->args), zo_exp_flag(t->run->args, "class_e") ? "E" : "F",
+				   cg(t->run->args));
+	return x->cg ? 0 : zo_run_fail(t->run, -ENOMEM, "out of memory");
+}
+
+/* The runner's warmup: the whole target, (vm_size << 30) >> 12 pages. */
+static int phase_warmup(struct zo_texp *t)
+{
+	_cleanup_free_ char *sh = zo_asprintf(TOUCH " %llu -z -o /dev/null",
+					      (zo_exp_get_uint(t->run->args, "vm_size") << 30) >> 12);
+
+	return zo_texp_sh(t, "zsim-touch", sh);
+}
+
+/* CG and the target's sampler start on their own; the host samples zswap
+ * each second until DURATION has passed. */
+static int phase_workload(struct zo_texp *t)
+{
+	struct exp *x = (struct exp *)t;
+	unsigned long long duration = zo_exp_get_uint(t->run->args, "duration"), i;
+	_cleanup_free_ char *start = zo_asprintf(
+		"rm -f " GUEST_VMSTAT "; "
+		"(i=0; while [ $i -lt %llu ]; do cat /proc/vmstat >> " GUEST_VMSTAT "; sleep 1; "
+		"i=$((i+1)); done) </dev/null >/dev/null 2>&1 & "
+		"(cd /results && exec taskset -c 0 %s) </dev/null > " GUEST_OUT " 2>&1 &",
+		duration, x->cg);
+	struct zo_strbuf sb = { 0 };
+	uint64_t t0 = zo_now_ms();
+	int r = zo_texp_sh(t, "NAS CG", start);
+
+	for (i = 0; r == 0 && i < duration; i++) {
+		uint64_t due = t0 + (i + 1) * 1000, now;
+
+		zo_run_zswap_stats(t->run, &sb);
+		now = zo_now_ms();
+		zo_sleep_ms(due > now ? due - now : 0, zo_run_stop_flag());
+		if (*zo_run_stop_flag())
+			r = zo_run_fail(t->run, -EINTR, "stopped by signal %d",
+					(int)*zo_run_stop_flag());
+	}
+	if (r == 0)
+		r = zo_run_write(t->run, "zswapstats", sb.buf ? sb.buf : "");
+	zo_strbuf_release(&sb);
+	return r;
+}
+
+static int phase_collect(struct zo_texp *t)
+{
+	_cleanup_free_ char *out = zo_run_file(t->run, "out"), *vmstat = zo_run_file(t->run, "vmstat");
+	size_t len = 0;
+	int r;
+
+	if (!out || !vmstat)
+		return zo_run_fail(t->run, -ENOMEM, "out of memory");
+	r = zo_target_fetch(&t->target, GUEST_OUT, out, &len);
+	if (r == 0)
+		r = zo_target_fetch(&t->target, GUEST_VMSTAT, vmstat, &len);
+	if (r < 0)
+		return zo_texp_failed(t, r);
+	return zo_texp_write_sim(t);
+}
+
+static int run(struct zo_run *run)
+{
+	struct exp x;
+	int r;
+
+	memset(&x, 0, sizeof(x));
+	x.t.run = run;
+	r = zo_texp_phase(&x.t, "preflight", zo_texp_preflight);
+	if (r == 0)
+		r = zo_texp_phase(&x.t, "storage", zo_texp_storage);
+	if (r == 0)
+		r = zo_texp_phase(&x.t, "condition host", zo_texp_condition);
+	if (r == 0)
+		r = zo_texp_phase(&x.t, "target start", zo_texp_target_start);
+	if (r == 0)
+		r = zo_texp_phase(&x.t, "setup", phase_setup);
+	if (r == 0 && zo_exp_flag(run->args, "warmup"))
+		r = zo_texp_phase(&x.t, "warmup", phase_warmup);
+	if (r == 0)
+		r = zo_texp_phase(&x.t, "workload", phase_workload);
+	if (r == 0)
+		r = zo_texp_phase(&x.t, "collect", phase_collect);
+	r = zo_texp_finish(&x.t, r);
+	free(x.cg);
+	return r;
+}
+
+const struct zo_experiment zo_exp_exp00005 = {
+	.name = "exp00005",
+	.summary = "NAS CG in a target for DURATION s, with the target's vmstat and the host's "
+		   "zswap counters every second",
+	.params = params,
+	.n_params = ZO_ARRAY_SIZE(params),
+	.runner = runner,
+	.n_runner = ZO_ARRAY_SIZE(runner),
+	.phases = phases,
+	.workload = workload,
+	.settings = settings,
+	.files = files,
+	.run = run,
+};

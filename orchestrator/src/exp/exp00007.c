@@ -1,0 +1,285 @@
+/* exp00007: fragmentation, as the old runner's exp00007 measured it
+ * (runner/src/exp00007.rs): the target's /proc/buddyinfo appended to .out
+ * every INTERVAL seconds while a workload runs; .guest_mem is the target's
+ * /proc/meminfo. Workloads: memhog x10 (-h, numactl's memhog) and NAS CG
+ * (-c, cg.F.x or cg.E.x from NPB 3.4); memcached, redis, Metis and the mix
+ * (-m -r -M -x) are refused for now. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/experiment.h"
+#include "core/procfs.h"
+#include "exp/texp.h"
+#include "ops/run.h"
+#include "util/str.h"
+
+#include "util/banned.h"
+
+#define MAX_VM_GB (1024ULL * 1024)
+#define TOUCH "/usr/bin/zsim-touch"
+#define GUEST_OUT "/results/exp00007.out"
+#define STOP "/tmp/exp-stop"
+#define STOPPED "/tmp/exp-stopped"
+#define MEMHOG_R 10
+/* the runner let NAS CG run this long (NAS_CG_HOURS) */
+#define NAS_CG_SECONDS (6 * 3600)
+
+static const struct zo_param params[] = {
+	{ "interval", NULL, "INTERVAL", ZO_PARAM_UINT, true, 1, 86400, NULL, NULL, true,
+	  "seconds between two /proc/buddyinfo samples" },
+	{ "memcached", "--memcached", NULL, ZO_PARAM_FLAG, false, 0, 0, NULL, "workload", false,
+	  "fill memcached (not part of this zsim-orch yet)" },
+	{ "cg", "--cg", NULL, ZO_PARAM_FLAG, false, 0, 0, NULL, "workload", false,
+	  "NAS CG (cg.F.x or cg.E.x of NPB 3.4 in the target's PATH)" },
+	{ "memhog", "--memhog", NULL, ZO_PARAM_FLAG, false, 0, 0, NULL, "workload", false,
+	  "memhog of the target's available memory, 10 times (numactl)" },
+	{ "redis", "--redis", NULL, ZO_PARAM_FLAG, false, 0, 0, NULL, "workload", false,
+	  "fill redis (not part of this zsim-orch yet)" },
+	{ "metis", "--metis", NULL, ZO_PARAM_FLAG, false, 0, 0, NULL, "workload", false,
+	  "Metis matrix_mult2 (not part of this zsim-orch yet)" },
+	{ "mix", "--mix", NULL, ZO_PARAM_FLAG, false, 0, 0, NULL, "workload", false,
+	  "redis, Metis and memhog, a third each (not part of this zsim-orch yet)" },
+	{ "warmup", "--warmup", NULL, ZO_PARAM_FLAG, false, 0, 0, NULL, NULL, false,
+	  "touch the target's available memory (zeros) before the workload" },
+	{ "vm_size", "--vm-size", "GB", ZO_PARAM_UINT, false, 1, MAX_VM_GB, "2048", NULL, true,
+	  "target memory in GB" },
+	{ "cores", "--cores", "N", ZO_PARAM_UINT, false, 1, 4096, "1", NULL, true,
+	  "target vCPUs, pinned 1:1 to host CPUs" },
+};
+
+static const struct zo_param_runner runner[] = {
+	{ "memcached", "-m", NULL }, { "cg", "-c", NULL },	   { "memhog", "-h", NULL },
+	{ "redis", "-r", NULL },     { "metis", "-M", NULL },	   { "mix", "-x", NULL },
+	{ "warmup", "-w", NULL },    { "vm_size", "--vm_size", NULL }, { "cores", "-C", NULL },
+};
+
+static const char *const phases[] = {
+	"preflight", "storage",	 "condition host", "target start", "setup",
+	"warmup",    "workload", "collect",	   "target stop",  "restore host",
+	NULL,
+};
+
+static int check(const struct zo_exp_args *a, char **ret_error)
+{
+	if (!zo_exp_choice(a, "workload")) {
+		*ret_error = zo_asprintf("give one workload: -m (memcached), -c (NAS CG), -h "
+					 "(memhog), -r (redis), -M (Metis) or -x (the mix)");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* The runner's names of the workloads. */
+static const char *workload(const struct zo_exp_args *a)
+{
+	const char *c = zo_exp_choice(a, "workload");
+
+	if (!c)
+		return NULL;
+	if (!strcmp(c, "memcached"))
+		return "memcached_gen_data";
+	if (!strcmp(c, "cg"))
+		return "nas_cg";
+	return c;
+}
+
+static const char *files(const struct zo_exp_args *a)
+{
+	(void)a;
+	return "params,out,guest_mem,time,sim";
+}
+
+/* The runner's settings! block, in its order. */
+static int settings(const struct zo_exp_args *a, struct zo_exp_settings *s)
+{
+	const char *w = workload(a);
+	int r = 0;
+
+	r |= zo_exp_settings_str(s, "workload", true, "fragmentation");
+	r |= zo_exp_settings_str(s, "app", true, w ? w : "");
+	r |= zo_exp_settings_uint(s, "exp", false, 7);
+	r |= zo_exp_settings_bool(s, "calibrated", false, false);
+	r |= zo_exp_settings_bool(s, "warmup", zo_exp_flag(a, "warmup"), zo_exp_flag(a, "warmup"));
+	r |= zo_exp_settings_uint(s, "vm_size", true, zo_exp_get_uint(a, "vm_size"));
+	r |= zo_exp_settings_uint(s, "cores", true, zo_exp_get_uint(a, "cores"));
+	r |= zo_exp_settings_uint(s, "stats_interval", false, zo_exp_get_uint(a, "interval"));
+	r |= zo_exp_settings_uint(s, "zswap_max_pool_percent", false, 50);
+	return r < 0 ? -ENOMEM : 0;
+}
+
+struct exp {
+	struct zo_texp t; /* first: the shared phases get &x->t */
+	unsigned long long avail_kb; /* the target's MemAvailable */
+	char *cg;		     /* the NAS CG program found in the target */
+};
+
+/* The workload's program in the target, or a refusal that says how to get
+ * it (exit 3). */
+static int phase_setup(struct zo_texp *t)
+{
+	struct exp *x = (struct exp *)t;
+	const char *c = zo_exp_choice(t->run->args, "workload");
+	char *argv[] = { (char *)"sh", (char *)"-c",
+			 (char *)"command -v \"$0\" || command -v \"$1\" || exit 1", NULL, NULL,
+			 NULL };
+	struct zo_guest_exec e;
+	int r;
+
+	if (strcmp(c, "memhog") && strcmp(c, "cg"))
+		return zo_run_fail(t->run, -EPERM,
+				   "exp00007 --%s: running %s is not part of this zsim-orch yet; "
+				   "-h (memhog) and -c (NAS CG) are",
+				   c, workload(t->run->args));
+	argv[3] = (char *)(!strcmp(c, "cg") ? "cg.F.x" : "memhog");
+	argv[4] = (char *)(!strcmp(c, "cg") ? "cg.E.x" : "memhog");
+	r = zo_texp_guest(t, argv, &e);
+	if (r < 0)
+		return r;
+	r = e.exit_code;
+	if (r == 0 && !strcmp(c, "cg"))
+		x->cg = strndup(e.out, strcspn(e.out, "\n"));
+	zo_guest_exec_release(&e);
+	if (r != 0 && !strcmp(c, "cg"))
+		return zo_run_fail(t->run, -EPERM,
+				   "the target has no NAS CG (cg.F.x or cg.E.x) in its PATH: NPB "
+				   "3.4 is not packaged anywhere; build it from NPB3.4-OMP "
+				   "(make cg CLASS=F) and put bin/cg.F.x into the target's "
+				   "/usr/local/bin");
+	if (r != 0)
+		return zo_run_fail(t->run, -EPERM,
+				   "the target has no memhog: it comes with numactl (the numactl "
+				   "package in CentOS and Debian); install it in the target");
+	return 0;
+}
+
+/* .guest_mem, and the size the runner gave the workloads: MemAvailable. */
+static int meminfo(struct exp *x)
+{
+	char *const argv[] = { (char *)"cat", (char *)"/proc/meminfo", NULL };
+	_cleanup_free_ char *kb = NULL;
+	struct zo_guest_exec e;
+	struct zo_meminfo m;
+	int r = zo_texp_guest(&x->t, argv, &e);
+
+	if (r < 0)
+		return r;
+	r = zo_parse_meminfo(e.out, &m);
+	if (r == 0)
+		r = zo_run_write(x->t.run, "guest_mem", e.out);
+	zo_guest_exec_release(&e);
+	if (r < 0)
+		return zo_run_fail(x->t.run, r, "cannot read or keep the target's /proc/meminfo");
+	x->avail_kb = m.mem_available / 1024;
+	kb = zo_asprintf("%llu", x->avail_kb);
+	zo_run_add_fact(x->t.run, "target_mem_available_kb", kb);
+	return 0;
+}
+
+static int phase_setup_all(struct zo_texp *t)
+{
+	int r = phase_setup(t);
+
+	return r < 0 ? r : meminfo((struct exp *)t);
+}
+
+/* The runner touched (KB >> 12) pages, 1/1024 of what it meant (a shift
+ * mistake): this touches the available memory, as -w says. */
+static int phase_warmup(struct zo_texp *t)
+{
+	struct exp *x = (struct exp *)t;
+	_cleanup_free_ char *sh = zo_asprintf(TOUCH " %llu -z -o /dev/null", x->avail_kb >> 2);
+
+	zo_run_add_fact(t->run, "warmup_pages", sh + strlen(TOUCH " "));
+	zo_run_add_fact(t->run, "warmup_note", "the runner touched 1/1024 of this (KB >> 12)");
+	return zo_texp_sh(t, "zsim-touch", sh);
+}
+
+static int phase_workload(struct zo_texp *t)
+{
+	struct exp *x = (struct exp *)t;
+	unsigned long long interval = zo_exp_get_uint(t->run->args, "interval");
+	_cleanup_free_ char *loop = NULL, *work = NULL, *stop = NULL;
+	int r, s;
+
+	/* the sampler runs on its own in the target until STOP appears */
+	loop = zo_asprintf("rm -f " STOP " " STOPPED " " GUEST_OUT "; "
+			   "(while [ ! -e " STOP " ]; do cat /proc/buddyinfo >> " GUEST_OUT
+			   "; sleep %llu; done; touch " STOPPED ") </dev/null >/dev/null "
+			   "2>&1 &",
+			   interval);
+	r = zo_texp_sh(t, "the buddyinfo sampler", loop);
+	if (r < 0)
+		return r;
+	if (zo_exp_flag(t->run->args, "memhog"))
+		work = zo_asprintf("i=0; while [ $i -lt %d ]; do memhog -r1 %lluk >/dev/null || "
+				   "exit; i=$((i+1)); done",
+				   MEMHOG_R, x->avail_kb);
+	else
+		work = zo_asprintf("cd /results && timeout %d %s >/dev/null; s=$?; "
+				   "[ $s = 124 ] || exit $s",
+				   NAS_CG_SECONDS, x->cg);
+	r = zo_texp_sh(t, zo_exp_flag(t->run->args, "memhog") ? "memhog" : "NAS CG", work);
+	stop = zo_asprintf("touch " STOP "; n=0; while [ ! -e " STOPPED " ] && "
+			   "[ $n -lt %llu ]; do sleep 1; n=$((n+1)); done",
+			   interval + 5);
+	s = zo_texp_sh(t, "stopping the buddyinfo sampler", stop);
+	return r < 0 ? r : s;
+}
+
+static int phase_collect(struct zo_texp *t)
+{
+	_cleanup_free_ char *out = zo_run_file(t->run, "out");
+	size_t len = 0;
+	int r;
+
+	if (!out)
+		return zo_run_fail(t->run, -ENOMEM, "out of memory");
+	r = zo_target_fetch(&t->target, GUEST_OUT, out, &len);
+	if (r < 0)
+		return zo_texp_failed(t, r);
+	return zo_texp_write_sim(t);
+}
+
+static int run(struct zo_run *run)
+{
+	struct exp x;
+	int r;
+
+	memset(&x, 0, sizeof(x));
+	x.t.run = run;
+	r = zo_texp_phase(&x.t, "preflight", zo_texp_preflight);
+	if (r == 0)
+		r = zo_texp_phase(&x.t, "storage", zo_texp_storage);
+	if (r == 0)
+		r = zo_texp_phase(&x.t, "condition host", zo_texp_condition);
+	if (r == 0)
+		r = zo_texp_phase(&x.t, "target start", zo_texp_target_start);
+	if (r == 0)
+		r = zo_texp_phase(&x.t, "setup", phase_setup_all);
+	if (r == 0 && zo_exp_flag(run->args, "warmup"))
+		r = zo_texp_phase(&x.t, "warmup", phase_warmup);
+	if (r == 0)
+		r = zo_texp_phase(&x.t, "workload", phase_workload);
+	if (r == 0)
+		r = zo_texp_phase(&x.t, "collect", phase_collect);
+	r = zo_texp_finish(&x.t, r);
+	free(x.cg);
+	return r;
+}
+
+const struct zo_experiment zo_exp_exp00007 = {
+	.name = "exp00007",
+	.summary = "fragmentation: the target's /proc/buddyinfo every INTERVAL s while a "
+		   "workload runs",
+	.params = params,
+	.n_params = ZO_ARRAY_SIZE(params),
+	.runner = runner,
+	.n_runner = ZO_ARRAY_SIZE(runner),
+	.phases = phases,
+	.check = check,
+	.workload = workload,
+	.settings = settings,
+	.files = files,
+	.run = run,
+};

@@ -1,0 +1,202 @@
+/* The phases the experiments that boot a target share (exp/texp.h), as
+ * the old runner prepared the host and the VM for each of them. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/config.h"
+#include "core/experiment.h"
+#include "exp/texp.h"
+#include "ops/preflight.h"
+#include "ops/storage.h"
+#include "sys/hostinfo.h"
+#include "sys/virt.h"
+#include "util/str.h"
+
+#include "util/banned.h"
+
+#define GUEST_DMESG "/results/.zsim-dmesg"
+
+int zo_texp_failed(struct zo_texp *x, int r)
+{
+	return zo_run_fail(x->run, r, "%s", x->run->ctx->error);
+}
+
+int zo_texp_phase(struct zo_texp *x, const char *name, int (*fn)(struct zo_texp *x))
+{
+	int r;
+
+	zo_run_phase_begin(x->run, name);
+	r = fn(x);
+	if (r == 0)
+		zo_run_phase_end(x->run);
+	return r;
+}
+
+int zo_texp_preflight(struct zo_texp *x)
+{
+	struct zo_ctx *ctx = x->run->ctx;
+	bool require = true;
+	int n, r;
+
+	zo_config_get_bool(ctx->config, "host", "require_0sim", &require);
+	x->run->cond.lenient = !require;
+	n = zo_host_zerosim(ctx->root, NULL);
+	zo_run_add_fact(x->run, "zerosim_kernel", n > 0 ? "yes" : "no");
+	r = zo_preflight_for_run(ctx, zo_exp_get_uint(x->run->args, "vm_size"),
+				 (unsigned)zo_exp_get_uint(x->run->args, "cores"), true);
+	if (r == 0)
+		r = zo_target_check_base(ctx);
+	if (r < 0)
+		return zo_texp_failed(x, r);
+	if (n <= 0)
+		zo_warn(&ctx->log, "not a 0sim kernel: a stock kernel stands in (require_0sim = "
+				   "no); these results are not a 0sim simulation");
+	return 0;
+}
+
+int zo_texp_storage(struct zo_texp *x)
+{
+	struct zo_ctx *ctx = x->run->ctx;
+	const char *data = zo_config_get(ctx->config, "thin", "data");
+	const char *swap = zo_config_get(ctx->config, "host", "swap");
+	int r = 0;
+
+	if (data && *data)
+		r = zo_thin_activate(ctx);
+	if (r == 0 && swap && *swap)
+		r = zo_swap_on_recorded(ctx);
+	if (r < 0)
+		return zo_texp_failed(x, r);
+	if ((!data || !*data) && (!swap || !*swap))
+		zo_warn(&ctx->log, "no swap or thin pool in %s: a target larger than RAM will "
+				   "not fit (zsim-orch setup)", ctx->config_path);
+	return 0;
+}
+
+/* The old runner's host setup, made reversible: the harness puts it back. */
+int zo_texp_condition(struct zo_texp *x)
+{
+	const struct zo_exp_args *a = x->run->args;
+	struct zo_ctx *ctx = x->run->ctx;
+	struct zo_condition_spec *s = &x->spec;
+	const char *pct = zo_config_get(ctx->config, "zswap", "max_pool_percent");
+
+	s->zswap = !zo_exp_flag(a, "disable_zswap");
+	s->zpool = zo_config_get(ctx->config, "zswap", "zpool");
+	s->max_pool_percent = pct;
+	s->multicore = zo_exp_flag(a, "multicore_offsetting");
+	s->drift_threshold = zo_exp_get(a, "drift_thresh");
+	s->delay = zo_exp_get(a, "delay");
+	s->skip_halt = false;   /* ZEROSIM_SKIP_HALT */
+	s->lapic_adjust = true; /* ZEROSIM_LAPIC_ADJUST */
+	/* the runner's value is always 50; say so when the config differs */
+	if (pct && strcmp(pct, "50"))
+		zo_run_add_fact(x->run, "zswap_max_pool_percent", pct);
+	return zo_run_condition_host(x->run, s);
+}
+
+int zo_texp_target_start(struct zo_texp *x)
+{
+	const struct zo_exp_args *a = x->run->args;
+	int r;
+
+	r = zo_target_open(x->run->ctx, &x->target);
+	x->target_open = true;
+	if (r < 0)
+		return zo_texp_failed(x, r);
+	x->target.progress = x->run->ctx->progress;
+	x->target.progress_userdata = x->run->ctx->progress_userdata;
+	x->started = true;
+	r = zo_target_start(&x->target, zo_exp_get(a, "vm_size"),
+			    (long long)zo_exp_get_uint(a, "cores"), zo_run_stop_flag());
+	if (zo_run_stop_signal())
+		return zo_run_fail(x->run, -EINTR, "stopped by signal %d while booting",
+				   zo_run_stop_signal());
+	if (r < 0)
+		return zo_texp_failed(x, r);
+	if (x->target.boot_ms) {
+		_cleanup_free_ char *ms = zo_asprintf("%llu", (unsigned long long)x->target.boot_ms);
+
+		zo_run_add_fact(x->run, "boot_to_agent_ms", ms);
+	}
+	return zo_run_condition_booted(x->run, &x->spec);
+}
+
+int zo_texp_guest(struct zo_texp *x, char *const *argv, struct zo_guest_exec *e)
+{
+	int r = zo_target_exec(&x->target, argv, zo_run_stop_flag(), e);
+
+	if (r < 0) {
+		zo_guest_exec_release(e);
+		return zo_texp_failed(x, r);
+	}
+	return 0;
+}
+
+int zo_texp_sh(struct zo_texp *x, const char *what, const char *script)
+{
+	char *argv[] = { (char *)"sh", (char *)"-c", (char *)script, NULL };
+	struct zo_guest_exec e;
+	int r = zo_texp_guest(x, argv, &e);
+
+	if (r < 0)
+		return r;
+	if (e.exit_code != 0)
+		r = zo_run_fail(x->run, -EIO, "%s exited %d: %.*s", what, e.exit_code,
+				(int)(e.err_len > 300 ? 300 : e.err_len), e.err);
+	zo_guest_exec_release(&e);
+	return r;
+}
+
+char *zo_texp_next_core(struct zo_texp *x)
+{
+	unsigned long long cores = zo_exp_get_uint(x->run->args, "cores");
+	char *core = zo_asprintf("%u", x->next_core);
+
+	x->next_core = (x->next_core + 1) % (unsigned)(cores ? cores : 1);
+	return core;
+}
+
+int zo_texp_write_sim(struct zo_texp *x)
+{
+	char *const argv[] = { (char *)"sh", (char *)"-c",
+			       (char *)"dmesg > " GUEST_DMESG "; cat /proc/meminfo", NULL };
+	_cleanup_free_ char *dmesg = NULL;
+	struct zo_guest_exec e;
+	size_t dlen = 0;
+	int r = zo_texp_guest(x, argv, &e);
+
+	if (r < 0)
+		return r;
+	if (zo_target_read(&x->target, GUEST_DMESG, &dmesg, &dlen) < 0) {
+		zo_warn(&x->run->ctx->log, "%s", x->run->ctx->error);
+		zo_clear_error(x->run->ctx);
+	}
+	r = zo_run_write_sim(x->run, e.out, dmesg ? dmesg : "(the target's dmesg was not readable)",
+			     NULL);
+	zo_guest_exec_release(&e);
+	return r;
+}
+
+int zo_texp_finish(struct zo_texp *x, int r)
+{
+	struct zo_run *run = x->run;
+	int s;
+
+	/* clean up whatever happened: the target off (the harness puts the
+	 * host back) */
+	if (x->started) {
+		if (r == 0)
+			zo_run_phase_begin(run, "target stop");
+		s = zo_target_stop(&x->target, r == 0 ? 60 : 5);
+		if (s < 0)
+			zo_warn(&run->ctx->log, "could not stop the target: %s",
+				zo_virt_error(x->target.virt));
+		if (r == 0)
+			zo_run_phase_end(run);
+	}
+	if (x->target_open)
+		zo_target_release(&x->target);
+	return r;
+}

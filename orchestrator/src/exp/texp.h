@@ -1,0 +1,44 @@
+/* What the experiments that boot a target share: the old runner's host
+ * preparation and the target's start and stop, as phases of a run
+ * (ops/run.h). Each experiment's file keeps its workload. */
+#ifndef ZO_EXP_TEXP_H
+#define ZO_EXP_TEXP_H
+
+#include <stdbool.h>
+
+#include "ops/run.h"
+#include "ops/target.h"
+
+struct zo_texp {
+	struct zo_run *run;
+	struct zo_target target;
+	bool target_open, started;
+	struct zo_condition_spec spec;
+	unsigned next_core; /* the runner's TasksetCtx: round-robin over the vCPUs */
+};
+
+/* The reason an operation left in ctx->error becomes the run's. */
+int zo_texp_failed(struct zo_texp *x, int r);
+/* Run one phase: begin, fn, end when it succeeded. */
+int zo_texp_phase(struct zo_texp *x, const char *name, int (*fn)(struct zo_texp *x));
+/* The phases "preflight", "storage", "condition host" (zswap unless
+ * disable_zswap, the offsetting knobs when the experiment has them) and
+ * "target start" (vm_size GB, cores vCPUs). */
+int zo_texp_preflight(struct zo_texp *x);
+int zo_texp_storage(struct zo_texp *x);
+int zo_texp_condition(struct zo_texp *x);
+int zo_texp_target_start(struct zo_texp *x);
+/* A command in the target; on failure the run's reason is set. */
+int zo_texp_guest(struct zo_texp *x, char *const *argv, struct zo_guest_exec *e);
+/* `sh -c script` in the target; a failure (exit status != 0) is the
+ * run's, named `what` with the start of its stderr. */
+int zo_texp_sh(struct zo_texp *x, const char *what, const char *script);
+/* The next vCPU to pin a program to, as text (free it). */
+char *zo_texp_next_core(struct zo_texp *x);
+/* .sim with the target's meminfo and whole kernel log (written to
+ * /results/.zsim-dmesg in the target first), taken while it runs. */
+int zo_texp_write_sim(struct zo_texp *x);
+/* "target stop" (when it started, after success) and release. */
+int zo_texp_finish(struct zo_texp *x, int r);
+
+#endif
