@@ -174,29 +174,17 @@ static int phase_workload(struct zo_texp *x)
 	return r;
 }
 
-static int fetch(struct zo_texp *x, const char *guest_path, const char *ext)
-{
-	_cleanup_free_ char *out = zo_run_file(x->run, ext);
-	size_t len = 0;
-	int r;
-
-	if (!out)
-		return zo_run_fail(x->run, -ENOMEM, "out of memory");
-	r = zo_target_fetch(&x->target, guest_path, out, &len);
-	return r < 0 ? zo_texp_failed(x, r) : 0;
-}
-
 /* The data files from the target; .sim. */
 static int phase_collect(struct zo_texp *x)
 {
 	int r;
 
 	if (is_locality(x->run->args)) {
-		r = fetch(x, GUEST_DIR "/locality.local", "local");
+		r = zo_texp_fetch(x, GUEST_DIR "/locality.local", "local");
 		if (r == 0)
-			r = fetch(x, GUEST_DIR "/locality.nonlocal", "nonlocal");
+			r = zo_texp_fetch(x, GUEST_DIR "/locality.nonlocal", "nonlocal");
 	} else {
-		r = fetch(x, GUEST_DIR "/time_loop.out", "out");
+		r = zo_texp_fetch(x, GUEST_DIR "/time_loop.out", "out");
 	}
 	return r < 0 ? r : zo_texp_write_sim(x);
 }

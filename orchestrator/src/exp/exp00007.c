@@ -229,16 +229,9 @@ static int phase_workload(struct zo_texp *t)
 
 static int phase_collect(struct zo_texp *t)
 {
-	_cleanup_free_ char *out = zo_run_file(t->run, "out");
-	size_t len = 0;
-	int r;
+	int r = zo_texp_fetch(t, GUEST_OUT, "out");
 
-	if (!out)
-		return zo_run_fail(t->run, -ENOMEM, "out of memory");
-	r = zo_target_fetch(&t->target, GUEST_OUT, out, &len);
-	if (r < 0)
-		return zo_texp_failed(t, r);
-	return zo_texp_write_sim(t);
+	return r < 0 ? r : zo_texp_write_sim(t);
 }
 
 static int run(struct zo_run *run)

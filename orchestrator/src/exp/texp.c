@@ -200,3 +200,18 @@ int zo_texp_finish(struct zo_texp *x, int r)
 		zo_target_release(&x->target);
 	return r;
 }
+
+int zo_texp_fetch(struct zo_texp *x, const char *guest_path, const char *ext)
+{
+	_cleanup_free_ char *out = zo_run_file(x->run, ext);
+	size_t len = 0;
+	int fd, r;
+
+	if (!out)
+		return zo_run_fail(x->run, -ENOMEM, "out of memory");
+	fd = zo_run_create(x->run, ext);
+	if (fd < 0)
+		return fd;
+	r = zo_target_fetch_fd(&x->target, guest_path, fd, out, &len);
+	return r < 0 ? zo_texp_failed(x, r) : 0;
+}

@@ -38,6 +38,10 @@ char *zo_texp_next_core(struct zo_texp *x);
 /* .sim with the target's meminfo and whole kernel log (written to
  * /results/.zsim-dmesg in the target first), taken while it runs. */
 int zo_texp_write_sim(struct zo_texp *x);
+/* Copy guest_path out of the target into the run's EXT file, created new
+ * in the directory the run opened (never through a link); a failure is
+ * the phase's, with zo_texp_failed's wording. */
+int zo_texp_fetch(struct zo_texp *x, const char *guest_path, const char *ext);
 /* "target stop" (when it started, after success) and release. */
 int zo_texp_finish(struct zo_texp *x, int r);
 
