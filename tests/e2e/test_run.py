@@ -139,9 +139,9 @@ class Exp00000(e2etest.E2ETestCase):
         seen = []
         for line in proc.stderr:
             seen.append(line)
-            if "phase workload" in line:
+            if "exp00000: workload" in line:
                 break
-        self.assertIn("phase workload", "".join(seen))
+        self.assertIn("exp00000: workload", "".join(seen))
         proc.send_signal(signal.SIGTERM)
         out, err = proc.communicate(timeout=120)
         print(out, "".join(seen), err)
@@ -259,7 +259,7 @@ class Conditioning(e2etest.E2ETestCase):
         seen = []
         for line in proc.stderr:
             seen.append(line)
-            if "phase workload" in line:
+            if "exp00000: workload" in line:
                 # the target runs: every knob as the runner left it
                 self.assertEqual(self.read(root), {k: v[1] for k, v in self.KNOBS.items()})
                 break
