@@ -191,27 +191,14 @@ static int phase_collect(struct zo_texp *x)
 
 static int run(struct zo_run *run)
 {
+	static const struct zo_texp_steps steps = {
+		phase_setup, phase_warmup, phase_workload, phase_collect,
+	};
 	struct zo_texp x;
-	int r;
 
 	memset(&x, 0, sizeof(x));
 	x.run = run;
-	r = zo_texp_phase(&x, "preflight", zo_texp_preflight);
-	if (r == 0)
-		r = zo_texp_phase(&x, "storage", zo_texp_storage);
-	if (r == 0)
-		r = zo_texp_phase(&x, "condition host", zo_texp_condition);
-	if (r == 0)
-		r = zo_texp_phase(&x, "target start", zo_texp_target_start);
-	if (r == 0)
-		r = zo_texp_phase(&x, "setup", phase_setup);
-	if (r == 0 && zo_exp_flag(run->args, "warmup"))
-		r = zo_texp_phase(&x, "warmup", phase_warmup);
-	if (r == 0)
-		r = zo_texp_phase(&x, "workload", phase_workload);
-	if (r == 0)
-		r = zo_texp_phase(&x, "collect", phase_collect);
-	return zo_texp_finish(&x, r);
+	return zo_texp_run(&x, &steps);
 }
 
 const struct zo_experiment zo_exp_exp00002 = {

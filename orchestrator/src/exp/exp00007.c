@@ -236,27 +236,15 @@ static int phase_collect(struct zo_texp *t)
 
 static int run(struct zo_run *run)
 {
+	static const struct zo_texp_steps steps = {
+		phase_setup_all, phase_warmup, phase_workload, phase_collect,
+	};
 	struct exp x;
 	int r;
 
 	memset(&x, 0, sizeof(x));
 	x.t.run = run;
-	r = zo_texp_phase(&x.t, "preflight", zo_texp_preflight);
-	if (r == 0)
-		r = zo_texp_phase(&x.t, "storage", zo_texp_storage);
-	if (r == 0)
-		r = zo_texp_phase(&x.t, "condition host", zo_texp_condition);
-	if (r == 0)
-		r = zo_texp_phase(&x.t, "target start", zo_texp_target_start);
-	if (r == 0)
-		r = zo_texp_phase(&x.t, "setup", phase_setup_all);
-	if (r == 0 && zo_exp_flag(run->args, "warmup"))
-		r = zo_texp_phase(&x.t, "warmup", phase_warmup);
-	if (r == 0)
-		r = zo_texp_phase(&x.t, "workload", phase_workload);
-	if (r == 0)
-		r = zo_texp_phase(&x.t, "collect", phase_collect);
-	r = zo_texp_finish(&x.t, r);
+	r = zo_texp_run(&x.t, &steps);
 	free(x.cg);
 	return r;
 }

@@ -215,3 +215,27 @@ int zo_texp_fetch(struct zo_texp *x, const char *guest_path, const char *ext)
 	r = zo_target_fetch_fd(&x->target, guest_path, fd, out, &len);
 	return r < 0 ? zo_texp_failed(x, r) : 0;
 }
+
+int zo_texp_run(struct zo_texp *x, const struct zo_texp_steps *s)
+{
+	const struct {
+		const char *name;
+		int (*fn)(struct zo_texp *x);
+	} phases[] = {
+		{ "preflight", zo_texp_preflight },
+		{ "storage", zo_texp_storage },
+		{ "condition host", zo_texp_condition },
+		{ "target start", zo_texp_target_start },
+		{ "setup", s->setup },
+		{ "warmup", zo_exp_flag(x->run->args, "warmup") ? s->warmup : NULL },
+		{ "workload", s->workload },
+		{ "collect", s->collect },
+	};
+	size_t i;
+	int r = 0;
+
+	for (i = 0; i < ZO_ARRAY_SIZE(phases) && r == 0; i++)
+		if (phases[i].fn)
+			r = zo_texp_phase(x, phases[i].name, phases[i].fn);
+	return zo_texp_finish(x, r);
+}

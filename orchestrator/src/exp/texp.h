@@ -45,4 +45,16 @@ int zo_texp_fetch(struct zo_texp *x, const char *guest_path, const char *ext);
 /* "target stop" (when it started, after success) and release. */
 int zo_texp_finish(struct zo_texp *x, int r);
 
+/* What an experiment that boots a target does itself; NULL: nothing. */
+struct zo_texp_steps {
+	int (*setup)(struct zo_texp *x);
+	int (*warmup)(struct zo_texp *x); /* only with --warmup */
+	int (*workload)(struct zo_texp *x);
+	int (*collect)(struct zo_texp *x);
+};
+/* preflight, storage, condition host, target start, then the steps as the
+ * runner ordered them, each a phase; then zo_texp_finish, whatever
+ * happened. */
+int zo_texp_run(struct zo_texp *x, const struct zo_texp_steps *s);
+
 #endif
