@@ -210,7 +210,12 @@ static int memcached(struct exp *x)
 	r = host(x, server, -1, NULL);
 	if (r < 0)
 		return r;
-	r = host(x, argv, next_cpu(x), "out");
+	/* memcached -d detaches before it listens */
+	r = zo_host_wait_listening(x->run->ctx, 11211, 10000);
+	if (r < 0)
+		r = zo_run_fail(x->run, r, "%s", x->run->ctx->error);
+	if (r == 0)
+		r = host(x, argv, next_cpu(x), "out");
 	s = zo_host_daemon_stop(x->run->ctx, pidfile);
 	if (s < 0 && r == 0)
 		r = zo_run_fail(x->run, s, "%s", x->run->ctx->error);

@@ -1,6 +1,7 @@
 /* Workload programs on the host (ops/hostwork.h). */
 #include "ops/hostwork.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -9,6 +10,8 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -161,4 +164,31 @@ int zo_host_workload(struct zo_ctx *ctx, char *const argv[], int cpu, const char
 		       WIFEXITED(status) ? "exited" : "was killed by signal",
 		       WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status),
 		       *err ? zo_strstrip(err) : "(nothing on stderr)");
+}
+
+int zo_host_wait_listening(struct zo_ctx *ctx, unsigned port, unsigned timeout_ms)
+{
+	struct sockaddr_in sa;
+	uint64_t deadline = zo_now_ms() + timeout_ms;
+	int fd, r;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_port = htons((uint16_t)port);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	for (;;) {
+		fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (fd < 0)
+			return zo_fail(ctx, -errno, "cannot make a socket: %s", strerror(errno));
+		r = connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ? -errno : 0;
+		close(fd);
+		if (r == 0)
+			return 0;
+		if (zo_now_ms() >= deadline)
+			return zo_fail(ctx, -ETIMEDOUT,
+				       "nothing listens on 127.0.0.1:%u after %u ms (%s); is another "
+				       "server on that port, or did it fail to start?",
+				       port, timeout_ms, strerror(-r));
+		zo_sleep_ms(50, NULL);
+	}
 }

@@ -31,4 +31,9 @@ int zo_host_daemon_stop(struct zo_ctx *ctx, const char *pidfile);
 int zo_host_workload(struct zo_ctx *ctx, char *const argv[], int cpu, const char *out_path,
 		     volatile sig_atomic_t *stop);
 
+/* Wait until something accepts TCP connections on 127.0.0.1:PORT (a
+ * daemon that detaches before it listens, as `memcached -d` does); -ETIMEDOUT
+ * after `timeout_ms` with ctx->error saying so. */
+int zo_host_wait_listening(struct zo_ctx *ctx, unsigned port, unsigned timeout_ms);
+
 #endif
