@@ -62,18 +62,22 @@ static void reject(struct zo_spool *s, const char *from, const char *name, int p
 		zo_err(&s->log, "out of memory; %s stays in %s", name, from);
 		return;
 	}
-	if (rename(from, to) < 0) {
-		zo_err(&s->log, "cannot move %s to %s/rejected: %s; it stays in %s", name, s->state,
-		       strerror(errno), from);
-		return;
-	}
-	/* a shortened .error name says which file it is about */
+	/* The reason is written before the file moves: a daemon killed in
+	 * between leaves a stale reason the next rejection replaces, never a
+	 * rejected file without one. */
 	text = strlen(name) + strlen(".error") <= 255 ? zo_asprintf("%s\n", why)
 						      : zo_asprintf("%s: %s\n", name, why);
 	r = text ? zo_write_file_replace(err, text) : -ENOMEM;
 	if (r < 0)
 		zo_err(&s->log, "cannot write %s (%s was rejected: %s): %s", err, name, why,
 		       strerror(-r));
+	if (rename(from, to) < 0) {
+		zo_err(&s->log, "cannot move %s to %s/rejected: %s; it stays in %s", name, s->state,
+		       strerror(errno), from);
+		/* a reason for nothing, unless an earlier file of that name is there */
+		if (r == 0 && access(to, F_OK) < 0)
+			(void)unlink(err);
+	}
 }
 
 /* Root, or a member of group zsim, may queue jobs. */
