@@ -271,12 +271,7 @@ static int run_cmd(struct zo_ctx *ctx, const struct zo_cmd *cmd, int argc,
 		if (r != ZO_EXIT_OK)
 			return r;
 	}
-	if (!(argc > 1 && zo_is_help(argv[1]))) {
-		r = zo_cmd_require(ctx, cmd->flags, cmd->name);
-		if (r >= 0)
-			return r;
-	}
-	r = cmd->fn(ctx, argc, argv);
+	r = zo_cmd_call(ctx, cmd->fn, cmd->flags, cmd->name, argc, argv);
 	zo_host_unlock(ctx);
 	errno = 0;
 	if (fflush(stdout) != 0 || ferror(stdout) || fclose(stdout) != 0) {

@@ -12,7 +12,8 @@
  *   zsim-docgen tidy           scdoc's roff (stdin) without the empty
  *                              paragraphs mandoc -T lint reports
  *   zsim-docgen names          every command, nested verb, option and
- *                              config key, one per line (for the tests)
+ *                              config key, and which commands take the
+ *                              host lock, one per line (for the tests)
  *
  * Output goes to stdout; CMake (doc/CMakeLists.txt) runs scdoc on it. */
 #include <ctype.h>
@@ -566,10 +567,14 @@ static int names(void)
 		const struct zo_cmd *c = zo_commands[i];
 
 		printf("command %s\n", c->name);
+		if (c->flags & ZO_CMD_NEED_LOCK)
+			printf("lock %s\n", c->name);
 		names_opts(c->name, c->opts);
 		for (j = 0; j < c->n_subs; j++) {
 			snprintf(key, sizeof(key), "%s %s", c->name, c->subs[j].name);
 			printf("sub %s\n", key);
+			if (c->subs[j].flags & ZO_CMD_NEED_LOCK)
+				printf("lock %s\n", key);
 			names_opts(key, c->subs[j].opts);
 		}
 	}

@@ -1,13 +1,16 @@
 """The host lock on a fixture root: while one host-changing command holds
 it, a second is refused (exit 3, holder named) and changes nothing,
 read-only commands and --dry-run still work, --wait queues behind it, and
-a holder killed with SIGKILL blocks no one.
+a holder killed with SIGKILL blocks no one. Every host-changing command
+parses and checks its arguments before it takes the lock: a bad one is a
+usage error (exit 2) at once, even under --wait while another holds it.
 
 The holder is `knobs set zerosim_delay=5` with /proc/zerosim_delay replaced
 by a FIFO. Knobs are read only from regular files (a FIFO is "not a regular
 file", never waited on), but written as the kernel's files are: opening the
 FIFO to write blocks until this test opens its read end, and what the
 holder wrote is read there."""
+import fcntl
 import os
 import shutil
 import signal
@@ -15,7 +18,8 @@ import subprocess
 import tempfile
 import time
 
-from zsimtest import FIXTURES, ZSIM_ORCH, TestCase, main, run, tree_digest
+from zsimtest import (BUILD_DIR, FIXTURES, ZSIM_ORCH, TestCase, command, main, run,
+                      tree_digest)
 
 WAIT = 10  # seconds any step may take before the test gives up
 ZSWAP = "/sys/module/zswap/parameters/enabled"
@@ -174,6 +178,120 @@ class Lock(TestCase):
         res = run("--root", self.root, "knobs", "set", "zswap_enabled=no", timeout=WAIT)
         self.assertRun(res, 0)
         self.assertFalse(os.path.lexists(self.root + LOCK))
+
+
+# Each command that takes the host lock: invocations with a bad argument
+# (exit 2 before the lock) and one good one (exit 3 while another holds
+# the lock: it still takes it). The descriptors' NEED_LOCK commands
+# (zsim-docgen names) must all be here; ept on|off, run and slurm epilog
+# take the lock after parsing too, without the flag.
+LOCKING = {
+    "knobs apply": ([["knobs", "apply", "extra"], ["knobs", "apply", "--force"]],
+                    ["knobs", "apply"]),
+    "knobs set": ([["knobs", "set"], ["knobs", "set", "zerosim_delay"],
+                   ["knobs", "set", "=5"], ["knobs", "set", "nosuch=1"],
+                   ["knobs", "set", "zswap_enabled=maybe"],
+                   ["knobs", "set", "zswap_enabled=no", "thp"]],
+                  ["knobs", "set", "zswap_enabled=no"]),
+    "setup": ([["setup"], ["setup", "--bogus"], ["setup", "/dev/vdb"],
+               ["setup", "--home-fs", "btrfs", "--home-device", "/dev/vdb"],
+               ["setup", "--home-mount", "/home"],
+               ["setup", "--mapper-device", "/dev/vdb", "--mapper-device", "/dev/vdc"]],
+              ["setup", "--swap", "/dev/vdb"]),
+    "swap add": ([["swap", "add"], ["swap", "add", "/dev/vdb", "/dev/vdc"],
+                  ["swap", "add", "--priority", "99999", "/dev/vdb"],
+                  ["swap", "add", "--label", "x" * 17, "/dev/vdb"]],
+                 ["swap", "add", "/dev/vdb"]),
+    "swap on": ([["swap", "on", "extra"], ["swap", "on", "--all"]], ["swap", "on"]),
+    "swap off": ([["swap", "off", "extra"]], ["swap", "off"]),
+    "target create": ([["target", "create", "--bogus"], ["target", "create", "x"]],
+                      ["target", "create"]),
+    "target destroy": ([["target", "destroy", "x"], ["target", "destroy", "--force"]],
+                       ["target", "destroy"]),
+    "target prepare": ([["target", "prepare"], ["target", "prepare", "x.qcow2"],
+                        ["target", "prepare", "--from", "x.qcow2", "--profile", "nope"],
+                        ["target", "prepare", "--from", "x.qcow2", "--timeout", "0"]],
+                       ["target", "prepare", "--from", "x.qcow2"]),
+    "target start": ([["target", "start", "--vcpus", "0"], ["target", "start", "--memory", "lots"],
+                      ["target", "start", "x"]],
+                     ["target", "start"]),
+    "target stop": ([["target", "stop", "--timeout", "-1"], ["target", "stop", "x"]],
+                    ["target", "stop"]),
+    "thin activate": ([["thin", "activate", "x"]], ["thin", "activate"]),
+    "thin create": ([["thin", "create"], ["thin", "create", "--virtual-size", "0", "/dev/vdb"],
+                     ["thin", "create", "--block-size", "huge", "/dev/vdb"],
+                     ["thin", "create", "--metadata", "relative", "/dev/vdb"]],
+                    ["thin", "create", "/dev/vdb"]),
+    "thin remove": ([["thin", "remove", "x"]], ["thin", "remove"]),
+    "ept on": ([["ept", "on", "x"]], ["ept", "on"]),
+    "run": ([["run", "nosuch"], ["run", "noop", "--bogus"]], ["run", "noop"]),
+    # an epilog always waits for the lock (test_good_arguments_wait...)
+    "slurm epilog": ([["slurm", "epilog", "--bogus"], ["slurm", "epilog", "x"]], None),
+}
+
+
+class ParseFirst(TestCase):
+    """The lock held with flock(2) by this test, as another command holds
+    it: bad arguments are exit 2 at once, good ones are refused."""
+
+    def setUp(self):
+        self.scratch = tempfile.mkdtemp()
+        self.addCleanup(shutil.rmtree, self.scratch)
+        self.root = os.path.join(self.scratch, "0sim-node")
+        shutil.copytree(os.path.join(FIXTURES, "0sim-node"), self.root)
+        os.makedirs(os.path.dirname(self.root + LOCK))
+        fd = os.open(self.root + LOCK, os.O_RDWR | os.O_CREAT, 0o644)
+        self.addCleanup(os.close, fd)
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        os.write(fd, f"{os.getpid()} knobs set\n".encode())
+
+    def test_every_locking_command_is_listed(self):
+        res = command(os.path.join(BUILD_DIR, "orchestrator", "zsim-docgen"), "names")
+        self.assertRun(res, 0)
+        flagged = {line[len("lock "):] for line in res.out.splitlines()
+                   if line.startswith("lock ")}
+        self.assertTrue(flagged)
+        self.assertLessEqual(flagged, set(LOCKING),
+                             "a command takes the host lock: add its bad and good "
+                             "invocations to LOCKING")
+
+    def test_bad_arguments_are_usage_errors_while_the_lock_is_held(self):
+        before = tree_digest(self.root)
+        for what, (bad, _) in LOCKING.items():
+            for args in bad:
+                for wait in ([], ["--wait"]):
+                    start = time.monotonic()
+                    res = run(*wait, "--root", self.root, *args, timeout=WAIT)
+                    took = time.monotonic() - start
+                    self.assertRun(res, 2, out="")
+                    self.assertTrue(res.err.startswith("zsim-orch: error: "), args)
+                    self.assertNotIn("another command", res.err, args)
+                    self.assertLess(took, 3, f"{args} took {took:.1f} s")
+        self.assertEqual(tree_digest(self.root), before)
+
+    def test_good_arguments_still_take_the_lock(self):
+        before = tree_digest(self.root)
+        for what, (_, good) in LOCKING.items():
+            if not good:
+                continue
+            res = run("--root", self.root, *good, timeout=WAIT)
+            self.assertRun(res, 3, out="")
+            self.assertIn("another command is changing this host: pid "
+                          f"{os.getpid()}", res.err, good)
+        self.assertEqual(tree_digest(self.root), before)
+
+    def test_good_arguments_wait_for_the_lock_under_wait(self):
+        for args in (["--wait", "knobs", "set", "zswap_enabled=no"], ["slurm", "epilog"]):
+            waiter = spawn("--root", self.root, *args)
+            self.addCleanup(stop, waiter)
+            with self.assertRaises(subprocess.TimeoutExpired, msg=args):
+                waiter.wait(timeout=1)
+            stop(waiter)
+        self.assertEqual(self.read_zswap(), "Y\n")
+
+    def read_zswap(self):
+        with open(self.root + ZSWAP) as f:
+            return f.read()
 
 
 if __name__ == "__main__":

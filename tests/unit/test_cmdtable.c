@@ -154,6 +154,48 @@ static void descriptors_match_the_usage(void **state)
 	}
 }
 
+/* A command with NEED_LOCK: fn_forgets acts without zo_cmd_parsed,
+ * fn_parses calls it (under --dry-run, which takes no lock). */
+static int fn_forgets(struct zo_ctx *ctx, int argc, char **argv)
+{
+	(void)ctx, (void)argc, (void)argv;
+	return ZO_EXIT_OK;
+}
+
+static int fn_parses(struct zo_ctx *ctx, int argc, char **argv)
+{
+	int r;
+
+	(void)argc, (void)argv;
+	if (argc > 1 && !strcmp(argv[1], "bad"))
+		return ZO_EXIT_USAGE;
+	r = zo_cmd_parsed(ctx);
+	return r >= 0 ? r : ZO_EXIT_OK;
+}
+
+static void lock_comes_after_parsing(void **state)
+{
+	char a0[] = "x", bad[] = "bad", help[] = "--help";
+	char *plain[] = { a0, NULL }, *with_bad[] = { a0, bad, NULL },
+	     *with_help[] = { a0, help, NULL };
+	unsigned flags = ZO_CMD_NEED_ROOT | ZO_CMD_NEED_LOCK;
+	struct zo_ctx ctx;
+
+	(void)state;
+	zo_ctx_init(&ctx);
+	ctx.dry_run = true;
+	assert_int_equal(zo_cmd_call(&ctx, fn_parses, flags, "x", 1, plain), ZO_EXIT_OK);
+	assert_int_equal(ctx.needs, 0);
+	assert_int_equal(zo_cmd_call(&ctx, fn_parses, flags, "x", 2, with_bad), ZO_EXIT_USAGE);
+	assert_int_equal(ctx.needs, 0);
+	/* acting without having taken the lock is caught */
+	assert_int_equal(zo_cmd_call(&ctx, fn_forgets, flags, "x", 1, plain), ZO_EXIT_FAILED);
+	/* ... unless it printed its usage */
+	assert_int_equal(zo_cmd_call(&ctx, fn_forgets, flags, "x", 2, with_help), ZO_EXIT_OK);
+	/* and commands without the flags need not call it */
+	assert_int_equal(zo_cmd_call(&ctx, fn_forgets, 0, "x", 1, plain), ZO_EXIT_OK);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -161,6 +203,7 @@ int main(void)
 		cmocka_unit_test(suggestions),
 		cmocka_unit_test(help_lists_every_command),
 		cmocka_unit_test(descriptors_match_the_usage),
+		cmocka_unit_test(lock_comes_after_parsing),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

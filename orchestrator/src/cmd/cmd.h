@@ -28,6 +28,11 @@ enum {
 	ZO_CMD_NEED_ROOT = 1 << 1,   /* refuse unless root (or --root, --dry-run) */
 	ZO_CMD_NEED_LOCK = 1 << 2,   /* hold the host lock (not under --dry-run) */
 };
+/* NEED_ROOT and NEED_LOCK are checked and taken when the command calls
+ * zo_cmd_parsed(), after it has parsed and validated its arguments (a bad
+ * one is exit 2 even while another command holds the lock), and before it
+ * changes anything. A command with either flag that returns 0 without
+ * having called it is an internal error (exit 1). */
 
 /* One option of a command or nested verb, for the help, the man page and
  * the bash completion (tools/docgen.c). The command's getopt_long table
@@ -88,10 +93,21 @@ int zo_usage_error(struct zo_ctx *ctx, const struct zo_cmd *cmd, const char *fmt
 int zo_exit_code(struct zo_ctx *ctx, int r);
 int zo_dispatch_sub(struct zo_ctx *ctx, const struct zo_cmd *cmd,
 		    const struct zo_subcmd *subs, size_t n, int argc, char **argv);
-/* The NEED_ROOT and NEED_LOCK checks, for commands that decide after
- * parsing (run --list takes no lock). `what` names the holder ("run").
- * Returns -1 to go on, or the exit code. */
+/* The arguments are parsed and valid: the root check and the host lock
+ * that the descriptor's flags ask for (nothing for commands without
+ * them, and no lock under --dry-run). Returns -1 to go on, or the exit
+ * code. Every command and nested verb with NEED_ROOT or NEED_LOCK calls
+ * it, after its last usage error and before its first change. */
+int zo_cmd_parsed(struct zo_ctx *ctx);
+/* The same checks for flags a command chooses after parsing, its
+ * descriptor declaring none (run --list takes no lock; ept names "ept
+ * on"). `what` names the holder ("run"). -1 to go on, or the exit code. */
 int zo_cmd_require(struct zo_ctx *ctx, unsigned flags, const char *what);
+/* For run_cmd and zo_dispatch_sub: run `fn` with `flags`' needs pending
+ * (none when --help is asked), and catch a command that forgot
+ * zo_cmd_parsed. */
+int zo_cmd_call(struct zo_ctx *ctx, int (*fn)(struct zo_ctx *, int, char **), unsigned flags,
+		const char *what, int argc, char **argv);
 bool zo_is_help(const char *arg);
 /* Parse only --help for commands without options; returns -1 to go on, or
  * an exit code. */

@@ -56,6 +56,48 @@ int zo_exit_code(struct zo_ctx *ctx, int r)
 	return ZO_EXIT_FAILED;
 }
 
+bool zo_is_help(const char *arg)
+{
+	return !strcmp(arg, "--help") || !strcmp(arg, "-h");
+}
+
+/* --help anywhere before "--": a command may print its usage and return 0
+ * without zo_cmd_parsed. */
+static bool asks_help(int argc, char **argv)
+{
+	int i;
+
+	for (i = 1; i < argc && strcmp(argv[i], "--"); i++)
+		if (zo_is_help(argv[i]))
+			return true;
+	return false;
+}
+
+int zo_cmd_parsed(struct zo_ctx *ctx)
+{
+	unsigned needs = ctx->needs;
+
+	ctx->needs = 0;
+	return zo_cmd_require(ctx, needs, ctx->needs_what);
+}
+
+int zo_cmd_call(struct zo_ctx *ctx, int (*fn)(struct zo_ctx *, int, char **), unsigned flags,
+		const char *what, int argc, char **argv)
+{
+	int r;
+
+	ctx->needs = flags & (ZO_CMD_NEED_ROOT | ZO_CMD_NEED_LOCK);
+	snprintf(ctx->needs_what, sizeof(ctx->needs_what), "%s", what);
+	r = fn(ctx, argc, argv);
+	if (ctx->needs && r == ZO_EXIT_OK && !asks_help(argc, argv)) {
+		zo_error(ctx, "internal error: '%s' never took the host lock (zo_cmd_parsed)",
+			 what);
+		r = ZO_EXIT_FAILED;
+	}
+	ctx->needs = 0;
+	return r;
+}
+
 int zo_cmd_require(struct zo_ctx *ctx, unsigned flags, const char *what)
 {
 	int r;
@@ -75,22 +117,6 @@ int zo_cmd_require(struct zo_ctx *ctx, unsigned flags, const char *what)
 			return zo_exit_code(ctx, r);
 	}
 	return -1;
-}
-
-bool zo_is_help(const char *arg)
-{
-	return !strcmp(arg, "--help") || !strcmp(arg, "-h");
-}
-
-/* --help anywhere before "--" asks for the usage: no lock for that. */
-static bool asks_help(int argc, char **argv)
-{
-	int i;
-
-	for (i = 1; i < argc && strcmp(argv[i], "--"); i++)
-		if (zo_is_help(argv[i]))
-			return true;
-	return false;
 }
 
 int zo_no_options(struct zo_ctx *ctx, const struct zo_cmd *cmd, int argc, char **argv)
@@ -151,7 +177,6 @@ int zo_dispatch_sub(struct zo_ctx *ctx, const struct zo_cmd *cmd,
 	const char *near;
 	char what[64];
 	size_t i;
-	int r;
 
 	if (argc < 2)
 		return zo_usage_error(ctx, cmd, "'%s' needs a subcommand", cmd->name);
@@ -162,13 +187,8 @@ int zo_dispatch_sub(struct zo_ctx *ctx, const struct zo_cmd *cmd,
 	for (i = 0; i < n; i++) {
 		if (strcmp(subs[i].name, argv[1]))
 			continue;
-		if (!asks_help(argc - 1, argv + 1)) {
-			snprintf(what, sizeof(what), "%s %s", cmd->name, subs[i].name);
-			r = zo_cmd_require(ctx, subs[i].flags, what);
-			if (r >= 0)
-				return r;
-		}
-		return subs[i].fn(ctx, argc - 1, argv + 1);
+		snprintf(what, sizeof(what), "%s %s", cmd->name, subs[i].name);
+		return zo_cmd_call(ctx, subs[i].fn, subs[i].flags, what, argc - 1, argv + 1);
 	}
 	for (i = 0; i < n && i < ZO_ARRAY_SIZE(names); i++)
 		names[i] = subs[i].name;

@@ -87,6 +87,10 @@ static int knobs_set(struct zo_ctx *ctx, int argc, char **argv)
 		name = strndup(argv[i], (size_t)(eq - argv[i]));
 		r = name ? zo_knobs_add(ctx, &sets, name, eq + 1) : -ENOMEM;
 	}
+	if (r == 0 && (i = zo_cmd_parsed(ctx)) >= 0) {
+		zo_knob_sets_release(&sets);
+		return i;
+	}
 	if (r == 0)
 		r = zo_knobs_write(ctx, &sets);
 	zo_knob_sets_release(&sets);
@@ -103,6 +107,9 @@ static int knobs_apply(struct zo_ctx *ctx, int argc, char **argv)
 		return r;
 	if (argc > 1)
 		return zo_usage_error(ctx, &zo_cmd_knobs, "'knobs apply' takes no arguments");
+	r = zo_cmd_parsed(ctx);
+	if (r >= 0)
+		return r;
 	sets.n = 0;
 	r = zo_knobs_add_profile(ctx, &sets);
 	if (r == 0)

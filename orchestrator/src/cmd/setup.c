@@ -118,6 +118,9 @@ static int cmd_setup(struct zo_ctx *ctx, int argc, char **argv)
 		return zo_usage_error(ctx, &zo_cmd_setup, "nothing to set up: give --swap DEV..., "
 						    "--mapper-device DEV and/or --home-device DEV");
 	a.home.force = a.force;
+	r = zo_cmd_parsed(ctx);
+	if (r >= 0)
+		return r;
 	return zo_exit_code(ctx, zo_setup(ctx, a.swap, a.n, a.mapper,
 					  a.home.device ? &a.home : NULL, a.force));
 }

@@ -57,6 +57,9 @@ static int swap_add(struct zo_ctx *ctx, int argc, char **argv)
 		return zo_usage_error(ctx, &zo_cmd_swap, "--label %s: at most %d characters",
 				      a.label, ZO_SWAP_LABEL_MAX);
 	a.device = argv[optind];
+	c = zo_cmd_parsed(ctx);
+	if (c >= 0)
+		return c;
 	return zo_exit_code(ctx, zo_swap_add(ctx, &a));
 }
 
@@ -70,6 +73,9 @@ static int recorded(struct zo_ctx *ctx, int argc, char **argv, const char *verb,
 		return r;
 	if (argc > 1)
 		return zo_usage_error(ctx, &zo_cmd_swap, "'swap %s' takes no arguments", verb);
+	r = zo_cmd_parsed(ctx);
+	if (r >= 0)
+		return r;
 	return zo_exit_code(ctx, op(ctx));
 }
 

@@ -46,6 +46,9 @@ static int target_create(struct zo_ctx *ctx, int argc, char **argv)
 	}
 	if (optind < argc)
 		return zo_usage_error(ctx, &zo_cmd_target, "'target create' takes no arguments");
+	r = zo_cmd_parsed(ctx);
+	if (r >= 0)
+		return r;
 	r = zo_target_open(ctx, &t);
 	if (r == 0)
 		r = zo_target_create(&t, destroy, &state);
@@ -94,6 +97,9 @@ static int target_start(struct zo_ctx *ctx, int argc, char **argv)
 	if (memory && zo_int_parse(memory, 1, 1024LL * 1024, &gb) < 0)
 		return zo_usage_error(ctx, &zo_cmd_target, "--memory %s: use whole GB from 1 to 1048576",
 				      memory);
+	r = zo_cmd_parsed(ctx);
+	if (r >= 0)
+		return r;
 	r = zo_target_open(ctx, &t);
 	if (r == 0)
 		r = zo_target_start(&t, memory, vcpus, NULL);
@@ -131,6 +137,9 @@ static int target_stop(struct zo_ctx *ctx, int argc, char **argv)
 	}
 	if (optind < argc)
 		return zo_usage_error(ctx, &zo_cmd_target, "'target stop' takes no arguments");
+	r = zo_cmd_parsed(ctx);
+	if (r >= 0)
+		return r;
 	r = zo_target_open(ctx, &t);
 	if (r == 0)
 		r = zo_target_stop(&t, (int)timeout);
@@ -151,6 +160,9 @@ static int target_destroy(struct zo_ctx *ctx, int argc, char **argv)
 		return r;
 	if (argc > 1)
 		return zo_usage_error(ctx, &zo_cmd_target, "'target destroy' takes no arguments");
+	r = zo_cmd_parsed(ctx);
+	if (r >= 0)
+		return r;
 	r = zo_target_open(ctx, &t);
 	if (r == 0)
 		r = zo_target_destroy(&t, &state);
@@ -357,6 +369,9 @@ static int target_prepare(struct zo_ctx *ctx, int argc, char **argv)
 	if (!p.from && !ctx->dry_run)
 		return zo_usage_error(ctx, &zo_cmd_target, "'target prepare' needs --from "
 							   "CLOUD.qcow2");
+	c = zo_cmd_parsed(ctx);
+	if (c >= 0)
+		return c;
 	return zo_exit_code(ctx, zo_target_prepare(ctx, &p));
 }
 

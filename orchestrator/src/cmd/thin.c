@@ -83,6 +83,9 @@ static int thin_create(struct zo_ctx *ctx, int argc, char **argv)
 	if (c.metadata && zo_devspec_classify(c.metadata) == ZO_DEVSPEC_INVALID)
 		return zo_usage_error(ctx, &zo_cmd_thin, "--metadata %s: use an absolute file path "
 						   "or a device", c.metadata);
+	r = zo_cmd_parsed(ctx);
+	if (r >= 0)
+		return r;
 	return zo_exit_code(ctx, zo_thin_create(ctx, &c));
 }
 
@@ -94,6 +97,9 @@ static int thin_activate(struct zo_ctx *ctx, int argc, char **argv)
 		return r;
 	if (argc > 1)
 		return zo_usage_error(ctx, &zo_cmd_thin, "'thin activate' takes no arguments");
+	r = zo_cmd_parsed(ctx);
+	if (r >= 0)
+		return r;
 	return zo_exit_code(ctx, zo_thin_activate(ctx));
 }
 
@@ -213,6 +219,9 @@ static int thin_remove(struct zo_ctx *ctx, int argc, char **argv)
 		return r;
 	if (argc > 1)
 		return zo_usage_error(ctx, &zo_cmd_thin, "'thin remove' takes no arguments");
+	r = zo_cmd_parsed(ctx);
+	if (r >= 0)
+		return r;
 	r = zo_thin_remove(ctx);
 	if (r >= 0 && !ctx->dry_run)
 		printf("%s and %s removed\n", ZO_THIN_POOL_NAME, ZO_THIN_VOLUME_NAME);

@@ -35,6 +35,13 @@ struct zo_ctx {
 	bool json;
 	bool lock_wait; /* wait for the host lock instead of refusing */
 	int lock_fd;    /* the host lock while held, else -1 */
+	/* What the command's descriptor asks (its NEED_ROOT and NEED_LOCK
+	 * flags) and the command has not taken yet: it takes them once its
+	 * arguments are parsed and valid (cmd/ zo_cmd_parsed), so a bad
+	 * argument is a usage error even while another command holds the
+	 * host. `needs_what` names the command for the lock ("thin create"). */
+	unsigned needs;
+	char needs_what[64];
 	struct zo_log log;
 	zo_out_fn out;
 	void *out_userdata;
