@@ -1,6 +1,8 @@
 """units/: `systemd-analyze verify` finds nothing to say about our units in
 a root staged like the RPM installs them (systemd need not be PID 1 for
-that; here it is not), and units/zsim-boot, the helper the units run, calls
+that; here it is not), the man pages each names in Documentation= are
+among those installed there (verify --man=yes asks man(1), pointed at the
+staged root by MANPATH), and units/zsim-boot, the helper the units run, calls
 the right zsim-orch commands: storage and host read the effective config
 through the real binary; firstboot takes zsim.* settings from
 /etc/zsim/firstboot.conf and the kernel command line, runs setup once and
@@ -11,7 +13,7 @@ import shutil
 import subprocess
 import tempfile
 
-from zsimtest import BUILD_DIR, SOURCE_DIR, TestCase, main, command as run
+from zsimtest import BUILD_DIR, SOURCE_DIR, TestCase, main, need, command as run
 
 UNITS = os.path.join(SOURCE_DIR, "units")
 BOOT = os.path.join(UNITS, "zsim-boot")
@@ -45,14 +47,25 @@ def stage_root(root):
 
 
 def verify(root, unit):
-    return run("systemd-analyze", "verify", "--man=no", f"--root={root}",
-               unit, cwd=os.path.join(root, "usr/lib/systemd/system"))
+    """--man=yes runs `man` for each man: page the unit names; MANPATH
+    makes it look only in the staged root."""
+    return run("systemd-analyze", "verify", "--man=yes", f"--root={root}",
+               unit, cwd=os.path.join(root, "usr/lib/systemd/system"),
+               env={"MANPATH": os.path.join(root, "usr/share/man")})
+
+
+def documentation(unit):
+    """The words of the unit's Documentation= lines."""
+    with open(os.path.join(UNITS, unit)) as f:
+        return [w for line in f if line.startswith("Documentation=")
+                for w in line.split("=", 1)[1].split()]
 
 
 class Verify(TestCase):
     def test_every_unit_verifies_clean(self):
         if not shutil.which("systemd-analyze"):
             self.fail("systemd-analyze not found; install systemd (ci/deps test)")
+        need("man", "man-db")
         with tempfile.TemporaryDirectory() as root:
             stage_root(root)
             for unit in OUR_UNITS:
@@ -72,6 +85,22 @@ class Verify(TestCase):
             res = verify(root, "zsim-orch.service")
             self.assertNotEqual(res.rc, 0)
             self.assertIn("zsim-orchestrator is not executable", res.err)
+
+    def test_verify_would_catch_a_missing_man_page(self):
+        need("man", "man-db")
+        with tempfile.TemporaryDirectory() as root:
+            unitdir = stage_root(root)
+            os.unlink(os.path.join(root, "usr/share/man/man5/zsim-job.5"))
+            res = verify(root, "zsim-orch.service")
+            self.assertNotEqual(res.rc, 0)
+            self.assertIn("Command 'man zsim-job(5)' failed", res.err)
+            self.assertTrue(os.path.exists(os.path.join(unitdir, "zsim-orch.service")))
+
+    def test_every_unit_names_its_man_pages(self):
+        for unit in OUR_UNITS:
+            docs = documentation(unit)
+            self.assertEqual(docs[:2], ["man:zsim-orch(8)", "man:zsim.conf(5)"], unit)
+        self.assertIn("man:zsim-job(5)", documentation("zsim-orch.service"))
 
     def test_units_run_what_exists(self):
         with open(os.path.join(UNITS, "zsim-orch.service")) as f:

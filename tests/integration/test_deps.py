@@ -59,6 +59,7 @@ PROGRAMS = {
     "ldd": "libc-bin",
     "libvirtd": "libvirt-daemon",
     "losetup": "mount",
+    "man": "man-db",
     "mandoc": "mandoc",
     "lsblk": "util-linux",
     "mkfs.ext4": "e2fsprogs",
