@@ -15,6 +15,7 @@
 #include "ops/lock.h"
 #include "util/path.h"
 #include "util/str.h"
+#include "util/time.h"
 #include "version.h"
 
 
@@ -46,6 +47,9 @@ const struct zo_global_option zo_global_options[] = {
 	{ { "json", 0, NULL }, 'j', "machine-readable output" },
 	{ { "progress", 0, NULL }, 'P', "show progress on stderr even when it is not a\n"
 					"terminal (default: only on a terminal)" },
+	{ { "progress-json", 0, NULL }, 'J', "stderr as JSON Lines, for scripts: each phase,\n"
+					     "update and end of long work, and each message,\n"
+					     "one JSON object a line" },
 	{ { "verbose", 'v', NULL }, 'v', "more messages (twice: debug)" },
 	{ { "quiet", 'q', NULL }, 'q', "errors only: no progress, no notices" },
 	{ { "help", 'h', NULL }, 'h', "this help; 'zsim-orch help COMMAND' for a command" },
@@ -290,6 +294,7 @@ int ZO_MAIN(int argc, char **argv)
 {
 	struct option options[ZO_ARRAY_SIZE(zo_global_options) + 1];
 	struct zo_ctx ctx;
+	struct zo_progress_json progress_json = { .start_ms = zo_now_ms() };
 	_cleanup_free_ char *default_config = NULL;
 	const struct zo_cmd *cmd;
 	const char *near;
@@ -332,6 +337,11 @@ int ZO_MAIN(int argc, char **argv)
 			break;
 		case 'P':
 			ctx.progress_forced = true;
+			break;
+		case 'J':
+			ctx.progress_event = zo_progress_to_json;
+			ctx.progress_userdata = &progress_json;
+			ctx.log.fn = zo_log_to_json;
 			break;
 		case 'v':
 			verbosity++;

@@ -1,8 +1,10 @@
 """Every --json document zsim-orch prints, on fixture hosts, libvirt's
 test driver, and a spool and results directory a real serve filled: each
 has the shape tests/integration/schemas/ gives it (zsimtest.schema; every
-run() of every tier checks the documents it sees the same way), and every
-command that takes --json has a shape on file."""
+run() of every tier checks the documents it sees the same way), so has
+every line of the JSON Lines streams (queue log --json, stderr under
+--progress-json), and every command that takes --json has a shape on
+file."""
 import json
 import os
 import signal
@@ -17,8 +19,9 @@ NODE = os.path.join(FIXTURES, "0sim-node")
 STOCK = os.path.join(FIXTURES, "debian-stock")
 DOCGEN = os.path.join(BUILD_DIR, "orchestrator", "zsim-docgen")
 # thin status needs device-mapper: the vm tier checks it (tests/vm/test_thin.py);
-# slurm submit/status need a cluster: the slurm tier checks them
-ELSEWHERE = {"thin.status", "slurm.submit", "slurm.status"}
+# slurm submit/status need a cluster: the slurm tier checks them; only a
+# copy or a boot updates a phase: the e2e tier's target prepare checks it
+ELSEWHERE = {"thin.status", "slurm.submit", "slurm.status", "progress.update"}
 
 
 class Json(TestCase):
@@ -72,6 +75,36 @@ class Json(TestCase):
         type(self).seen.add(name)
         return doc
 
+    def lines(self, *args, rc=0, stderr=False):
+        """The documents of a JSON Lines stream, on stdout (or stderr)."""
+        res = run(*args)   # run() checks the shape of every line
+        self.assertRun(res, rc)
+        text = res.err if stderr else res.out
+        docs = [json.loads(line) for line in text.splitlines()]
+        type(self).seen.update(d["schema"][len("zsim."):-len("/1")] for d in docs)
+        return docs
+
+    def test_every_stream(self):
+        c = ["--config", self.conf]
+        ids = [j["id"] for j in self.runs["jobs"]]
+        for rid, state in ((ids[0], "done"), (ids[2], "cancelled")):
+            docs = self.lines(*c, "queue", "log", "--json", rid)
+            self.assertEqual((docs[0]["schema"], docs[0]["state"]),
+                             ("zsim.queue.log.state/1", state))
+            self.assertEqual((docs[-1]["schema"], docs[-1]["state"]),
+                             ("zsim.queue.log.end/1", state))
+            self.assertTrue(all(d["id"] == rid for d in docs))
+        self.assertEqual(docs[-1]["exit"], 143)
+        docs = self.lines(*c, "--progress-json", "run", "noop", "--seconds", "0",
+                          stderr=True)
+        self.assertEqual([(d["schema"], d["phase"]) for d in docs],
+                         [("zsim.progress.phase/1", "noop: sleep"),
+                          ("zsim.progress.phase/1", "noop: collect"),
+                          ("zsim.progress.end/1", "noop: collect")])
+        docs = self.lines(*c, "--progress-json", "run", "nosuch", rc=2, stderr=True)
+        self.assertEqual([d["schema"] for d in docs], ["zsim.log/1"])
+        self.assertEqual(docs[0]["level"], "error")
+
     def test_every_document(self):
         c = ["--config", self.conf]
         self.doc("--root", NODE, "--connect", "test:///default", "--json", "status")
@@ -114,7 +147,8 @@ class Json(TestCase):
             kind, what = line.split(" ", 1)
             if kind == "option" and what.endswith(" --json"):
                 takes.add(what[:-len(" --json")].replace(" ", "."))
-        self.assertEqual(takes, set(schema.names()))
+        streams = {s for s in schema.STREAMS if not s.startswith("-")}
+        self.assertEqual(takes, set(schema.documents()) | streams)
         for name in schema.names():
             shape = schema.load(name)
             self.assertEqual(shape["schema"], f"zsim.{name}/1")

@@ -1,7 +1,8 @@
 """Progress of long work: the same wait (a command queued with --wait
 behind the host lock) under a pseudo-terminal shows one live line,
 rewritten in place; under a pipe one plain line, never a carriage
-return; --progress forces the live line, -q silences both. serve reports
+return; --progress forces the live line, -q silences both; --progress-json
+makes stderr JSON Lines on both, each line with its shape. serve reports
 the running job and the phase it is in with STATUS= on its notify socket,
 and queue ls shows that phase."""
 import fcntl
@@ -17,7 +18,7 @@ import subprocess
 import tempfile
 import time
 
-from zsimtest import FIXTURES, ZSIM_ORCH, TestCase, main, run
+from zsimtest import FIXTURES, ZSIM_ORCH, TestCase, main, run, schema
 
 WAIT = 10
 LOCK = "/var/lib/zsim/lock"
@@ -113,6 +114,27 @@ class Progress(TestCase):
         self.assertEqual(err.decode(), f"\rwaiting for {holder} to release the host lock\x1b[K\n")
         rc, err, _ = waiter(self.root, "-q", tty=True)
         self.assertEqual((rc, err), (0, b""))
+
+    def test_progress_json_is_json_lines_on_a_pipe_and_a_terminal(self):
+        for tty in (False, True):
+            rc, err, holder = waiter(self.root, "--progress-json", tty=tty)
+            self.assertEqual(rc, 0)
+            # a terminal turns "\n" into "\r\n"; no live line, no escape
+            text = err.decode().replace("\r\n", "\n") if tty else err.decode()
+            self.assertNotIn("\r", text)
+            self.assertEqual(schema.check_lines(text, schema.STREAMS["--progress-json"],
+                                                "stderr"), [])
+            docs = [json.loads(line) for line in text.splitlines()]
+            phase = f"waiting for {holder} to release the host lock"
+            self.assertEqual([(d["schema"], d["phase"]) for d in docs],
+                             [("zsim.progress.phase/1", phase),
+                              ("zsim.progress.end/1", phase)])
+            self.assertLessEqual(docs[0]["elapsed_ms"], docs[1]["elapsed_ms"])
+        # -q keeps the messages quiet, not the progress asked for
+        rc, err, _ = waiter(self.root, "-q", "--progress-json", tty=False)
+        self.assertEqual(rc, 0)
+        self.assertEqual([json.loads(l)["schema"] for l in err.decode().splitlines()],
+                         ["zsim.progress.phase/1", "zsim.progress.end/1"])
 
 
 class ServeStatus(TestCase):

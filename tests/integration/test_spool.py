@@ -11,7 +11,7 @@ import subprocess
 import tempfile
 import time
 
-from zsimtest import SOURCE_DIR, ZSIM_ORCH, TestCase, main, run
+from zsimtest import SOURCE_DIR, ZSIM_ORCH, TestCase, main, run, schema
 
 
 class SpoolCase(TestCase):
@@ -777,6 +777,134 @@ class Spool(SpoolCase):
         os.unlink(state)
         os.rename(state + ".real", state)
         self.assertRun(self.zo("queue", "ls"), 0)
+
+
+class QueueLogStream(SpoolCase):
+    """`queue log -f --json` against the live daemon: JSON Lines, each line
+    parsed by Python's json module as it arrives and checked against its
+    shape, written as the run goes, ended cleanly by SIGINT or SIGTERM."""
+
+    def follow(self, rid):
+        proc = subprocess.Popen([ZSIM_ORCH, "--config", self.conf, "queue", "log", "-f",
+                                 "--json", rid], stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
+        self.addCleanup(self.reap, proc)
+        return proc
+
+    def reap(self, proc):
+        if proc.poll() is None:
+            proc.kill()
+        proc.communicate(timeout=10)
+
+    def read_line(self, proc):
+        """The next line, parsed and checked, and how long the run has
+        been going by then (None at the end of the stream)."""
+        line = proc.stdout.readline()
+        if not line:
+            return None
+        self.assertTrue(line.endswith("\n"), line)
+        self.assertEqual(schema.check_lines(line, schema.STREAMS["queue.log"]), [])
+        return json.loads(line), time.monotonic() - self.t0
+
+    def submit(self, seconds):
+        self.assertRun(self.zo("queue", "submit", "noop", "--seconds", str(seconds)), 0)
+        self.t0 = time.monotonic()
+        return self.wait_for(lambda rs: rs and rs[-1]["state"] == "running")[-1]["id"]
+
+    def test_lines_come_as_the_run_goes(self):
+        rid = self.submit(3)
+        proc = self.follow(rid)
+        got = []
+        while True:
+            item = self.read_line(proc)
+            if item is None:
+                break
+            got.append(item)
+            if item[0]["schema"] == "zsim.queue.log.state/1" and len(got) == 1:
+                # written while the run still runs, long before it ends
+                self.assertEqual(item[0]["state"], "running")
+                self.assertEqual(self.zo("queue", "show", rid).rc, 0)
+                self.assertEqual(json.loads(self.zo("queue", "show", rid).out)["state"],
+                                 "running")
+        self.assertEqual(proc.wait(timeout=10), 0, proc.stderr.read())
+        docs = [d for d, _ in got]
+        kinds = [d["schema"].split("/")[0][len("zsim.queue.log."):] for d in docs]
+        self.assertEqual(kinds[0], "state")
+        self.assertEqual(kinds[-2:], ["state", "end"])
+        # (a run that has not said its first phase yet is running, phase null)
+        # the state as the record says when it is looked at (a phase as
+        # short as collect may come and go between two looks; its log
+        # line is there regardless)
+        states = [(d["state"], d["phase"]) for d, k in zip(docs, kinds) if k == "state"]
+        states = [s for s in states if s != ("running", None)]
+        self.assertEqual((states[0], states[-1]), (("running", "noop: sleep"), ("done", None)))
+        self.assertLessEqual(set(states[1:-1]), {("running", "noop: collect")})
+        texts = [d["text"] for d in docs if "text" in d]
+        self.assertEqual(texts[:2], ["zsim-orch: noop: sleep", "zsim-orch: noop: collect"])
+        self.assertRegex(texts[-1], r"^RESULTS: /")
+        end = docs[-1]
+        self.assertEqual((end["id"], end["exit"], end["status"]), (rid, 0, "done"))
+        self.assertEqual(end["results"], json.loads(self.zo("queue", "show", rid).out)["results"])
+        # the sleep's lines came during the sleep, the end after it
+        sleep_line = next(t for d, t in got if d.get("text") == "zsim-orch: noop: sleep")
+        self.assertLess(sleep_line, 2.5)
+        self.assertGreaterEqual(got[-1][1], 3)
+        # the text form is the log itself, as it was
+        log = self.zo("queue", "log", rid).out
+        self.assertEqual(log, "".join(t + "\n" for t in texts))
+
+    def test_sigint_and_sigterm_end_the_stream_cleanly(self):
+        for sig, rc in ((signal.SIGINT, 130), (signal.SIGTERM, 143)):
+            rid = self.submit(60)
+            proc = self.follow(rid)
+            first = self.read_line(proc)
+            self.assertEqual(first[0]["state"], "running")
+            self.read_line(proc)  # the first line of its log
+            proc.send_signal(sig)
+            out, err = proc.communicate(timeout=5)
+            self.assertEqual(proc.returncode, rc, err)
+            self.assertEqual(err, "")
+            # whatever came after is whole lines that parse
+            self.assertTrue(out == "" or out.endswith("\n"), out)
+            self.assertEqual(schema.check_lines(out, schema.STREAMS["queue.log"]), [])
+            self.assertNotIn("zsim.queue.log.end/1", out)
+            self.assertRun(self.zo("queue", "cancel", rid), 0)
+            self.wait_for(lambda rs: rs[-1]["state"] == "cancelled")
+
+    def test_any_bytes_become_lines_json_can_read(self):
+        self.stop()
+        rid = "1000000000000-0001"
+        d = self.fabricate("failed", rid, self.noop_record(rid, status="failed", exit=1))
+        log = (b"plain\n\xff\xfe bytes \xc3\xa9t\xc3\xa9\n\ttab \"quoted\" \\\n"
+               + b"x" * (200 * 1024) + b"\nno newline at the end")
+        with open(os.path.join(d, "log"), "wb") as f:
+            f.write(log)
+        self.start()
+        res = self.zo("queue", "log", "--json", rid)   # run() checks each line's shape
+        self.assertRun(res, 0, err="")
+        docs = [json.loads(line) for line in res.out.splitlines()]
+        texts = [x["text"] for x in docs if "text" in x]
+        # a line longer than 64 KiB is cut into pieces; nothing is lost
+        self.assertEqual("".join(texts[3:-1]), "x" * (200 * 1024))
+        self.assertEqual(texts[:3] + texts[-1:],
+                         ["plain", "\ufffd\ufffd bytes \u00e9t\u00e9", '\ttab "quoted" \\',
+                          "no newline at the end"])
+        self.assertEqual((docs[0]["state"], docs[-1]["state"], docs[-1]["exit"]),
+                         ("failed", "failed", 1))
+
+    def test_a_queued_run_is_followed_from_queued_on(self):
+        first = self.submit(60)
+        self.assertRun(self.zo("queue", "submit", "noop", "--seconds", "0"), 0)
+        rid = self.wait_for(lambda rs: len(rs) == 2)[1]["id"]
+        proc = self.follow(rid)
+        self.assertEqual(self.read_line(proc)[0]["state"], "queued")
+        self.assertRun(self.zo("queue", "cancel", first), 0)
+        docs = []
+        while (item := self.read_line(proc)) is not None:
+            docs.append(item[0])
+        self.assertEqual(proc.wait(timeout=10), 0)
+        self.assertEqual([d["state"] for d in docs if "phase" in d][-1], "done")
+        self.assertEqual((docs[-1]["schema"], docs[-1]["exit"]), ("zsim.queue.log.end/1", 0))
 
 
 if __name__ == "__main__":

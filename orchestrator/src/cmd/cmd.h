@@ -120,6 +120,9 @@ int zo_json_options(struct zo_ctx *ctx, const struct zo_cmd *cmd, const char *wh
 /* Print `o` as the --json document `schema` ("status", "queue.ls": see
  * util/json.h) and free it. -ENOMEM when o is NULL. */
 int zo_print_json(const char *schema, json_object *o);
+/* The same as one line of a JSON Lines stream on `f`, flushed (queue log
+ * --json, --progress-json). */
+int zo_print_json_line(FILE *f, const char *schema, json_object *o);
 /* Load (or reload) the config named by ctx; prints diagnostics. Returns an
  * exit code. */
 int zo_load_config(struct zo_ctx *ctx);
@@ -129,6 +132,18 @@ void zo_out_to_stdout(void *userdata, const char *line);
 /* ctx->progress when stderr is a terminal (or --progress): the line
  * rewritten in place. */
 void zo_progress_to_tty(void *userdata, const char *line);
+
+/* --progress-json: stderr is JSON Lines. ctx->progress_event writes
+ * zsim.progress.phase/1, zsim.progress.update/1 (at most one a second
+ * within a phase) and zsim.progress.end/1; ctx->log.fn writes each
+ * message as zsim.log/1. */
+struct zo_progress_json {
+	uint64_t start_ms;  /* when the command started (zo_now_ms) */
+	uint64_t update_ms; /* when the last update was written; 0: none in this phase */
+	char phase[512];    /* the phase, "" before the first */
+};
+void zo_progress_to_json(void *userdata, enum zo_progress_kind kind, const char *line);
+void zo_log_to_json(void *userdata, int priority, const char *fmt, va_list ap);
 
 /* After ops/run's zo_run_argv/zo_run_from: the exit code (130/143 when a
  * signal stopped it), and "RESULTS: <path>.*", the line the spool and

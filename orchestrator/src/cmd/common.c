@@ -14,6 +14,7 @@
 #include "util/ini.h"
 #include "util/json.h"
 #include "util/str.h"
+#include "util/time.h"
 
 #include "util/banned.h"
 
@@ -33,6 +34,8 @@ int zo_usage_error(struct zo_ctx *ctx, const struct zo_cmd *cmd, const char *fmt
 	va_start(ap, fmt);
 	zo_logv(&ctx->log, LOG_ERR, fmt, ap);
 	va_end(ap);
+	if (ctx->log.fn == zo_log_to_json) /* every stderr line is JSON */
+		return ZO_EXIT_USAGE;
 	fprintf(stderr, "usage: %.*s\n", (int)strcspn(cmd->usage, "\n"), cmd->usage);
 	fprintf(stderr, "Run 'zsim-orch %s --help' for details.\n", cmd->name);
 	return ZO_EXIT_USAGE;
@@ -219,17 +222,83 @@ void zo_progress_to_tty(void *userdata, const char *line)
 	fflush(stderr);
 }
 
-int zo_print_json(const char *schema, json_object *o)
+static int print_doc(FILE *f, const char *schema, json_object *o, bool line)
 {
 	json_object *doc = zo_json_doc(schema, o);
 
 	json_object_put(o);
 	if (!doc)
 		return -ENOMEM;
-	fputs(zo_json_text(doc), stdout);
-	fputc('\n', stdout);
+	fputs(line ? zo_json_line(doc) : zo_json_text(doc), f);
+	fputc('\n', f);
 	json_object_put(doc);
+	if (line)
+		fflush(f);
 	return 0;
+}
+
+int zo_print_json(const char *schema, json_object *o)
+{
+	return print_doc(stdout, schema, o, false);
+}
+
+int zo_print_json_line(FILE *f, const char *schema, json_object *o)
+{
+	return print_doc(f, schema, o, true);
+}
+
+/* A string member that is valid UTF-8 whatever the bytes were. */
+static void add_text(json_object *o, const char *key, const char *text, size_t len)
+{
+	_cleanup_free_ char *valid = zo_utf8_copy(text, len);
+
+	zo_json_add_str(o, key, valid ? valid : "");
+}
+
+void zo_progress_to_json(void *userdata, enum zo_progress_kind kind, const char *line)
+{
+	static const char *const schemas[] = { "progress.phase", "progress.update",
+					       "progress.end" };
+	struct zo_progress_json *p = userdata;
+	uint64_t now = zo_now_ms();
+	json_object *o;
+
+	if (kind == ZO_PROGRESS_UPDATE && p->update_ms && now - p->update_ms < 1000)
+		return;
+	if (kind == ZO_PROGRESS_PHASE) {
+		snprintf(p->phase, sizeof(p->phase), "%s", line);
+		p->update_ms = 0;
+	} else if (kind == ZO_PROGRESS_UPDATE) {
+		p->update_ms = now;
+	}
+	o = json_object_new_object();
+	if (!o)
+		return;
+	zo_json_add_str(o, "phase", p->phase[0] ? p->phase : NULL);
+	if (kind == ZO_PROGRESS_UPDATE)
+		add_text(o, "text", line, strlen(line));
+	zo_json_add_u64(o, "elapsed_ms", now - p->start_ms);
+	zo_print_json_line(stderr, schemas[kind], o);
+	if (kind == ZO_PROGRESS_END)
+		p->phase[0] = '\0';
+}
+
+void zo_log_to_json(void *userdata, int priority, const char *fmt, va_list ap)
+{
+	static const char *const levels[] = { "error", "error", "error", "error",
+					      "warning", "notice", "info", "debug" };
+	_cleanup_free_ char *text = NULL;
+	json_object *o;
+	int n;
+
+	(void)userdata;
+	n = vasprintf(&text, fmt, ap);
+	o = n < 0 ? NULL : json_object_new_object();
+	if (!o)
+		return;
+	zo_json_add_str(o, "level", levels[priority < 0 ? 0 : priority > 7 ? 7 : priority]);
+	add_text(o, "text", text, (size_t)n);
+	zo_print_json_line(stderr, "log", o);
 }
 
 void zo_print_diags(const char *path, struct zo_diags *d)

@@ -274,10 +274,133 @@ static void emit_stdout(void *userdata, const char *text, size_t len)
 	fflush(stdout);
 }
 
+/* queue log --json: JSON Lines on stdout, each line of the log one
+ * zsim.queue.log.line/1, the run's state and phase zsim.queue.log.state/1
+ * whenever they change, and its outcome zsim.queue.log.end/1 last when it
+ * has finished. */
+struct log_json {
+	const char *id;
+	struct zo_strbuf pending; /* the start of a line not yet ended */
+	const char *state;	  /* the last record's state */
+	json_object *last;	  /* and the record */
+};
+
+/* A line longer than this is cut into several (memory stays bounded). */
+#define LOG_LINE_MAX (64 * 1024)
+
+static void log_line(struct log_json *lj, const char *text, size_t len)
+{
+	_cleanup_free_ char *valid = zo_utf8_copy(text, len);
+	json_object *o = json_object_new_object();
+
+	zo_json_add_str(o, "id", lj->id);
+	zo_json_add_str(o, "text", valid ? valid : "");
+	zo_print_json_line(stdout, "queue.log.line", o);
+}
+
+static void log_text(void *userdata, const char *text, size_t len)
+{
+	struct log_json *lj = userdata;
+	const char *nl;
+
+	while (len) {
+		nl = memchr(text, '\n', len);
+		if (nl && !lj->pending.len) {
+			log_line(lj, text, (size_t)(nl - text));
+		} else {
+			size_t n = nl ? (size_t)(nl - text) : len;
+			_cleanup_free_ char *piece = strndup(text, n);
+
+			if (piece)
+				zo_strbuf_append(&lj->pending, piece);
+			if (nl || lj->pending.len >= LOG_LINE_MAX) {
+				log_line(lj, lj->pending.buf ? lj->pending.buf : "",
+					 lj->pending.len);
+				lj->pending.len = 0;
+			}
+		}
+		if (!nl)
+			break;
+		len -= (size_t)(nl - text) + 1;
+		text = nl + 1;
+	}
+}
+
+/* The record's state as queue ls shows it: its status once filed. */
+static const char *shown_state(const char *state, json_object *m)
+{
+	const char *status = m ? zo_json_get_str(m, "status") : NULL;
+
+	return status ? status : state;
+}
+
+static void log_record(void *userdata, const char *state, json_object *m)
+{
+	struct log_json *lj = userdata;
+	json_object *o = json_object_new_object(), *v;
+
+	zo_json_add_str(o, "id", lj->id);
+	zo_json_add_str(o, "state", shown_state(state, m));
+	if (!strcmp(state, "running") && m && json_object_object_get_ex(m, "phase", &v))
+		json_object_object_add(o, "phase", json_object_get(v));
+	else
+		zo_json_add_null(o, "phase");
+	zo_print_json_line(stdout, "queue.log.state", o);
+	if (lj->last)
+		json_object_put(lj->last);
+	lj->last = m ? json_object_get(m) : NULL;
+	lj->state = state;
+}
+
+/* The outcome of a finished run, from its last record. */
+static void log_end(struct log_json *lj)
+{
+	static const char *const keys[] = { "exit", "status", "results", "error", "duration_ms" };
+	json_object *o, *v;
+	size_t i;
+
+	if (!lj->state || !strcmp(lj->state, "running") || !strcmp(lj->state, "queued"))
+		return;
+	o = json_object_new_object();
+	zo_json_add_str(o, "id", lj->id);
+	zo_json_add_str(o, "state", shown_state(lj->state, lj->last));
+	for (i = 0; i < ZO_ARRAY_SIZE(keys); i++)
+		json_object_object_add(o, keys[i],
+				       lj->last && json_object_object_get_ex(lj->last, keys[i], &v)
+					       ? json_object_get(v)
+					       : NULL);
+	zo_print_json_line(stdout, "queue.log.end", o);
+}
+
+static int show_log(struct zo_ctx *ctx, struct zo_spool *s, const char *id, const char *state,
+		    bool follow)
+{
+	struct log_json lj = { .id = id };
+	struct zo_spool_log_reader rd = { .text = emit_stdout };
+	int r;
+
+	if (ctx->json)
+		rd = (struct zo_spool_log_reader){ .text = log_text, .record = log_record,
+						   .userdata = &lj };
+	r = zo_spool_show_log(ctx, s, id, state, follow, &rd);
+	if (ctx->json && lj.pending.len)
+		log_line(&lj, lj.pending.buf, lj.pending.len);
+	if (ctx->json && r >= 0)
+		log_end(&lj);
+	if (lj.last)
+		json_object_put(lj.last);
+	zo_strbuf_release(&lj.pending);
+	/* stopped by SIGINT/SIGTERM: the stream ends after a whole line */
+	if (r == -EINTR && rd.signal)
+		return 128 + rd.signal;
+	return zo_exit_code(ctx, r);
+}
+
 static int queue_log(struct zo_ctx *ctx, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "follow", no_argument, NULL, 'f' },
+		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -285,7 +408,7 @@ static int queue_log(struct zo_ctx *ctx, int argc, char **argv)
 	const char *state;
 	char *one[2];
 	bool follow = false;
-	int c, r, ret;
+	int c, ret;
 
 	/* ID -f, -f ID and --follow alike (GNU getopt permutes) */
 	optind = 0;
@@ -293,6 +416,8 @@ static int queue_log(struct zo_ctx *ctx, int argc, char **argv)
 	while ((c = getopt_long(argc, argv, ":fh", opts, NULL)) != -1) {
 		if (c == 'f') {
 			follow = true;
+		} else if (c == 'j') {
+			ctx->json = true;
 		} else if (c == 'h') {
 			zo_cmd_print_usage(&zo_cmd_queue, stdout);
 			return ZO_EXIT_OK;
@@ -302,15 +427,15 @@ static int queue_log(struct zo_ctx *ctx, int argc, char **argv)
 		}
 	}
 	if (argc - optind != 1)
-		return zo_usage_error(ctx, &zo_cmd_queue, "'queue log' takes ID [-f]");
+		return zo_usage_error(ctx, &zo_cmd_queue, "'queue log' takes ID [-f] [--json]");
 	one[0] = argv[0];
 	one[1] = argv[optind];
 	ret = find_run(ctx, &s, 2, one, "log", &state);
 	if (ret)
 		return ret;
-	r = zo_spool_show_log(ctx, &s, one[1], state, follow, emit_stdout, NULL);
+	ret = show_log(ctx, &s, one[1], state, follow);
 	zo_spool_release(&s);
-	return zo_exit_code(ctx, r);
+	return ret;
 }
 
 static int queue_retry(struct zo_ctx *ctx, int argc, char **argv)
@@ -330,7 +455,9 @@ static int queue_retry(struct zo_ctx *ctx, int argc, char **argv)
 }
 
 static const struct zo_opt json_opt[] = { { "json", 0, NULL }, { NULL, 0, NULL } };
-static const struct zo_opt log_opts[] = { { "follow", 'f', NULL }, { NULL, 0, NULL } };
+static const struct zo_opt log_opts[] = {
+	{ "follow", 'f', NULL }, { "json", 0, NULL }, { NULL, 0, NULL },
+};
 static const struct zo_subcmd subs[] = {
 	{ "add", queue_add, 0, NULL, "FILE.job" },
 	{ "cancel", queue_cancel, 0, NULL, "ID" },
@@ -354,7 +481,7 @@ const struct zo_cmd zo_cmd_queue = {
 		 "       zsim-orch queue add FILE.job\n"
 		 "       zsim-orch queue ls [--json]\n"
 		 "       zsim-orch queue show|cancel|retry ID\n"
-		 "       zsim-orch queue log [-f] ID\n"
+		 "       zsim-orch queue log [-f] [--json] ID\n"
 		 "\n"
 		 "submit  write a job file for EXP ARGS (checked now) into [paths] spool\n"
 		 "add     check FILE.job and put it into the spool\n"
@@ -363,7 +490,12 @@ const struct zo_cmd zo_cmd_queue = {
 		 "show    one run's record (JSON)\n"
 		 "cancel  a queued run is dropped; a running one is stopped cleanly (only a\n"
 		 "        process proven to be the run is signalled)\n"
-		 "log     its output; -f (--follow) follows it until the run ends\n"
+		 "log     its output; -f (--follow) follows it until the run ends (or\n"
+		 "        SIGINT/SIGTERM: exit 130/143). --json: JSON Lines, one object a\n"
+		 "        line: zsim.queue.log.state/1 (id, state, phase) first and at each\n"
+		 "        change, zsim.queue.log.line/1 (id, text) for each line of output,\n"
+		 "        and zsim.queue.log.end/1 (id, state, exit, status, results, error,\n"
+		 "        duration_ms) last once the run has finished\n"
 		 "retry   queue a finished run again, under a new ID\n"
 		 "\n"
 		 "IDs look like 1700000000000-0001 (a retry: 1700000000000-r); nothing else\n"

@@ -863,8 +863,8 @@ int zo_spool_retry(struct zo_ctx *ctx, const struct zo_spool *s, const char *id,
 	return 0;
 }
 
-/* Hand everything from the log's current offset on to `emit`. */
-static int drain(int fd, zo_spool_emit_fn emit, void *userdata)
+/* Hand everything from the log's current offset on to the reader. */
+static int drain(int fd, const struct zo_spool_log_reader *rd)
 {
 	char buf[64 * 1024];
 
@@ -877,16 +877,66 @@ static int drain(int fd, zo_spool_emit_fn emit, void *userdata)
 			return -errno;
 		if (n == 0)
 			return 0;
-		emit(userdata, buf, (size_t)n);
+		rd->text(rd->userdata, buf, (size_t)n);
 	}
 }
 
-int zo_spool_show_log(struct zo_ctx *ctx, const struct zo_spool *s, const char *id,
-		      const char *state, bool follow, zo_spool_emit_fn emit, void *userdata)
+static volatile sig_atomic_t follow_stop;
+
+static void on_follow_stop(int sig)
+{
+	follow_stop = sig;
+}
+
+/* SIGINT and SIGTERM end a follow between two reads (no SA_RESTART: the
+ * sleep returns at once). */
+static void catch_follow_stop(bool on)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on ? on_follow_stop : SIG_DFL;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+}
+
+/* What the reader last heard of the run: "STATE STATUS PHASE". */
+static char *record_key(const char *state, json_object *m)
+{
+	const char *status = m ? zo_json_get_str(m, "status") : NULL;
+	const char *phase = m ? zo_json_get_str(m, "phase") : NULL;
+
+	return zo_asprintf("%s %s %s", state, status ? status : "-", phase ? phase : "-");
+}
+
+/* Tell the reader the record when it changed since `*key`. */
+static void tell_record(const struct zo_spool *s, const char *id, const char *state,
+			const struct zo_spool_log_reader *rd, char **key)
+{
+	json_object *m;
+	char *now;
+
+	if (!rd->record)
+		return;
+	m = zo_spool_read_meta(s, state, id);
+	now = record_key(state, m);
+	if (!*key || !now || strcmp(*key, now))
+		rd->record(rd->userdata, state, m);
+	free(*key);
+	*key = now;
+	if (m)
+		json_object_put(m);
+}
+
+static int show_log(struct zo_ctx *ctx, const struct zo_spool *s, const char *id,
+		    const char *state, bool follow, struct zo_spool_log_reader *rd)
 {
 	_cleanup_close_ int fd = -1;
+	_cleanup_free_ char *key = NULL;
 	int r;
 
+	tell_record(s, id, state, rd, &key);
 	for (;;) {
 		/* the run's directory moves between states; an open log
 		 * stays the same file */
@@ -903,16 +953,36 @@ int zo_spool_show_log(struct zo_ctx *ctx, const struct zo_spool *s, const char *
 					       strerror(errno));
 		}
 		if (fd >= 0) {
-			r = drain(fd, emit, userdata);
+			r = drain(fd, rd);
 			if (r < 0)
 				return zo_fail(ctx, r, "cannot read the log of %s: %s", id,
 					       strerror(-r));
 		}
+		if (follow)
+			tell_record(s, id, state, rd, &key);
 		if (last)
 			return 0;
-		zo_sleep_ms(250, NULL);
+		if (zo_sleep_ms(250, &follow_stop) < 0 || follow_stop) {
+			rd->signal = (int)follow_stop;
+			return -EINTR;
+		}
 		state = zo_spool_find(s, id);
 		if (!state)
 			return 0;
 	}
+}
+
+int zo_spool_show_log(struct zo_ctx *ctx, const struct zo_spool *s, const char *id,
+		      const char *state, bool follow, struct zo_spool_log_reader *rd)
+{
+	int r;
+
+	rd->signal = 0;
+	if (!follow)
+		return show_log(ctx, s, id, state, false, rd);
+	follow_stop = 0;
+	catch_follow_stop(true);
+	r = show_log(ctx, s, id, state, true, rd);
+	catch_follow_stop(false);
+	return r;
 }

@@ -157,11 +157,22 @@ int zo_spool_cancel(struct zo_ctx *ctx, const struct zo_spool *s, const char *id
 /* Queue a finished run again as a new run; its ID in ret_id. */
 int zo_spool_retry(struct zo_ctx *ctx, const struct zo_spool *s, const char *id,
 		   const char *state, char **ret_id);
-/* Hand a run's log to `emit` in pieces, however long it is; with
- * `follow`, as it grows until the run has finished. */
-typedef void (*zo_spool_emit_fn)(void *userdata, const char *text, size_t len);
+/* What zo_spool_show_log hands on; `record` may be NULL. */
+struct zo_spool_log_reader {
+	/* the log in pieces, however long it is */
+	void (*text)(void *userdata, const char *text, size_t len);
+	/* the run's record (job.json; NULL when unreadable, borrowed) and
+	 * its state: once before any text, then after the text written
+	 * before each change of its state, status or phase */
+	void (*record)(void *userdata, const char *state, json_object *m);
+	void *userdata;
+	int signal; /* out: the SIGINT or SIGTERM that stopped a follow, or 0 */
+};
+/* Hand a run's log to the reader; with `follow`, as it grows until the
+ * run has finished. A follow catches SIGINT and SIGTERM and stops on
+ * them: -EINTR, with the signal in r->signal (no message). */
 int zo_spool_show_log(struct zo_ctx *ctx, const struct zo_spool *s, const char *id,
-		      const char *state, bool follow, zo_spool_emit_fn emit, void *userdata);
+		      const char *state, bool follow, struct zo_spool_log_reader *r);
 
 /* ---- the daemon's side (ops/spool_daemon.c); events go to s->log ---- */
 

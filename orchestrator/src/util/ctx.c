@@ -116,7 +116,10 @@ void zo_phase(struct zo_ctx *ctx, const char *fmt, ...)
 		return;
 	if (ctx->phase_fn)
 		ctx->phase_fn(ctx->phase_userdata, line);
-	if (ctx->progress) {
+	if (ctx->progress_event) {
+		ctx->progress_event(ctx->progress_userdata, ZO_PROGRESS_PHASE, line);
+		ctx->progress_live = true;
+	} else if (ctx->progress) {
 		live(ctx, line, true);
 	} else {
 		zo_log(&ctx->log, LOG_NOTICE, "%s", line);
@@ -130,6 +133,14 @@ void zo_progressv(struct zo_ctx *ctx, const char *fmt, va_list ap)
 	char *line = NULL;
 	uint64_t now;
 
+	if (ctx->progress_event) {
+		if (vasprintf(&line, fmt, ap) < 0)
+			return;
+		ctx->progress_event(ctx->progress_userdata, ZO_PROGRESS_UPDATE, line);
+		ctx->progress_live = true;
+		free(line);
+		return;
+	}
 	if (!ctx->progress) {
 		/* a plain line now and then, so a long wait is seen to go on */
 		now = zo_now_ms();
@@ -161,7 +172,9 @@ void zo_progress(struct zo_ctx *ctx, const char *fmt, ...)
 
 void zo_progress_end(struct zo_ctx *ctx)
 {
-	if (ctx->progress && ctx->progress_live)
+	if (ctx->progress_event && ctx->progress_live)
+		ctx->progress_event(ctx->progress_userdata, ZO_PROGRESS_END, NULL);
+	else if (ctx->progress && ctx->progress_live)
 		ctx->progress(ctx->progress_userdata, NULL);
 	ctx->progress_live = false;
 	ctx->progress_logged_ms = 0;

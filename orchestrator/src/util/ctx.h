@@ -25,6 +25,12 @@ enum zo_fail_kind {
 /* Where output lines go (stdout in the program, a buffer in tests). */
 typedef void (*zo_out_fn)(void *userdata, const char *line);
 
+/* What long work reports, for --progress-json: a phase begins, a phase
+ * got further (an update), the work is over (line NULL). */
+enum zo_progress_kind { ZO_PROGRESS_PHASE, ZO_PROGRESS_UPDATE, ZO_PROGRESS_END };
+typedef void (*zo_progress_event_fn)(void *userdata, enum zo_progress_kind kind,
+				     const char *line);
+
 struct zo_ctx {
 	const char *root;        /* "" when not set */
 	const char *config_path; /* the file to read (explicit or default) */
@@ -50,6 +56,9 @@ struct zo_ctx {
 	 * with -q. Operations go through zo_phase()/zo_progress(), which say
 	 * the same in plain log lines when it is NULL. */
 	zo_out_fn progress;
+	/* --progress-json: every phase, update and end goes here instead,
+	 * with progress_userdata, neither the live line nor plain lines */
+	zo_progress_event_fn progress_event;
 	void *progress_userdata;
 	bool progress_forced; /* --progress */
 	bool progress_live;   /* a line is on the terminal, not yet ended */

@@ -61,6 +61,11 @@ const char *zo_json_text(json_object *o)
 							 JSON_C_TO_STRING_SPACED);
 }
 
+const char *zo_json_line(json_object *o)
+{
+	return json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
+}
+
 json_object *zo_json_doc(const char *schema, json_object *o)
 {
 	json_object *doc;

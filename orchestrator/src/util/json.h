@@ -28,5 +28,7 @@ const char *zo_json_get_str(json_object *o, const char *key);
 json_object *zo_json_doc(const char *schema, json_object *o);
 /* Pretty-printed text owned by `o` (valid until it is freed). */
 const char *zo_json_text(json_object *o);
+/* The same on one line, for a JSON Lines stream (one document a line). */
+const char *zo_json_line(json_object *o);
 
 #endif

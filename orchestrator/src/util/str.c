@@ -236,3 +236,62 @@ const char *zo_closest(const char *word, const char *const *candidates,
 	}
 	return best_d <= limit ? best : NULL;
 }
+
+/* The length of the well-formed UTF-8 sequence at s (at most n bytes),
+ * or 0 (RFC 3629: no overlong forms, surrogates or code points past
+ * U+10FFFF). */
+static size_t utf8_seq(const unsigned char *s, size_t n)
+{
+	size_t len, i;
+	unsigned lo = 0x80, hi = 0xbf;
+
+	if (s[0] > 0 && s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		len = 2;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		len = 3;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		len = 4;
+	else
+		return 0;
+	if (s[0] == 0xe0)
+		lo = 0xa0;
+	else if (s[0] == 0xed)
+		hi = 0x9f;
+	else if (s[0] == 0xf0)
+		lo = 0x90;
+	else if (s[0] == 0xf4)
+		hi = 0x8f;
+	if (n < len || s[1] < lo || s[1] > hi)
+		return 0;
+	for (i = 2; i < len; i++)
+		if (s[i] < 0x80 || s[i] > 0xbf)
+			return 0;
+	return len;
+}
+
+char *zo_utf8_copy(const char *s, size_t len)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	/* at worst each byte becomes the 3 bytes of U+FFFD */
+	char *out = len < ((size_t)-1 - 1) / 3 ? malloc(len * 3 + 1) : NULL;
+	size_t i = 0, o = 0, n;
+
+	if (!out)
+		return NULL;
+	while (i < len) {
+		n = utf8_seq(u + i, len - i);
+		if (n) {
+			memcpy(out + o, s + i, n);
+			o += n;
+			i += n;
+		} else {
+			memcpy(out + o, "\xef\xbf\xbd", 3);
+			o += 3;
+			i++;
+		}
+	}
+	out[o] = '\0';
+	return out;
+}

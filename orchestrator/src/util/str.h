@@ -35,6 +35,11 @@ size_t zo_strv_length(char *const *v);
 /* Split on `sep`, trimming each item and dropping empty ones. */
 int zo_strv_split(const char *s, char sep, char ***ret);
 
+/* A copy of the `len` bytes at `s` that is valid UTF-8 (for JSON): each
+ * byte that does not belong to a well-formed sequence, and each NUL,
+ * becomes U+FFFD. NULL on allocation failure. */
+char *zo_utf8_copy(const char *s, size_t len);
+
 size_t zo_edit_distance(const char *a, const char *b);
 /* The candidate closest to `word`, or NULL if none is plausibly a typo of
  * it. */

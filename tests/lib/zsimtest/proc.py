@@ -34,12 +34,13 @@ def run(*args, env=None, cwd=None, stdin=None, timeout=60, stdout=subprocess.PIP
         preexec_fn=None):
     """Run the built zsim-orch with `args`. ZSIM_ROOT is dropped from our
     environment: a test that means it passes it in `env`. A --json
-    document it prints must have its shape (zsimtest.schema), or this
-    raises AssertionError."""
+    document it prints, and every line of a JSON Lines stream (queue log
+    --json, stderr under --progress-json), must have its shape
+    (zsimtest.schema), or this raises AssertionError."""
     base = {k: v for k, v in os.environ.items() if k != "ZSIM_ROOT"}
     res = _run([ZSIM_ORCH, *args], base, env, cwd, stdin, timeout, stdout, preexec_fn)
     # every --json document a test sees is checked against its shape
-    problems = schema.check_output(args, res.rc, res.out or "")
+    problems = schema.check_output(args, res.rc, res.out or "", res.err or "")
     if problems:
         raise AssertionError(f"zsim-orch {' '.join(args)}: its JSON does not have the shape "
                              f"in tests/integration/schemas:\n" + "\n".join(problems))

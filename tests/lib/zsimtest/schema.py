@@ -16,8 +16,13 @@ where T is
 Across every document: keys of fixed objects are snake_case, and a key
 ending in _bytes, _ms or _blocks holds a whole number (or null).
 
-run() (zsimtest.proc) checks every --json output it sees, so each test
-that asks for one checks its shape too; check_output() is that check."""
+Streams are JSON Lines: one such document a line, each line typed by its
+own "schema" (STREAMS lists which types a stream may carry): `queue log
+--json` on stdout, and stderr under the global --progress-json.
+
+run() (zsimtest.proc) checks every --json output it sees, every line of
+every stream included, so each test that asks for one checks its shape
+too; check_output() is that check."""
 import json
 import os
 import re
@@ -30,10 +35,23 @@ WHOLE = re.compile(r"_(bytes|ms|blocks)$")
 SCALARS = {"string": str, "bool": bool, "null": type(None)}
 # global options that take a value: skipped to find the command
 VALUED = {"-c", "--config", "--connect", "-r", "--root"}
+# JSON Lines streams: the command (or global option) that prints one, and
+# the types of line it may print
+STREAMS = {
+    "queue.log": ["queue.log.state", "queue.log.line", "queue.log.end"],
+    "--progress-json": ["progress.phase", "progress.update", "progress.end", "log"],
+}
 
 
 def names():
+    """Every shape on file: documents and stream line types."""
     return sorted(f[:-len(".json")] for f in os.listdir(SCHEMAS) if f.endswith(".json"))
+
+
+def documents():
+    """The shapes of whole --json documents (not stream lines)."""
+    lines = {t for types in STREAMS.values() for t in types}
+    return [n for n in names() if n not in lines]
 
 
 def load(name):
@@ -124,9 +142,49 @@ def expected_schema(args):
     return words[0] if words and words[0] in known else None
 
 
-def check_output(args, rc, out):
+def check_lines(text, types, where="stdout"):
+    """The problems of a JSON Lines stream: every line one document of one
+    of `types` ("queue.log.line"), each with its shape."""
+    out = []
+    for i, line in enumerate(text.splitlines(), 1):
+        try:
+            doc = json.loads(line)
+        except ValueError as e:
+            out.append(f"{where} line {i}: not JSON ({e}): {line[:80]!r}")
+            continue
+        problems = check_document(doc)
+        name = re.sub(r"^zsim\.|/\d+$", "", str(doc.get("schema")))
+        if not problems and name not in types:
+            problems = [f"a {name} line, expected one of {', '.join(types)}"]
+        out += [f"{where} line {i}: {p}" for p in problems]
+    return out
+
+
+def command_words(args):
+    """The command and its nested verb in `zsim-orch ARGS` ("queue.log")."""
+    words, i = [], 0
+    while i < len(args) and len(words) < 2:
+        if args[i] in VALUED:
+            i += 2
+            continue
+        if not args[i].startswith("-"):
+            words.append(args[i])
+        i += 1
+    return ".".join(words)
+
+
+def check_output(args, rc, out, err=""):
     """The problems of the output of `zsim-orch ARGS` when it is a --json
-    document (queue show always is), else []."""
+    document (queue show always is) or a stream, else []."""
+    problems = []
+    if "--progress-json" in args:
+        problems += check_lines(err, STREAMS["--progress-json"], "stderr")
+    if "--json" in args and command_words(args) in STREAMS:
+        return problems + check_lines(out, STREAMS[command_words(args)])
+    return problems + check_document_output(args, out)
+
+
+def check_document_output(args, out):
     name = expected_schema(args)
     if not name or ("--json" not in args and name != "queue.show"):
         return []
