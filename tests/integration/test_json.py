@@ -19,9 +19,8 @@ NODE = os.path.join(FIXTURES, "0sim-node")
 STOCK = os.path.join(FIXTURES, "debian-stock")
 DOCGEN = os.path.join(BUILD_DIR, "orchestrator", "zsim-docgen")
 # thin status needs device-mapper: the vm tier checks it (tests/vm/test_thin.py);
-# slurm submit/status need a cluster: the slurm tier checks them; only a
-# copy or a boot updates a phase: the e2e tier's target prepare checks it
-ELSEWHERE = {"thin.status", "slurm.submit", "slurm.status", "progress.update"}
+# slurm submit/status need a cluster: the slurm tier checks them
+ELSEWHERE = {"thin.status", "slurm.submit", "slurm.status"}
 
 
 class Json(TestCase):
@@ -101,6 +100,20 @@ class Json(TestCase):
                          [("zsim.progress.phase/1", "noop: sleep"),
                           ("zsim.progress.phase/1", "noop: collect"),
                           ("zsim.progress.end/1", "noop: collect")])
+        # target prepare on libvirt's test driver: the copy, then a "boot"
+        # no guest agent ever answers, each with updates, then the error
+        image = os.path.join(self.tmp, "cloud.qcow2")
+        self.assertRun(command("qemu-img", "create", "-f", "qcow2", image, "64M"), 0)
+        os.makedirs(os.path.join(self.tmp, "state", "images"), exist_ok=True)
+        docs = self.lines(*c, "--connect", "test:///default", "--progress-json", "target",
+                          "prepare", "--from", image, "--profile", "debian12", "--timeout",
+                          "1", rc=1, stderr=True)
+        kinds = [d["schema"] for d in docs]
+        self.assertIn("zsim.progress.update/1", kinds)
+        self.assertEqual(kinds[-2:], ["zsim.progress.end/1", "zsim.log/1"])
+        self.assertIn("cloud-init did not finish within 1 s", docs[-1]["text"])
+        self.assertEqual([d["elapsed_ms"] for d in docs[:-1]],
+                         sorted(d["elapsed_ms"] for d in docs[:-1]))
         docs = self.lines(*c, "--progress-json", "run", "nosuch", rc=2, stderr=True)
         self.assertEqual([d["schema"] for d in docs], ["zsim.log/1"])
         self.assertEqual(docs[0]["level"], "error")
