@@ -642,6 +642,10 @@ void zo_rhead_format(const struct zo_rhead_def *d, bool have, double v, char *bu
 			snprintf(buf, len, "%.3g us", v / 1e3);
 		else
 			snprintf(buf, len, "%.3g ns", v);
+	} else if (!strcmp(d->unit, "%")) {
+		snprintf(buf, len, "%.1f %%", v);
+	} else if (!strcmp(d->unit, "GiB") || !strcmp(d->unit, "x")) {
+		snprintf(buf, len, "%.3g %s", v, d->unit);
 	} else {
 		thousands(v, num, sizeof(num));
 		snprintf(buf, len, "%s %s", num, d->unit);
@@ -881,15 +885,18 @@ json_object *zo_rcompare_json(const struct zo_rset *s, const struct zo_rtiming *
 
 /* ---- gnuplot --------------------------------------------------------- */
 
+/* Okabe-Ito's eight, then four of Tol's: a figure with a curve per
+ * buddy order (11) still tells them apart. */
 static const char *const colours[] = { "#0072b2", "#d55e00", "#009e73", "#cc79a7",
-				       "#e69f00", "#56b4e9", "#000000", "#f0e442" };
+				       "#e69f00", "#56b4e9", "#000000", "#f0e442",
+				       "#882255", "#44aa99", "#999933", "#aa4499" };
 
 const char *zo_rplot_colour(size_t i)
 {
 	return colours[i % ZO_ARRAY_SIZE(colours)];
 }
 
-int zo_rplot_data(const struct zo_rseries *series, size_t n, char *const *titles,
+int zo_rplot_data(const struct zo_rseries *const *series, size_t n, char *const *titles,
 		  struct zo_strbuf *out)
 {
 	size_t i, j;
@@ -901,21 +908,21 @@ int zo_rplot_data(const struct zo_rseries *series, size_t n, char *const *titles
 		for (c = titles[i]; *c; c++)
 			zo_strbuf_appendf(out, "%c", (unsigned char)*c < 0x20 ? '?' : *c);
 		zo_strbuf_append(out, "\n");
-		for (j = 0; j < series[i].n; j++)
-			zo_strbuf_appendf(out, "%.9g %.9g\n", series[i].x[j], series[i].y[j]);
+		for (j = 0; j < series[i]->n; j++)
+			zo_strbuf_appendf(out, "%.9g %.9g\n", series[i]->x[j], series[i]->y[j]);
 	}
 	return out->buf ? 0 : -ENOMEM;
 }
 
-static void axis_range(bool logscale, const struct zo_rseries *series, size_t n, bool y,
+static void axis_range(bool logscale, const struct zo_rseries *const *series, size_t n, bool y,
 		       double *lo, double *hi)
 {
 	double mn = INFINITY, mx = -INFINITY;
 	size_t i, j;
 
 	for (i = 0; i < n; i++)
-		for (j = 0; j < series[i].n; j++) {
-			double x = y ? series[i].y[j] : series[i].x[j];
+		for (j = 0; j < series[i]->n; j++) {
+			double x = y ? series[i]->y[j] : series[i]->x[j];
 
 			if (logscale && !(x > 0))
 				continue;
@@ -937,7 +944,7 @@ static void axis_range(bool logscale, const struct zo_rseries *series, size_t n,
 	*hi = mx > 0 ? (y ? mx * 1.05 : mx) : 1;
 }
 
-void zo_rplot_ranges(const struct zo_rfigure *f, const struct zo_rseries *series, size_t n,
+void zo_rplot_ranges(const struct zo_rfigure *f, const struct zo_rseries *const *series, size_t n,
 		     double ret[4])
 {
 	axis_range(f->xlog, series, n, false, &ret[0], &ret[1]);
@@ -1051,15 +1058,47 @@ char *zo_rplot_script(const struct zo_rfigure *f, const char *experiment, const 
 
 /* ---- formats --------------------------------------------------------- */
 
+size_t zo_rformat_nfiles(const struct zo_rformat *f)
+{
+	size_t n = 0;
+
+	while (n < ZO_RES_MAX_FILES && f->exts[n])
+		n++;
+	return n;
+}
+
+static bool is(const char *v, const char *want)
+{
+	return v && !strcmp(v, want);
+}
+
+/* By what the settings say ran (zsim and the old runner record the same
+ * keys): exp00000 and exp00009 name the app or the program, exp00002 the
+ * program, exp00010 the app (under workload "bare_metal"), exp00007
+ * "fragmentation", exp00005 NAS CG. Metis (MatrixMult2) writes no data
+ * file. */
 const struct zo_rformat *zo_rformat_for(const char *experiment, const struct zo_rkvs *settings)
 {
 	const char *workload = zo_rkvs_get(settings, "workload");
 	const char *app = zo_rkvs_get(settings, "app");
 
 	(void)experiment;
-	/* zsim names the program; the old runner's exp00000 named the app */
 	if ((workload && zo_startswith(workload, "time_mmap_touch")) ||
-	    (app && !strcmp(app, "TimeMmapTouch")))
+	    is(app, "TimeMmapTouch") || is(app, "time_mmap_touch"))
 		return &zo_rformat_touch;
+	if ((workload && zo_startswith(workload, "memcached_gen_data")) || is(app, "Memcached") ||
+	    is(app, "memcached"))
+		return &zo_rformat_memcached;
+	if ((workload && zo_startswith(workload, "redis_gen_data")) || is(app, "Redis") ||
+	    is(app, "redis"))
+		return &zo_rformat_redis;
+	if (is(workload, "time_loop") || is(app, "time_loop"))
+		return &zo_rformat_time_loop;
+	if (is(workload, "locality_mem_access") || is(app, "locality_mem_access"))
+		return &zo_rformat_locality;
+	if (is(workload, "fragmentation"))
+		return &zo_rformat_buddyinfo;
+	if (workload && zo_startswith(workload, "nas_cg"))
+		return &zo_rformat_vmstat;
 	return NULL;
 }
