@@ -309,6 +309,24 @@ static int parse_zsim_params(struct zo_rset *s, json_object *p, json_object *set
 	return 0;
 }
 
+/* The runner's workload and app (zsim writes them beside its settings),
+ * then zsim's own workload. */
+static const struct zo_rformat *format_of(const struct zo_rset *s, json_object *p)
+{
+	const char *names[5] = { NULL };
+	size_t n = 0;
+
+	if (zo_json_get_str(p, "app"))
+		names[n++] = zo_json_get_str(p, "app");
+	if (zo_rkvs_get(&s->settings, "app"))
+		names[n++] = zo_rkvs_get(&s->settings, "app");
+	if (zo_json_get_str(p, "workload"))
+		names[n++] = zo_json_get_str(p, "workload");
+	if (zo_rkvs_get(&s->settings, "workload"))
+		names[n++] = zo_rkvs_get(&s->settings, "workload");
+	return zo_rformat_for(s->experiment, names);
+}
+
 int zo_rset_parse_params(struct zo_rset *s, const char *text, bool all)
 {
 	json_object *p = json_tokener_parse(text), *settings = NULL, *khz;
@@ -335,7 +353,7 @@ int zo_rset_parse_params(struct zo_rset *s, const char *text, bool all)
 		s->pages = json_ull(p, "pages_touched");
 		s->pages_per_record = json_ull(p, "pages_per_record");
 		slurm_identity(s, p);
-		s->fmt = zo_rformat_for(s->experiment, &s->settings);
+		s->fmt = format_of(s, p);
 	}
 	json_object_put(p);
 	return r;
@@ -589,6 +607,14 @@ int zo_rkvs_diff(const struct zo_rkvs *a, const struct zo_rkvs *b, struct zo_rdi
 	*ret = d;
 	*ret_n = n;
 	return 0;
+}
+
+bool zo_rsets_comparable(const struct zo_rset *a, const struct zo_rset *b)
+{
+	if (a->fmt || b->fmt)
+		return a->fmt && b->fmt && a->fmt->heads == b->fmt->heads;
+	return a->experiment && b->experiment && !strcmp(a->experiment, b->experiment) &&
+	       strcmp(a->experiment, "?");
 }
 
 char *zo_rset_notes(const struct zo_rset *s)
@@ -1072,33 +1098,41 @@ static bool is(const char *v, const char *want)
 	return v && !strcmp(v, want);
 }
 
-/* By what the settings say ran (zsim and the old runner record the same
- * keys): exp00000 and exp00009 name the app or the program, exp00002 the
- * program, exp00010 the app (under workload "bare_metal"), exp00007
- * "fragmentation", exp00005 NAS CG. Metis (MatrixMult2) writes no data
- * file. */
-const struct zo_rformat *zo_rformat_for(const char *experiment, const struct zo_rkvs *settings)
+/* What ran: exp00007's buddyinfo and exp00005's counters whatever the
+ * workload; else by the names the run gave its workload. zsim records its
+ * own (settings.workload: time_mmap_touch, memcached_gen_data, redis,
+ * time_loop, locality_mem_access, memcached) and the runner's beside them
+ * (workload, app: bmk + TimeMmapTouch, Memcached, Redis; bare_metal +
+ * time_loop ...; exp00009's time_mmap_touch_host_kbuild); the old
+ * runner's .params only the latter. Metis (matrixmult) writes no data
+ * file; exp00003, 4, 6 and 8 write formats results does not read. */
+const struct zo_rformat *zo_rformat_for(const char *experiment, const char *const *names)
 {
-	const char *workload = zo_rkvs_get(settings, "workload");
-	const char *app = zo_rkvs_get(settings, "app");
+	static const struct {
+		const char *name;
+		bool prefix;
+		const struct zo_rformat *fmt;
+	} map[] = {
+		{ "time_mmap_touch", true, &zo_rformat_touch },
+		{ "TimeMmapTouch", false, &zo_rformat_touch },
+		{ "memcached_gen_data", true, &zo_rformat_memcached },
+		{ "memcached", false, &zo_rformat_memcached },
+		{ "Memcached", false, &zo_rformat_memcached },
+		{ "redis", true, &zo_rformat_redis },
+		{ "Redis", false, &zo_rformat_redis },
+		{ "time_loop", false, &zo_rformat_time_loop },
+		{ "locality_mem_access", false, &zo_rformat_locality },
+	};
+	size_t i, j;
 
-	(void)experiment;
-	if ((workload && zo_startswith(workload, "time_mmap_touch")) ||
-	    is(app, "TimeMmapTouch") || is(app, "time_mmap_touch"))
-		return &zo_rformat_touch;
-	if ((workload && zo_startswith(workload, "memcached_gen_data")) || is(app, "Memcached") ||
-	    is(app, "memcached"))
-		return &zo_rformat_memcached;
-	if ((workload && zo_startswith(workload, "redis_gen_data")) || is(app, "Redis") ||
-	    is(app, "redis"))
-		return &zo_rformat_redis;
-	if (is(workload, "time_loop") || is(app, "time_loop"))
-		return &zo_rformat_time_loop;
-	if (is(workload, "locality_mem_access") || is(app, "locality_mem_access"))
-		return &zo_rformat_locality;
-	if (is(workload, "fragmentation"))
+	if (is(experiment, "exp00007"))
 		return &zo_rformat_buddyinfo;
-	if (workload && zo_startswith(workload, "nas_cg"))
+	if (is(experiment, "exp00005"))
 		return &zo_rformat_vmstat;
+	for (i = 0; names && names[i]; i++)
+		for (j = 0; j < ZO_ARRAY_SIZE(map); j++)
+			if (map[j].prefix ? zo_startswith(names[i], map[j].name)
+					  : !strcmp(names[i], map[j].name))
+				return map[j].fmt;
 	return NULL;
 }

@@ -141,8 +141,9 @@ int zo_rset_parse_params(struct zo_rset *s, const char *text, bool all);
 /* Status from a .err text: "phase: X\nerror: Y\n". */
 int zo_rset_parse_err(struct zo_rset *s, const char *text);
 
-/* The format of an experiment's data file, or NULL for none. */
-const struct zo_rformat *zo_rformat_for(const char *experiment, const struct zo_rkvs *settings);
+/* The format of an experiment's data files, from the experiment and the
+ * names the run gave its workload (NULL-terminated), or NULL for none. */
+const struct zo_rformat *zo_rformat_for(const char *experiment, const char *const *names);
 extern const struct zo_rformat zo_rformat_touch;
 /* memcached_gen_data's and redis_gen_data's .out (exp00000 -m/-r,
  * exp00010 memcached, exp00009 -m), time_loop's .out (exp00002 -t,
@@ -239,6 +240,12 @@ struct zo_rdiff {
 };
 int zo_rkvs_diff(const struct zo_rkvs *a, const struct zo_rkvs *b, struct zo_rdiff **ret,
 		 size_t *ret_n);
+/* Whether two sets can be compared: their data formats have the same
+ * headline figures (a run and its bare-metal baseline, exp00010, or
+ * memcached and redis), or neither has a data file and they are of one
+ * experiment. */
+bool zo_rsets_comparable(const struct zo_rset *a, const struct zo_rset *b);
+
 /* What a user must see before trusting a set: host conditioning that was
  * not as 0sim runs need it (a CPU governor other than performance). One
  * line per finding, or NULL when there is none. */

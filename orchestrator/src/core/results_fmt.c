@@ -298,7 +298,7 @@ static const struct zo_rhead_def tl_heads[] = {
 	{ "gap_max_cycles", "longest gap between two TSC reads", "cycles" },
 	{ "gap_p50_cycles", "gap between two TSC reads, p50", "cycles" },
 	{ "gap_p99_cycles", "gap between two TSC reads, p99", "cycles" },
-	{ "gap_max_ns", "longest gap between two TSC reads", "ns" },
+	{ "gap_max_ns", "longest gap, as time", "ns" },
 };
 
 static const struct zo_rfigure tl_figures[] = {
@@ -619,9 +619,12 @@ static void buddy_finish(void *acc, struct zo_rset *s)
 
 static bool interval_of(const struct zo_rset *s, double *ret)
 {
+	/* the runner's name for it, or zsim's argument */
 	const char *v = zo_rkvs_get(&s->settings, "stats_interval");
 	uint64_t n;
 
+	if (!v)
+		v = zo_rkvs_get(&s->settings, "interval");
 	if (!v || !whole_number(v, strlen(v), &n) || !n)
 		return false;
 	*ret = (double)n;
