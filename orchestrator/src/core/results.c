@@ -704,7 +704,9 @@ int zo_csv_field(struct zo_strbuf *sb, const char *field)
 	return r ? r : zo_strbuf_append(sb, "\"");
 }
 
-/* The formats of the sets, each once, in the order first seen. */
+/* The formats of the sets, each once, in the order first seen; formats
+ * with the same headline figures (memcached, redis) once: they share
+ * their columns. */
 static size_t formats_of(const struct zo_rset *const *sets, size_t n,
 			 const struct zo_rformat **ret, size_t max)
 {
@@ -713,7 +715,7 @@ static size_t formats_of(const struct zo_rset *const *sets, size_t n,
 	for (i = 0; i < n; i++) {
 		if (!sets[i]->fmt)
 			continue;
-		for (j = 0; j < k && ret[j] != sets[i]->fmt; j++)
+		for (j = 0; j < k && ret[j]->heads != sets[i]->fmt->heads; j++)
 			;
 		if (j == k && k < max)
 			ret[k++] = sets[i]->fmt;
@@ -736,12 +738,14 @@ static void csv_row(struct zo_strbuf *out, const char *const *fields, size_t n)
 static void csv_set(struct zo_strbuf *out, const struct zo_rset *s, char *const *keys,
 		    size_t nkeys, const struct zo_rformat *const *fmts, size_t nf)
 {
-	const char **f = calloc(nkeys + 5 * ZO_RES_MAX_HEADS + 12, sizeof(*f));
-	char heads[8 * ZO_RES_MAX_HEADS][32];
+	const char **f = calloc(nkeys + nf * ZO_RES_MAX_HEADS + 12, sizeof(*f));
+	char (*heads)[32] = calloc(nf * ZO_RES_MAX_HEADS + 1, sizeof(*heads));
 	_cleanup_free_ char *path = zo_asprintf("%s/%s", s->dir, s->base);
 	size_t i, j, k = 0, h = 0;
 
-	if (!f) {
+	if (!f || !heads) {
+		free(f);
+		free(heads);
 		zo_strbuf_release(out);
 		return;
 	}
@@ -754,8 +758,7 @@ static void csv_set(struct zo_strbuf *out, const struct zo_rset *s, char *const 
 		f[k++] = zo_rkvs_get(&s->settings, keys[i]);
 	for (i = 0; i < nf; i++)
 		for (j = 0; j < fmts[i]->n_heads; j++, h++) {
-			heads[h][0] = '\0';
-			if (s->fmt == fmts[i] && s->have_head[j])
+			if (s->fmt && s->fmt->heads == fmts[i]->heads && s->have_head[j])
 				snprintf(heads[h], sizeof(heads[h]), "%.10g", s->head[j]);
 			f[k++] = heads[h];
 		}
@@ -765,11 +768,12 @@ static void csv_set(struct zo_strbuf *out, const struct zo_rset *s, char *const 
 	f[k++] = path;
 	csv_row(out, f, k);
 	free(f);
+	free(heads);
 }
 
 int zo_rcsv(const struct zo_rset *const *sets, size_t n, struct zo_strbuf *out)
 {
-	const struct zo_rformat *fmts[8];
+	const struct zo_rformat *fmts[16];
 	const char **hdr;
 	char **keys = NULL;
 	size_t nf = formats_of(sets, n, fmts, ZO_ARRAY_SIZE(fmts)), i, j, k = 0;
@@ -830,6 +834,13 @@ json_object *zo_rset_json(const struct zo_rset *s, bool all, const struct zo_rti
 	zo_json_add_str(o, "failed_phase", s->failed_phase);
 	zo_json_add_str(o, "error", s->broken ? s->broken : s->failed_error);
 	zo_json_add_str(o, "format", s->fmt ? s->fmt->name : NULL);
+	h = json_object_new_array();
+	for (i = 0; s->fmt && i < zo_rformat_nfiles(s->fmt); i++) {
+		_cleanup_free_ char *name = zo_asprintf("%s.%s", s->base, s->fmt->exts[i]);
+
+		json_object_array_add(h, json_object_new_string(name ? name : "?"));
+	}
+	json_object_object_add(o, "data_files", h);
 	json_object_object_add(o, "settings", kvs_json(&s->settings));
 	h = json_object_new_object();
 	for (i = 0; s->fmt && i < s->fmt->n_heads; i++) {

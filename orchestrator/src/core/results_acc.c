@@ -245,8 +245,8 @@ bool zo_rlines_check(struct zo_rlines *l, struct zo_rset *s, const char *ext, bo
 	if (l->error)
 		zo_rset_break(s, "%s.%s %s", s->base, ext, l->error);
 	else if (l->part_len || l->part_long)
-		zo_rset_break(s, "%s.%s ends in the middle of line %llu: truncated", s->base, ext,
-			      (unsigned long long)l->line + 1);
+		zo_rset_break(s, "%s.%s ends in the middle of a line (line %llu): truncated", s->base,
+			      ext, (unsigned long long)l->line + 1);
 	else if (!l->line && !empty_ok)
 		zo_rset_break(s, "%s.%s is empty", s->base, ext);
 	else
