@@ -195,8 +195,9 @@ class Library(TestCase):
                             ("stored_pages", 30 * (i + 1) * (i + 1)), ("written_back_pages", i)):
                 with open(os.path.join(zdir, name), "w") as f:
                     f.write(f"{v}\n")
-            zswap += subprocess.run(["tail"] + sorted(os.path.join(zdir, n) for n in os.listdir(zdir)),
-                                    capture_output=True, text=True, check=True).stdout
+            files = sorted(os.path.join(zdir, n) for n in os.listdir(zdir))
+            zswap += subprocess.run(["tail", *files], capture_output=True, text=True,
+                                    check=True).stdout
             time.sleep(0.1)
         sets["vm"] = self.lay("workload_nas_cg_class_e_-vm_size4-cores1-2026-12-01-07-00-00",
                               "exp00005", {"duration": 5, "vm_size": 4, "cores": 1,
