@@ -383,7 +383,7 @@ static void a_governor_not_performance_is_noted(void **state)
 
 static void gnuplot_scripts_quote_what_they_name(void **state)
 {
-	static const struct zo_rfigure f = { "elapsed", "t", "x", "y", false, true, "top left" };
+	static const struct zo_rfigure f = { "elapsed", "t", "x", "y", false, true, "top left", false };
 	double xs[2] = { 0, 2 }, ys[2] = { 1, 4 };
 	struct zo_rseries sr = { xs, ys, 2, NULL };
 	const struct zo_rseries *srs[] = { &sr };

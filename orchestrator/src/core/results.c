@@ -1085,8 +1085,8 @@ char *zo_rplot_script(const struct zo_rfigure *f, const char *experiment, const 
 		if (i)
 			zo_strbuf_append(&sb, ", \\\n     ");
 		gp_quote(&sb, data_path);
-		zo_strbuf_appendf(&sb, " index %zu using 1:2 with lines lw 2 lc rgb '%s' title ", i,
-				  zo_rplot_colour(i));
+		zo_strbuf_appendf(&sb, " index %zu using 1:2 with %s lc rgb '%s' title ", i,
+				  f->points ? "points pt 7 ps 0.6" : "lines lw 2", zo_rplot_colour(i));
 		gp_quote(&sb, titles[i]);
 	}
 	zo_strbuf_append(&sb, "\n");

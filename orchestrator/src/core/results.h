@@ -47,6 +47,7 @@ struct zo_rfigure {
 	const char *xlabel, *ylabel;
 	bool xlog, ylog;
 	const char *key_pos; /* gnuplot's "set key" position */
+	bool points;	     /* dots, as the old scripts drew operations, not lines */
 };
 
 /* One curve: at most a few thousand points, whatever the data's size.

@@ -148,11 +148,11 @@ static const struct zo_rhead_def kv_heads[] = {
 
 static const struct zo_rfigure kv_figures[] = {
 	{ "per-op", "time per 100 puts vs data stored", "data stored (GiB)",
-	  "time for the last 100 puts (ms)", false, true, "top left" },
+	  "time for the last 100 puts (ms)", false, true, "top left", true },
 	{ "elapsed", "elapsed time vs data stored", "data stored (GiB)", "elapsed time (s)", false,
-	  false, "top left" },
+	  false, "top left", false },
 	{ "cdf", "CDF of the time per 100 puts", "time for 100 puts (ms)", "fraction of DONE lines",
-	  true, false, "bottom right" },
+	  true, false, "bottom right", false },
 };
 
 struct kv {
@@ -303,9 +303,9 @@ static const struct zo_rhead_def tl_heads[] = {
 
 static const struct zo_rfigure tl_figures[] = {
 	{ "gaps", "gap between consecutive TSC reads", "read number",
-	  "gap (cycles; the largest of each plotted stretch)", false, true, "top left" },
+	  "gap (cycles; the largest of each plotted stretch)", false, true, "top left", true },
 	{ "cdf", "CDF of the gap between consecutive TSC reads", "gap (us)",
-	  "fraction of gaps", true, false, "bottom right" },
+	  "fraction of gaps", true, false, "bottom right", false },
 };
 
 enum { LO_NONLOCAL_P50, LO_LOCAL_P50, LO_LOCAL_P99, LO_NONLOCAL_P99 };
@@ -319,7 +319,7 @@ static const struct zo_rhead_def lo_heads[] = {
 
 static const struct zo_rfigure lo_figures[] = {
 	{ "cdf", "CDF of the time per memory access", "time per access (us)",
-	  "fraction of accesses", true, false, "bottom right" },
+	  "fraction of accesses", true, false, "bottom right", false },
 };
 
 struct numbers {
@@ -503,9 +503,10 @@ static const struct zo_rhead_def bi_heads[] = {
 
 static const struct zo_rfigure bi_figures[] = {
 	{ "free-per-order", "free memory per block order over time", "time (s)",
-	  "free memory in blocks of this order (GiB)", false, false, "top right" },
+	  "free memory in blocks of this order (GiB)", false, false, "top right", false },
 	{ "free-huge", "free memory in blocks of 2 MiB or more over time", "time (s)",
-	  "share of free memory in blocks of order 9 or more (%)", false, false, "bottom left" },
+	  "share of free memory in blocks of order 9 or more (%)", false, false, "bottom left",
+	  false },
 };
 
 struct buddy {
@@ -699,10 +700,10 @@ static const struct zo_rhead_def vm_heads[] = {
 
 static const struct zo_rfigure vm_figures[] = {
 	{ "swap", "target's swapping over time (vmstat)", "time (s)", "pages per second", false,
-	  false, "top left" },
+	  false, "top left", false },
 	{ "free", "target's free memory over time (vmstat nr_free_pages)", "time (s)",
-	  "free memory (GiB)", false, false, "top right" },
-	{ "zswap", "host's zswap over time", "time (s)", "GiB", false, false, "top left" },
+	  "free memory (GiB)", false, false, "top right", false },
+	{ "zswap", "host's zswap over time", "time (s)", "GiB", false, false, "top left", false },
 };
 
 enum { C_PSWPIN, C_PSWPOUT, C_FREE, N_VMC };

@@ -39,11 +39,11 @@ static const struct zo_rhead_def heads[] = {
 
 static const struct zo_rfigure figures[] = {
 	{ "elapsed", "elapsed time vs memory touched", "memory touched (GiB)", "elapsed time (s)",
-	  false, false, "top left" },
+	  false, false, "top left", false },
 	{ "per-page", "time per 4 KiB page vs memory touched", "memory touched (GiB)",
-	  "time per page (us, mean between plotted points)", false, true, "top left" },
+	  "time per page (us, mean between plotted points)", false, true, "top left", false },
 	{ "cdf", "CDF of the time per 4 KiB page", "time per page (us)", "fraction of pages",
-	  true, false, "bottom right" },
+	  true, false, "bottom right", false },
 };
 
 struct touch {
