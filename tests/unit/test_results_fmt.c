@@ -336,6 +336,45 @@ static void vmstat_and_zswap(void **state)
 	done(&s, acc);
 }
 
+static void compaction_counters_and_latencies(void **state)
+{
+	struct zo_rset s;
+	struct zo_rcurves c = { 0 };
+	void *acc;
+
+	(void)state;
+	acc = load(&s,
+		   "{\"experiment\": \"exp00003\", \"settings\": {\"vm_size\": 4}, \"tsc_khz\": 1000}",
+		   (const char *[]){ "5 0\n9 1\nNEXT!\n12 1\nNEXT!\n20 3\nDONE!\n",
+				     "10\n20\nNEXT!\n30\nNEXT!\n40\n1000\n", NULL },
+		   4);
+	assert_null(s.broken);
+	assert_ptr_equal(s.fmt, &zo_rformat_compaction);
+	assert_near(s.head[0], 30000, 1e-9); /* cycles of 1 us, in ns */
+	assert_near(s.head[1], 1001.5 * 1000, 1e-6); /* 1000..1003 */
+	assert_near(s.head[2], 20, 0);
+	assert_near(s.head[3], 3, 0);
+	assert_int_equal(s.fmt->series(acc, &s, 0, &c), 0);
+	assert_int_equal(c.v[0].n, 4);
+	assert_near(c.v[1].y[3], 3, 0);
+	zo_rcurves_release(&c);
+	assert_int_equal(s.fmt->series(acc, &s, 1, &c), 0);
+	assert_int_equal(c.n, 3);
+	assert_string_equal(c.v[2].label, "insert again");
+	zo_rcurves_release(&c);
+	done(&s, acc);
+	acc = load(&s, "{\"experiment\": \"exp00004\", \"settings\": {}}",
+		   (const char *[]){ "5 0\nDONE!\n7 0\n", NULL }, 4);
+	assert_ptr_equal(s.fmt, &zo_rformat_compaction_bare);
+	assert_string_equal(s.broken, "set.out line 3: '7 0' is not anything: it follows 'DONE!'");
+	done(&s, acc);
+	acc = load(&s, "{\"experiment\": \"exp00003\", \"settings\": {}}",
+		   (const char *[]){ "5 0\n", "1\nNEXT!\nNEXT!\nNEXT!\n", NULL }, 4);
+	assert_string_equal(s.broken, "set.memcached_latency line 4: a fourth phase: "
+				      "memcached_and_capture_thp has three");
+	done(&s, acc);
+}
+
 static void thinned_curves_keep_the_peaks(void **state)
 {
 	static struct zo_rkeep k;
@@ -376,6 +415,9 @@ static void formats_by_experiment_and_workload(void **state)
 		{ "exp00007", { "nas_cg", "fragmentation", NULL }, &zo_rformat_buddyinfo },
 		{ "exp00005", { "nas_cg", NULL }, &zo_rformat_vmstat },
 		{ "exp00008", { "swap_memcached", NULL }, NULL },
+		{ "exp00006", { "ktask_boot_mem_init", NULL }, NULL },
+		{ "exp00003", { "memcached_gen_data", NULL }, &zo_rformat_compaction },
+		{ "exp00004", { NULL }, &zo_rformat_compaction_bare },
 	};
 	size_t i;
 
@@ -414,6 +456,7 @@ int main(void)
 		cmocka_unit_test(locality_reads_two_files),
 		cmocka_unit_test(buddyinfo_samples),
 		cmocka_unit_test(vmstat_and_zswap),
+		cmocka_unit_test(compaction_counters_and_latencies),
 		cmocka_unit_test(thinned_curves_keep_the_peaks),
 		cmocka_unit_test(formats_by_experiment_and_workload),
 		cmocka_unit_test(comparable_sets),

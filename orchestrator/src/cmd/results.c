@@ -579,6 +579,10 @@ const struct zo_cmd zo_cmd_results = {
 		 "  at the end and lowest, free memory; free-per-order, free-huge\n"
 		 "vmstat (exp00005 .vmstat, .zswapstats): pages swapped out and in per\n"
 		 "  second, the most zswap held and its compression; swap, free, zswap\n"
+		 "memcached_compaction (exp00003 .out, .memcached_latency; exp00004 .out):\n"
+		 "  p50/p99 time per operation, the compaction counters' last reading;\n"
+		 "  compaction (counters per sample), latency-cdf (per phase)\n"
+		 "exp00006 and exp00008 (instrumented kernels' output) have no figures.\n"
 		 "Data files are streamed: memory stays bounded whatever their size.\n",
 	.flags = ZO_CMD_NEED_CONFIG,
 	.subs = subs,

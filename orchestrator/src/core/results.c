@@ -1116,7 +1116,8 @@ static bool is(const char *v, const char *want)
  * (workload, app: bmk + TimeMmapTouch, Memcached, Redis; bare_metal +
  * time_loop ...; exp00009's time_mmap_touch_host_kbuild); the old
  * runner's .params only the latter. Metis (matrixmult) writes no data
- * file; exp00003, 4, 6 and 8 write formats results does not read. */
+ * file; exp00006 and exp00008 write what instrumented kernels print,
+ * which results does not read. */
 const struct zo_rformat *zo_rformat_for(const char *experiment, const char *const *names)
 {
 	static const struct {
@@ -1140,6 +1141,10 @@ const struct zo_rformat *zo_rformat_for(const char *experiment, const char *cons
 		return &zo_rformat_buddyinfo;
 	if (is(experiment, "exp00005"))
 		return &zo_rformat_vmstat;
+	if (is(experiment, "exp00003"))
+		return &zo_rformat_compaction;
+	if (is(experiment, "exp00004"))
+		return &zo_rformat_compaction_bare;
 	for (i = 0; names && names[i]; i++)
 		for (j = 0; j < ZO_ARRAY_SIZE(map); j++)
 			if (map[j].prefix ? zo_startswith(names[i], map[j].name)

@@ -152,6 +152,9 @@ extern const struct zo_rformat zo_rformat_touch;
  * buddyinfo samples, exp00005's .vmstat and .zswapstats: results_fmt.c. */
 extern const struct zo_rformat zo_rformat_memcached, zo_rformat_redis, zo_rformat_time_loop,
 	zo_rformat_locality, zo_rformat_buddyinfo, zo_rformat_vmstat;
+/* memcached_and_capture_thp's .out (compaction counters) and exp00003's
+ * .memcached_latency; exp00004 (bare metal) only the .out. */
+extern const struct zo_rformat zo_rformat_compaction, zo_rformat_compaction_bare;
 
 /* ---- pieces the formats share ---- */
 

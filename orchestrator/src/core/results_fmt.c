@@ -933,3 +933,218 @@ const struct zo_rformat zo_rformat_vmstat = {
 	.series = vmstat_series,
 	.close = vmstat_close,
 };
+
+/* ---- memcached under compaction (exp00003, exp00004) ----------------- */
+
+/* memcached_and_capture_thp's .out: every interval "<ops> <undos>" (the
+ * instrumented kernel's /proc/compact_instrumentation), "NEXT!" between
+ * its insert, delete and insert phases, "DONE!" at the end; exp00003's
+ * .memcached_latency: the TSC cycles of each operation, one a line, the
+ * phases "NEXT!" apart. The counters are plotted as read, per sample. */
+
+enum { TH_P50, TH_P99, TH_OPS, TH_UNDOS };
+enum { T4_OPS, T4_UNDOS, T4_SAMPLES };
+#define PHASES 3
+
+static const struct zo_rhead_def th_heads[] = {
+	{ "op_p50_ns", "time per memcached operation, p50", "ns" },
+	{ "op_p99_ns", "time per memcached operation, p99", "ns" },
+	{ "compact_ops_last", "compaction operations, last read", "ops" },
+	{ "compact_undos_last", "compaction undos, last read", "undos" },
+};
+
+static const struct zo_rhead_def t4_heads[] = {
+	{ "compact_ops_last", "compaction operations, last read", "ops" },
+	{ "compact_undos_last", "compaction undos, last read", "undos" },
+	{ "samples", "compaction samples", "samples" },
+};
+
+static const struct zo_rfigure th_figures[] = {
+	{ "compaction", "compaction counters as read", "sample (one per interval)",
+	  "/proc/compact_instrumentation", false, false, "top left", false },
+	{ "latency-cdf", "CDF of the time per memcached operation", "time per operation (us)",
+	  "fraction of operations", true, false, "bottom right", false },
+};
+
+static const char *const phase_names[PHASES] = { "insert", "delete", "insert again" };
+
+struct thp {
+	struct zo_rlines lines[2];
+	size_t file;
+	uint64_t samples, ops, undos;
+	bool finished; /* DONE! seen */
+	struct zo_rkeep k_ops, k_undos;
+	size_t phase;
+	uint64_t nops;
+	struct zo_rhist all, ph[PHASES];
+};
+
+static void *thp_open(void)
+{
+	struct thp *t = calloc(1, sizeof(*t));
+
+	if (!t)
+		return NULL;
+	zo_rkeep_init(&t->k_ops, false);
+	zo_rkeep_init(&t->k_undos, false);
+	return t;
+}
+
+static void thp_out_line(void *acc, struct zo_rlines *l, const char *s, size_t len)
+{
+	struct thp *t = acc;
+	struct cur c = { s, s + len };
+	uint64_t ops, undos;
+
+	if (t->finished) {
+		bad_line(l, s, len, "anything: it follows 'DONE!'");
+		return;
+	}
+	if (len == 5 && !memcmp(s, "NEXT!", 5))
+		return;
+	if (len == 5 && !memcmp(s, "DONE!", 5)) {
+		t->finished = true;
+		return;
+	}
+	if (!digits(&c, &ops) || !lit(&c, " ") || !digits(&c, &undos) || c.p != c.end) {
+		bad_line(l, s, len, "'<ops> <undos>', 'NEXT!' or 'DONE!'");
+		return;
+	}
+	t->ops = ops;
+	t->undos = undos;
+	zo_rkeep_add(&t->k_ops, (double)t->samples, (double)ops);
+	zo_rkeep_add(&t->k_undos, (double)t->samples, (double)undos);
+	t->samples++;
+}
+
+static void thp_lat_line(void *acc, struct zo_rlines *l, const char *s, size_t len)
+{
+	struct thp *t = acc;
+	uint64_t v;
+
+	if (len == 5 && !memcmp(s, "NEXT!", 5)) {
+		if (++t->phase == PHASES)
+			zo_rlines_error(l, "a fourth phase: memcached_and_capture_thp has three");
+		return;
+	}
+	if (!whole_number(s, len, &v)) {
+		bad_line(l, s, len, "an operation's cycles (one whole number a line) or 'NEXT!'");
+		return;
+	}
+	t->nops++;
+	zo_rhist_add(&t->all, v);
+	zo_rhist_add(&t->ph[t->phase], v);
+}
+
+static void thp_feed(void *acc, size_t file, const char *buf, size_t len)
+{
+	struct thp *t = acc;
+
+	t->file = file ? 1 : 0;
+	zo_rlines_feed(&t->lines[t->file], buf, len, t->file ? thp_lat_line : thp_out_line, acc);
+}
+
+static bool thp_check(struct thp *t, struct zo_rset *s)
+{
+	size_t i;
+
+	for (i = 0; i < zo_rformat_nfiles(s->fmt); i++)
+		if (!zo_rlines_check(&t->lines[i], s, s->fmt->exts[i], false))
+			return false;
+	return true;
+}
+
+static void thp_finish(void *acc, struct zo_rset *s)
+{
+	struct thp *t = acc;
+
+	if (!thp_check(t, s))
+		return;
+	if (s->fmt->heads == t4_heads) {
+		set_head(s, T4_SAMPLES, (double)t->samples);
+		if (t->samples)
+			set_head(s, T4_OPS, (double)t->ops), set_head(s, T4_UNDOS, (double)t->undos);
+		return;
+	}
+	if (t->samples)
+		set_head(s, TH_OPS, (double)t->ops), set_head(s, TH_UNDOS, (double)t->undos);
+	if (t->nops && s->tsc_khz > 0) {
+		set_head(s, TH_P50, zo_rhist_quantile(&t->all, 0.50) / s->tsc_khz * 1e6);
+		set_head(s, TH_P99, zo_rhist_quantile(&t->all, 0.99) / s->tsc_khz * 1e6);
+	}
+}
+
+static int thp_series(void *acc, const struct zo_rset *s, size_t figure, struct zo_rcurves *c)
+{
+	const struct thp *t = acc;
+	size_t i, n = 0;
+	int r = 0;
+
+	if (figure == 0) {
+		if (zo_rcurves_alloc(c, 2, 0) < 0)
+			return -ENOMEM;
+		c->v[0].label = strdup("ops");
+		c->v[1].label = strdup("undos");
+		if (!c->v[0].label || !c->v[1].label)
+			return -ENOMEM;
+		r = kept(c, 0, &t->k_ops, 1, 1);
+		return r ? r : kept(c, 1, &t->k_undos, 1, 1);
+	}
+	if (!(s->tsc_khz > 0))
+		return -EDOM;
+	for (i = 0; i < PHASES; i++)
+		n += t->ph[i].total != 0;
+	if (zo_rcurves_alloc(c, n, 0) < 0)
+		return -ENOMEM;
+	for (i = 0, n = 0; i < PHASES && r == 0; i++) {
+		if (!t->ph[i].total)
+			continue;
+		c->v[n].label = strdup(phase_names[i]);
+		r = c->v[n].label ? cdf(c, n, &t->ph[i], 1000 / s->tsc_khz) : -ENOMEM;
+		n++;
+	}
+	return r;
+}
+
+static void thp_close(void *acc)
+{
+	struct thp *t = acc;
+
+	if (t) {
+		zo_rlines_release(&t->lines[0]);
+		zo_rlines_release(&t->lines[1]);
+	}
+	free(t);
+}
+
+const struct zo_rformat zo_rformat_compaction = {
+	.name = "memcached_compaction",
+	.data_ext = "out",
+	.exts = { "out", "memcached_latency" },
+	.needs_tsc = true,
+	.heads = th_heads,
+	.n_heads = ZO_ARRAY_SIZE(th_heads),
+	.figures = th_figures,
+	.n_figures = ZO_ARRAY_SIZE(th_figures),
+	.open = thp_open,
+	.feed = thp_feed,
+	.finish = thp_finish,
+	.series = thp_series,
+	.close = thp_close,
+};
+
+/* exp00004, bare metal: the latencies went to /dev/null */
+const struct zo_rformat zo_rformat_compaction_bare = {
+	.name = "memcached_compaction_bare",
+	.data_ext = "out",
+	.exts = { "out" },
+	.heads = t4_heads,
+	.n_heads = ZO_ARRAY_SIZE(t4_heads),
+	.figures = th_figures,
+	.n_figures = 1,
+	.open = thp_open,
+	.feed = thp_feed,
+	.finish = thp_finish,
+	.series = thp_series,
+	.close = thp_close,
+};
