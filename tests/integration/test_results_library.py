@@ -170,6 +170,13 @@ class Library(TestCase):
         rd = Redis(self)
         sets["rd"] = self.kv("redis", "redis_gen_data", f"unix:{rd.sock}", 4,
                              "2026-12-01-04-00-00")
+        # the old runner's .params: a flat map of JSON texts, no TSC frequency
+        old = os.path.join(self.results, "workload_bmk_-app_Redis_-vm_size8-2019-11-26-23-49-09")
+        with open(old + ".params", "w") as f:
+            json.dump({"app": '"Redis"', "exp": "0", "workload": '"bmk"', "vm_size": "8",
+                       "cores": "1", "size": "null", "username": '"vagrant"'}, f)
+        shutil.copy(sets["rd"] + ".out", old + ".out")
+        sets["rd_old"] = old
         # exp00007: this kernel's buddyinfo, a sample a second
         samples = ""
         for i in range(12):
@@ -280,6 +287,7 @@ class Library(TestCase):
         want = {}
         want["mc"] = self.expect_kv(s["mc"], 523800)
         want["rd"] = self.expect_kv(s["rd"], 1 << 19)
+        want["rd_old"] = self.expect_kv(s["rd_old"], 1 << 19)
         for k in ("tl10", "tl30000", "tl50000"):
             v = self.expect_numbers(s[k] + ".out")
             gaps = [max(b - a, 0) for a, b in zip(v, v[1:])]
@@ -345,7 +353,7 @@ class Library(TestCase):
                             for l in want["mc"]["errors"]), want["mc"]["errors"])
         self.assertEqual(want["rd"]["errors"], [])
         res = self.zo("results", "csv", "--out", os.path.join(self.tmp, "all.csv"))
-        self.assertRun(res, 0, out=f"wrote {self.tmp}/all.csv: 10 result sets\n")
+        self.assertRun(res, 0, out=f"wrote {self.tmp}/all.csv: 11 result sets\n")
         with open(os.path.join(self.tmp, "all.csv"), newline="") as f:
             rows = {r["path"]: r for r in csv.DictReader(f)}
         self.assertEqual(sorted(rows), sorted(s.values()))
@@ -388,10 +396,20 @@ class Library(TestCase):
         self.assertRun(res, 0)
         a, b = want["tl30000"]["heads"], want["tl10"]["heads"]
         self.assertRegex(res.out, r"\n  longest gap between two TSC reads +[0-9,]+ cycles +"
-                         r"[0-9,]+ cycles +" + re.escape(f"{b['gap_max_cycles'] / a['gap_max_cycles']:.3f}"))
+                         r"[0-9,]+ cycles +"
+                         + re.escape(f"{b['gap_max_cycles'] / a['gap_max_cycles']:.3f}"))
         res = self.zo("results", "compare", "--json", s["mc"], s["rd"])
         self.assertRun(res, 0)
         self.assertIn("workload", json.loads(res.out)["settings_differ"])
+        # an old runner's redis run: its DONE lines need no TSC frequency
+        res = self.zo("results", "compare", s["rd"], s["rd_old"])
+        self.assertRun(res, 0)
+        self.assertRegex(res.out,
+                         r"\n  puts per second +[0-9,]+ puts/s +[0-9,]+ puts/s +1\.000\n")
+        res = self.zo("results", "plot", s["rd_old"], "--out", os.path.join(self.tmp, "old"))
+        self.assertRun(res, 0)
+        png = os.path.join(self.tmp, "old", "redis_gen_data-per-op.png")
+        self.assertEqual(tr.read_png(png)[:2], (1000, 600))
 
     def test_plots(self):
         s = self.populate()

@@ -102,7 +102,9 @@ static void kv_bad_lines(void **state)
 	} cases[] = {
 		{ MC_PARAMS, "DONE 0 Duration { secs: 0, nanos: 1 } 0\nDONE 10 Duration { secs: 0, nan\n",
 		  "set.out line 2: 'DONE 10 Duration { secs: 0, nan' is not a 'DONE" },
-		{ MC_PARAMS, "DONE 100 Duration { secs: 0, nanos: 1 } 0\nDONE 0 Duration { secs: 0, nanos: 1 } 0\n",
+		{ MC_PARAMS,
+		  "DONE 100 Duration { secs: 0, nanos: 1 } 0\n"
+		  "DONE 0 Duration { secs: 0, nanos: 1 } 0\n",
 		  "set.out line 2: DONE 0 after DONE 100: the puts go back" },
 		{ MC_PARAMS, "DONE 0 Duration { secs: 0, nanos: 1 } x\n", "line 1: " },
 		{ MC_PARAMS, "DONE 0 Duration { secs: 0, nanos: 1 } 0\nDONE 100 Dura",
