@@ -42,6 +42,7 @@ PROGRAMS = {
     "mount": "mount",
     "redis-cli": "redis-tools",
     "sleep": "coreutils",
+    "tail": "coreutils",
     "slurmctld": "slurmctld",
     "slurmd": "slurmd",
     "unshare": "util-linux",

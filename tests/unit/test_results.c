@@ -48,7 +48,7 @@ static void load_in(struct zo_rset *s, const char *dir, const char *params, cons
 	acc = s->fmt->open();
 	assert_non_null(acc);
 	for (i = 0; i < len; i += chunk)
-		s->fmt->feed(acc, out + i, len - i < chunk ? len - i : chunk);
+		s->fmt->feed(acc, 0, out + i, len - i < chunk ? len - i : chunk);
 	s->fmt->finish(acc, s);
 	s->fmt->close(acc);
 }
@@ -194,7 +194,8 @@ static void percentiles_are_close_for_large_values(void **state)
 static void curves_keep_every_sth_record(void **state)
 {
 	struct zo_strbuf out = { 0 };
-	struct zo_rseries e = { 0 }, p = { 0 }, c = { 0 };
+	struct zo_rcurves ec = { 0 }, pc = { 0 }, cc = { 0 };
+	struct zo_rseries e, p, c;
 	struct zo_rset s;
 	void *acc;
 	int i;
@@ -205,11 +206,13 @@ static void curves_keep_every_sth_record(void **state)
 		zo_strbuf_appendf(&out, "%d\n", i * 1000);
 	load(&s, PARAMS("1000", "5000", ""), NULL, 0, 1);
 	acc = s.fmt->open();
-	s.fmt->feed(acc, out.buf, out.len);
+	s.fmt->feed(acc, 0, out.buf, out.len);
 	s.fmt->finish(acc, &s);
-	assert_int_equal(s.fmt->series(acc, &s, 0, &e), 0);
-	assert_int_equal(s.fmt->series(acc, &s, 1, &p), 0);
-	assert_int_equal(s.fmt->series(acc, &s, 2, &c), 0);
+	assert_int_equal(s.fmt->series(acc, &s, 0, &ec), 0);
+	assert_int_equal(s.fmt->series(acc, &s, 1, &pc), 0);
+	assert_int_equal(s.fmt->series(acc, &s, 2, &cc), 0);
+	assert_int_equal(ec.n + pc.n + cc.n, 3);
+	e = ec.v[0], p = pc.v[0], c = cc.v[0];
 	assert_int_equal(e.n, 1 + 1250);
 	assert_near(e.x[1], 4 * 4096.0 / (1 << 30), 1e-15);
 	assert_near(e.y[1], 0.004, 1e-12); /* record 3: 4000 cycles of 1 us */
@@ -221,7 +224,7 @@ static void curves_keep_every_sth_record(void **state)
 	/* the top of the bucket holding 1000 cycles (4 wide there) */
 	assert_near(c.x[0], 1003, 1e-9);
 	assert_near(c.y[0], 1, 0);
-	free(e.x), free(e.y), free(p.x), free(p.y), free(c.x), free(c.y);
+	zo_rcurves_release(&ec), zo_rcurves_release(&pc), zo_rcurves_release(&cc);
 	s.fmt->close(acc);
 	zo_rset_release(&s);
 	zo_strbuf_release(&out);
@@ -380,16 +383,17 @@ static void a_governor_not_performance_is_noted(void **state)
 
 static void gnuplot_scripts_quote_what_they_name(void **state)
 {
-	static const struct zo_rfigure f = { "elapsed", "t", "x", "y", false, true, "top left" };
+	static const struct zo_rfigure f = { "elapsed", "t", "x", "y", false, true, "top left", false };
 	double xs[2] = { 0, 2 }, ys[2] = { 1, 4 };
-	struct zo_rseries sr = { xs, ys, 2 };
+	struct zo_rseries sr = { xs, ys, 2, NULL };
+	const struct zo_rseries *srs[] = { &sr };
 	char *titles[] = { (char *)"it's `id`\n", NULL };
 	struct zo_strbuf dat = { 0 };
 	double range[4];
 	_cleanup_free_ char *gp = NULL;
 
 	(void)state;
-	zo_rplot_ranges(&f, &sr, 1, range);
+	zo_rplot_ranges(&f, srs, 1, range);
 	assert_near(range[0], 0, 0);
 	assert_near(range[1], 2, 0);
 	assert_near(range[2], 0.8, 1e-12);
@@ -399,7 +403,7 @@ static void gnuplot_scripts_quote_what_they_name(void **state)
 	assert_non_null(strstr(gp, "set xrange [0:2]\nset yrange [0.8:5]\n"));
 	assert_non_null(strstr(gp, "'/o/d.dat' index 0 using 1:2 with lines lw 2 lc rgb '#0072b2' "
 				   "title 'it''s ?id?" "?'\n"));
-	assert_int_equal(zo_rplot_data(&sr, 1, titles, &dat), 0);
+	assert_int_equal(zo_rplot_data(srs, 1, titles, &dat), 0);
 	assert_string_equal(dat.buf, "# it's `id`?\n0 1\n2 4\n");
 	zo_strbuf_release(&dat);
 }

@@ -388,7 +388,8 @@ static void compare_heads(const struct zo_rset *a, const struct zo_rset *b)
 	char x[64], y[64];
 	size_t i;
 
-	if (!a->fmt || a->fmt != b->fmt)
+	/* memcached and redis share theirs */
+	if (!a->fmt || !b->fmt || a->fmt->heads != b->fmt->heads)
 		return;
 	printf("%-36s %-30s %-30s %s\n", "headline figures", "A", "B", "B/A");
 	for (i = 0; i < a->fmt->n_heads; i++) {
@@ -442,6 +443,22 @@ static void compare_text(const struct zo_rset *s, const struct zo_rtiming *const
 		    false);
 }
 
+/* Two readable sets that measure different things are a usage error. */
+static bool compare_refused(struct zo_ctx *ctx, const struct zo_rset *s, char **names)
+{
+	if (s[0].broken || s[1].broken || zo_rsets_comparable(&s[0], &s[1]))
+		return false;
+	zo_usage_error(ctx, &zo_cmd_results,
+		       "cannot compare %s (%s, %s) with %s (%s, %s): they measure different "
+		       "things; compare two runs of one experiment, or a run with its bare-metal "
+		       "baseline (exp00010) of the same workload",
+		       names[0], s[0].experiment ? s[0].experiment : "?",
+		       s[0].fmt ? s[0].fmt->name : "no data file", names[1],
+		       s[1].experiment ? s[1].experiment : "?",
+		       s[1].fmt ? s[1].fmt->name : "no data file");
+	return true;
+}
+
 static int results_compare(struct zo_ctx *ctx, int argc, char **argv)
 {
 	struct opts o;
@@ -458,6 +475,11 @@ static int results_compare(struct zo_ctx *ctx, int argc, char **argv)
 	memset(s, 0, sizeof(s));
 	for (i = 0, r = 0; i < 2 && r >= 0; i++)
 		r = find_set(ctx, argv[optind + (int)i], &s[i]);
+	if (r >= 0 && compare_refused(ctx, s, argv + optind)) {
+		for (i = 0; i < 2; i++)
+			zo_rset_release(&s[i]);
+		return ZO_EXIT_USAGE;
+	}
 	for (i = 0; i < 2 && r >= 0; i++)
 		r = zo_results_timings(ctx, &s[i], &t[i], &nt[i]);
 	if (r >= 0 && ctx->json) {
@@ -541,11 +563,27 @@ const struct zo_cmd zo_cmd_results = {
 		 "         and phase timings with the ratio B/A, the host conditioning and\n"
 		 "         facts that differ; --json\n"
 		 "\n"
-		 "exp00000 (time_mmap_touch): headline figures pages per second and the\n"
-		 "median and 99th percentile time per 4 KiB page, from the TSC frequency\n"
-		 "recorded in .params; figures elapsed (time vs memory touched), per-page\n"
-		 "(time per page vs memory touched) and cdf (of the time per page). Data\n"
-		 "files are streamed: memory stays bounded whatever their size.\n",
+		 "Headline figures and figures per data format, from the files (cycles\n"
+		 "become time by the TSC frequency .params records; a line the old\n"
+		 "plotting scripts would not parse makes the set broken, naming the file\n"
+		 "and the line):\n"
+		 "time_mmap_touch (exp00000 -z/-c, exp00009, exp00010): pages per second,\n"
+		 "  p50/p99 time per 4 KiB page; figures elapsed, per-page, cdf\n"
+		 "memcached_gen_data, redis_gen_data (exp00000 -m/-r, exp00010): puts per\n"
+		 "  second, p50/p99 time per put (over the 100 puts between DONE lines),\n"
+		 "  puts refused; per-op, elapsed and cdf against the data stored\n"
+		 "time_loop (exp00002 -t, exp00010): the longest gap between two TSC reads,\n"
+		 "  p50/p99 gap in cycles; gaps, cdf\n"
+		 "locality_mem_access (.local, .nonlocal): p50/p99 cycles per access; cdf\n"
+		 "buddyinfo (exp00007): share of free memory in blocks of 2 MiB or more,\n"
+		 "  at the end and lowest, free memory; free-per-order, free-huge\n"
+		 "vmstat (exp00005 .vmstat, .zswapstats): pages swapped out and in per\n"
+		 "  second, the most zswap held and its compression; swap, free, zswap\n"
+		 "memcached_compaction (exp00003 .out, .memcached_latency; exp00004 .out):\n"
+		 "  p50/p99 time per operation, the compaction counters' last reading;\n"
+		 "  compaction (counters per sample), latency-cdf (per phase)\n"
+		 "exp00006 and exp00008 (instrumented kernels' output) have no figures.\n"
+		 "Data files are streamed: memory stays bounded whatever their size.\n",
 	.flags = ZO_CMD_NEED_CONFIG,
 	.subs = subs,
 	.n_subs = ZO_ARRAY_SIZE(subs),

@@ -309,6 +309,24 @@ static int parse_zsim_params(struct zo_rset *s, json_object *p, json_object *set
 	return 0;
 }
 
+/* The runner's workload and app (zsim writes them beside its settings),
+ * then zsim's own workload. */
+static const struct zo_rformat *format_of(const struct zo_rset *s, json_object *p)
+{
+	const char *names[5] = { NULL };
+	size_t n = 0;
+
+	if (zo_json_get_str(p, "app"))
+		names[n++] = zo_json_get_str(p, "app");
+	if (zo_rkvs_get(&s->settings, "app"))
+		names[n++] = zo_rkvs_get(&s->settings, "app");
+	if (zo_json_get_str(p, "workload"))
+		names[n++] = zo_json_get_str(p, "workload");
+	if (zo_rkvs_get(&s->settings, "workload"))
+		names[n++] = zo_rkvs_get(&s->settings, "workload");
+	return zo_rformat_for(s->experiment, names);
+}
+
 int zo_rset_parse_params(struct zo_rset *s, const char *text, bool all)
 {
 	json_object *p = json_tokener_parse(text), *settings = NULL, *khz;
@@ -335,7 +353,7 @@ int zo_rset_parse_params(struct zo_rset *s, const char *text, bool all)
 		s->pages = json_ull(p, "pages_touched");
 		s->pages_per_record = json_ull(p, "pages_per_record");
 		slurm_identity(s, p);
-		s->fmt = zo_rformat_for(s->experiment, &s->settings);
+		s->fmt = format_of(s, p);
 	}
 	json_object_put(p);
 	return r;
@@ -591,6 +609,14 @@ int zo_rkvs_diff(const struct zo_rkvs *a, const struct zo_rkvs *b, struct zo_rdi
 	return 0;
 }
 
+bool zo_rsets_comparable(const struct zo_rset *a, const struct zo_rset *b)
+{
+	if (a->fmt || b->fmt)
+		return a->fmt && b->fmt && a->fmt->heads == b->fmt->heads;
+	return a->experiment && b->experiment && !strcmp(a->experiment, b->experiment) &&
+	       strcmp(a->experiment, "?");
+}
+
 char *zo_rset_notes(const struct zo_rset *s)
 {
 	struct zo_strbuf sb = { 0 };
@@ -642,6 +668,10 @@ void zo_rhead_format(const struct zo_rhead_def *d, bool have, double v, char *bu
 			snprintf(buf, len, "%.3g us", v / 1e3);
 		else
 			snprintf(buf, len, "%.3g ns", v);
+	} else if (!strcmp(d->unit, "%")) {
+		snprintf(buf, len, "%.1f %%", v);
+	} else if (!strcmp(d->unit, "GiB") || !strcmp(d->unit, "x")) {
+		snprintf(buf, len, "%.3g %s", v, d->unit);
 	} else {
 		thousands(v, num, sizeof(num));
 		snprintf(buf, len, "%s %s", num, d->unit);
@@ -674,7 +704,9 @@ int zo_csv_field(struct zo_strbuf *sb, const char *field)
 	return r ? r : zo_strbuf_append(sb, "\"");
 }
 
-/* The formats of the sets, each once, in the order first seen. */
+/* The formats of the sets, each once, in the order first seen; formats
+ * with the same headline figures (memcached, redis) once: they share
+ * their columns. */
 static size_t formats_of(const struct zo_rset *const *sets, size_t n,
 			 const struct zo_rformat **ret, size_t max)
 {
@@ -683,7 +715,7 @@ static size_t formats_of(const struct zo_rset *const *sets, size_t n,
 	for (i = 0; i < n; i++) {
 		if (!sets[i]->fmt)
 			continue;
-		for (j = 0; j < k && ret[j] != sets[i]->fmt; j++)
+		for (j = 0; j < k && ret[j]->heads != sets[i]->fmt->heads; j++)
 			;
 		if (j == k && k < max)
 			ret[k++] = sets[i]->fmt;
@@ -706,12 +738,14 @@ static void csv_row(struct zo_strbuf *out, const char *const *fields, size_t n)
 static void csv_set(struct zo_strbuf *out, const struct zo_rset *s, char *const *keys,
 		    size_t nkeys, const struct zo_rformat *const *fmts, size_t nf)
 {
-	const char **f = calloc(nkeys + 5 * ZO_RES_MAX_HEADS + 12, sizeof(*f));
-	char heads[8 * ZO_RES_MAX_HEADS][32];
+	const char **f = calloc(nkeys + nf * ZO_RES_MAX_HEADS + 12, sizeof(*f));
+	char (*heads)[32] = calloc(nf * ZO_RES_MAX_HEADS + 1, sizeof(*heads));
 	_cleanup_free_ char *path = zo_asprintf("%s/%s", s->dir, s->base);
 	size_t i, j, k = 0, h = 0;
 
-	if (!f) {
+	if (!f || !heads) {
+		free(f);
+		free(heads);
 		zo_strbuf_release(out);
 		return;
 	}
@@ -724,8 +758,7 @@ static void csv_set(struct zo_strbuf *out, const struct zo_rset *s, char *const 
 		f[k++] = zo_rkvs_get(&s->settings, keys[i]);
 	for (i = 0; i < nf; i++)
 		for (j = 0; j < fmts[i]->n_heads; j++, h++) {
-			heads[h][0] = '\0';
-			if (s->fmt == fmts[i] && s->have_head[j])
+			if (s->fmt && s->fmt->heads == fmts[i]->heads && s->have_head[j])
 				snprintf(heads[h], sizeof(heads[h]), "%.10g", s->head[j]);
 			f[k++] = heads[h];
 		}
@@ -735,11 +768,12 @@ static void csv_set(struct zo_strbuf *out, const struct zo_rset *s, char *const 
 	f[k++] = path;
 	csv_row(out, f, k);
 	free(f);
+	free(heads);
 }
 
 int zo_rcsv(const struct zo_rset *const *sets, size_t n, struct zo_strbuf *out)
 {
-	const struct zo_rformat *fmts[8];
+	const struct zo_rformat *fmts[16];
 	const char **hdr;
 	char **keys = NULL;
 	size_t nf = formats_of(sets, n, fmts, ZO_ARRAY_SIZE(fmts)), i, j, k = 0;
@@ -800,6 +834,13 @@ json_object *zo_rset_json(const struct zo_rset *s, bool all, const struct zo_rti
 	zo_json_add_str(o, "failed_phase", s->failed_phase);
 	zo_json_add_str(o, "error", s->broken ? s->broken : s->failed_error);
 	zo_json_add_str(o, "format", s->fmt ? s->fmt->name : NULL);
+	h = json_object_new_array();
+	for (i = 0; s->fmt && i < zo_rformat_nfiles(s->fmt); i++) {
+		_cleanup_free_ char *name = zo_asprintf("%s.%s", s->base, s->fmt->exts[i]);
+
+		json_object_array_add(h, json_object_new_string(name ? name : "?"));
+	}
+	json_object_object_add(o, "data_files", h);
 	json_object_object_add(o, "settings", kvs_json(&s->settings));
 	h = json_object_new_object();
 	for (i = 0; s->fmt && i < s->fmt->n_heads; i++) {
@@ -881,15 +922,18 @@ json_object *zo_rcompare_json(const struct zo_rset *s, const struct zo_rtiming *
 
 /* ---- gnuplot --------------------------------------------------------- */
 
+/* Okabe-Ito's eight, then four of Tol's: a figure with a curve per
+ * buddy order (11) still tells them apart. */
 static const char *const colours[] = { "#0072b2", "#d55e00", "#009e73", "#cc79a7",
-				       "#e69f00", "#56b4e9", "#000000", "#f0e442" };
+				       "#e69f00", "#56b4e9", "#000000", "#f0e442",
+				       "#882255", "#44aa99", "#999933", "#aa4499" };
 
 const char *zo_rplot_colour(size_t i)
 {
 	return colours[i % ZO_ARRAY_SIZE(colours)];
 }
 
-int zo_rplot_data(const struct zo_rseries *series, size_t n, char *const *titles,
+int zo_rplot_data(const struct zo_rseries *const *series, size_t n, char *const *titles,
 		  struct zo_strbuf *out)
 {
 	size_t i, j;
@@ -901,21 +945,21 @@ int zo_rplot_data(const struct zo_rseries *series, size_t n, char *const *titles
 		for (c = titles[i]; *c; c++)
 			zo_strbuf_appendf(out, "%c", (unsigned char)*c < 0x20 ? '?' : *c);
 		zo_strbuf_append(out, "\n");
-		for (j = 0; j < series[i].n; j++)
-			zo_strbuf_appendf(out, "%.9g %.9g\n", series[i].x[j], series[i].y[j]);
+		for (j = 0; j < series[i]->n; j++)
+			zo_strbuf_appendf(out, "%.9g %.9g\n", series[i]->x[j], series[i]->y[j]);
 	}
 	return out->buf ? 0 : -ENOMEM;
 }
 
-static void axis_range(bool logscale, const struct zo_rseries *series, size_t n, bool y,
+static void axis_range(bool logscale, const struct zo_rseries *const *series, size_t n, bool y,
 		       double *lo, double *hi)
 {
 	double mn = INFINITY, mx = -INFINITY;
 	size_t i, j;
 
 	for (i = 0; i < n; i++)
-		for (j = 0; j < series[i].n; j++) {
-			double x = y ? series[i].y[j] : series[i].x[j];
+		for (j = 0; j < series[i]->n; j++) {
+			double x = y ? series[i]->y[j] : series[i]->x[j];
 
 			if (logscale && !(x > 0))
 				continue;
@@ -937,7 +981,7 @@ static void axis_range(bool logscale, const struct zo_rseries *series, size_t n,
 	*hi = mx > 0 ? (y ? mx * 1.05 : mx) : 1;
 }
 
-void zo_rplot_ranges(const struct zo_rfigure *f, const struct zo_rseries *series, size_t n,
+void zo_rplot_ranges(const struct zo_rfigure *f, const struct zo_rseries *const *series, size_t n,
 		     double ret[4])
 {
 	axis_range(f->xlog, series, n, false, &ret[0], &ret[1]);
@@ -1041,8 +1085,8 @@ char *zo_rplot_script(const struct zo_rfigure *f, const char *experiment, const 
 		if (i)
 			zo_strbuf_append(&sb, ", \\\n     ");
 		gp_quote(&sb, data_path);
-		zo_strbuf_appendf(&sb, " index %zu using 1:2 with lines lw 2 lc rgb '%s' title ", i,
-				  zo_rplot_colour(i));
+		zo_strbuf_appendf(&sb, " index %zu using 1:2 with %s lc rgb '%s' title ", i,
+				  f->points ? "points pt 7 ps 0.6" : "lines lw 2", zo_rplot_colour(i));
 		gp_quote(&sb, titles[i]);
 	}
 	zo_strbuf_append(&sb, "\n");
@@ -1051,15 +1095,60 @@ char *zo_rplot_script(const struct zo_rfigure *f, const char *experiment, const 
 
 /* ---- formats --------------------------------------------------------- */
 
-const struct zo_rformat *zo_rformat_for(const char *experiment, const struct zo_rkvs *settings)
+size_t zo_rformat_nfiles(const struct zo_rformat *f)
 {
-	const char *workload = zo_rkvs_get(settings, "workload");
-	const char *app = zo_rkvs_get(settings, "app");
+	size_t n = 0;
 
-	(void)experiment;
-	/* zsim names the program; the old runner's exp00000 named the app */
-	if ((workload && zo_startswith(workload, "time_mmap_touch")) ||
-	    (app && !strcmp(app, "TimeMmapTouch")))
-		return &zo_rformat_touch;
+	while (n < ZO_RES_MAX_FILES && f->exts[n])
+		n++;
+	return n;
+}
+
+static bool is(const char *v, const char *want)
+{
+	return v && !strcmp(v, want);
+}
+
+/* What ran: exp00007's buddyinfo and exp00005's counters whatever the
+ * workload; else by the names the run gave its workload. zsim records its
+ * own (settings.workload: time_mmap_touch, memcached_gen_data, redis,
+ * time_loop, locality_mem_access, memcached) and the runner's beside them
+ * (workload, app: bmk + TimeMmapTouch, Memcached, Redis; bare_metal +
+ * time_loop ...; exp00009's time_mmap_touch_host_kbuild); the old
+ * runner's .params only the latter. Metis (matrixmult) writes no data
+ * file; exp00006 and exp00008 write what instrumented kernels print,
+ * which results does not read. */
+const struct zo_rformat *zo_rformat_for(const char *experiment, const char *const *names)
+{
+	static const struct {
+		const char *name;
+		bool prefix;
+		const struct zo_rformat *fmt;
+	} map[] = {
+		{ "time_mmap_touch", true, &zo_rformat_touch },
+		{ "TimeMmapTouch", false, &zo_rformat_touch },
+		{ "memcached_gen_data", true, &zo_rformat_memcached },
+		{ "memcached", false, &zo_rformat_memcached },
+		{ "Memcached", false, &zo_rformat_memcached },
+		{ "redis", true, &zo_rformat_redis },
+		{ "Redis", false, &zo_rformat_redis },
+		{ "time_loop", false, &zo_rformat_time_loop },
+		{ "locality_mem_access", false, &zo_rformat_locality },
+	};
+	size_t i, j;
+
+	if (is(experiment, "exp00007"))
+		return &zo_rformat_buddyinfo;
+	if (is(experiment, "exp00005"))
+		return &zo_rformat_vmstat;
+	if (is(experiment, "exp00003"))
+		return &zo_rformat_compaction;
+	if (is(experiment, "exp00004"))
+		return &zo_rformat_compaction_bare;
+	for (i = 0; names && names[i]; i++)
+		for (j = 0; j < ZO_ARRAY_SIZE(map); j++)
+			if (map[j].prefix ? zo_startswith(names[i], map[j].name)
+					  : !strcmp(names[i], map[j].name))
+				return map[j].fmt;
 	return NULL;
 }

@@ -19,6 +19,7 @@
 #include "util/str.h"
 
 #define ZO_RES_MAX_HEADS 4
+#define ZO_RES_MAX_FILES 2
 
 /* A flattened setting or fact: values as text ("4096", "true", "null",
  * "time_mmap_touch"). Kept sorted by key. */
@@ -36,7 +37,7 @@ struct zo_rkvs {
 struct zo_rhead_def {
 	const char *key;
 	const char *label;
-	const char *unit; /* "pages/s", "ns" */
+	const char *unit; /* "pages/s", "ns", "cycles", "%", "GiB", "puts/s" */
 };
 
 /* A figure kind: what is plotted against what. */
@@ -46,23 +47,40 @@ struct zo_rfigure {
 	const char *xlabel, *ylabel;
 	bool xlog, ylog;
 	const char *key_pos; /* gnuplot's "set key" position */
+	bool points;	     /* dots, as the old scripts drew operations, not lines */
 };
 
-/* One curve: at most a few thousand points, whatever the data's size. */
+/* One curve: at most a few thousand points, whatever the data's size.
+ * `label` names it among one set's curves ("local", "order 9"); NULL
+ * when the set has one curve on the figure. */
 struct zo_rseries {
 	double *x, *y;
 	size_t n;
+	char *label;
 };
+
+/* A set's curves on one figure. */
+struct zo_rcurves {
+	struct zo_rseries *v;
+	size_t n;
+};
+void zo_rcurves_release(struct zo_rcurves *c);
+/* Room for n curves of up to `points` points each; 0 or -ENOMEM. */
+int zo_rcurves_alloc(struct zo_rcurves *c, size_t n, size_t points);
 
 struct zo_rset;
 
-/* A data format: the file streamed, its headline figures (heads[0] is the
- * one `results ls` shows, computed by quick() from the file's first and
- * last bytes), its figures, and the streaming accumulator that computes
- * everything else in bounded memory. */
+/* A data format: the files streamed (data_ext, and exts[1] when it
+ * reads two), its headline figures (heads[0] is the one `results ls`
+ * shows: computed by quick() from the first file's first and last bytes
+ * when the format has one, else by reading small files whole), its
+ * figures, and the streaming accumulator that computes everything else
+ * in bounded memory. */
 struct zo_rformat {
 	const char *name; /* "time_mmap_touch" */
 	const char *data_ext;
+	const char *exts[ZO_RES_MAX_FILES]; /* every file read; exts[0] is data_ext */
+	bool needs_tsc;			    /* its figures put cycles on a time axis */
 	const struct zo_rhead_def *heads;
 	size_t n_heads;
 	const struct zo_rfigure *figures;
@@ -72,14 +90,22 @@ struct zo_rformat {
 	void (*quick)(struct zo_rset *s, const char *head, size_t head_len, const char *tail,
 		      size_t tail_len, uint64_t size);
 	void *(*open)(void);
-	/* Any chunking of the file gives the same result. */
-	void (*feed)(void *acc, const char *buf, size_t len);
+	/* Chunks of file `file` (an index into exts), each file in order;
+	 * any chunking gives the same result. */
+	void (*feed)(void *acc, size_t file, const char *buf, size_t len);
 	/* Every headline figure, or s->broken with the first problem. */
 	void (*finish)(void *acc, struct zo_rset *s);
-	/* After finish: the series of one figure. 0 or -ENOMEM. */
-	int (*series)(void *acc, const struct zo_rset *s, size_t figure, struct zo_rseries *ret);
+	/* After finish: the curves of one figure. 0, -ENOMEM, or -EDOM with
+	 * what the set lacks for it (unplottable() says what). */
+	int (*series)(void *acc, const struct zo_rset *s, size_t figure, struct zo_rcurves *ret);
 	void (*close)(void *acc);
+	/* Why the set's figures cannot be drawn (NULL: they can), beyond
+	 * needs_tsc. Optional. */
+	const char *(*unplottable)(const struct zo_rset *s);
 };
+
+/* The number of files a format reads. */
+size_t zo_rformat_nfiles(const struct zo_rformat *f);
 
 /* One result set. */
 struct zo_rset {
@@ -116,9 +142,76 @@ int zo_rset_parse_params(struct zo_rset *s, const char *text, bool all);
 /* Status from a .err text: "phase: X\nerror: Y\n". */
 int zo_rset_parse_err(struct zo_rset *s, const char *text);
 
-/* The format of an experiment's data file, or NULL for none. */
-const struct zo_rformat *zo_rformat_for(const char *experiment, const struct zo_rkvs *settings);
+/* The format of an experiment's data files, from the experiment and the
+ * names the run gave its workload (NULL-terminated), or NULL for none. */
+const struct zo_rformat *zo_rformat_for(const char *experiment, const char *const *names);
 extern const struct zo_rformat zo_rformat_touch;
+/* memcached_gen_data's and redis_gen_data's .out (exp00000 -m/-r,
+ * exp00010 memcached, exp00009 -m), time_loop's .out (exp00002 -t,
+ * exp00010), locality_mem_access's .local and .nonlocal, exp00007's
+ * buddyinfo samples, exp00005's .vmstat and .zswapstats: results_fmt.c. */
+extern const struct zo_rformat zo_rformat_memcached, zo_rformat_redis, zo_rformat_time_loop,
+	zo_rformat_locality, zo_rformat_buddyinfo, zo_rformat_vmstat;
+/* memcached_and_capture_thp's .out (compaction counters) and exp00003's
+ * .memcached_latency; exp00004 (bare metal) only the .out. */
+extern const struct zo_rformat zo_rformat_compaction, zo_rformat_compaction_bare;
+
+/* ---- pieces the formats share ---- */
+
+/* Log-spaced histogram of whole numbers: 128 buckets per power of two,
+ * exact below 256; percentiles within 0.4 %, 58 KiB, deterministic. */
+#define ZO_RHIST_SUB_BITS 7
+#define ZO_RHIST_N ((64 - ZO_RHIST_SUB_BITS + 1) << ZO_RHIST_SUB_BITS)
+struct zo_rhist {
+	uint64_t count[ZO_RHIST_N];
+	uint64_t total, max;
+};
+void zo_rhist_add(struct zo_rhist *h, uint64_t v);
+/* Nearest rank: the middle of the bucket holding it. */
+double zo_rhist_quantile(const struct zo_rhist *h, double frac);
+size_t zo_rhist_index(uint64_t v);
+uint64_t zo_rhist_low(size_t i);
+uint64_t zo_rhist_width(size_t i);
+/* The CDF: (top of each non-empty bucket * scale, fraction at or below). */
+int zo_rhist_cdf(const struct zo_rhist *h, double scale, struct zo_rseries *ret);
+
+/* A curve thinned to at most ZO_RKEEP_MAX points as it streams: each
+ * point stands for `stride` consecutive ones (the last of them, or with
+ * `peak` the one with the largest y: spikes survive); stride doubles
+ * whenever the buffer fills. */
+#define ZO_RKEEP_MAX 2048
+struct zo_rkeep {
+	double x[ZO_RKEEP_MAX], y[ZO_RKEEP_MAX];
+	size_t n;
+	uint64_t stride, in_window;
+	bool peak;
+};
+void zo_rkeep_init(struct zo_rkeep *k, bool peak);
+void zo_rkeep_add(struct zo_rkeep *k, double x, double y);
+/* Copy (scaled) into a series; 0 or -ENOMEM. */
+int zo_rkeep_series(const struct zo_rkeep *k, double xs, double ys, struct zo_rseries *ret);
+
+/* Lines of a streamed file, whatever the chunking: fn gets each complete
+ * line (1-based number, text without the newline); a line longer than
+ * ZO_RLINE_MAX is an error. The first error is kept in `error` ("line N:
+ * ..."), and fn is not called after it. */
+#define ZO_RLINE_MAX 512
+struct zo_rlines {
+	uint64_t line;
+	char part[ZO_RLINE_MAX];
+	size_t part_len;
+	bool part_long;
+	char *error;
+};
+typedef void (*zo_rline_fn)(void *acc, struct zo_rlines *l, const char *s, size_t len);
+void zo_rlines_feed(struct zo_rlines *l, const char *buf, size_t len, zo_rline_fn fn, void *acc);
+/* Record the first error of this file: "line N: ...". */
+void zo_rlines_error(struct zo_rlines *l, const char *fmt, ...) ZO_PRINTF(2, 3);
+/* At the end: sets s broken with this file's first problem (an error,
+ * a last line without its newline, nothing at all when `empty_ok` is
+ * false). Returns true when the file was fine. */
+bool zo_rlines_check(struct zo_rlines *l, struct zo_rset *s, const char *ext, bool empty_ok);
+void zo_rlines_release(struct zo_rlines *l);
 
 /* Phase timings from a .time text: "label: 1.234 s", or the old runner's
  * Rust durations "label: 93.514234151s" / "850.3ms". */
@@ -151,6 +244,12 @@ struct zo_rdiff {
 };
 int zo_rkvs_diff(const struct zo_rkvs *a, const struct zo_rkvs *b, struct zo_rdiff **ret,
 		 size_t *ret_n);
+/* Whether two sets can be compared: their data formats have the same
+ * headline figures (a run and its bare-metal baseline, exp00010, or
+ * memcached and redis), or neither has a data file and they are of one
+ * experiment. */
+bool zo_rsets_comparable(const struct zo_rset *a, const struct zo_rset *b);
+
 /* What a user must see before trusting a set: host conditioning that was
  * not as 0sim runs need it (a CPU governor other than performance). One
  * line per finding, or NULL when there is none. */
@@ -182,9 +281,9 @@ json_object *zo_rcompare_json(const struct zo_rset *s, const struct zo_rtiming *
 
 /* Gnuplot: the data file of one figure (a block per set, blocks two blank
  * lines apart, read with `index`), its axis ranges, and the script. */
-int zo_rplot_data(const struct zo_rseries *series, size_t n, char *const *titles,
+int zo_rplot_data(const struct zo_rseries *const *series, size_t n, char *const *titles,
 		  struct zo_strbuf *out);
-void zo_rplot_ranges(const struct zo_rfigure *f, const struct zo_rseries *series, size_t n,
+void zo_rplot_ranges(const struct zo_rfigure *f, const struct zo_rseries *const *series, size_t n,
 		     double ret[4]);
 /* `terminal` is png, svg or pdf; paths are put in single quotes. */
 char *zo_rplot_script(const struct zo_rfigure *f, const char *experiment, const char *terminal,

@@ -25,8 +25,6 @@
 #include "util/banned.h"
 
 #define KEEP 2048
-#define SUB_BITS 7
-#define HIST_N ((64 - SUB_BITS + 1) << SUB_BITS)
 #define LINE_MAX_LEN 40
 #define PAGE_BYTES 4096.0
 #define GIB (1024.0 * 1024 * 1024)
@@ -41,11 +39,11 @@ static const struct zo_rhead_def heads[] = {
 
 static const struct zo_rfigure figures[] = {
 	{ "elapsed", "elapsed time vs memory touched", "memory touched (GiB)", "elapsed time (s)",
-	  false, false, "top left" },
+	  false, false, "top left", false },
 	{ "per-page", "time per 4 KiB page vs memory touched", "memory touched (GiB)",
-	  "time per page (us, mean between plotted points)", false, true, "top left" },
+	  "time per page (us, mean between plotted points)", false, true, "top left", false },
 	{ "cdf", "CDF of the time per 4 KiB page", "time per page (us)", "fraction of pages",
-	  true, false, "bottom right" },
+	  true, false, "bottom right", false },
 };
 
 struct touch {
@@ -60,35 +58,9 @@ struct touch {
 	uint64_t stride;
 	size_t nkeep;
 	uint64_t keep_tsc[KEEP], keep_idx[KEEP];
-	uint64_t hist[HIST_N];
+	struct zo_rhist hist;
 	uint64_t k; /* pages per record, known at finish */
 };
-
-static size_t hist_index(uint64_t v)
-{
-	unsigned e, k;
-
-	if (v < (2u << SUB_BITS))
-		return (size_t)v;
-	e = 63u - (unsigned)__builtin_clzll(v);
-	k = e - SUB_BITS;
-	return ((size_t)(k + 1) << SUB_BITS) + (size_t)((v >> k) - (1u << SUB_BITS));
-}
-
-static uint64_t hist_low(size_t i)
-{
-	unsigned k;
-
-	if (i < (2u << SUB_BITS))
-		return i;
-	k = (unsigned)(i >> SUB_BITS) - 1;
-	return ((uint64_t)(1u << SUB_BITS) + (i & ((1u << SUB_BITS) - 1))) << k;
-}
-
-static uint64_t hist_width(size_t i)
-{
-	return i < (2u << SUB_BITS) ? 1 : (uint64_t)1 << ((i >> SUB_BITS) - 1);
-}
 
 static bool parse_tsc(const char *s, size_t len, uint64_t *ret)
 {
@@ -118,7 +90,7 @@ static void record(struct touch *t, uint64_t v)
 	if (i == 0)
 		t->d0 = d; /* page 0 alone: added at finish, when K is known */
 	else
-		t->hist[hist_index(d)]++;
+		zo_rhist_add(&t->hist, d);
 	if ((i + 1) % t->stride)
 		return;
 	if (t->nkeep == KEEP) {
@@ -175,9 +147,11 @@ static void *touch_open(void)
 	return t;
 }
 
-static void touch_feed(void *acc, const char *buf, size_t len)
+static void touch_feed(void *acc, size_t file, const char *buf, size_t len)
 {
 	struct touch *t = acc;
+
+	(void)file;
 	const char *nl;
 
 	while (len) {
@@ -212,31 +186,10 @@ static void touch_feed(void *acc, const char *buf, size_t len)
 	}
 }
 
-/* The smallest value with at least `frac` of the samples at or below it
- * (nearest rank); in cycles per record interval. */
-static double hist_quantile(const struct touch *t, uint64_t total, double frac)
-{
-	uint64_t rank = (uint64_t)((double)total * frac), cum = 0;
-	size_t i;
-
-	if ((double)rank < (double)total * frac)
-		rank++;
-	if (!rank)
-		rank = 1;
-	for (i = 0; i < HIST_N; i++) {
-		cum += t->hist[i];
-		if (cum >= rank)
-			return (double)hist_low(i) + (double)(hist_width(i) - 1) / 2;
-	}
-	return 0;
-}
-
 static void touch_finish(void *acc, struct zo_rset *s)
 {
 	struct touch *t = acc;
 	double pages, secs;
-	uint64_t total = 0;
-	size_t i;
 
 	if (t->error || t->part_len || t->part_long || t->line < 2 || !t->n) {
 		if (t->error)
@@ -267,9 +220,7 @@ static void touch_finish(void *acc, struct zo_rset *s)
 	t->k = s->pages_per_record ? s->pages_per_record
 	       : s->pages > t->n   ? (s->pages + t->n - 1) / t->n
 				   : 1;
-	t->hist[hist_index(t->d0 * t->k)]++;
-	for (i = 0; i < HIST_N; i++)
-		total += t->hist[i];
+	zo_rhist_add(&t->hist, t->d0 * t->k);
 	if (!(s->tsc_khz > 0))
 		return; /* cycles cannot become time */
 	pages = s->pages ? (double)s->pages : (double)t->n * (double)t->k;
@@ -278,8 +229,8 @@ static void touch_finish(void *acc, struct zo_rset *s)
 		s->head[HEAD_RATE] = pages / secs;
 		s->have_head[HEAD_RATE] = true;
 	}
-	s->head[HEAD_P50] = hist_quantile(t, total, 0.50) / (double)t->k / s->tsc_khz * 1e6;
-	s->head[HEAD_P99] = hist_quantile(t, total, 0.99) / (double)t->k / s->tsc_khz * 1e6;
+	s->head[HEAD_P50] = zo_rhist_quantile(&t->hist, 0.50) / (double)t->k / s->tsc_khz * 1e6;
+	s->head[HEAD_P99] = zo_rhist_quantile(&t->hist, 0.99) / (double)t->k / s->tsc_khz * 1e6;
 	s->have_head[HEAD_P50] = s->have_head[HEAD_P99] = true;
 }
 
@@ -297,7 +248,7 @@ static void touch_quick(struct zo_rset *s, const char *head, size_t head_len, co
 	else if (!tail_len || tail[tail_len - 1] != '\n')
 		zo_rset_break(s, "%s.%s ends in the middle of a line: truncated", s->base,
 			      s->fmt->data_ext);
-	touch_feed(t, head, head_len);
+	touch_feed(t, 0, head, head_len);
 	if (!s->broken && t->error)
 		zo_rset_break(s, "%s.%s: %s", s->base, s->fmt->data_ext, t->error);
 	else if (!s->broken && t->line < 2)
@@ -312,18 +263,6 @@ static void touch_quick(struct zo_rset *s, const char *head, size_t head_len, co
 	free(t);
 }
 
-static int series_alloc(struct zo_rseries *r, size_t n)
-{
-	r->x = calloc(n ? n : 1, sizeof(double));
-	r->y = calloc(n ? n : 1, sizeof(double));
-	r->n = 0;
-	if (r->x && r->y)
-		return 0;
-	free(r->x);
-	free(r->y);
-	return -ENOMEM;
-}
-
 /* Pages written once record `idx` was taken: page 0 first, then K more
  * per record. */
 static double pages_at(const struct touch *t, uint64_t idx)
@@ -332,33 +271,27 @@ static double pages_at(const struct touch *t, uint64_t idx)
 }
 
 static int touch_series(void *acc, const struct zo_rset *s, size_t figure,
-			struct zo_rseries *ret)
+			struct zo_rcurves *c)
 {
 	const struct touch *t = acc;
 	double ms_per_cycle = s->tsc_khz > 0 ? 1 / s->tsc_khz : 0;
-	double prev_tsc = (double)t->first, prev_pages = 0, total = 0, cum = 0;
+	double prev_tsc = (double)t->first, prev_pages = 0;
 	bool last_kept = t->nkeep && t->keep_idx[t->nkeep - 1] == t->n - 1;
 	size_t i, npts = t->nkeep + (last_kept ? 0 : 1);
+	struct zo_rseries *ret;
 
 	if (!(ms_per_cycle > 0))
 		return -EDOM;
 	if (figure == 2) {
-		if (series_alloc(ret, HIST_N) < 0)
+		if (zo_rcurves_alloc(c, 1, 0) < 0)
 			return -ENOMEM;
-		for (i = 0; i < HIST_N; i++)
-			total += (double)t->hist[i];
-		for (i = 0; i < HIST_N; i++) {
-			if (!t->hist[i])
-				continue;
-			cum += (double)t->hist[i];
-			ret->x[ret->n] = (double)(hist_low(i) + hist_width(i) - 1) / (double)t->k *
-					 ms_per_cycle * 1000;
-			ret->y[ret->n++] = cum / total;
-		}
-		return 0;
+		free(c->v[0].x);
+		free(c->v[0].y);
+		return zo_rhist_cdf(&t->hist, ms_per_cycle * 1000 / (double)t->k, &c->v[0]);
 	}
-	if (series_alloc(ret, npts + 1) < 0)
+	if (zo_rcurves_alloc(c, 1, npts + 1) < 0)
 		return -ENOMEM;
+	ret = &c->v[0];
 	if (figure == 0) {
 		ret->x[0] = ret->y[0] = 0;
 		ret->n = 1;
@@ -392,6 +325,8 @@ static void touch_close(void *acc)
 const struct zo_rformat zo_rformat_touch = {
 	.name = "time_mmap_touch",
 	.data_ext = "out",
+	.exts = { "out" },
+	.needs_tsc = true,
 	.heads = heads,
 	.n_heads = ZO_ARRAY_SIZE(heads),
 	.figures = figures,

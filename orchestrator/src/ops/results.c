@@ -178,31 +178,64 @@ static void set_mtime(struct zo_rset *s, int dfd)
 		s->timestamp = strdup(buf);
 }
 
-/* heads[0] and the truncation check from the data file's ends. */
+static void stream_files(struct zo_rset *s, int dfd, void *acc, char *buf, size_t cap,
+			 int *ret_errno);
+
+/* A format without quick() whose files together are at most this big is
+ * read whole for `results ls` (a memcached .out of 1 TiB is ~1 MiB). */
+#define SMALL_DATA (256u << 10)
+
+/* heads[0] and the truncation check from the data files: their ends
+ * (quick()), or the whole of small ones. */
 static void quick_data(struct zo_rset *s, int dfd)
 {
-	_cleanup_free_ char *name = zo_asprintf("%s.%s", s->base, s->fmt->data_ext);
-	_cleanup_close_ int fd = name ? openat(dfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY) : -1;
+	size_t nf = zo_rformat_nfiles(s->fmt), i;
 	char head[HEAD_BYTES], tail[TAIL_BYTES];
+	uint64_t total = 0;
 	ssize_t h = 0, t = 0;
-	struct stat st;
 
-	if (fd < 0 || fstat(fd, &st) < 0) {
-		if (!s->failed)
-			zo_rset_break(s, "%s.%s is missing", s->base, s->fmt->data_ext);
-		return;
+	for (i = 0; i < nf && !s->broken; i++) {
+		_cleanup_free_ char *name = zo_asprintf("%s.%s", s->base, s->fmt->exts[i]);
+		_cleanup_close_ int fd = name ? openat(dfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY)
+					      : -1;
+		struct stat st;
+
+		if (fd < 0 || fstat(fd, &st) < 0) {
+			zo_rset_break(s, "%s.%s is missing", s->base, s->fmt->exts[i]);
+			break;
+		}
+		total += (uint64_t)st.st_size;
+		h = t = 0;
+		if (st.st_size > 0) {
+			h = pread(fd, head, sizeof(head), 0);
+			t = pread(fd, tail, sizeof(tail),
+				  st.st_size > TAIL_BYTES ? st.st_size - TAIL_BYTES : 0);
+		}
+		if (i == 0 && s->fmt->quick)
+			s->fmt->quick(s, head, h > 0 ? (size_t)h : 0, tail, t > 0 ? (size_t)t : 0,
+				      (uint64_t)st.st_size);
+		else if (st.st_size > 0 && (t <= 0 || tail[t - 1] != '\n'))
+			zo_rset_break(s, "%s.%s ends in the middle of a line: truncated", s->base,
+				      s->fmt->exts[i]);
 	}
-	if (st.st_size > 0) {
-		h = pread(fd, head, sizeof(head), 0);
-		t = pread(fd, tail, sizeof(tail),
-			  st.st_size > TAIL_BYTES ? st.st_size - TAIL_BYTES : 0);
+	if (!s->broken && !s->fmt->quick && total <= SMALL_DATA) {
+		char *buf = malloc(SMALL_DATA + 1);
+		void *acc = buf ? s->fmt->open() : NULL;
+		int err = 0;
+
+		if (acc) {
+			stream_files(s, dfd, acc, buf, SMALL_DATA + 1, &err);
+			if (!err)
+				s->fmt->finish(acc, s);
+			s->fmt->close(acc);
+		}
+		free(buf);
 	}
-	s->fmt->quick(s, head, h > 0 ? (size_t)h : 0, tail, t > 0 ? (size_t)t : 0,
-		      (uint64_t)st.st_size);
 	/* a failed run's data may well stop short: it is failed, not broken */
 	if (s->failed && s->broken) {
 		free(s->broken);
 		s->broken = NULL;
+		memset(s->have_head, 0, sizeof(s->have_head));
 	}
 }
 
@@ -497,45 +530,76 @@ int zo_results_find(struct zo_ctx *ctx, const char *dir, const char *name, struc
 
 /* ---- streaming ------------------------------------------------------------ */
 
-/* Feed the set's whole data file to its format; on success *ret_acc is
+/* Feed each of the set's data files (relative to dfd) to `acc`, in
+ * chunks of `cap`. A missing file breaks the set (unless it failed); a
+ * read error is left in *ret_errno. */
+static void stream_files(struct zo_rset *s, int dfd, void *acc, char *buf, size_t cap,
+			 int *ret_errno)
+{
+	size_t nf = zo_rformat_nfiles(s->fmt), i;
+	ssize_t n;
+
+	*ret_errno = 0;
+	for (i = 0; i < nf; i++) {
+		_cleanup_free_ char *name = zo_asprintf("%s.%s", s->base, s->fmt->exts[i]);
+		_cleanup_close_ int fd = name ? openat(dfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY)
+					      : -1;
+
+		if (fd < 0) {
+			if (!s->failed)
+				zo_rset_break(s, "%s.%s is missing", s->base, s->fmt->exts[i]);
+			*ret_errno = ENOENT;
+			return;
+		}
+#ifdef POSIX_FADV_SEQUENTIAL
+		posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+#endif
+		while ((n = read(fd, buf, cap)) != 0) {
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n < 0) {
+				*ret_errno = errno;
+				return;
+			}
+			s->fmt->feed(acc, i, buf, (size_t)n);
+		}
+	}
+}
+
+/* Feed the set's whole data files to its format; on success *ret_acc is
  * the finished accumulator (NULL when there is no data file to read). */
 static int stream(struct zo_ctx *ctx, struct zo_rset *s, void **ret_acc)
 {
-	_cleanup_free_ char *path = NULL, *buf = NULL;
-	_cleanup_close_ int fd = -1;
+	_cleanup_free_ char *buf = NULL;
+	_cleanup_close_ int dfd = -1;
 	void *acc;
-	ssize_t n;
+	int err;
 
 	*ret_acc = NULL;
 	if (s->broken || !s->fmt)
 		return 0;
-	path = zo_asprintf("%s/%s.%s", s->dir, s->base, s->fmt->data_ext);
 	buf = malloc(CHUNK);
 	acc = s->fmt->open();
-	if (!path || !buf || !acc) {
-		s->fmt->close(acc);
+	if (!buf || !acc) {
+		if (acc)
+			s->fmt->close(acc);
 		return zo_fail(ctx, -ENOMEM, "out of memory");
 	}
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0) {
+	dfd = open(s->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0) {
+		err = errno;
 		s->fmt->close(acc);
-		if (!s->failed)
-			zo_rset_break(s, "%s.%s is missing", s->base, s->fmt->data_ext);
+		return zo_fail(ctx, -err, "cannot read %s: %s", s->dir, strerror(err));
+	}
+	stream_files(s, dfd, acc, buf, CHUNK, &err);
+	if (err == ENOENT) {
+		s->fmt->close(acc);
 		return 0;
 	}
-#ifdef POSIX_FADV_SEQUENTIAL
-	posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
-#endif
-	while ((n = read(fd, buf, CHUNK)) != 0) {
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			int r = -errno;
-
-			s->fmt->close(acc);
-			return zo_fail(ctx, r, "cannot read %s: %s", path, strerror(-r));
-		}
-		s->fmt->feed(acc, buf, (size_t)n);
+	if (err) {
+		s->fmt->close(acc);
+		return zo_fail(ctx, -err, "cannot read %s/%s's data: %s", s->dir, s->base,
+			       strerror(err));
 	}
 	memset(s->have_head, 0, sizeof(s->have_head));
 	s->fmt->finish(acc, s);
@@ -631,46 +695,49 @@ struct plot {
 	struct zo_rset *const *sets; /* of one format */
 	size_t n;
 	const struct zo_rformat *fmt;
-	struct zo_rseries *series; /* [figure * n + set] */
-	char **titles;
+	struct zo_rcurves *curves; /* [figure * n + set] */
+	char **titles;		   /* a set's */
 };
 
 static void plot_release(struct plot *p)
 {
 	size_t i;
 
-	for (i = 0; p->series && i < p->fmt->n_figures * p->n; i++) {
-		free(p->series[i].x);
-		free(p->series[i].y);
-	}
-	free(p->series);
+	for (i = 0; p->curves && i < p->fmt->n_figures * p->n; i++)
+		zo_rcurves_release(&p->curves[i]);
+	free(p->curves);
 	zo_strv_free(p->titles);
 }
 
 /* A set that cannot be drawn stops the plot: say which and why. */
 static int plottable(struct zo_ctx *ctx, const struct zo_rset *s)
 {
+	const char *why;
+
 	if (s->broken)
 		return zo_fail(ctx, -EINVAL, "cannot plot %s/%s: %s", s->dir, s->base, s->broken);
 	if (!s->fmt)
 		return zo_fail(ctx, -EINVAL, "%s/%s: %s results have no figures", s->dir, s->base,
 			       s->experiment);
-	if (!(s->tsc_khz > 0))
+	if (s->fmt->needs_tsc && !(s->tsc_khz > 0))
 		return zo_fail(ctx, -EINVAL, "cannot plot %s/%s: its .params records no TSC "
 					     "frequency (tsc_khz), so its cycle counts cannot be "
 					     "put on a time axis",
 			       s->dir, s->base);
+	why = s->fmt->unplottable ? s->fmt->unplottable(s) : NULL;
+	if (why)
+		return zo_fail(ctx, -EINVAL, "cannot plot %s/%s: %s", s->dir, s->base, why);
 	return 0;
 }
 
-/* Each set's data file read once, into every figure's series. */
+/* Each set's data files read once, into every figure's curves. */
 static int plot_series(struct plot *p)
 {
 	size_t i, f;
 	int r;
 
-	p->series = calloc(p->fmt->n_figures * p->n, sizeof(*p->series));
-	if (!p->series)
+	p->curves = calloc(p->fmt->n_figures * p->n, sizeof(*p->curves));
+	if (!p->curves)
 		return zo_fail(p->ctx, -ENOMEM, "out of memory");
 	for (i = 0; i < p->n; i++) {
 		struct zo_rset *s = p->sets[i];
@@ -683,7 +750,7 @@ static int plot_series(struct plot *p)
 			r = zo_fail(p->ctx, -EINVAL, "cannot plot %s/%s: its data file was not read",
 				    s->dir, s->base);
 		for (f = 0; r >= 0 && f < p->fmt->n_figures; f++)
-			r = p->fmt->series(acc, s, f, &p->series[f * p->n + i]);
+			r = p->fmt->series(acc, s, f, &p->curves[f * p->n + i]);
 		if (acc)
 			p->fmt->close(acc);
 		if (r == -ENOMEM)
@@ -727,6 +794,41 @@ static int plot_titles(struct plot *p)
 	return p->titles ? 0 : zo_fail(p->ctx, -ENOMEM, "out of memory");
 }
 
+/* Every curve of figure f, each set's in turn, and its legend entry: the
+ * set's title and the curve's label ("local"), or either alone. */
+static int figure_curves(struct plot *p, size_t f, const struct zo_rseries ***ret_v,
+			 char ***ret_titles, size_t *ret_n)
+{
+	const struct zo_rseries **v;
+	char **titles;
+	size_t i, j, n = 0, k = 0;
+
+	for (i = 0; i < p->n; i++)
+		n += p->curves[f * p->n + i].n;
+	v = calloc(n + 1, sizeof(*v));
+	titles = calloc(n + 1, sizeof(*titles));
+	for (i = 0; v && titles && i < p->n; i++)
+		for (j = 0; j < p->curves[f * p->n + i].n; j++, k++) {
+			const struct zo_rseries *c = &p->curves[f * p->n + i].v[j];
+
+			v[k] = c;
+			titles[k] = !c->label ? strdup(p->titles[i])
+				    : p->n == 1 ? strdup(c->label)
+						: zo_asprintf("%s %s", p->titles[i], c->label);
+			if (!titles[k])
+				break;
+		}
+	if (!v || !titles || k < n) {
+		free(v);
+		zo_strv_free(titles);
+		return zo_fail(p->ctx, -ENOMEM, "out of memory");
+	}
+	*ret_v = v;
+	*ret_titles = titles;
+	*ret_n = n;
+	return 0;
+}
+
 static int run_gnuplot(struct zo_ctx *ctx, const char *script, const char *image,
 		       const char *dir)
 {
@@ -761,14 +863,25 @@ static int plot_figure(struct plot *p, size_t f, const char *dir, const char *te
 	_cleanup_free_ char *gpath = stem ? zo_asprintf("%s.gp", stem) : NULL;
 	_cleanup_free_ char *image = stem ? zo_asprintf("%s.%s", stem, terminal) : NULL;
 	_cleanup_free_ char *script = NULL;
+	_cleanup_free_ const struct zo_rseries **v = NULL;
+	char **titles = NULL;
 	double range[4];
+	size_t n = 0;
 	int r;
 
-	if (!image || zo_rplot_data(&p->series[f * p->n], p->n, p->titles, &dat) < 0)
+	if (!image)
 		return zo_fail(p->ctx, -ENOMEM, "out of memory");
-	zo_rplot_ranges(fig, &p->series[f * p->n], p->n, range);
-	script = zo_rplot_script(fig, p->sets[0]->experiment, terminal, image, dpath, p->titles,
-				 p->n, range);
+	r = figure_curves(p, f, &v, &titles, &n);
+	if (r < 0)
+		return r;
+	if (zo_rplot_data(v, n, titles, &dat) < 0) {
+		zo_strv_free(titles);
+		return zo_fail(p->ctx, -ENOMEM, "out of memory");
+	}
+	zo_rplot_ranges(fig, v, n, range);
+	script = zo_rplot_script(fig, p->sets[0]->experiment, terminal, image, dpath, titles, n,
+				 range);
+	zo_strv_free(titles);
 	r = script ? zo_results_write(p->ctx, dpath, dat.buf) : zo_fail(p->ctx, -ENOMEM, "oom");
 	zo_strbuf_release(&dat);
 	if (r >= 0)
@@ -820,6 +933,7 @@ int zo_results_plot(struct zo_ctx *ctx, struct zo_rset *sets, size_t n, const ch
 	/* each format's sets on figures of their own */
 	while (r >= 0) {
 		struct plot p = { ctx, group, 0, NULL, NULL, NULL };
+
 
 		for (i = 0; i < n; i++)
 			if (!drawn[i] && (!p.fmt || sets[i].fmt == p.fmt)) {
