@@ -93,20 +93,27 @@ static char *cmdline_check(const char *div)
 	return strdup("! grep -q '" PARAM "=' /proc/cmdline");
 }
 
-/* In the boot loader's configuration (update-grub on Debian,
- * grub2-mkconfig on CentOS), for the next boot. */
+/* In the boot loader's configuration, for the next boot: grubby where
+ * there is one (CentOS, whose profile set its other parameters with it),
+ * else /etc/default/grub and update-grub (Debian). */
 static int set_param(struct zo_texp *t, const char *div)
 {
-	_cleanup_free_ char *add = div ? zo_asprintf(" && sed -i -e '/^GRUB_CMDLINE_LINUX=/s/\"$/ "
-						     PARAM "=%s\"/' /etc/default/grub",
-						     div)
-				       : strdup("");
-	_cleanup_free_ char *sh = add ? zo_asprintf(
-		"[ -f /etc/default/grub ] || { echo 'no /etc/default/grub in the target' >&2; "
-		"exit 1; }; sed -i -e 's/ *" PARAM "=[0-9]*//g' /etc/default/grub%s && "
-		"if command -v update-grub >/dev/null; then update-grub; "
-		"else grub2-mkconfig -o /boot/grub2/grub.cfg; fi >/dev/null 2>&1",
-		add) : NULL;
+	_cleanup_free_ char *grubby = div ? zo_asprintf(" && grubby --update-kernel=ALL --args="
+							PARAM "=%s",
+							div)
+					  : strdup("");
+	_cleanup_free_ char *grub = div ? zo_asprintf(" && sed -i -e '/^GRUB_CMDLINE_LINUX=/s/\"$/ "
+						      PARAM "=%s\"/' /etc/default/grub",
+						      div)
+					: strdup("");
+	_cleanup_free_ char *sh = grubby && grub ? zo_asprintf(
+		"if command -v grubby >/dev/null; then "
+		"grubby --update-kernel=ALL --remove-args=" PARAM "%s; "
+		"elif [ -f /etc/default/grub ] && command -v update-grub >/dev/null; then "
+		"sed -i -e 's/ *" PARAM "=[0-9]*//g' /etc/default/grub%s && "
+		"update-grub >/dev/null 2>&1; "
+		"else echo 'the target has neither grubby nor update-grub' >&2; exit 1; fi",
+		grubby, grub) : NULL;
 
 	return sh ? zo_texp_sh(t, "setting the boot parameter " PARAM, sh) : -ENOMEM;
 }
