@@ -90,21 +90,24 @@ static int settings(const struct zo_exp_args *a, struct zo_exp_settings *s)
 	return r < 0 ? -ENOMEM : 0;
 }
 
-/* The kernel's files first (nothing in the target changes when it lacks
- * them), then the programs, the swap file, THP and the failure mode. */
+/* The swap file on (the runner's first step), the kernel's files, the
+ * programs, THP and the failure mode. */
 static int phase_setup(struct zo_texp *t)
 {
 	const char *mode = zo_exp_get(t->run->args, "continual_compaction");
 	const char *const need[] = { "/proc/compact_instrumentation", "/proc/compact_spurious_fail",
 				     mode ? "/proc/compact_trigger" : NULL, NULL };
 	_cleanup_free_ char *sh = NULL;
-	int r;
+	int r, swap;
 
+	swap = zo_kinst_guest_swap_try(t);
+	if (swap < 0)
+		return swap;
 	r = zo_kinst_require_guest(t, need);
 	if (r == 0)
 		r = zo_kinst_guest_programs(t, "memcached memcached_and_capture_thp taskset");
-	if (r == 0)
-		r = zo_kinst_guest_swap_on(t);
+	if (r == 0 && swap)
+		r = zo_kinst_guest_swap_missing(t);
 	if (r == 0)
 		r = zo_kinst_guest_thp(t);
 	if (r < 0)

@@ -141,20 +141,25 @@ static int phase_setup(struct zo_texp *t)
 	const char *const need[] = { "/proc/swap_instrumentation",
 				     factor ? "/proc/swap_extra_factor" : NULL, NULL };
 	_cleanup_free_ char *sh = NULL;
-	int r;
+	int r, swap;
 
 	if (zo_exp_flag(a, "cg"))
 		return zo_run_fail(t->run, -EPERM, "exp00008 -c: NAS CG is not part of this "
 						   "zsim-orch's exp00008 yet; -m (memcached) and -h "
 						   "(memhog) are");
+	/* the runner's first step; a target without the file is refused
+	 * after the kernel check */
+	swap = zo_kinst_guest_swap_try(t);
+	if (swap < 0)
+		return swap;
 	r = zo_kinst_require_guest(t, need);
 	if (r == 0)
 		r = zo_kinst_guest_programs(t, zo_exp_flag(a, "memcached")
 						       ? "hog zsim-touch memcached memcached_gen_data "
 							 "taskset"
 						       : "hog zsim-touch memhog");
-	if (r == 0)
-		r = zo_kinst_guest_swap_on(t);
+	if (r == 0 && swap)
+		r = zo_kinst_guest_swap_missing(t);
 	if (r == 0)
 		r = meminfo(x);
 	if (r < 0 || !factor)

@@ -116,7 +116,7 @@ int zo_kinst_require_host(struct zo_run *run, const char *const *paths)
 	return refuse(run, "this host", release ? release : "unknown", missing);
 }
 
-int zo_kinst_guest_swap_on(struct zo_texp *x)
+int zo_kinst_guest_swap_try(struct zo_texp *x)
 {
 	char *const argv[] = {
 		(char *)"sh", (char *)"-c",
@@ -134,23 +134,27 @@ int zo_kinst_guest_swap_on(struct zo_texp *x)
 		return r;
 	code = e.exit_code;
 	kb = strndup(e.out, strcspn(e.out, "\n"));
-	if (code == 3) {
-		zo_guest_exec_release(&e);
-		return zo_run_fail(x->run, -EPERM,
-				   "%s turns on the target's swap file " ZO_GUEST_SWAPFILE
-				   ", which this target does not have: set [target] guest_swap = 10G "
-				   "(the runner's size) in %s and prepare the base again ('zsim-orch "
-				   "target prepare --from CLOUD.qcow2 --force')",
-				   x->run->args->exp->name, x->run->ctx->config_path);
-	}
-	if (code != 0)
+	if (code != 0 && code != 3)
 		r = zo_run_fail(x->run, -EIO, "swapon " ZO_GUEST_SWAPFILE " in the target exited %d: "
 					      "%.*s",
 				code, (int)(e.err_len > 300 ? 300 : e.err_len), e.err);
 	zo_guest_exec_release(&e);
-	if (r == 0 && kb)
-		zo_run_add_fact(x->run, "guest_swap_kb", kb);
-	return r;
+	if (r < 0 || code == 3)
+		return r < 0 ? r : 1;
+	zo_run_add_fact(x->run, "guest_swap_kb", kb ? kb : "");
+	zo_info(&x->run->ctx->log, "the target's swap file " ZO_GUEST_SWAPFILE " is on (%s kB)",
+		kb ? kb : "?");
+	return 0;
+}
+
+int zo_kinst_guest_swap_missing(struct zo_texp *x)
+{
+	return zo_run_fail(x->run, -EPERM,
+			   "%s turns on the target's swap file " ZO_GUEST_SWAPFILE ", which this "
+			   "target does not have: set [target] guest_swap = 10G (the runner's size) "
+			   "in %s and prepare the base again ('zsim-orch target prepare --from "
+			   "CLOUD.qcow2 --force')",
+			   x->run->args->exp->name, x->run->ctx->config_path);
 }
 
 int zo_kinst_guest_thp(struct zo_texp *x)

@@ -19,9 +19,12 @@ int zo_kinst_require_guest(struct zo_texp *x, const char *const *paths);
 /* The same on the host (under the root). */
 int zo_kinst_require_host(struct zo_run *run, const char *const *paths);
 /* swapon the target's swap file (as the runner's `swapon
- * /home/vagrant/swap`); refused when the target has none, with how to
- * get it. Its size becomes the fact guest_swap_kb. */
-int zo_kinst_guest_swap_on(struct zo_texp *x);
+ * /home/vagrant/swap`): 0 when on (its size the fact guest_swap_kb, an
+ * info line says so), 1 when the target has none. Experiments try it
+ * before the kernel check (the runner turned swap on first), and refuse
+ * with zo_kinst_guest_swap_missing, which says how to get one, after. */
+int zo_kinst_guest_swap_try(struct zo_texp *x);
+int zo_kinst_guest_swap_missing(struct zo_texp *x);
 /* The runner's turn_on_thp (common.rs:389-428): enabled=always,
  * defrag=always, khugepaged/defrag=1, alloc_sleep and scan_sleep 1000 ms;
  * in the target, or (host) on the host, recorded and put back. */
