@@ -9,12 +9,14 @@ import hashlib
 import json
 import os
 import re
+import shutil
 import subprocess
 import time
 
 from zsimtest import e2e as e2etest
 
 CLOUD = os.environ.get("ZSIM_E2E_CLOUD", "")
+SWAP = 64 << 20  # [target] guest_swap = 64M
 
 
 def sha256(path):
@@ -44,6 +46,20 @@ def guest_file_exists(tmp, image, path):
         os.unlink(raw)
 
 
+def keep_for_others(base, digest):
+    """The prepared base, copied for the tests that need one (the
+    e2e_debian_base fixture: tests/e2e/CMakeLists.txt) with what the
+    config recorded of it."""
+    prepared = os.path.join(CLOUD, "prepared")
+    os.makedirs(prepared, exist_ok=True)
+    tmp = os.path.join(prepared, ".base-debian12.qcow2.new")
+    shutil.copyfile(base, tmp)
+    os.rename(tmp, os.path.join(prepared, "base-debian12.qcow2"))
+    with open(os.path.join(prepared, "base.json.new"), "w") as f:
+        json.dump({"sha256": digest, "guest_swap": SWAP}, f)
+    os.rename(os.path.join(prepared, "base.json.new"), os.path.join(prepared, "base.json"))
+
+
 class Prepare(e2etest.E2ETestCase):
     # short: the agent socket path holds it, and "-prep" for preparing
     name = "e2e-p"
@@ -61,7 +77,7 @@ class Prepare(e2etest.E2ETestCase):
                           memory="1G", agent_timeout="600", **extra)
 
     def test_prepare_then_run_on_an_overlay(self):
-        self.cloud_config()
+        self.cloud_config(guest_swap="64M")
         cloud = os.path.join(CLOUD, "debian12-cloud.qcow2")
         cloud_sum = sha256(cloud)
         t0 = time.monotonic()
@@ -85,7 +101,11 @@ class Prepare(e2etest.E2ETestCase):
                      "/usr/local/bin/locality_mem_access", "/usr/local/bin/hog",
                      "/usr/local/bin/memcached_gen_data", "/usr/local/bin/redis_gen_data"):
             self.assertTrue(guest_file_exists(self.tmp, base, path), path)
+        # [target] guest_swap: the swap file, written whole, and its size recorded
+        self.assertEqual(config_value(self.conf, "base_guest_swap"), str(SWAP))
+        self.assertTrue(guest_file_exists(self.tmp, base, "/swapfile"))
         base_sum = sha256(base)
+        keep_for_others(base, base_sum)
 
         res = self.zo("run", "exp00000", "1", "--zeros", timeout=900)
         self.assertRun(res, 0)

@@ -30,6 +30,7 @@ EXPECTED_FILES = """
 /usr/libexec/zsim
 /usr/libexec/zsim/hog
 /usr/libexec/zsim/locality_mem_access
+/usr/libexec/zsim/memcached_and_capture_thp
 /usr/libexec/zsim/memcached_gen_data
 /usr/libexec/zsim/redis_gen_data
 /usr/libexec/zsim/slurm-epilog

@@ -149,8 +149,9 @@ const struct zo_cmd zo_cmd_knobs = {
 		 "Knobs: zerosim_drift_threshold, zerosim_delay, zerosim_multicore_sync,\n"
 		 "zerosim_skip_halt (on writes 3), zerosim_lapic_adjust,\n"
 		 "zerosim_sync_guest_tsc, tsc_offsetting, zswap_enabled, zswap_zpool,\n"
-		 "zswap_max_pool_percent, thp, ksm, governor (every CPU), printk (the\n"
-		 "console level).\n",
+		 "zswap_max_pool_percent, thp, thp_defrag, khugepaged_defrag,\n"
+		 "khugepaged_alloc_sleep, khugepaged_scan_sleep, ksm, governor (every\n"
+		 "CPU), printk (the console level).\n",
 	.flags = ZO_CMD_NEED_CONFIG,
 	.subs = subs,
 	.n_subs = ZO_ARRAY_SIZE(subs),

@@ -10,8 +10,12 @@
 #define ZO_EXPERIMENTS(X) \
 	X(exp00000)       \
 	X(exp00002)       \
+	X(exp00003)       \
+	X(exp00004)       \
 	X(exp00005)       \
+	X(exp00006)       \
 	X(exp00007)       \
+	X(exp00008)       \
 	X(exp00010)       \
 	X(noop)
 

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -66,17 +67,34 @@ static size_t next_workload(const char **pos, const char **name)
 	return (size_t)(end - *name);
 }
 
-static char *render(const char *tmpl)
+/* The profile with @WORKLOADS@ and @GUEST_SWAP_MIB@ filled in. */
+static char *render(const char *tmpl, uint64_t swap_mib)
 {
 	struct zo_strbuf sb = { 0 };
 	const char *p = tmpl, *at;
+	char mib[32];
 
-	while ((at = strstr(p, "@WORKLOADS@"))) {
-		zo_strbuf_appendf(&sb, "%.*s%s", (int)(at - p), p, WORKLOADS);
-		p = at + strlen("@WORKLOADS@");
+	snprintf(mib, sizeof(mib), "%llu", (unsigned long long)swap_mib);
+	while ((at = strchr(p, '@'))) {
+		const char *with = !strncmp(at, "@WORKLOADS@", 11)	   ? WORKLOADS
+				   : !strncmp(at, "@GUEST_SWAP_MIB@", 16) ? mib
+									  : NULL;
+
+		zo_strbuf_appendf(&sb, "%.*s%s", (int)(at - p), p, with ? with : "@");
+		p = at + (with ? (with == mib ? 16 : 11) : 1);
 	}
 	zo_strbuf_append(&sb, p);
 	return zo_strbuf_steal(&sb);
+}
+
+/* [target] guest_swap in bytes (0: none). */
+static uint64_t guest_swap(struct zo_ctx *ctx)
+{
+	uint64_t bytes = 0;
+
+	if (zo_config_get_size(ctx->config, "target", "guest_swap", &bytes) < 0)
+		return 0;
+	return bytes;
 }
 
 /* A cloud image is qcow2 and intact; say exactly what is wrong if not. */
@@ -479,6 +497,30 @@ static int copy_in(struct zo_target *t, const char *from, const char *tmp)
 	return 0;
 }
 
+/* Room for the swap file: the disk grows by its size (cloud-init's
+ * growpart and resizefs grow the root filesystem at the boot). */
+static int grow_for_swap(struct zo_target *t, const char *tmp)
+{
+	uint64_t bytes = guest_swap(t->ctx);
+	_cleanup_free_ char *plus = zo_asprintf("+%llu", (unsigned long long)bytes);
+	_cleanup_free_ char *out = NULL;
+	char *argv[] = { (char *)"qemu-img", (char *)"resize", (char *)"-q", (char *)"-f",
+			 (char *)"qcow2", (char *)tmp, plus, NULL };
+	int r;
+
+	if (!bytes)
+		return 0;
+	if (!plus)
+		return zo_fail(t->ctx, -ENOMEM, "out of memory");
+	zo_phase(t->ctx, "target prepare: growing the disk by %s for the swap file", plus + 1);
+	r = zo_spawn_capture(argv, &out);
+	if (r != 0)
+		return zo_fail(t->ctx, -EIO, "cannot grow %s for [target] guest_swap: qemu-img "
+					     "resize: %s",
+			       tmp, out && *out ? zo_strstrip(out) : "failed");
+	return 0;
+}
+
 /* The prepared image becomes the base, with its checksum recorded. */
 static int keep(struct zo_ctx *ctx, const struct prep_files *f, const char *profile,
 		char sum[65])
@@ -505,6 +547,12 @@ static int keep(struct zo_ctx *ctx, const struct prep_files *f, const char *prof
 		r = zo_config_record(ctx, "target", "base_sha256", sum);
 	if (r == 0)
 		r = zo_config_record(ctx, "target", "base_profile", profile);
+	if (r == 0) {
+		char swap[32];
+
+		snprintf(swap, sizeof(swap), "%llu", (unsigned long long)guest_swap(ctx));
+		r = zo_config_record(ctx, "target", "base_guest_swap", swap);
+	}
 	return r;
 }
 
@@ -530,6 +578,8 @@ static int prepare_in_pool(struct zo_target *t, const struct zo_prepare *p,
 	if (r < 0)
 		goto out;
 	r = copy_in(t, p->from, f.tmp);
+	if (r == 0)
+		r = grow_for_swap(t, f.tmp);
 	if (r == 0) {
 		zo_phase(ctx, "target prepare: the cloud-init seed (profile %s)", p->profile);
 		r = make_seed(ctx, f.seed_dir, f.iso, user_data, workloads);
@@ -564,7 +614,7 @@ int zo_target_prepare(struct zo_ctx *ctx, const struct zo_prepare *p)
 		ctx->fail_kind = ZO_FAIL_USAGE;
 		return -EINVAL;
 	}
-	user_data = render(tmpl);
+	user_data = render(tmpl, guest_swap(ctx) / ZO_MIB);
 	if (!user_data)
 		return zo_fail(ctx, -ENOMEM, "cannot render the %s profile", p->profile);
 	if (ctx->dry_run) {

@@ -39,4 +39,4 @@ def golden(name):
 # the static programs run in the target (orchestrator/CMakeLists.txt's
 # ZSIM_WORKLOADS), in the order target prepare copies them
 WORKLOADS = ["zsim-touch", "time_loop", "locality_mem_access", "hog", "memcached_gen_data",
-             "redis_gen_data"]
+             "redis_gen_data", "memcached_and_capture_thp"]
