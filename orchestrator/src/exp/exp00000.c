@@ -191,9 +191,8 @@ static int check_workload_program(struct exp *x)
 		{ "redis", "redis-server", "/usr/bin/redis_gen_data",
 		  "the redis package (CentOS; redis-server in Debian): install it in the target" },
 		{ "matrixmult", "matrix_mult2", "matrix_mult2",
-		  "Metis is not packaged anywhere: build it from its upstream sources "
-		  "(github.com/ydmao/Metis: ./configure && make) and put obj/matrix_mult2 into "
-		  "the target's /usr/local/bin" },
+		  "Metis is not packaged anywhere; " ZO_TEXP_BUILD_HOW("metis") " (zsim pins no "
+		  "SHA-256 for the Metis archive yet: give one you checked as METIS_SHA256)" },
 	};
 	const char *choice = zo_exp_choice(x->t.run->args, "workload");
 	char *argv[] = { (char *)"sh", (char *)"-c",
