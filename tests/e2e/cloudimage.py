@@ -17,7 +17,6 @@ mounts) and the host packages in deps.txt. A stamp holding this script's hash
 makes a second call with the same script a no-op.
 """
 import argparse
-import base64
 import hashlib
 import json
 import os
@@ -29,6 +28,7 @@ import tempfile
 import time
 
 from zsimtest import need, need_root, qemu, script
+from zsimtest.agent import guest_exec
 
 SUITE = "bookworm"
 DEFAULT_MIRROR = "http://deb.debian.org/debian"
@@ -449,16 +449,8 @@ class Agent:
         return r["return"]
 
     def exec(self, argv, timeout=60):
-        pid = self.call("guest-exec", {"path": argv[0], "arg": argv[1:],
-                                       "capture-output": True})["pid"]
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            st = self.call("guest-exec-status", {"pid": pid})
-            if st.get("exited"):
-                out = base64.b64decode(st.get("out-data", "")).decode(errors="replace")
-                return st.get("exitcode"), out
-            time.sleep(0.5)
-        raise RuntimeError(f"guest-exec {argv}: no exit in {timeout} s")
+        code, out, _ = guest_exec(self.call, argv, timeout)
+        return code, out
 
 
 def seed_iso(workdir, instance_id):
