@@ -102,6 +102,8 @@ class DebianExperiments(e2etest.E2ETestCase):
         self.assertTrue(m, out)
         with open(m.group(1) + ".params") as f:
             params = json.load(f)
+        with open(m.group(1) + ".time") as f:
+            print(f"{exp} .time:\n{f.read()}")
         with open(m.group(1) + ".out") as f:
             lines = f.read().splitlines()
         self.assertIn("State:          shut off", self.virsh("dominfo", self.name))
@@ -118,6 +120,8 @@ class DebianExperiments(e2etest.E2ETestCase):
             return dict(l.split()[1:3] for l in text.splitlines() if l.startswith("STAT "))
 
         lines, params, st = self.run_exp("exp00000", "2", "-m", "-s", "2", at_collect=stats)
+        print("memcached stats: " + ", ".join(f"{k} {st[k]}" for k in (
+            "curr_items", "cmd_set", "bytes", "limit_maxbytes", "evictions")))
         self.assertEqual(params["workload_size_gb"], "2")
         self.assertEqual(int(st["limit_maxbytes"]), 2048 << 20)
         # the runner's fill: size - 1 GB of 523,800-byte values
@@ -147,6 +151,8 @@ class DebianExperiments(e2etest.E2ETestCase):
                     "policy": self.guest(cli + "CONFIG GET maxmemory-policy").split()}
 
         lines, params, st = self.run_exp("exp00000", "2", "-r", "-s", "1", at_collect=stats)
+        print(f"redis: DBSIZE {st['dbsize']}, evicted_keys "
+              f"{st['info']['evicted_keys'].strip()}, {st['maxmemory']}")
         self.assertEqual(params["workload_size_gb"], "1")
         self.assertEqual(st["maxmemory"], ["maxmemory", str(1024 << 20)])
         self.assertEqual(st["policy"], ["maxmemory-policy", "allkeys-random"])
