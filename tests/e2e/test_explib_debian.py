@@ -171,7 +171,8 @@ class DebianExperiments(e2etest.E2ETestCase):
         self.assertEqual(st["dbsize"] + evicted, puts, st["info"])
 
     def test_exp00007_memhog(self):
-        host = open("/proc/buddyinfo").read()
+        with open("/proc/buddyinfo") as f:
+            host = f.read()
         lines, params, _ = self.run_exp("exp00007", "1", "-h", "--vm_size", "1")
         # the host this runs on has a Normal zone; a 1 GB target has none
         self.assertRegex(host, r"zone\s+Normal")
