@@ -8,14 +8,15 @@ end-to-end test of `target prepare` (one boot with a cloud-init NoCloud seed).
 
 The qcow2's disk is a bare ext4 filesystem (no partition table, no boot
 loader) labelled cloudimg-rootfs, holding a debootstrapped bookworm root with
-systemd, cloud-init (datasource_list: [ NoCloud, None ], no network config)
-and qemu-guest-agent. It is booted by direct kernel boot with
-`root=LABEL=cloudimg-rootfs console=ttyS0`. Needs root (debootstrap, chroot,
+systemd, cloud-init (datasource_list: [ NoCloud, None ], no network config),
+qemu-guest-agent, and what the experiments run in a target without a
+network: memcached, redis-server (their units disabled: the experiments
+start their own) and numactl (memhog). It is booted by direct kernel boot
+with `root=LABEL=cloudimg-rootfs console=ttyS0`. Needs root (debootstrap, chroot,
 mounts) and the host packages in deps.txt. A stamp holding this script's hash
 makes a second call with the same script a no-op.
 """
 import argparse
-import base64
 import hashlib
 import json
 import os
@@ -27,6 +28,7 @@ import tempfile
 import time
 
 from zsimtest import need, need_root, qemu, script
+from zsimtest.agent import guest_exec
 
 SUITE = "bookworm"
 DEFAULT_MIRROR = "http://deb.debian.org/debian"
@@ -41,7 +43,14 @@ PACKAGES = [
     # debootstrap resolves no virtual packages: python3-cryptography needs
     # python3-cffi-backend-api-{min,max}, which this one provides
     "python3-cffi-backend",
+    # the servers and memhog the experiments run (exp00000 -m/-r, exp00007
+    # -h); the target has no network, so they come with the image
+    "memcached", "redis-server", "numactl",
 ]
+# their units stay off: the experiments start their own servers (exp00000:
+# `memcached -d` on port 11211, redis-server on a unix socket), as the runner
+# did, and a stock memcached already on 11211 would take the client's puts
+SERVER_UNITS = ["memcached.service", "redis-server.service"]
 # modules the initramfs needs to find the root on virtio-blk
 ROOT_MODULES = ["virtio_pci", "virtio_blk", "ext4"]
 MARKER = "/var/lib/zsim-prepared"
@@ -197,6 +206,7 @@ def configure(tree):
         if os.path.lexists(link):
             os.unlink(link)
         os.symlink("/dev/null", link)
+    disable_servers(tree)
     # every boot of a copy is a new machine: systemd makes the id at first boot
     write(tree, "etc/machine-id", "", 0o444)
     dbus_id = os.path.join(tree, "var/lib/dbus/machine-id")
@@ -214,6 +224,20 @@ def configure(tree):
     if "org.qemu.guest_agent.0" not in r or "qemu-guest-agent.service" not in r \
             or "guest_agent.0.device" not in u:
         raise RuntimeError("qemu-guest-agent's udev rule or unit is not the expected one")
+
+
+def disable_servers(tree):
+    """The servers' packages enabled their units; disable them (systemctl
+    edits the links offline in a chroot) and check no link is left."""
+    run(["chroot", tree, "systemctl", "disable", "--quiet"] + SERVER_UNITS, env=chroot_env())
+    left = []
+    for d, _, names in os.walk(os.path.join(tree, "etc/systemd/system")):
+        for n in names:
+            p = os.path.join(d, n)
+            if os.path.islink(p) and os.path.basename(os.readlink(p)) in SERVER_UNITS:
+                left.append(os.path.relpath(p, tree))
+    if left:
+        raise RuntimeError(f"server units still enabled: {left}")
 
 
 def prune_modules(tree, rel):
@@ -425,16 +449,8 @@ class Agent:
         return r["return"]
 
     def exec(self, argv, timeout=60):
-        pid = self.call("guest-exec", {"path": argv[0], "arg": argv[1:],
-                                       "capture-output": True})["pid"]
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            st = self.call("guest-exec-status", {"pid": pid})
-            if st.get("exited"):
-                out = base64.b64decode(st.get("out-data", "")).decode(errors="replace")
-                return st.get("exitcode"), out
-            time.sleep(0.5)
-        raise RuntimeError(f"guest-exec {argv}: no exit in {timeout} s")
+        code, out, _ = guest_exec(self.call, argv, timeout)
+        return code, out
 
 
 def seed_iso(workdir, instance_id):

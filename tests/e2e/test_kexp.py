@@ -19,7 +19,7 @@ import time
 
 from zsimtest import e2e as e2etest
 from zsimtest import initramfs
-from zsimtest.env import E2E_CLOUD
+from zsimtest.env import E2E_CLOUD, E2E_PREPARED
 
 # what a run conditions on this host, read before and after
 HOST_FILES = ("/sys/kernel/mm/transparent_hugepage/enabled",
@@ -114,7 +114,7 @@ class DebianSwap(e2etest.E2ETestCase):
     name = "e2e-kswap"
 
     def setUp(self):
-        self.prepared = os.path.join(E2E_CLOUD, "prepared")
+        self.prepared = E2E_PREPARED
         if not os.path.exists(os.path.join(self.prepared, "base.json")):
             raise e2etest.Missing(f"no prepared Debian base in '{self.prepared}': the "
                                   "e2e.prepare test leaves one (ctest runs it first)")

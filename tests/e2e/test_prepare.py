@@ -4,7 +4,11 @@ qemu-guest-agent) is prepared with the debian12 profile, then exp00000 runs
 on an overlay of it. Checked with other tools than ours: hashlib for the
 checksum, debugfs for what is in the base and in the overlay chain,
 virsh for the overlay's backing file. Also: an image whose cloud-init
-never finishes (the tiny target has none) times out and keeps nothing."""
+never finishes (the tiny target has none) times out and keeps nothing.
+
+The prepared base is also the ctest fixture e2e_debian_base: a copy of it
+and its checksum go to $ZSIM_E2E_PREPARED, where test_explib_debian.py runs
+the experiments on it without preparing a second time."""
 import hashlib
 import json
 import os
@@ -17,6 +21,7 @@ from zsimtest import e2e as e2etest
 
 CLOUD = os.environ.get("ZSIM_E2E_CLOUD", "")
 SWAP = 64 << 20  # [target] guest_swap = 64M
+PREPARED = os.environ.get("ZSIM_E2E_PREPARED", "")
 
 
 def sha256(path):
@@ -46,18 +51,26 @@ def guest_file_exists(tmp, image, path):
         os.unlink(raw)
 
 
-def keep_for_others(base, digest):
-    """The prepared base, copied for the tests that need one (the
-    e2e_debian_base fixture: tests/e2e/CMakeLists.txt) with what the
-    config recorded of it."""
-    prepared = os.path.join(CLOUD, "prepared")
-    os.makedirs(prepared, exist_ok=True)
-    tmp = os.path.join(prepared, ".base-debian12.qcow2.new")
-    shutil.copyfile(base, tmp)
-    os.rename(tmp, os.path.join(prepared, "base-debian12.qcow2"))
-    with open(os.path.join(prepared, "base.json.new"), "w") as f:
+def publish(base, digest):
+    """The prepared base for the tests that need one (fixture
+    e2e_debian_base): a copy, since this test then damages its own."""
+    if not PREPARED:
+        raise e2etest.Missing("ZSIM_E2E_PREPARED is not set: run this test through ctest")
+    os.makedirs(PREPARED, exist_ok=True)
+    dest = os.path.join(PREPARED, "base-debian12.qcow2")
+    for name in (dest, dest + ".sha256"):
+        if os.path.lexists(name):
+            os.unlink(name)
+    shutil.copyfile(base, dest + ".tmp")
+    os.chmod(dest + ".tmp", 0o644)
+    os.rename(dest + ".tmp", dest)
+    with open(dest + ".sha256", "w") as f:
+        f.write(digest + "\n")
+    # what the config recorded of it, for the tests that configure it
+    with open(os.path.join(PREPARED, "base.json.new"), "w") as f:
         json.dump({"sha256": digest, "guest_swap": SWAP}, f)
-    os.rename(os.path.join(prepared, "base.json.new"), os.path.join(prepared, "base.json"))
+    os.rename(os.path.join(PREPARED, "base.json.new"), os.path.join(PREPARED, "base.json"))
+    print(f"published the prepared base as {dest}")
 
 
 class Prepare(e2etest.E2ETestCase):
@@ -99,13 +112,14 @@ class Prepare(e2etest.E2ETestCase):
         for path in ("/var/lib/zsim/prepared", "/usr/local/bin/zsim-touch", "/results",
                      "/etc/sysctl.d/90-zsim.conf", "/usr/local/bin/time_loop",
                      "/usr/local/bin/locality_mem_access", "/usr/local/bin/hog",
-                     "/usr/local/bin/memcached_gen_data", "/usr/local/bin/redis_gen_data"):
+                     "/usr/local/bin/memcached_gen_data", "/usr/local/bin/redis_gen_data",
+                     "/usr/local/sbin/zsim-build-benchmarks"):
             self.assertTrue(guest_file_exists(self.tmp, base, path), path)
         # [target] guest_swap: the swap file, written whole, and its size recorded
         self.assertEqual(config_value(self.conf, "base_guest_swap"), str(SWAP))
         self.assertTrue(guest_file_exists(self.tmp, base, "/swapfile"))
         base_sum = sha256(base)
-        keep_for_others(base, base_sum)
+        publish(base, base_sum)
 
         res = self.zo("run", "exp00000", "1", "--zeros", timeout=900)
         self.assertRun(res, 0)

@@ -191,9 +191,8 @@ static int check_workload_program(struct exp *x)
 		{ "redis", "redis-server", "/usr/bin/redis_gen_data",
 		  "the redis package (CentOS; redis-server in Debian): install it in the target" },
 		{ "matrixmult", "matrix_mult2", "matrix_mult2",
-		  "Metis is not packaged anywhere: build it from its upstream sources "
-		  "(github.com/ydmao/Metis: ./configure && make) and put obj/matrix_mult2 into "
-		  "the target's /usr/local/bin" },
+		  "Metis is not packaged anywhere; " ZO_TEXP_BUILD_HOW("metis") " (zsim pins no "
+		  "SHA-256 for the Metis archive yet: give one you checked as METIS_SHA256)" },
 	};
 	const char *choice = zo_exp_choice(x->t.run->args, "workload");
 	char *argv[] = { (char *)"sh", (char *)"-c",
@@ -370,13 +369,18 @@ static int client(struct exp *x, const char *what, const char *cmdline)
 }
 
 /* memcached -M -m <size MB> -f 1.11, filled with size-1 GB as the runner
- * did (OOM allowed: errors are lines in .out). */
+ * did (OOM allowed: errors are lines in .out); the client starts once the
+ * server listens. */
 static int memcached(struct exp *x)
 {
 	unsigned long long gb = x->size_gb;
 	_cleanup_free_ char *server = zo_asprintf(
 		"echo 1000000000 > /proc/sys/vm/max_map_count && "
-		"memcached -M -m %llu -d -u root -f 1.11",
+		"memcached -M -m %llu -d -u root -f 1.11 && "
+		/* -d detaches before it listens: wait for port 11211 (2BCB) */
+		"n=0; while ! cat /proc/net/tcp /proc/net/tcp6 2>/dev/null | "
+		"grep -q ':2BCB 0*:0000 0A' && [ $n -lt 300 ]; do sleep 0.1; "
+		"n=$((n+1)); done; [ $n -lt 300 ]",
 		gb << 10);
 	_cleanup_free_ char *cmd = zo_asprintf("/usr/bin/memcached_gen_data localhost:11211 %llu",
 					       gb ? gb - 1 : 0);

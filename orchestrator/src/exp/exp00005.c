@@ -104,9 +104,7 @@ static int phase_setup(struct zo_texp *t)
 	if (r != 0)
 		return zo_run_fail(t->run, -EPERM,
 				   "the target has no NAS CG (%s) in its PATH: NPB 3.4 is not "
-				   "packaged anywhere; build it from NPB3.4-OMP (make cg "
-				   "CLASS=%s) and put bin/%s into the target's /usr/local/bin",
-				   cg(t->run->args), zo_exp_flag(t->run->args, "class_e") ? "E" : "F",
+				   "packaged anywhere; " ZO_TEXP_BUILD_HOW("nas"),
 				   cg(t->run->args));
 	return x->cg ? 0 : zo_run_fail(t->run, -ENOMEM, "out of memory");
 }

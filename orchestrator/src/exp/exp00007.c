@@ -143,9 +143,7 @@ static int phase_setup(struct zo_texp *t)
 	if (r != 0 && !strcmp(c, "cg"))
 		return zo_run_fail(t->run, -EPERM,
 				   "the target has no NAS CG (cg.F.x or cg.E.x) in its PATH: NPB "
-				   "3.4 is not packaged anywhere; build it from NPB3.4-OMP "
-				   "(make cg CLASS=F) and put bin/cg.F.x into the target's "
-				   "/usr/local/bin");
+				   "3.4 is not packaged anywhere; " ZO_TEXP_BUILD_HOW("nas"));
 	if (r != 0)
 		return zo_run_fail(t->run, -EPERM,
 				   "the target has no memhog: it comes with numactl (the numactl "

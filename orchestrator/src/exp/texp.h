@@ -9,6 +9,14 @@
 #include "ops/run.h"
 #include "ops/target.h"
 
+/* How a target gets NAS CG or Metis (not packaged anywhere): the recipe
+ * image/target/zsim-build-benchmarks, which target prepare installs and
+ * runs; `what` is its argument, "nas" or "metis". */
+#define ZO_TEXP_BUILD_HOW(what)                                                          \
+	"'zsim-orch target prepare' builds it from its pinned upstream sources when the " \
+	"guest has a network; in a prepared target, 'zsim-build-benchmarks " what "' as "  \
+	"root builds it (image/target/zsim-build-benchmarks)"
+
 struct zo_texp {
 	struct zo_run *run;
 	struct zo_target target;

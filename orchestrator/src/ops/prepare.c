@@ -37,6 +37,10 @@
 extern const struct {
 	const char *name, *text;
 } zo_embedded_profiles[];
+/* and the scripts the profiles run from the seed (image/target/) */
+extern const struct {
+	const char *name, *text;
+} zo_embedded_recipes[];
 
 static const char *profile_text(const char *name)
 {
@@ -148,7 +152,7 @@ static int seed_files(struct zo_ctx *ctx, const char *dir, const char *user_data
 						"local-hostname: zsim-target\n",
 						(unsigned long long)zo_now_ms());
 	const char *pos = WORKLOADS, *name;
-	size_t len;
+	size_t len, i;
 	int r;
 
 	if (!ud || !md || !meta)
@@ -160,6 +164,15 @@ static int seed_files(struct zo_ctx *ctx, const char *dir, const char *user_data
 		r = zo_write_file_replace(md, meta);
 	if (r < 0)
 		return zo_fail(ctx, r, "cannot write the seed in %s: %s", dir, strerror(-r));
+	for (i = 0; zo_embedded_recipes[i].name; i++) {
+		_cleanup_free_ char *dst = zo_asprintf("%s/%s", dir, zo_embedded_recipes[i].name);
+
+		r = dst ? zo_write_file_replace(dst, zo_embedded_recipes[i].text) : -ENOMEM;
+		if (r == 0 && chmod(dst, 0755) < 0)
+			r = -errno;
+		if (r < 0)
+			return zo_fail(ctx, r, "cannot write the seed in %s: %s", dir, strerror(-r));
+	}
 	while ((len = next_workload(&pos, &name))) {
 		_cleanup_free_ char *src = zo_asprintf("%s/%.*s", workloads, (int)len, name);
 		_cleanup_free_ char *dst = zo_asprintf("%s/%.*s", dir, (int)len, name);
@@ -405,10 +418,17 @@ struct prep_files {
 static void prep_files_remove(struct prep_files *f)
 {
 	const char *pos = "user-data meta-data " WORKLOADS, *name;
-	size_t len;
+	size_t len, i;
 
 	unlink(f->tmp);
 	unlink(f->iso);
+	for (i = 0; zo_embedded_recipes[i].name; i++) {
+		_cleanup_free_ char *p = zo_asprintf("%s/%s", f->seed_dir,
+						     zo_embedded_recipes[i].name);
+
+		if (p)
+			unlink(p);
+	}
 	while ((len = next_workload(&pos, &name))) {
 		_cleanup_free_ char *p = zo_asprintf("%s/%.*s", f->seed_dir, (int)len, name);
 

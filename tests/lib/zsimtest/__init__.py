@@ -20,6 +20,7 @@ Modules:
     initramfs  kernel, busybox, modules, binaries and libraries, cpio
     vm         the vm tier's guest: build, boot, VMTestCase
     libvirtd   the private libvirtd (its own user and socket)
+    agent      guest_exec: a program in a guest through its agent
     target     the e2e tier's tiny target
     e2e        E2ETestCase
 """

@@ -13,7 +13,8 @@ from .env import BUILD_DIR, SOURCE_DIR
 
 # What a test file finds by itself from ZSIM_BUILD_DIR: left unset, so it
 # looks inside the clone.
-DERIVED = ("ZSIM_VM_INITRAMFS", "ZSIM_E2E_TARGET", "ZSIM_E2E_CLOUD", "ZSIM_DEMO_DIR")
+DERIVED = ("ZSIM_VM_INITRAMFS", "ZSIM_E2E_TARGET", "ZSIM_E2E_CLOUD", "ZSIM_E2E_PREPARED",
+           "ZSIM_DEMO_DIR")
 
 
 def _link_or_copy(src, dest):

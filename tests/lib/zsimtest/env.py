@@ -29,6 +29,8 @@ E2E_TARGET = os.environ.get("ZSIM_E2E_TARGET") or os.path.join(BUILD_DIR, "tests
                                                                "target")
 E2E_CLOUD = os.environ.get("ZSIM_E2E_CLOUD") or os.path.join(BUILD_DIR, "tests", "e2e",
                                                              "cloud")
+E2E_PREPARED = os.environ.get("ZSIM_E2E_PREPARED") or os.path.join(BUILD_DIR, "tests", "e2e",
+                                                                   "prepared")
 DEMO_DIR = os.environ.get("ZSIM_DEMO_DIR") or os.path.join(BUILD_DIR, "demo")
 
 
