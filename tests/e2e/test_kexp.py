@@ -8,17 +8,16 @@ DebianSwap: [target] guest_swap on the Debian base e2e.prepare made (its
 copy, the e2e_debian_base fixture): the swap file is on in the target
 while exp00008 runs (/proc/swaps read through the guest agent with virsh,
 zsim-orch held with SIGSTOP meanwhile) and has no holes (stat's blocks)."""
-import base64
 import json
 import os
 import re
 import shutil
 import signal
 import subprocess
-import time
 
 from zsimtest import e2e as e2etest
 from zsimtest import initramfs
+from zsimtest.agent import guest_exec
 from zsimtest.env import E2E_CLOUD, E2E_PREPARED
 
 # what a run conditions on this host, read before and after
@@ -132,20 +131,15 @@ class DebianSwap(e2etest.E2ETestCase):
                           cmdline="root=LABEL=cloudimg-rootfs console=ttyS0",
                           memory="1G", agent_timeout="600")
 
+    def agent(self, command, arguments):
+        msg = {"execute": command, "arguments": arguments}
+        return json.loads(self.virsh("qemu-agent-command", self.name, json.dumps(msg)))["return"]
+
     def agent_exec(self, *argv):
         """argv run in the target through the guest agent, with virsh."""
-        cmd = json.dumps({"execute": "guest-exec", "arguments": {
-            "path": argv[0], "arg": list(argv[1:]), "capture-output": True}})
-        pid = json.loads(self.virsh("qemu-agent-command", self.name, cmd))["return"]["pid"]
-        status = json.dumps({"execute": "guest-exec-status", "arguments": {"pid": pid}})
-        for _ in range(600):
-            st = json.loads(self.virsh("qemu-agent-command", self.name, status))["return"]
-            if st["exited"]:
-                out = base64.b64decode(st.get("out-data", "")).decode()
-                self.assertEqual(st["exitcode"], 0, (argv, out))
-                return out
-            time.sleep(0.1)
-        self.fail(f"{argv} did not end in the target")
+        code, out, err = guest_exec(self.agent, list(argv), timeout=60, poll=0.1)
+        self.assertEqual(code, 0, (argv, out, err))
+        return out
 
     def test_swap_on_without_holes_while_exp00008_runs(self):
         size = self.base_info["guest_swap"]
