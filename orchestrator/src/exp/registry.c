@@ -12,6 +12,7 @@
 	X(exp00002)       \
 	X(exp00005)       \
 	X(exp00007)       \
+	X(exp00009)       \
 	X(exp00010)       \
 	X(noop)
 
