@@ -8,6 +8,9 @@ import glob
 import json
 import os
 import re
+import signal
+import subprocess
+import time
 
 from zsimtest import e2e as e2etest
 
@@ -132,7 +135,45 @@ class Exp00009(e2etest.E2ETestCase):
         self.assertRegex(built, r"(?m)^  (HOSTCC|CC|SYNC|UPD|WRAP|CALL|HOSTLD) ")
         with open(os.path.join(tree, ".config")) as f:
             self.assertIn("CONFIG_CC_OPTIMIZE_FOR_SIZE=y\n", f.read())
-        # no make, compiler or shell of the build left on this host
+        self.assertEqual(self.left_in(tree), [])
+        # the workload's .out parses as the old plots read it
+        with open(base + ".out") as f:
+            self.assertTrue(f.readline().startswith("First: "))
+            self.assertTrue(f.readline().startswith("Last: "))
+            self.assertRegex(f.readline(), r"^\d+$")
+        self.assertIn("State:          shut off", self.virsh("dominfo", self.name))
+
+        # stopped mid-workload: the build goes with the run; the tree
+        # unpacked above is reused
+        proc = subprocess.Popen([e2etest.ZSIM_ORCH, "-v", "--config", self.conf, "--connect",
+                                 self.daemon.uri, "run", "exp00009", "2", "1", "-c", "-s", "1"],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        seen = []
+        for line in proc.stderr:
+            seen.append(line)
+            if "exp00009: workload" in line:
+                break
+        time.sleep(3)  # make is compiling
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=300)
+        print(out, "".join(seen), err)
+        self.assertEqual(proc.returncode, 143, err)
+        base = re.search(r"^RESULTS: (.*)\.\*$", out.splitlines()[-1]).group(1)
+        with open(base + ".err") as f:
+            self.assertRegex(f.read(), r"^phase: workload\nerror: stopped by signal 15")
+        with open(base + ".params") as f:
+            params = json.load(f)
+        self.assertEqual(params["kbuild_outcome"], "stopped (SIGTERM) when the workload ended")
+        with open(base + ".kbuild") as f:
+            log = f.read()
+        self.assertNotIn("zsim-orch: tar ", log)
+        self.assertIn(f"zsim-orch: make -j{os.cpu_count()} all (in {tree})", log)
+        self.assertEqual(self.left_in(tree), [])
+        self.assertIn("State:          shut off", self.virsh("dominfo", self.name))
+
+    @staticmethod
+    def left_in(tree):
+        """Processes (make, compilers, shells of the build) working in `tree`."""
         left = []
         for pid in filter(str.isdigit, os.listdir("/proc")):
             try:
@@ -141,13 +182,7 @@ class Exp00009(e2etest.E2ETestCase):
                 continue
             if cwd == tree or cwd.startswith(tree + "/"):
                 left.append(pid)
-        self.assertEqual(left, [])
-        # the workload's .out parses as the old plots read it
-        with open(base + ".out") as f:
-            self.assertTrue(f.readline().startswith("First: "))
-            self.assertTrue(f.readline().startswith("Last: "))
-            self.assertRegex(f.readline(), r"^\d+$")
-        self.assertIn("State:          shut off", self.virsh("dominfo", self.name))
+        return left
 
 
 class Exp00000Servers(e2etest.E2ETestCase):

@@ -88,13 +88,14 @@ static void registry_lists_every_experiment(void **state)
 	size_t i;
 
 	(void)state;
-	assert_int_equal(zo_n_experiments, 6);
+	assert_int_equal(zo_n_experiments, 7);
 	assert_string_equal(zo_experiments[0]->name, "exp00000");
 	assert_string_equal(zo_experiments[1]->name, "exp00002");
 	assert_string_equal(zo_experiments[2]->name, "exp00005");
 	assert_string_equal(zo_experiments[3]->name, "exp00007");
-	assert_string_equal(zo_experiments[4]->name, "exp00010");
-	assert_string_equal(zo_experiments[5]->name, "noop");
+	assert_string_equal(zo_experiments[4]->name, "exp00009");
+	assert_string_equal(zo_experiments[5]->name, "exp00010");
+	assert_string_equal(zo_experiments[6]->name, "noop");
 	for (i = 0; i < zo_n_experiments; i++) {
 		const struct zo_experiment *e = zo_experiments[i];
 
