@@ -425,7 +425,7 @@ static bool reap_group(struct zo_kbuild *kb, uint64_t kill_at, uint64_t give_up)
 			return false;
 		if (!killed && zo_now_ms() >= kill_at) {
 			kill(-kb->pid, SIGKILL);
-			killed = true;
+			killed = kb->killed = true;
 		}
 		zo_sleep_ms(20, NULL);
 	}
@@ -465,7 +465,7 @@ const char *zo_kbuild_outcome(const struct zo_kbuild *kb, char *buf, size_t len)
 		snprintf(buf, len, "%s", kb->start_ms ? "running" : "not started");
 	else if (kb->stopped)
 		snprintf(buf, len, "stopped (%s) when the workload ended",
-			 kb->status == 128 + SIGTERM ? "SIGTERM" : "SIGKILL");
+			 kb->killed ? "SIGKILL, SIGTERM was not enough" : "SIGTERM");
 	else if (kb->status >= 128)
 		snprintf(buf, len, "killed by signal %d", kb->status - 128);
 	else

@@ -24,6 +24,7 @@ struct zo_kbuild {
 	uint64_t start_ms, end_ms; /* wall clock, ms since the epoch */
 	int status;		   /* its exit status; 128+N after signal N */
 	bool stopped;		   /* ended by zo_kbuild_stop, not by itself */
+	bool killed;		   /* SIGTERM was not enough: SIGKILL ended it */
 	bool started, ended;
 };
 
@@ -46,7 +47,8 @@ bool zo_kbuild_poll(struct zo_kbuild *kb);
  * -EIO when some process outlived SIGKILL. */
 int zo_kbuild_stop(struct zo_ctx *ctx, struct zo_kbuild *kb);
 /* How it ended, for the results: "exited 0", "exited 2", "killed by
- * signal 9", "stopped (SIGTERM) when the workload ended". */
+ * signal 9", "stopped (SIGTERM) when the workload ended" (make then exits
+ * 2 or 143), "stopped (SIGKILL, SIGTERM was not enough) when ...". */
 const char *zo_kbuild_outcome(const struct zo_kbuild *kb, char *buf, size_t len);
 void zo_kbuild_release(struct zo_kbuild *kb);
 
