@@ -73,6 +73,16 @@ static void fail(int err, const char *fmt, ...)
 	exit(1);
 }
 
+/* The first error writing a count, from whichever thread met it (errno
+ * is each thread's own). */
+static int write_error;
+
+static void count(uint64_t cycles)
+{
+	if (printf("%" PRIu64 "\n", cycles) < 0)
+		__sync_val_compare_and_swap(&write_error, 0, errno ? errno : EIO);
+}
+
 static void *work(void *arg)
 {
 	struct worker *w = arg;
@@ -98,7 +108,7 @@ static void *work(void *arg)
 				start = wl_rdtsc();
 				mem[i * WL_PAGE] = 8;
 				end = wl_rdtsc();
-				printf("%" PRIu64 "\n", end - start);
+				count(end - start);
 			}
 	} else {
 		for (k = 0; k < w->n; k++) {
@@ -106,7 +116,7 @@ static void *work(void *arg)
 			start = wl_rdtsc();
 			mem[i * WL_PAGE] = 9;
 			end = wl_rdtsc();
-			printf("%" PRIu64 "\n", end - start);
+			count(end - start);
 		}
 	}
 	return NULL;
@@ -214,8 +224,9 @@ int main(int argc, char **argv)
 			pthread_join(workers[t].thread, NULL);
 		free(workers);
 	}
-	if (fflush(stdout) || ferror(stdout)) {
-		perror(PROG ": writing the cycle counts");
+	if (fflush(stdout) || ferror(stdout) || write_error) {
+		fprintf(stderr, PROG ": writing the cycle counts: %s\n",
+			strerror(write_error ? write_error : errno));
 		return 1;
 	}
 	return 0;

@@ -191,7 +191,7 @@ class Show(TestCase):
                          {"value": "qemu:///system", "source": "command line", "line": None})
         self.assertEqual(list(c["sections"]),
                          ["host", "thin", "kvm", "zswap", "zerosim", "target", "paths",
-                          "slurm"])
+                          "slurm", "kbuild"])
 
     def test_show_names_the_line_that_wins(self):
         with tempfile.NamedTemporaryFile("w", suffix=".conf") as f:

@@ -29,6 +29,13 @@ def workload(name, *args, pin=None, timeout=120):
     return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
 
 
+def to_full_disk(name, *args, timeout=300):
+    """The program with its stdout on /dev/full: every write fails (ENOSPC)."""
+    with open("/dev/full", "w") as full:
+        return subprocess.run([prog(name), *args], stdout=full, stderr=subprocess.PIPE,
+                              text=True, timeout=timeout)
+
+
 class Static(TestCase):
     def test_static(self):
         for name in WORKLOADS:
@@ -93,6 +100,17 @@ class TimeLoop(TestCase):
         res = workload("time_loop", "0")
         self.assertEqual((res.returncode, res.stdout, res.stderr), (0, "", ""))
 
+    def test_values_that_cannot_be_written(self):
+        res = to_full_disk("time_loop", "1000")
+        self.assertEqual(res.returncode, 1)
+        self.assertEqual(res.stderr, "time_loop: writing the values: No space left on device\n")
+
+    def test_more_values_than_memory(self):
+        n = str((1 << 64) // 8 - 1)  # the largest N it takes: 2^64 bytes of values
+        res = workload("time_loop", n)
+        self.assertEqual((res.returncode, res.stdout), (1, ""))
+        self.assertEqual(res.stderr, f"time_loop: no memory for {n} values\n")
+
 
 class Locality(TestCase):
     def counts(self, res, n):
@@ -124,6 +142,13 @@ class Locality(TestCase):
         self.counts(workload("locality_mem_access", "-n", "10", "-t", "2",
                              "--region-mib", "16", pin=1), 20)
 
+    def test_counts_that_cannot_be_written(self):
+        for args in (("-l", "64"), ("-n", "64", "-t", "2")):
+            res = to_full_disk("locality_mem_access", *args, "--region-mib", "16")
+            self.assertEqual(res.returncode, 1, args)
+            self.assertEqual(res.stderr, "locality_mem_access: writing the cycle counts: "
+                                         "No space left on device\n", args)
+
     def test_region_that_cannot_be_mapped(self):
         res = workload("locality_mem_access", "-n", "10", "--region-mib", str(1 << 30))
         self.assertEqual(res.returncode, 1)
@@ -134,13 +159,14 @@ class Locality(TestCase):
 class Hog(TestCase):
     """hog in a mount namespace of its own with a private /tmp, so the test
     never touches the host's /tmp/hog_ready."""
-    def start(self, pages):
+    def start(self, pages, then=":"):
         err = tempfile.TemporaryFile(mode="w+")
         self.addCleanup(err.close)
         proc = subprocess.Popen(
             # opened before the mount: the build tree may be under /tmp
             ["unshare", "-m", "sh", "-c",
-             'exec 3<"$0" && mount -t tmpfs zsim-hog /tmp && exec /proc/self/fd/3 "$1"',
+             'exec 3<"$0" && mount -t tmpfs zsim-hog /tmp && ' + then +
+             ' && exec /proc/self/fd/3 "$1"',
              prog("hog"), str(pages)], stdout=subprocess.DEVNULL, stderr=err)
         self.addCleanup(self.stop, proc)
         return proc, err
@@ -171,6 +197,13 @@ class Hog(TestCase):
         time.sleep(0.5)
         self.assertIsNone(proc.poll(), "hog must stay until killed")
         self.assertEqual(os.stat(ready).st_size, 0)
+
+    def test_cannot_say_ready(self):
+        # /tmp/hog_ready is a directory: it takes the memory, then cannot
+        # make the file the runner waits for, and says so
+        proc, err = self.start(256, then="mkdir /tmp/hog_ready")
+        self.assertEqual(proc.wait(timeout=60), 1)
+        self.assertEqual(self.stderr(err), "hog: cannot create /tmp/hog_ready: Is a directory\n")
 
     def test_cannot_map(self):
         proc, err = self.start(1 << 40)

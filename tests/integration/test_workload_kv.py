@@ -302,6 +302,17 @@ class MemcachedGenData(KvTestCase):
         self.assertIn(f"memcached_gen_data: lost the connection to memcached at "
                       f"127.0.0.1:{fake.port} at key 2: ", res.stderr)
 
+    def test_results_that_cannot_be_written(self):
+        # every put is made; the lines are lost, and that is an error
+        mc = Memcached(self, "-m", "2048")
+        with open("/dev/full", "w") as full:
+            res = subprocess.run([prog("memcached_gen_data"), f"127.0.0.1:{mc.port}", "1"],
+                                 stdout=full, stderr=subprocess.PIPE, text=True, timeout=300)
+        self.assertEqual(res.returncode, 1)
+        self.assertEqual(res.stderr, "memcached_gen_data: cannot write the results: "
+                                     "No space left on device\n")
+        self.assertEqual(int(mc.stats()["curr_items"]), MC_PUTS)
+
     def test_no_server(self):
         port = free_port()
         res = gen("memcached_gen_data", f"127.0.0.1:{port}", "1")

@@ -88,7 +88,7 @@ static void registry_lists_every_experiment(void **state)
 	size_t i;
 
 	(void)state;
-	assert_int_equal(zo_n_experiments, 10);
+	assert_int_equal(zo_n_experiments, 11);
 	assert_string_equal(zo_experiments[0]->name, "exp00000");
 	assert_string_equal(zo_experiments[1]->name, "exp00002");
 	assert_string_equal(zo_experiments[2]->name, "exp00003");
@@ -97,8 +97,9 @@ static void registry_lists_every_experiment(void **state)
 	assert_string_equal(zo_experiments[5]->name, "exp00006");
 	assert_string_equal(zo_experiments[6]->name, "exp00007");
 	assert_string_equal(zo_experiments[7]->name, "exp00008");
-	assert_string_equal(zo_experiments[8]->name, "exp00010");
-	assert_string_equal(zo_experiments[9]->name, "noop");
+	assert_string_equal(zo_experiments[8]->name, "exp00009");
+	assert_string_equal(zo_experiments[9]->name, "exp00010");
+	assert_string_equal(zo_experiments[10]->name, "noop");
 	for (i = 0; i < zo_n_experiments; i++) {
 		const struct zo_experiment *e = zo_experiments[i];
 

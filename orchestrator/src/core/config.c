@@ -22,7 +22,7 @@
 	{ sec, k, type, d, opt, 0, 0, 0, 0, 0, NULL, h }
 
 const char *const zo_config_sections[] = {
-	"host", "thin", "kvm", "zswap", "zerosim", "target", "paths", "slurm",
+	"host", "thin", "kvm", "zswap", "zerosim", "target", "paths", "slurm", "kbuild",
 };
 const size_t zo_config_n_sections = ZO_ARRAY_SIZE(zo_config_sections);
 
@@ -114,6 +114,15 @@ const struct zo_key_def zo_config_keys[] = {
 	    "Partition `zsim-orch slurm submit` submits to; empty: the cluster's default."),
 	KEY("slurm", "results", ZO_TYPE_PATH, "", true,
 	    "Results directory every node mounts at this path (NFS), for `zsim-orch slurm submit` and `status`; empty: give --results-dir."),
+
+	KEY("kbuild", "source", ZO_TYPE_PATH, "", true,
+	    "Linux source tree (or a linux-*.tar.* of one, unpacked under [paths] state) that exp00009 builds on the host; empty: Debian's /usr/src/linux-source-*.tar.* (apt-get install linux-source), else a full tree at /usr/src/linux."),
+	ENUM_KEY("kbuild", "config", "current", "current|defconfig|tinyconfig|allnoconfig",
+		 "The configuration exp00009 builds: current is the old runner's (the running kernel's /boot/config-RELEASE, PAGE_TABLE_ISOLATION and RETPOLINE off, FRAME_POINTER on, make olddefconfig); the others are make targets."),
+	KEY("kbuild", "target", ZO_TYPE_NAME, "all", false,
+	    "What exp00009's make builds (the runner's binrpm-pkg compiles the same and packs an RPM)."),
+	INT_KEY("kbuild", "jobs", "0", false, 0, 4096,
+		"make -j for exp00009's build; 0: every CPU of the host, as the runner did."),
 };
 const size_t zo_config_n_keys = ZO_ARRAY_SIZE(zo_config_keys);
 

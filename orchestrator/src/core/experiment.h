@@ -83,6 +83,10 @@ struct zo_experiment {
 	/* The extensions of the files a run writes, as "params,out,time,sim"
 	 * (shown under --dry-run); NULL: those four. */
 	const char *(*files)(const struct zo_exp_args *a);
+	/* Plan lines of its own under --dry-run (zo_plan), after the run's;
+	 * 0, or -errno with the reason in the context (a refusal: exit 3).
+	 * NULL: none. */
+	int (*plan)(struct zo_run *run);
 	/* The phases: 0, or -errno with the reason in the run (ops/run.h);
 	 * -EPERM is a refusal (exit 3). */
 	int (*run)(struct zo_run *run);

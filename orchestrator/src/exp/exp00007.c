@@ -1,27 +1,31 @@
 /* exp00007: fragmentation, as the old runner's exp00007 measured it
  * (runner/src/exp00007.rs): the target's /proc/buddyinfo appended to .out
  * every INTERVAL seconds while a workload runs; .guest_mem is the target's
- * /proc/meminfo. Workloads: memhog x10 (-h, numactl's memhog) and NAS CG
- * (-c, cg.F.x or cg.E.x from NPB 3.4); memcached, redis, Metis and the mix
- * (-m -r -M -x) are refused for now. */
+ * /proc/meminfo. Workloads, sized by the target's MemAvailable as the
+ * runner sized them: memcached (-m), NAS CG (-c, cg.F.x or cg.E.x from
+ * NPB 3.4), memhog x10 (-h, numactl's), redis (-r), Metis matrix_mult2
+ * (-M) and the mix (-x: redis, Metis and memhog a third each, until the
+ * redis client is done). */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/experiment.h"
 #include "core/procfs.h"
-#include "exp/texp.h"
+#include "exp/bmk.h"
 #include "ops/run.h"
 #include "util/str.h"
 
 #include "util/banned.h"
 
 #define MAX_VM_GB (1024ULL * 1024)
-#define TOUCH "/usr/bin/zsim-touch"
 #define GUEST_OUT "/results/exp00007.out"
 #define STOP "/tmp/exp-stop"
 #define STOPPED "/tmp/exp-stopped"
 #define MEMHOG_R 10
+/* the mix's Metis and memhog, which run until its redis client is done */
+#define MIX_METIS "/tmp/zsim-mix-metis.pid"
+#define MIX_MEMHOG "/tmp/zsim-mix-memhog.pid"
 /* the runner let NAS CG run this long (NAS_CG_HOURS) */
 #define NAS_CG_SECONDS (6 * 3600)
 
@@ -29,17 +33,17 @@ static const struct zo_param params[] = {
 	{ "interval", NULL, "INTERVAL", ZO_PARAM_UINT, true, 1, 86400, NULL, NULL, true,
 	  "seconds between two /proc/buddyinfo samples" },
 	{ "memcached", "--memcached", NULL, ZO_PARAM_FLAG, false, 0, 0, NULL, "workload", false,
-	  "fill memcached (not part of this zsim-orch yet)" },
+	  "fill memcached (memcached in the target)" },
 	{ "cg", "--cg", NULL, ZO_PARAM_FLAG, false, 0, 0, NULL, "workload", false,
 	  "NAS CG (cg.F.x or cg.E.x of NPB 3.4 in the target's PATH)" },
 	{ "memhog", "--memhog", NULL, ZO_PARAM_FLAG, false, 0, 0, NULL, "workload", false,
 	  "memhog of the target's available memory, 10 times (numactl)" },
 	{ "redis", "--redis", NULL, ZO_PARAM_FLAG, false, 0, 0, NULL, "workload", false,
-	  "fill redis (not part of this zsim-orch yet)" },
+	  "fill redis (redis-server in the target)" },
 	{ "metis", "--metis", NULL, ZO_PARAM_FLAG, false, 0, 0, NULL, "workload", false,
-	  "Metis matrix_mult2 (not part of this zsim-orch yet)" },
+	  "Metis matrix_mult2 (built from its sources into the target)" },
 	{ "mix", "--mix", NULL, ZO_PARAM_FLAG, false, 0, 0, NULL, "workload", false,
-	  "redis, Metis and memhog, a third each (not part of this zsim-orch yet)" },
+	  "redis, Metis and memhog, a third of the memory each, until redis is filled" },
 	{ "warmup", "--warmup", NULL, ZO_PARAM_FLAG, false, 0, 0, NULL, NULL, false,
 	  "touch the target's available memory (zeros) before the workload" },
 	{ "vm_size", "--vm-size", "GB", ZO_PARAM_UINT, false, 1, MAX_VM_GB, "2048", NULL, true,
@@ -114,41 +118,49 @@ struct exp {
 	char *cg;		     /* the NAS CG program found in the target */
 };
 
-/* The workload's program in the target, or a refusal that says how to get
- * it (exit 3). */
-static int phase_setup(struct zo_texp *t)
+/* NAS CG in the target: cg.F.x, else cg.E.x; else refused saying how to
+ * get it (exit 3). */
+static int find_cg(struct exp *x)
 {
-	struct exp *x = (struct exp *)t;
-	const char *c = zo_exp_choice(t->run->args, "workload");
 	char *argv[] = { (char *)"sh", (char *)"-c",
-			 (char *)"command -v \"$0\" || command -v \"$1\" || exit 1", NULL, NULL,
-			 NULL };
+			 (char *)"command -v cg.F.x || command -v cg.E.x || exit 1", NULL };
 	struct zo_guest_exec e;
-	int r;
+	int r = zo_texp_guest(&x->t, argv, &e);
 
-	if (strcmp(c, "memhog") && strcmp(c, "cg"))
-		return zo_run_fail(t->run, -EPERM,
-				   "exp00007 --%s: running %s is not part of this zsim-orch yet; "
-				   "-h (memhog) and -c (NAS CG) are",
-				   c, workload(t->run->args));
-	argv[3] = (char *)(!strcmp(c, "cg") ? "cg.F.x" : "memhog");
-	argv[4] = (char *)(!strcmp(c, "cg") ? "cg.E.x" : "memhog");
-	r = zo_texp_guest(t, argv, &e);
 	if (r < 0)
 		return r;
 	r = e.exit_code;
-	if (r == 0 && !strcmp(c, "cg"))
+	if (r == 0)
 		x->cg = strndup(e.out, strcspn(e.out, "\n"));
 	zo_guest_exec_release(&e);
-	if (r != 0 && !strcmp(c, "cg"))
-		return zo_run_fail(t->run, -EPERM,
+	if (r != 0)
+		return zo_run_fail(x->t.run, -EPERM,
 				   "the target has no NAS CG (cg.F.x or cg.E.x) in its PATH: NPB "
 				   "3.4 is not packaged anywhere; " ZO_TEXP_BUILD_HOW("nas"));
-	if (r != 0)
-		return zo_run_fail(t->run, -EPERM,
-				   "the target has no memhog: it comes with numactl (the numactl "
-				   "package in CentOS and Debian); install it in the target");
-	return 0;
+	return x->cg ? 0 : -ENOMEM;
+}
+
+/* The workload's programs in the target, or a refusal that says how to
+ * get them (exit 3). */
+static int phase_setup(struct zo_texp *t)
+{
+	const char *c = zo_exp_choice(t->run->args, "workload");
+	_cleanup_free_ char *flag = zo_asprintf("--%s", c);
+	int r = 0;
+
+	if (!flag)
+		return -ENOMEM;
+	if (!strcmp(c, "cg"))
+		return find_cg((struct exp *)t);
+	if (!strcmp(c, "memcached"))
+		return zo_bmk_check(t, flag, &zo_bmk_prog_memcached);
+	if (!strcmp(c, "redis") || !strcmp(c, "mix"))
+		r = zo_bmk_check(t, flag, &zo_bmk_prog_redis);
+	if (r == 0 && (!strcmp(c, "metis") || !strcmp(c, "mix")))
+		r = zo_bmk_check(t, flag, &zo_bmk_prog_metis);
+	if (r == 0 && (!strcmp(c, "memhog") || !strcmp(c, "mix")))
+		r = zo_bmk_check(t, flag, &zo_bmk_prog_memhog);
+	return r;
 }
 
 /* .guest_mem, and the size the runner gave the workloads: MemAvailable. */
@@ -186,18 +198,89 @@ static int phase_setup_all(struct zo_texp *t)
 static int phase_warmup(struct zo_texp *t)
 {
 	struct exp *x = (struct exp *)t;
-	_cleanup_free_ char *sh = zo_asprintf(TOUCH " %llu -z -o /dev/null", x->avail_kb >> 2);
+	_cleanup_free_ char *sh = zo_asprintf(ZO_BMK_TOUCH " %llu -z -o /dev/null",
+					      x->avail_kb >> 2);
 
-	zo_run_add_fact(t->run, "warmup_pages", sh + strlen(TOUCH " "));
+	zo_run_add_fact(t->run, "warmup_pages", sh + strlen(ZO_BMK_TOUCH " "));
 	zo_run_add_fact(t->run, "warmup_note", "the runner touched 1/1024 of this (KB >> 12)");
 	return zo_texp_sh(t, "zsim-touch", sh);
+}
+
+/* The mix (workloads.rs run_mix): of size GB, a third each to a redis
+ * server and client, Metis and memhog (-r1, again and again), each pinned
+ * to the next vCPU in the runner's order (redis's client, Metis, memhog),
+ * until the redis client is done; then Metis and memhog are stopped. */
+static int mix(struct exp *x)
+{
+	unsigned long long gb = x->avail_kb >> 20;
+	_cleanup_free_ char *redis_core = zo_texp_next_core(&x->t);
+	_cleanup_free_ char *metis_core = zo_texp_next_core(&x->t);
+	_cleanup_free_ char *memhog_core = zo_texp_next_core(&x->t);
+	_cleanup_free_ char *metis = zo_asprintf("taskset -c %s matrix_mult2 -q -o -l %llu",
+						 metis_core, zo_bmk_isqrt((gb / 3) << 27));
+	_cleanup_free_ char *memhog = zo_asprintf("while :; do taskset -c %s memhog -r1 %lluk "
+						  ">/dev/null || sleep 1; done",
+						  memhog_core, (gb << 20) / 3);
+	int r, s;
+
+	if (!metis || !memhog)
+		return -ENOMEM;
+	/* the client, started last, gets the first of the three */
+	x->t.next_core = (unsigned)strtoul(redis_core, NULL, 10);
+	zo_run_add_fact(x->t.run, "metis_cpu", metis_core);
+	zo_run_add_fact(x->t.run, "memhog_cpu", memhog_core);
+	r = zo_bmk_redis_server(&x->t, (gb << 10) / 3);
+	if (r == 0)
+		r = zo_bmk_background(&x->t, "Metis", MIX_METIS, metis);
+	if (r == 0)
+		r = zo_bmk_background(&x->t, "memhog", MIX_MEMHOG, memhog);
+	if (r == 0)
+		r = zo_bmk_redis_client(&x->t, gb / 3, "/dev/null");
+	s = zo_bmk_background_stop(&x->t, MIX_METIS);
+	if (s == 0)
+		s = zo_bmk_background_stop(&x->t, MIX_MEMHOG);
+	return r < 0 ? r : s;
+}
+
+/* The workload, sized as the runner's exp00007 sized it from MemAvailable
+ * (KB): memcached -m KB>>10 MB filled with (KB>>20)-1 GB, redis KB>>10 MB
+ * with KB>>20 GB, Metis sqrt(KB << 7); their output thrown away, as the
+ * runner's was (.out is the buddyinfo samples). */
+static int work(struct exp *x)
+{
+	const char *c = zo_exp_choice(x->t.run->args, "workload");
+	unsigned long long kb = x->avail_kb, gb = kb >> 20;
+	_cleanup_free_ char *sh = NULL, *core = NULL;
+	int r;
+
+	if (!strcmp(c, "memcached"))
+		return zo_bmk_memcached(&x->t, kb >> 10, gb ? gb - 1 : 0, "/dev/null");
+	if (!strcmp(c, "redis")) {
+		r = zo_bmk_redis_server(&x->t, kb >> 10);
+		return r < 0 ? r : zo_bmk_redis_client(&x->t, gb, "/dev/null");
+	}
+	if (!strcmp(c, "metis"))
+		return zo_bmk_metis(&x->t, zo_bmk_isqrt(kb << 7));
+	if (!strcmp(c, "mix"))
+		return mix(x);
+	if (!strcmp(c, "memhog")) {
+		core = zo_texp_next_core(&x->t);
+		zo_run_add_fact(x->t.run, "workload_cpu", core);
+		sh = zo_asprintf("i=0; while [ $i -lt %d ]; do taskset -c %s memhog -r1 %lluk "
+				 ">/dev/null || exit; i=$((i+1)); done",
+				 MEMHOG_R, core, kb);
+		return sh ? zo_texp_sh(&x->t, "memhog", sh) : -ENOMEM;
+	}
+	sh = zo_asprintf("cd /results && timeout %d %s >/dev/null; s=$?; [ $s = 124 ] || exit $s",
+			 NAS_CG_SECONDS, x->cg);
+	return sh ? zo_texp_sh(&x->t, "NAS CG", sh) : -ENOMEM;
 }
 
 static int phase_workload(struct zo_texp *t)
 {
 	struct exp *x = (struct exp *)t;
 	unsigned long long interval = zo_exp_get_uint(t->run->args, "interval");
-	_cleanup_free_ char *loop = NULL, *work = NULL, *stop = NULL;
+	_cleanup_free_ char *loop = NULL, *stop = NULL;
 	int r, s;
 
 	/* the sampler runs on its own in the target until STOP appears */
@@ -209,15 +292,7 @@ static int phase_workload(struct zo_texp *t)
 	r = zo_texp_sh(t, "the buddyinfo sampler", loop);
 	if (r < 0)
 		return r;
-	if (zo_exp_flag(t->run->args, "memhog"))
-		work = zo_asprintf("i=0; while [ $i -lt %d ]; do memhog -r1 %lluk >/dev/null || "
-				   "exit; i=$((i+1)); done",
-				   MEMHOG_R, x->avail_kb);
-	else
-		work = zo_asprintf("cd /results && timeout %d %s >/dev/null; s=$?; "
-				   "[ $s = 124 ] || exit $s",
-				   NAS_CG_SECONDS, x->cg);
-	r = zo_texp_sh(t, zo_exp_flag(t->run->args, "memhog") ? "memhog" : "NAS CG", work);
+	r = work(x);
 	stop = zo_asprintf("touch " STOP "; n=0; while [ ! -e " STOPPED " ] && "
 			   "[ $n -lt %llu ]; do sleep 1; n=$((n+1)); done",
 			   interval + 5);

@@ -16,6 +16,7 @@
 	X(exp00006)       \
 	X(exp00007)       \
 	X(exp00008)       \
+	X(exp00009)       \
 	X(exp00010)       \
 	X(noop)
 

@@ -216,13 +216,21 @@ int zo_texp_fetch(struct zo_texp *x, const char *guest_path, const char *ext)
 	return r < 0 ? zo_texp_failed(x, r) : 0;
 }
 
+/* The experiment's own checks, then the shared ones. */
+static int preflight(struct zo_texp *x)
+{
+	int r = x->preflight ? x->preflight(x) : 0;
+
+	return r < 0 ? r : zo_texp_preflight(x);
+}
+
 int zo_texp_run(struct zo_texp *x, const struct zo_texp_steps *s)
 {
 	const struct {
 		const char *name;
 		int (*fn)(struct zo_texp *x);
 	} phases[] = {
-		{ "preflight", zo_texp_preflight },
+		{ "preflight", preflight },
 		{ "storage", zo_texp_storage },
 		{ "condition host", zo_texp_condition },
 		{ "target start", zo_texp_target_start },

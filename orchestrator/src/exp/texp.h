@@ -23,6 +23,8 @@ struct zo_texp {
 	bool target_open, started;
 	struct zo_condition_spec spec;
 	unsigned next_core; /* the runner's TasksetCtx: round-robin over the vCPUs */
+	/* the experiment's own host checks, first in "preflight"; NULL: none */
+	int (*preflight)(struct zo_texp *x);
 };
 
 /* The reason an operation left in ctx->error becomes the run's. */

@@ -677,7 +677,7 @@ static int plan(struct zo_run *run, char **canonical)
 	zo_plan(run->ctx, "would write %s/%s.{%s}", run->dir, run->base,
 		run->args->exp->files ? run->args->exp->files(run->args) : "params,out,time,sim");
 	zo_strbuf_release(&sb);
-	return 0;
+	return run->args->exp->plan ? run->args->exp->plan(run) : 0;
 }
 
 /* A failure that is not the one returned: said now, then forgotten. */

@@ -21,7 +21,7 @@
 struct zo_strbuf; /* util/str.h */
 
 #define ZO_RUN_MAX_PHASES 16
-#define ZO_RUN_MAX_FACTS 16
+#define ZO_RUN_MAX_FACTS 32
 
 /* One run, as its experiment sees it. */
 struct zo_run {
