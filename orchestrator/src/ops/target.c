@@ -110,8 +110,7 @@ static bool running(const struct zo_dom_info *info)
 	return info->state == ZO_DOM_RUNNING || info->state == ZO_DOM_PAUSED;
 }
 
-/* "auto": KVM when this host can create a VM, else TCG. */
-static const char *resolve_accel(struct zo_ctx *ctx)
+const char *zo_target_accel(struct zo_ctx *ctx)
 {
 	const char *accel = zo_config_get(ctx->config, "target", "accel");
 
@@ -131,7 +130,7 @@ int zo_target_xml(struct zo_target *t, uint64_t memory_kib, unsigned vcpus, cons
 	long host_cpus = sysconf(_SC_NPROCESSORS_ONLN);
 
 	s.name = t->name;
-	s.accel = resolve_accel(ctx);
+	s.accel = zo_target_accel(ctx);
 	s.memory_kib = memory_kib;
 	s.vcpus = vcpus;
 	s.host_cpus = host_cpus > 0 ? (unsigned)host_cpus : 0;

@@ -42,6 +42,10 @@ struct zo_target {
 	char *results_dev;  /* the guest's device for it; "" none; NULL not asked */
 };
 
+/* [target] accel resolved: "kvm" or "tcg" ("auto": KVM when this host can
+ * create a VM, else TCG). */
+const char *zo_target_accel(struct zo_ctx *ctx);
+
 /* The sparse size of the results disk: an .out of 2^31 records fits. */
 #define ZO_TARGET_RESULTS_DISK_BYTES (64ULL << 30)
 
