@@ -4,6 +4,7 @@ mid-workload, bad input that boots nothing, host conditioning around a real
 boot (on a fixture tree given as --root), and results fetched with bounded
 memory."""
 import glob
+import hashlib
 import json
 import os
 import re
@@ -152,6 +153,28 @@ class Exp00000(e2etest.E2ETestCase):
             self.assertRegex(f.read(), r"^phase: (workload|warmup)\nerror: stopped by signal 15")
         self.assertIn("State:          shut off", self.virsh("dominfo", self.name))
 
+    def test_sigkill_mid_collect_leaves_no_out(self):
+        """A run killed outright while it collects leaves its .out under a
+        hidden temporary name, never a part of it under the result's name."""
+        proc = subprocess.Popen([e2etest.ZSIM_ORCH, "-v", "--config", self.conf, "--connect",
+                                 self.daemon.uri, "run", "exp00000", "2", "-s", "1"],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for line in proc.stderr:
+            if "exp00000: collect" in line:
+                break
+        part = []
+        deadline = time.monotonic() + 60
+        while not part and time.monotonic() < deadline and proc.poll() is None:
+            part = glob.glob(os.path.join(self.results, ".*.out.part"))
+            time.sleep(0.01)
+        proc.kill()
+        proc.communicate(timeout=60)
+        self.virsh("destroy", self.name)
+        self.assertEqual(len(part), 1, os.listdir(self.results))
+        self.assertTrue(os.path.exists(part[0]))
+        self.assertEqual(self.result_files("out"), [])
+        self.assertEqual(self.result_files("params"), [])
+
     def test_bad_input_boots_nothing(self):
         for args, rc, msg in (
                 (["run", "exp99999"], 2, "no experiment 'exp99999'"),
@@ -298,20 +321,29 @@ class Fetch(e2etest.E2ETestCase):
     sizes below show."""
     name = "e2e-fetch"
 
-    def fetch(self, guest_path):
+    def fetch(self, guest_path, digest=False):
         dest = os.path.join(self.tmp, "fetched")
         proc = subprocess.Popen([e2etest.ZSIM_ORCH, "--config", self.conf, "--connect",
                                  self.daemon.uri, "target", "fetch", guest_path, dest],
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         _, status, usage = os.wait4(proc.pid, 0)
+        proc.returncode = os.waitstatus_to_exitcode(status)  # reaped here, not by Popen
         err = proc.stderr.read().decode()
         proc.stdout.close()
         proc.stderr.close()
-        self.assertEqual(os.waitstatus_to_exitcode(status), 0, err)
+        self.assertEqual(proc.returncode, 0, err)
         size = os.path.getsize(dest)
         with open(dest, "rb") as f:
             head, tail = f.read(16), (f.seek(size - 16), f.read(16))[1]
+        if digest:
+            md5 = hashlib.md5()
+            with open(dest, "rb") as f:
+                for block in iter(lambda: f.read(1 << 20), b""):
+                    md5.update(block)
+            head = md5.hexdigest().encode() + head
         os.unlink(dest)
+        # written under a temporary name beside it, renamed when whole
+        self.assertEqual([n for n in os.listdir(self.tmp) if n.startswith(".fetched")], [])
         return size, head + tail, usage.ru_maxrss / 1024
 
     def make(self, mib):
@@ -335,10 +367,19 @@ class Fetch(e2etest.E2ETestCase):
         self.assertRun(self.zo("target", "start"), 0)
         size, ends = self.make(2048)
         self.assertEqual(size, 2 << 30)
-        got, got_ends, rss = self.fetch("/results/t/big")
-        self.assertEqual((got, got_ends), (size, ends))
+        res = self.zo("target", "exec", "--", "md5sum", "/results/t/big", timeout=900)
+        self.assertRun(res, 0)
+        guest_md5 = res.out.split()[0].encode()
+        got, got_ends, rss = self.fetch("/results/t/big", digest=True)
+        # byte for byte what the guest has: the digest computed in the
+        # target against the host's of the fetched file
+        self.assertEqual((got, got_ends), (size, guest_md5 + ends))
         print(f"2 GiB through the results disk: peak RSS {rss:.1f} MiB")
         self.assertLessEqual(rss, 64, f"peak RSS {rss:.1f} MiB")
+        # what the host read was punched out of the disk's file: the
+        # filesystem holds it once (the kernel's count of its blocks)
+        img = os.path.join(self.state, "target", self.name + ".results.img")
+        self.assertLess(os.stat(img).st_blocks * 512, 64 << 20)
         # a size direct I/O does not write whole: padded on the disk, cut
         # to size on the host
         res = self.zo("target", "exec", "--", "sh", "-c",
@@ -346,6 +387,21 @@ class Fetch(e2etest.E2ETestCase):
         self.assertRun(res, 0)
         got, got_ends, _ = self.fetch("/results/odd")
         self.assertEqual((got, got_ends[:16]), (1048699, ends[:16]))
+        # killed mid-fetch: nothing under the name asked for (last: the
+        # guest's copy onto the disk goes on without it)
+        dest = os.path.join(self.tmp, "fetched")
+        proc = subprocess.Popen([e2etest.ZSIM_ORCH, "--config", self.conf, "--connect",
+                                 self.daemon.uri, "target", "fetch", "/results/t/big", dest])
+        part = []
+        deadline = time.monotonic() + 60
+        while not part and time.monotonic() < deadline and proc.poll() is None:
+            part = [n for n in os.listdir(self.tmp) if n.startswith(".fetched.")]
+            time.sleep(0.01)
+        proc.kill()
+        proc.wait()
+        self.assertEqual(len(part), 1)
+        self.assertFalse(os.path.exists(dest))
+        os.unlink(os.path.join(self.tmp, part[0]))
 
     def test_through_the_agent(self):
         self.assertRun(self.zo("target", "create"), 0)

@@ -1,6 +1,7 @@
 """The target through a real (private) libvirtd and QEMU under TCG, checked
 with virsh: create, start, agent, exec, fetch, stop, the disk mode's
 overlay and --destroy-existing, and the errors that must define nothing."""
+import glob
 import json
 import os
 import re
@@ -77,6 +78,43 @@ class DirectBoot(e2etest.E2ETestCase):
         self.assertRun(res, 1)
         self.assertIn("no such target", res.err)
         self.assertEqual(self.virsh("list", "--all", "--name").strip(), "")
+
+
+class FreshDaemon(e2etest.E2ETestCase):
+    """Preflight against a libvirtd that has not probed QEMU yet: it asks
+    about the one emulator the target uses, not every one on the host
+    (virConnectGetVersion's way, seconds on a daemon's first call). What
+    the daemon probed is in its capability cache."""
+    name = "e2e-fresh"
+
+    @classmethod
+    def setUpClass(cls):
+        if not os.path.exists(os.path.join(e2etest.TARGET, "initrd.cpio")):
+            raise e2etest.Missing(f"no tiny target in '{e2etest.TARGET}'")
+        cls.daemon = e2etest.Libvirtd(warm=False)
+        cls.daemon.start()
+
+    def cached(self):
+        caps = glob.glob(os.path.join(self.daemon.base, "cache", "libvirt", "qemu", "cache",
+                                      "capabilities", "*.xml"))
+        out = []
+        for path in caps:
+            out.append(ET.parse(path).getroot().findtext("emulator"))
+        return sorted(out)
+
+    def test_preflight_probes_one_emulator(self):
+        self.assertEqual(self.cached(), [])
+        res = self.zo("preflight", "1")
+        self.assertRegex(res.out, r"QEMU +ok +QEMU \d+\.\d+", res.out + res.err)
+        emulators = self.cached()
+        self.assertEqual(len(emulators), 1, emulators)
+        self.assertTrue(emulators[0].endswith("-x86_64") or emulators[0].endswith("qemu-kvm"),
+                        emulators)
+        # the version preflight gave is the one libvirt reports for it
+        version = re.search(r"Running hypervisor: QEMU (\d+\.\d+)",
+                            self.virsh("version")).group(1)
+        self.assertRegex(res.out, rf"QEMU {re.escape(version)}\b")
+        self.assertRun(self.zo("target", "start"), 0)
 
 
 class DiskMode(e2etest.E2ETestCase):

@@ -203,6 +203,43 @@ static void a_qcow2_header_gives_the_virtual_size(void **state)
 	assert_int_equal(zo_qcow2_header(h, sizeof(h), &size), -EINVAL);
 }
 
+/* What the preflight probe reads from libvirt's domain capabilities. */
+static void the_qemu_version_from_the_machine_type(void **state)
+{
+	static const struct {
+		const char *machine, *version;
+	} cases[] = {
+		{ "pc-i440fx-7.2", "7.2" },   { "pc-q35-2.12", "2.12" }, { "pc-i440fx-2.6", "2.6" },
+		{ "pc-i440fx-rhel7.6.0", NULL }, { "pc", NULL },         { "pc-i440fx-7.2.1x", NULL },
+		{ "pc-i440fx-7", NULL },      { "pc-i440fx-.2", NULL },  { "pc-i440fx-7.2 ", NULL },
+		{ "", NULL },
+	};
+	const char *caps = "<domainCapabilities>\n  <path>/usr/bin/qemu-system-x86_64</path>\n"
+			   "  <machine>pc-i440fx-7.2</machine>\n  <arch>x86_64</arch>\n";
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *v = zo_qemu_machine_version(cases[i].machine);
+
+		if (cases[i].version)
+			assert_string_equal(v, cases[i].version);
+		else
+			assert_null(v);
+		free(v);
+	}
+	{
+		char *m = zo_xml_element_text(caps, "machine"), *p = zo_xml_element_text(caps, "path");
+
+		assert_string_equal(m, "pc-i440fx-7.2");
+		assert_string_equal(p, "/usr/bin/qemu-system-x86_64");
+		assert_null(zo_xml_element_text(caps, "version"));
+		assert_null(zo_xml_element_text("<machine>pc", "machine"));
+		free(m);
+		free(p);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -214,6 +251,7 @@ int main(void)
 		cmocka_unit_test(the_pool_and_its_path),
 		cmocka_unit_test(an_overlay_on_the_base),
 		cmocka_unit_test(a_qcow2_header_gives_the_virtual_size),
+		cmocka_unit_test(the_qemu_version_from_the_machine_type),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -14,6 +14,33 @@
  * (CentOS 7 has 4.5) QEMU's host-phys-bits goes in as a -global. */
 #define LIBVIRT_MAXPHYSADDR 8007000UL
 
+char *zo_xml_element_text(const char *xml, const char *name)
+{
+	_cleanup_free_ char *open = zo_asprintf("<%s>", name), *close = zo_asprintf("</%s>", name);
+	const char *start, *end;
+
+	if (!open || !close || !(start = strstr(xml, open)))
+		return NULL;
+	start += strlen(open);
+	end = strstr(start, close);
+	return end ? strndup(start, (size_t)(end - start)) : NULL;
+}
+
+char *zo_qemu_machine_version(const char *machine)
+{
+	const char *v = strrchr(machine, '-');
+	unsigned maj, min;
+	int n = 0;
+
+	if (!v)
+		return NULL;
+	v++;
+	/* digits '.' digits and nothing else */
+	if (sscanf(v, "%u.%u%n", &maj, &min, &n) != 2 || v[n] || !(*v >= '0' && *v <= '9'))
+		return NULL;
+	return zo_asprintf("%u.%u", maj, min);
+}
+
 char *zo_xml_escape(const char *s)
 {
 	struct zo_strbuf sb = { 0 };

@@ -50,6 +50,14 @@ char *zo_overlay_xml(const char *name, uint64_t capacity, const char *backing);
  * `ret_size` may be NULL. */
 int zo_qcow2_header(const unsigned char *h, size_t len, uint64_t *ret_size);
 
+/* The text of the first <name>...</name> in `xml` (no attributes, no
+ * nesting: libvirt's capabilities write them so), allocated; NULL when
+ * there is none. */
+char *zo_xml_element_text(const char *xml, const char *name);
+/* "MAJOR.MINOR" of the QEMU an upstream versioned machine type belongs to
+ * ("pc-i440fx-7.2", "pc-q35-2.12": "7.2", "2.12"), allocated; NULL for a
+ * name without one ("pc", a downstream "pc-i440fx-rhel7.6.0"). */
+char *zo_qemu_machine_version(const char *machine);
 /* Text with &, <, >, " and ' escaped for XML. */
 char *zo_xml_escape(const char *s);
 

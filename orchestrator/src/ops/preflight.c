@@ -1,5 +1,6 @@
 #include "ops/preflight.h"
 #include "ops/storage.h"
+#include "ops/target.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -112,7 +113,11 @@ static int gather(struct zo_ctx *ctx, uint64_t vm_gb, unsigned cores, struct gat
 			      g->host.swaps_err, "empty");
 	gather_thin(ctx, g);
 	f->libvirt_uri = zo_config_get(ctx->config, "target", "uri");
-	if (zo_virt_probe(f->libvirt_uri, LIBVIRT_TIMEOUT_MS, &g->probe, &ctx->log) == 0) {
+	/* the version of the one QEMU the target uses: asking for the
+	 * hypervisor's makes a daemon's first call probe every emulator */
+	if (zo_virt_probe_emulator(f->libvirt_uri, LIBVIRT_TIMEOUT_MS, "x86_64",
+				   strcmp(zo_target_accel(ctx), "kvm") ? "qemu" : "kvm", &g->probe,
+				   &ctx->log) == 0) {
 		f->libvirt_answered = g->probe.answered;
 		f->libvirt_error = g->probe.error;
 		f->hypervisor = g->probe.hypervisor;

@@ -89,18 +89,77 @@ static char *file_name(const struct zo_run *run, const char *ext)
 int zo_run_create(struct zo_run *run, const char *ext)
 {
 	_cleanup_free_ char *name = file_name(run, ext), *path = zo_run_file(run, ext);
+	_cleanup_free_ char *tmp = name ? zo_asprintf(".%s.part", name) : NULL;
 	int fd;
 
-	if (!name || !path)
+	if (!name || !path || !tmp)
 		return zo_run_fail(run, zo_fail(run->ctx, -ENOMEM, "out of memory"), "out of memory");
+	if (run->n_created == ZO_RUN_MAX_CREATED)
+		return zo_run_fail(run, zo_fail(run->ctx, -ENOSPC, "cannot write %s: a run makes at "
+								  "most %d such files",
+						path, ZO_RUN_MAX_CREATED),
+				   "%s", run->ctx->error);
 	/* relative to the directory the run opened: nothing planted in it
 	 * (a symbolic link named like a result file) is followed */
-	fd = zo_create_new_at(run->dir_fd, name, 0644);
+	fd = zo_create_new_at(run->dir_fd, tmp, 0644);
 	if (fd < 0)
 		return zo_run_fail(run, zo_fail(run->ctx, fd, "cannot write %s: %s", path,
 						strerror(-fd)),
 				   "%s", run->ctx->error);
+	run->created[run->n_created].tmp = TAKE_PTR(tmp);
+	run->created[run->n_created].name = TAKE_PTR(name);
+	run->created[run->n_created].phase = run->phase;
+	run->created[run->n_created].done = false;
+	run->n_created++;
 	return fd;
+}
+
+/* `tmp` in `dirfd` renamed to `name`, which must not exist: linked, then
+ * unlinked (no renameat2 on CentOS 7); where the filesystem has no hard
+ * links, renamed after making sure nothing is there. */
+static int link_new(int dirfd, const char *tmp, const char *name)
+{
+	struct stat st;
+
+	if (linkat(dirfd, tmp, dirfd, name, 0) == 0) {
+		unlinkat(dirfd, tmp, 0);
+		return 0;
+	}
+	if (errno != EPERM && errno != EOPNOTSUPP && errno != ENOSYS)
+		return -1;
+	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+		errno = EEXIST;
+		return -1;
+	}
+	return renameat(dirfd, tmp, dirfd, name);
+}
+
+/* The files zo_run_create made, under their names once the data is on
+ * disk (linked: a name already there is never replaced), then the
+ * directory flushed. A file whose phase failed gets NAME.partial. */
+static int name_created(struct zo_run *run, bool ok)
+{
+	size_t i;
+	int r = 0;
+
+	for (i = 0; i < run->n_created; i++) {
+		_cleanup_free_ char *partial = NULL;
+		const char *name = run->created[i].name;
+
+		if (!ok && !run->created[i].done) {
+			partial = zo_asprintf("%s.partial", name);
+			if (!partial)
+				return -ENOMEM;
+			name = partial;
+		}
+		if (link_new(run->dir_fd, run->created[i].tmp, name) < 0 && r == 0)
+			r = zo_fail(run->ctx, -errno, "cannot name %s/%s: %s; its data is in %s/%s",
+				    run->dir, name, strerror(errno), run->dir, run->created[i].tmp);
+	}
+	if (run->n_created && fsync(run->dir_fd) < 0 && r == 0)
+		r = zo_fail(run->ctx, -errno, "cannot flush %s to disk: %s", run->dir,
+			    strerror(errno));
+	return r;
 }
 
 int zo_run_write(struct zo_run *run, const char *ext, const char *text)
@@ -128,14 +187,25 @@ void zo_run_phase_begin(struct zo_run *run, const char *name)
 	zo_phase(run->ctx, "%s: %s", run->args->exp->name, name);
 }
 
-void zo_run_phase_end(struct zo_run *run)
+/* The phase is over (`ok`: it succeeded, its files are whole). */
+static void phase_end(struct zo_run *run, bool ok)
 {
+	size_t i;
+
+	for (i = 0; ok && i < run->n_created; i++)
+		if (run->created[i].phase == run->phase)
+			run->created[i].done = true;
 	if (run->n_timings < ZO_RUN_MAX_PHASES) {
 		run->timings[run->n_timings].name = run->phase;
 		run->timings[run->n_timings].ms = zo_now_ms() - run->phase_start_ms;
 		run->n_timings++;
 	}
 	run->phase = NULL;
+}
+
+void zo_run_phase_end(struct zo_run *run)
+{
+	phase_end(run, true);
 }
 
 int zo_run_add_fact(struct zo_run *run, const char *name, const char *value)
@@ -734,6 +804,13 @@ static int finish(struct zo_run *run, int r, bool transient, char **canonical)
 			log_failure(ctx, w);
 		w = zo_fail(ctx, s, "cannot flush %s to disk: %s", run->dir, strerror(-s));
 	}
+	/* named only now that their data is on disk */
+	s = name_created(run, r >= 0);
+	if (s < 0) {
+		if (w < 0)
+			log_failure(ctx, w);
+		w = s;
+	}
 	if (r >= 0)
 		return w < 0 ? w : 0;
 	if (w < 0)
@@ -751,6 +828,10 @@ static void run_release(struct zo_run *run)
 
 	for (i = 0; i < run->n_facts; i++)
 		free(run->facts[i].value);
+	for (i = 0; i < run->n_created; i++) {
+		free(run->created[i].tmp);
+		free(run->created[i].name);
+	}
 	zo_condition_release(&run->cond);
 	free(run->error);
 	free(run->base);
@@ -814,7 +895,7 @@ static int run_experiment(struct zo_ctx *ctx, const char *results_dir, int resul
 	transient = r < 0 && ctx->error[0] && ctx->fail_kind == ZO_FAIL_TRANSIENT;
 	restore_host(&run, r == 0);
 	if (run.phase)
-		zo_run_phase_end(&run);
+		phase_end(&run, r == 0);
 	r = finish(&run, r, transient, canonical);
 	catch_stop_signals(false);
 	*ret_results = zo_asprintf("%s/%s", run.dir, run.base);

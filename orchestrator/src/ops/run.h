@@ -11,6 +11,7 @@
 #define ZO_OPS_RUN_H
 
 #include <signal.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "core/experiment.h"
@@ -22,6 +23,7 @@ struct zo_strbuf; /* util/str.h */
 
 #define ZO_RUN_MAX_PHASES 16
 #define ZO_RUN_MAX_FACTS 32
+#define ZO_RUN_MAX_CREATED 8
 
 /* One run, as its experiment sees it. */
 struct zo_run {
@@ -46,6 +48,14 @@ struct zo_run {
 		char *value;
 	} facts[ZO_RUN_MAX_FACTS]; /* extra .params entries learned while running */
 	size_t n_facts;
+	/* files zo_run_create made: written under a hidden temporary name,
+	 * given their own when the run ends */
+	struct {
+		char *tmp, *name; /* ".BASE.EXT.part", "BASE.EXT" */
+		const char *phase; /* the phase that wrote it */
+		bool done;         /* that phase ended well */
+	} created[ZO_RUN_MAX_CREATED];
+	size_t n_created;
 	/* what the run changed on the host (zo_run_condition_*,
 	 * zo_run_set_knob), put back at the end */
 	struct zo_condition cond;
@@ -94,9 +104,13 @@ void zo_run_phase_end(struct zo_run *run);
 /* DIR/BASE.EXT, allocated; NULL when out of memory. For messages: the
  * files are created by zo_run_create and zo_run_write. */
 char *zo_run_file(const struct zo_run *run, const char *ext);
-/* Create BASE.EXT in the results directory (new: O_EXCL, O_NOFOLLOW,
- * relative to run->dir_fd): its fd (write-only), or -errno with the reason
- * in the run. Made durable when the run ends. */
+/* Create BASE.EXT in the results directory, relative to run->dir_fd: its
+ * fd (write-only), or -errno with the reason in the run. It is written
+ * under a hidden temporary name (.BASE.EXT.part, new: O_EXCL, O_NOFOLLOW),
+ * so a run that dies meanwhile leaves no part of it under its name; when
+ * the run ends it is made durable and linked to BASE.EXT (never replacing
+ * anything there), or, when the phase that wrote it failed, to
+ * BASE.EXT.partial. */
 int zo_run_create(struct zo_run *run, const char *ext);
 /* Write BASE.EXT as zo_run_create creates it (made durable when the run
  * ends). */

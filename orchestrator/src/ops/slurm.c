@@ -435,7 +435,7 @@ static int libvirt_answers_here(struct zo_ctx *ctx, const char *node)
 {
 	const char *uri = zo_config_get(ctx->config, "target", "uri");
 	struct zo_virt_probe probe = { 0 };
-	int r = zo_virt_probe(uri, LIBVIRT_TIMEOUT_MS, &probe, &ctx->log);
+	int r = zo_virt_probe_emulator(uri, LIBVIRT_TIMEOUT_MS, NULL, NULL, &probe, &ctx->log);
 
 	if (r == 0 && !probe.answered)
 		r = zo_fail_transient(ctx, -EHOSTDOWN, "libvirt at %s does not answer on %s: %s; the "
@@ -715,7 +715,7 @@ static int destroy_leftover(struct zo_ctx *ctx, bool *ret_destroyed)
 	struct zo_virt *v = NULL;
 	int r;
 
-	r = zo_virt_probe(uri, LIBVIRT_TIMEOUT_MS, &probe, &ctx->log);
+	r = zo_virt_probe_emulator(uri, LIBVIRT_TIMEOUT_MS, NULL, NULL, &probe, &ctx->log);
 	if (r == 0 && !probe.answered)
 		r = zo_fail(ctx, -EIO, "libvirt at %s does not answer: %s; cannot make sure the "
 				       "target %s is stopped (start libvirtd)",

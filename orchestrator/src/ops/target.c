@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/falloc.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -110,8 +111,7 @@ static bool running(const struct zo_dom_info *info)
 	return info->state == ZO_DOM_RUNNING || info->state == ZO_DOM_PAUSED;
 }
 
-/* "auto": KVM when this host can create a VM, else TCG. */
-static const char *resolve_accel(struct zo_ctx *ctx)
+const char *zo_target_accel(struct zo_ctx *ctx)
 {
 	const char *accel = zo_config_get(ctx->config, "target", "accel");
 
@@ -131,7 +131,7 @@ int zo_target_xml(struct zo_target *t, uint64_t memory_kib, unsigned vcpus, cons
 	long host_cpus = sysconf(_SC_NPROCESSORS_ONLN);
 
 	s.name = t->name;
-	s.accel = resolve_accel(ctx);
+	s.accel = zo_target_accel(ctx);
 	s.memory_kib = memory_kib;
 	s.vcpus = vcpus;
 	s.host_cpus = host_cpus > 0 ? (unsigned)host_cpus : 0;
@@ -669,15 +669,6 @@ int zo_target_results_device(struct zo_target *t, const char **ret)
 	return 0;
 }
 
-/* `host_path` opened for writing (created or truncated), or -errno. */
-static int open_host_file(struct zo_target *t, const char *host_path)
-{
-	int fd = open(host_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
-
-	return fd < 0 ? zo_fail(t->ctx, -errno, "cannot write %s: %s", host_path, strerror(errno))
-		      : fd;
-}
-
 /* close(out), a failure reported as one to write `host_path` unless r
  * already is one */
 static int close_host_file(struct zo_target *t, int out, const char *host_path, int r)
@@ -687,23 +678,27 @@ static int close_host_file(struct zo_target *t, int out, const char *host_path, 
 	return r;
 }
 
-int zo_target_copy_results(struct zo_target *t, uint64_t len, const char *host_path)
+/* Hand [at, at + n) of the results disk back: its pages leave the page
+ * cache without being written (the guest's copy was scratch), so the
+ * host's dirty memory holds the fetched bytes once, not twice, and the
+ * copy is not throttled by writeback. Where the filesystem cannot punch
+ * holes, *ok goes false and the pages are written back as before. */
+static void punch(int in, uint64_t at, uint64_t n, bool *ok)
 {
-	int out;
-
-	if (len > ZO_TARGET_RESULTS_DISK_BYTES)
-		return zo_target_copy_results_fd(t, len, -1, host_path);
-	out = open_host_file(t, host_path);
-	return out < 0 ? out : zo_target_copy_results_fd(t, len, out, host_path);
+	if (*ok && fallocate(in, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)at,
+			     (off_t)n) < 0)
+		*ok = false;
 }
 
-/* The copy itself: `out` written from its current offset. */
+/* The copy itself: `out` written from its current offset, the disk
+ * emptied behind it. */
 static int copy_results(struct zo_target *t, uint64_t len, int in, int out,
 			const char *host_path)
 {
 	_cleanup_free_ char *buf = NULL;
 	const size_t chunk = 4 << 20;
 	uint64_t done = 0;
+	bool holes = true;
 	int r = 0;
 
 	buf = malloc(chunk);
@@ -712,13 +707,14 @@ static int copy_results(struct zo_target *t, uint64_t len, int in, int out,
 	/* in the kernel, page cache to page cache: no copy through here */
 	while (done < len && r == 0) {
 		off_t at = (off_t)done;
-		size_t want = len - done < (1U << 30) ? (size_t)(len - done) : (1U << 30);
+		size_t want = len - done < (64U << 20) ? (size_t)(len - done) : (64U << 20);
 		ssize_t n = sendfile(out, in, &at, want);
 
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
 			break; /* not here (EINVAL): by hand below; at an end: said below */
+		punch(in, done, (uint64_t)n, &holes);
 		done += (uint64_t)n;
 	}
 	while (done < len && r == 0) {
@@ -744,6 +740,8 @@ static int copy_results(struct zo_target *t, uint64_t len, int in, int out,
 			else
 				off += (size_t)w;
 		}
+		if (r == 0)
+			punch(in, done, (uint64_t)n, &holes);
 		done += (uint64_t)n;
 	}
 	return r;
@@ -757,7 +755,8 @@ static int copy_from_disk(struct zo_target *t, uint64_t len, int out, const char
 	if (len > ZO_TARGET_RESULTS_DISK_BYTES)
 		return zo_fail(t->ctx, -EFBIG, "%s: %llu bytes do not fit on the results disk",
 			       host_path, (unsigned long long)len);
-	in = open(t->results_img, O_RDONLY | O_CLOEXEC);
+	/* read-write: what was read is punched out (copy_results) */
+	in = open(t->results_img, O_RDWR | O_CLOEXEC);
 	if (in < 0)
 		return zo_fail(t->ctx, -errno, "cannot read the results disk %s: %s",
 			       t->results_img, strerror(errno));
@@ -787,6 +786,7 @@ static int fetch_by_disk(struct zo_target *t, const char *dev, const char *guest
 	};
 	struct zo_guest_exec e;
 	unsigned long long len = 0;
+	uint64_t start = zo_now_ms(), copied;
 	int r = zo_target_exec(t, argv, NULL, &e);
 
 	if (r == 0 && (e.exit_code != 0 || sscanf(e.out, "%llu", &len) != 1))
@@ -794,18 +794,45 @@ static int fetch_by_disk(struct zo_target *t, const char *dev, const char *guest
 	zo_guest_exec_release(&e);
 	if (r < 0)
 		return r;
+	copied = zo_now_ms();
 	r = copy_from_disk(t, len, out, host_path);
 	if (r == 0)
 		*ret_len = (size_t)len;
+	zo_debug(&t->ctx->log, "%s: %llu bytes onto the results disk in %llu ms, to the host in "
+			       "%llu ms",
+		 guest_path, len, (unsigned long long)(copied - start),
+		 (unsigned long long)(zo_now_ms() - copied));
 	return r;
 }
 
 int zo_target_fetch(struct zo_target *t, const char *guest_path, const char *host_path,
 		    size_t *ret_len)
 {
-	int fd = open_host_file(t, host_path);
+	const char *slash = strrchr(host_path, '/');
+	_cleanup_free_ char *dir = slash ? strndup(host_path, (size_t)(slash - host_path)) : NULL;
+	const char *base = slash ? slash + 1 : host_path;
+	_cleanup_free_ char *tmp = zo_asprintf(".%s.%ld.part", base, (long)getpid());
+	_cleanup_close_ int dfd = -1;
+	int fd, r;
 
-	return fd < 0 ? fd : zo_target_fetch_fd(t, guest_path, fd, host_path, ret_len);
+	if ((slash && !dir) || !tmp)
+		return zo_fail(t->ctx, -ENOMEM, "out of memory");
+	if (!*base)
+		return zo_fail(t->ctx, -EISDIR, "cannot write %s: it names a directory", host_path);
+	/* written under a temporary name beside it and renamed when whole: a
+	 * fetch that dies leaves no part of the file under its name */
+	dfd = open(dir ? (*dir ? dir : "/") : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return zo_fail(t->ctx, -errno, "cannot write %s: %s", host_path, strerror(errno));
+	fd = zo_create_new_at(dfd, tmp, 0666);
+	if (fd < 0)
+		return zo_fail(t->ctx, fd, "cannot write %s: %s", host_path, strerror(-fd));
+	r = zo_target_fetch_fd(t, guest_path, fd, host_path, ret_len);
+	if (r == 0 && renameat(dfd, tmp, dfd, base) < 0)
+		r = zo_fail(t->ctx, -errno, "cannot write %s: %s", host_path, strerror(errno));
+	if (r < 0)
+		unlinkat(dfd, tmp, 0);
+	return r;
 }
 
 int zo_target_fetch_fd(struct zo_target *t, const char *guest_path, int fd,

@@ -42,6 +42,10 @@ struct zo_target {
 	char *results_dev;  /* the guest's device for it; "" none; NULL not asked */
 };
 
+/* [target] accel resolved: "kvm" or "tcg" ("auto": KVM when this host can
+ * create a VM, else TCG). */
+const char *zo_target_accel(struct zo_ctx *ctx);
+
 /* The sparse size of the results disk: an .out of 2^31 records fits. */
 #define ZO_TARGET_RESULTS_DISK_BYTES (64ULL << 30)
 
@@ -96,8 +100,10 @@ int zo_target_exec(struct zo_target *t, char *const argv[], volatile sig_atomic_
 int zo_target_read(struct zo_target *t, const char *guest_path, char **ret, size_t *ret_len);
 /* Copy a target file to `host_path`; its size. Through the results disk
  * when the target has one (the guest copies the file onto it with direct
- * I/O, the host reads it from the disk's file), else streamed through the
- * guest agent in chunks: memory stays bounded either way. */
+ * I/O, the host reads it from the disk's file and punches out what it
+ * read), else streamed through the guest agent in chunks: memory stays
+ * bounded either way. Written to a temporary file beside `host_path`
+ * (new, not through a link) and renamed over it when whole. */
 int zo_target_fetch(struct zo_target *t, const char *guest_path, const char *host_path,
 		    size_t *ret_len);
 /* The same into `fd`, open for writing (a result file the run created:
@@ -109,9 +115,9 @@ int zo_target_fetch_fd(struct zo_target *t, const char *guest_path, int fd,
  * the running target has none. */
 int zo_target_results_device(struct zo_target *t, const char **ret);
 /* Copy the first `len` bytes of the results disk (what the guest wrote
- * onto it) to `host_path`. */
-int zo_target_copy_results(struct zo_target *t, uint64_t len, const char *host_path);
-/* The same into `fd` (closed, as zo_target_fetch_fd does). */
+ * onto it) into `fd` (closed, as zo_target_fetch_fd does). What was copied
+ * is punched out of the disk's file: the results disk is scratch, read
+ * once. */
 int zo_target_copy_results_fd(struct zo_target *t, uint64_t len, int fd, const char *host_path);
 
 /* The last `lines` lines of the configured target's serial log (needs no

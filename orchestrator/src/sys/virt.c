@@ -15,6 +15,7 @@
 #include <libvirt/libvirt.h>
 #include <libvirt/virterror.h>
 
+#include "core/domain.h"
 #include "util/base64.h"
 #include "util/json.h"
 #include "util/macros.h"
@@ -42,32 +43,77 @@ static char *version_string(unsigned long v)
 	return zo_asprintf("%lu.%lu.%lu", v / 1000000, (v / 1000) % 1000, v % 1000);
 }
 
+/* What the probe asks: `arch` NULL: whether the daemon answers, and no
+ * more; else also the QEMU version of the one emulator for `arch` and
+ * `virttype`; `all`: the hypervisor's version as a whole. */
+struct probe_ask {
+	const char *arch, *virttype;
+	bool all;
+};
+
+/* The QEMU version of the emulator libvirt would use for the domain,
+ * asked without building the capabilities of every emulator on the host
+ * (virConnectGetVersion does that: seconds on a daemon's first call):
+ * domain capabilities probe only that one. Their XML has no version, but
+ * upstream QEMU's default machine type carries it ("pc-i440fx-7.2").
+ * 0 with the version in `o`, or -1 (a read-only connection, a driver
+ * without domain capabilities, a downstream machine name). */
+static int emulator_version(virConnectPtr conn, const struct probe_ask *ask, json_object *o)
+{
+	_cleanup_free_ char *caps = virConnectGetDomainCapabilities(conn, NULL, ask->arch, NULL,
+								    ask->virttype, 0);
+	_cleanup_free_ char *machine = NULL, *path = NULL, *version = NULL;
+
+	if (!caps)
+		return -1;
+	machine = zo_xml_element_text(caps, "machine");
+	path = zo_xml_element_text(caps, "path");
+	version = machine ? zo_qemu_machine_version(machine) : NULL;
+	if (!version)
+		return -1;
+	zo_json_add_str(o, "hypervisor_version", version);
+	if (path)
+		zo_json_add_str(o, "emulator", path);
+	zo_json_add_str(o, "machine", machine);
+	return 0;
+}
+
 /* Runs in the child: one JSON object on `fd`. */
-static void probe_child(const char *uri, int fd)
+static void probe_child(const char *uri, const struct probe_ask *ask, int fd)
 {
 	json_object *o = json_object_new_object();
-	virConnectPtr conn;
+	virConnectPtr conn = NULL;
 	unsigned long hv = 0, lib = 0;
 	const char *type;
 	const char *text;
 	_cleanup_free_ char *err = NULL;
 	size_t len, off = 0;
+	bool rw = false;
 
 	virSetErrorFunc(NULL, virt_quiet);
-	conn = virConnectOpenReadOnly(uri);
+	/* domain capabilities need a read-write connection */
+	if (ask->arch && !ask->all)
+		rw = (conn = virConnectOpen(uri)) != NULL;
+	if (!conn)
+		conn = virConnectOpenReadOnly(uri);
 	if (!conn) {
 		err = virt_last_error();
 		zo_json_add_str(o, "error", err);
+	} else if (virConnectGetLibVersion(conn, &lib) < 0) {
+		/* a round trip to the daemon: it answers */
+		err = virt_last_error();
+		zo_json_add_str(o, "error", err);
+		virConnectClose(conn);
 	} else {
+		_cleanup_free_ char *s = version_string(lib);
+
+		zo_json_add_str(o, "libvirt_version", s);
 		type = virConnectGetType(conn);
 		zo_json_add_str(o, "hypervisor", type ? type : "");
-		if (virConnectGetVersion(conn, &hv) == 0) {
-			_cleanup_free_ char *s = version_string(hv);
-			zo_json_add_str(o, "hypervisor_version", s);
-		}
-		if (virConnectGetLibVersion(conn, &lib) == 0) {
-			_cleanup_free_ char *s = version_string(lib);
-			zo_json_add_str(o, "libvirt_version", s);
+		if ((ask->all || (ask->arch && (!rw || emulator_version(conn, ask, o) < 0))) &&
+		    virConnectGetVersion(conn, &hv) == 0) {
+			_cleanup_free_ char *v = version_string(hv);
+			zo_json_add_str(o, "hypervisor_version", v);
 		}
 		json_object_object_add(o, "active_domains",
 				       json_object_new_int(virConnectNumOfDomains(conn)));
@@ -132,8 +178,8 @@ static int read_with_deadline(int fd, long long deadline, struct zo_strbuf *out,
 	}
 }
 
-int zo_virt_probe(const char *uri, int timeout_ms, struct zo_virt_probe *ret,
-		  const struct zo_log *log)
+static int probe(const char *uri, int timeout_ms, const struct probe_ask *ask,
+		 struct zo_virt_probe *ret, const struct zo_log *log)
 {
 	struct zo_virt_probe p = { 0 };
 	struct zo_strbuf out = { 0 };
@@ -154,7 +200,7 @@ int zo_virt_probe(const char *uri, int timeout_ms, struct zo_virt_probe *ret,
 	}
 	if (pid == 0) {
 		close(fds[0]);
-		probe_child(uri, fds[1]);
+		probe_child(uri, ask, fds[1]);
 		_exit(0);
 	}
 	close(fds[1]);
@@ -184,6 +230,10 @@ int zo_virt_probe(const char *uri, int timeout_ms, struct zo_virt_probe *ret,
 			p.hypervisor_version = strdup(zo_json_get_str(o, "hypervisor_version"));
 		if (zo_json_get_str(o, "libvirt_version"))
 			p.libvirt_version = strdup(zo_json_get_str(o, "libvirt_version"));
+		if (zo_json_get_str(o, "emulator"))
+			p.emulator = strdup(zo_json_get_str(o, "emulator"));
+		if (zo_json_get_str(o, "machine"))
+			p.machine = strdup(zo_json_get_str(o, "machine"));
 		p.active_domains = json_object_object_get_ex(o, "active_domains", &n)
 					   ? json_object_get_int(n)
 					   : -1;
@@ -199,11 +249,30 @@ out:
 	return r;
 }
 
+int zo_virt_probe(const char *uri, int timeout_ms, struct zo_virt_probe *ret,
+		  const struct zo_log *log)
+{
+	const struct probe_ask ask = { NULL, NULL, true };
+
+	return probe(uri, timeout_ms, &ask, ret, log);
+}
+
+int zo_virt_probe_emulator(const char *uri, int timeout_ms, const char *arch,
+			   const char *virttype, struct zo_virt_probe *ret,
+			   const struct zo_log *log)
+{
+	const struct probe_ask ask = { arch, virttype, false };
+
+	return probe(uri, timeout_ms, &ask, ret, log);
+}
+
 void zo_virt_probe_release(struct zo_virt_probe *p)
 {
 	free(p->hypervisor);
 	free(p->hypervisor_version);
 	free(p->libvirt_version);
+	free(p->emulator);
+	free(p->machine);
 	free(p->error);
 	memset(p, 0, sizeof(*p));
 }

@@ -16,6 +16,7 @@ struct zo_virt_probe {
 	char *hypervisor;      /* e.g. "QEMU", "TEST" */
 	char *hypervisor_version; /* "7.2.0" */
 	char *libvirt_version;    /* of the daemon (or the library for test:) */
+	char *emulator, *machine; /* zo_virt_probe_emulator: which one, when it told */
 	int active_domains;
 	char *error;           /* why it did not answer */
 };
@@ -27,6 +28,16 @@ struct zo_virt_probe {
  * either way; -errno only when the probe itself could not run. */
 int zo_virt_probe(const char *uri, int timeout_ms, struct zo_virt_probe *ret,
 		  const struct zo_log *log);
+/* The same without asking for the hypervisor's version as a whole, which
+ * makes a daemon's first call build the capabilities of every emulator on
+ * the host (seconds): whether the daemon answers (virConnectGetLibVersion,
+ * a round trip) and, when `arch` is not NULL, the version of the one
+ * emulator libvirt uses for `arch` and `virttype` ("kvm", "qemu"), from its
+ * domain capabilities (which a domain's definition probes anyway), or
+ * from virConnectGetVersion where those do not tell it. */
+int zo_virt_probe_emulator(const char *uri, int timeout_ms, const char *arch,
+			   const char *virttype, struct zo_virt_probe *ret,
+			   const struct zo_log *log);
 void zo_virt_probe_release(struct zo_virt_probe *p);
 
 /* A connection for managing the target. Errors: -errno, with libvirt's
