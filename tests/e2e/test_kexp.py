@@ -1,8 +1,10 @@
 """The instrumented-kernel experiments (exp00003, exp00004, exp00006,
 exp00008) against stock kernels: each refuses (exit 3) naming the /proc
 files it needs and the 0sim branch that adds them, after running its
-phases up to that point, and the host is as before (read from the kernel's
-own files, not from our records); the target is off.
+phases up to that point, and the host is as before; the target is off.
+The host conditioned is a fixture tree given as --root (as e2e.run's
+Conditioning does): other e2e tests condition this machine's real knobs at
+the same time, so a before/after comparison of them would race.
 
 DebianSwap: [target] guest_swap on the Debian base e2e.prepare made (its
 copy, the e2e_debian_base fixture): the swap file is on in the target
@@ -33,26 +35,46 @@ HOST_FILES = ("/sys/kernel/mm/transparent_hugepage/enabled",
               "/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor")
 
 
-def host_state():
+def selected(value):
+    """A sysfs choice as the kernel shows it ("always [madvise] never") or as
+    written back into a fixture file ("madvise"): the chosen one."""
+    m = re.search(r"\[(\w+)\]", value)
+    return m.group(1) if m else value
+
+
+def host_state(root):
     out = {}
-    for path in HOST_FILES:
+    for path in HOST_FILES + ("/proc/swaps",):
         try:
-            with open(path) as f:
-                out[path] = f.read().strip()
+            with open(root + path) as f:
+                out[path] = selected(f.read().strip())
         except OSError as e:
             out[path] = f"absent ({e.errno})"
-    out["swaps"] = subprocess.run(["swapon", "--show=NAME,TYPE,SIZE,PRIO", "--noheadings"],
-                                  capture_output=True, text=True, check=True).stdout
+            continue
+        # a bool module parameter written as 1/0 reads back as Y/N from the
+        # kernel; the fixture file keeps what was written
+        if path.startswith("/sys/module/") and out[path] in ("0", "1"):
+            out[path] = "NY"[int(out[path])]
     return out
 
 
 class TinyTarget(e2etest.E2ETestCase):
     name = "e2e-kexp"
 
+    def setUp(self):
+        super().setUp()
+        self.root = e2etest.conditioned_root(os.path.join(self.tmp, "host"), e2etest.TARGET)
+        with open(self.conf, "w") as f:
+            f.write(f"[host]\nrequire_0sim = no\n[target]\nname = {self.name}\naccel = tcg\n"
+                    f"memory = 256M\nvcpus = 1\nagent_timeout = 90\n"
+                    f"kernel = /target/vmlinuz\ninitrd = /target/initrd.cpio\n"
+                    f"cmdline = console=ttyS0 quiet\n"
+                    f"[paths]\nstate = /state\nresults = /results\n")
+
     def refused(self, exp, args, phase, needs, branch,
                 ran=("preflight", "storage", "condition host", "target start")):
-        before = host_state()
-        res = self.zo("-v", "run", exp, *args)
+        before = host_state(self.root)
+        res = self.zo("-v", "--root", self.root, "run", exp, *args)
         self.assertRun(res, 3)
         self.assertIn(f"{exp} failed in phase {phase}", res.err)
         self.assertIn(f"{exp} needs {needs}, which the target's kernel", res.err)
@@ -63,7 +85,7 @@ class TinyTarget(e2etest.E2ETestCase):
         phases = re.findall(rf"^zsim-orch: {exp}: (.*)$", res.err, re.M)
         self.assertEqual(phases, [*ran, phase])
         self.assertIn("State:          shut off", self.virsh("dominfo", self.name))
-        self.assertEqual(host_state(), before, exp)
+        self.assertEqual(host_state(self.root), before, exp)
         m = re.search(r"^RESULTS: (.*)\.\*$", res.out, re.M)
         with open(m.group(1) + ".params") as f:
             params = json.load(f)
@@ -97,8 +119,8 @@ class TinyTarget(e2etest.E2ETestCase):
                      "markm_instrument_swap")
 
     def test_exp00004_on_this_host(self):
-        # bare metal: this host's stock kernel has no compaction counters
-        before = host_state()
+        # bare metal: this host's stock kernel has no compaction counters;
+        # refused in preflight, before anything is conditioned
         res = self.zo("run", "exp00004", "1")
         self.assertRun(res, 3)
         self.assertIn("exp00004 failed in phase preflight", res.err)
@@ -106,7 +128,6 @@ class TinyTarget(e2etest.E2ETestCase):
                       "/proc/compact_spurious_fail, which this host's kernel "
                       f"({os.uname().release}) does not have", res.err)
         self.assertIn("0sim's markm_instrumented branch", res.err)
-        self.assertEqual(host_state(), before)
 
 
 class DebianSwap(e2etest.E2ETestCase):
@@ -143,7 +164,6 @@ class DebianSwap(e2etest.E2ETestCase):
 
     def test_swap_on_without_holes_while_exp00008_runs(self):
         size = self.base_info["guest_swap"]
-        before = host_state()
         proc = subprocess.Popen([e2etest.ZSIM_ORCH, "-v", "--config", self.conf, "--connect",
                                  self.daemon.uri, "run", "exp00008", "1", "-m", "--vm_size",
                                  "1"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -176,7 +196,6 @@ class DebianSwap(e2etest.E2ETestCase):
         self.assertEqual(proc.returncode, 3, "".join(seen) + err)
         self.assertIn("exp00008 needs /proc/swap_instrumentation", err)
         self.assertIn("State:          shut off", self.virsh("dominfo", self.name))
-        self.assertEqual(host_state(), before)
 
 
 if __name__ == "__main__":

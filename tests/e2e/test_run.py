@@ -15,7 +15,6 @@ import time
 
 from zsimtest import e2e as e2etest
 
-TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 PHASES = ["preflight", "storage", "condition host", "target start", "setup", "workload",
           "collect", "target stop", "total"]
 SIM_SECTIONS = ["Host Config\n=====\n", "\nSimulation Stats (Host)\n=====\n",
@@ -212,31 +211,6 @@ class Exp00000(e2etest.E2ETestCase):
         self.assertNotIn("State:          running", self.virsh("dominfo", self.name))
 
 
-def conditioned_root(parent, target):
-    """The 0sim-node fixture as the host, plus the files conditioning
-    touches, and the tiny target under it (the kernel and initrd are read
-    by QEMU, which runs as the private libvirtd's user)."""
-    root = os.path.join(parent, "root")
-    shutil.copytree(os.path.join(TOP, "tests", "fixtures", "0sim-node"), root)
-    for path, text in {
-            "/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor": "powersave",
-            "/proc/sys/kernel/printk": "7\t4\t1\t7",
-            "/proc/sys/vm/drop_caches": "0",
-            "/proc/sys/vm/compact_memory": ""}.items():
-        os.makedirs(os.path.dirname(root + path), exist_ok=True)
-        with open(root + path, "w") as f:
-            f.write(text + "\n" if text else "")
-    os.symlink(target, root + "/target")
-    for d in ("state", "state/target", "results"):
-        os.makedirs(os.path.join(root, d))
-        os.chmod(os.path.join(root, d), 0o777)
-    for dirpath, dirnames, _ in os.walk(parent):
-        for d in dirnames:
-            os.chmod(os.path.join(dirpath, d), 0o777)
-    os.chmod(parent, 0o777)
-    return root
-
-
 class Conditioning(e2etest.E2ETestCase):
     """Host conditioning around a real boot: the host is a fixture tree
     (--root), the target the tiny one. The knobs set after the boot
@@ -266,7 +240,7 @@ class Conditioning(e2etest.E2ETestCase):
         return out
 
     def test_around_a_real_boot(self):
-        root = conditioned_root(os.path.join(self.tmp, "host"), e2etest.TARGET)
+        root = e2etest.conditioned_root(os.path.join(self.tmp, "host"), e2etest.TARGET)
         with open(self.conf, "w") as f:
             f.write(f"[host]\nrequire_0sim = yes\n[target]\nname = {self.name}\naccel = tcg\n"
                     f"memory = 256M\nagent_timeout = 90\nkernel = /target/vmlinuz\n"

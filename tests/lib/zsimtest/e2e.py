@@ -6,7 +6,7 @@ import shutil
 
 from .case import Missing, TestCase, main  # noqa: F401 (main: for tests)
 from .env import E2E_TARGET as TARGET
-from .env import ZSIM_ORCH
+from .env import SOURCE_DIR, ZSIM_ORCH
 from .files import shared_tmpdir, stage
 from .libvirtd import Libvirtd
 from .proc import command
@@ -81,3 +81,28 @@ class E2ETestCase(TestCase):
         res = self.daemon.virsh(*args)
         self.assertEqual(res.returncode, 0, res.stderr)
         return res.stdout
+
+
+def conditioned_root(parent, target):
+    """The 0sim-node fixture as the host, plus the files conditioning
+    touches, and the tiny target under it (the kernel and initrd are read
+    by QEMU, which runs as the private libvirtd's user)."""
+    root = os.path.join(parent, "root")
+    shutil.copytree(os.path.join(SOURCE_DIR, "tests", "fixtures", "0sim-node"), root)
+    for path, text in {
+            "/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor": "powersave",
+            "/proc/sys/kernel/printk": "7\t4\t1\t7",
+            "/proc/sys/vm/drop_caches": "0",
+            "/proc/sys/vm/compact_memory": ""}.items():
+        os.makedirs(os.path.dirname(root + path), exist_ok=True)
+        with open(root + path, "w") as f:
+            f.write(text + "\n" if text else "")
+    os.symlink(target, root + "/target")
+    for d in ("state", "state/target", "results"):
+        os.makedirs(os.path.join(root, d))
+        os.chmod(os.path.join(root, d), 0o777)
+    for dirpath, dirnames, _ in os.walk(parent):
+        for d in dirnames:
+            os.chmod(os.path.join(dirpath, d), 0o777)
+    os.chmod(parent, 0o777)
+    return root
