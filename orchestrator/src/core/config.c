@@ -86,6 +86,8 @@ const struct zo_key_def zo_config_keys[] = {
 	    "SHA-256 of base_image when `target prepare` made it; run refuses a base that differs."),
 	KEY("target", "base_profile", ZO_TYPE_NAME, "", true,
 	    "The profile `target prepare` applied to base_image (centos7 or debian12)."),
+	KEY("target", "base_kernel_release", ZO_TYPE_STRING, "", true,
+	    "The kernel release `target kernel install` installed in base_image as its default."),
 	KEY("target", "kernel", ZO_TYPE_PATH, "", true,
 	    "Kernel for direct boot (tests and scratch targets)."),
 	KEY("target", "initrd", ZO_TYPE_PATH, "", true,
