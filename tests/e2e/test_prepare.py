@@ -9,6 +9,7 @@ import hashlib
 import json
 import os
 import re
+import shutil
 import subprocess
 import time
 
@@ -42,6 +43,18 @@ def guest_file_exists(tmp, image, path):
         return "Inode:" in res.stdout
     finally:
         os.unlink(raw)
+
+
+def keep_prepared(base, base_sum):
+    """The prepared base for the tests that need one (FIXTURES_SETUP
+    e2e_prepared: e2e.kernel-install): a copy in the cloud directory, with
+    its checksum."""
+    dest = os.path.join(CLOUD, "prepared")
+    os.makedirs(dest, exist_ok=True)
+    shutil.copyfile(base, os.path.join(dest, "base-debian12.qcow2"))
+    with open(os.path.join(dest, "prepared.json"), "w") as f:
+        json.dump({"base": os.path.join(dest, "base-debian12.qcow2"), "sha256": base_sum,
+                   "profile": "debian12"}, f)
 
 
 class Prepare(e2etest.E2ETestCase):
@@ -86,6 +99,7 @@ class Prepare(e2etest.E2ETestCase):
                      "/usr/local/bin/memcached_gen_data", "/usr/local/bin/redis_gen_data"):
             self.assertTrue(guest_file_exists(self.tmp, base, path), path)
         base_sum = sha256(base)
+        keep_prepared(base, base_sum)
 
         res = self.zo("run", "exp00000", "1", "--zeros", timeout=900)
         self.assertRun(res, 0)

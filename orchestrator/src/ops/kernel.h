@@ -39,17 +39,14 @@ bool zo_kernel_profile_known(const char *profile);
 int zo_kernel_build(struct zo_ctx *ctx, const struct zo_kernel_build *b,
 		    struct zo_kernel_package *ret);
 
-/* The package's format and kernel release (its /boot/vmlinuz-RELEASE),
- * read with the format's own tool (dpkg-deb, rpm). */
-int zo_kernel_package_inspect(struct zo_ctx *ctx, const char *path,
-			      struct zo_kernel_package *ret);
-
 /* Install `pkg` into a copy of [target] base_image, make it the default,
  * boot the copy once on it and check `uname -r` through the agent, then
  * record the copy as the base (base_image, base_sha256,
  * base_kernel_release; with direct kernel boot also the kernel and
  * initrd taken out of the guest's /boot, kept next to the base). The old
- * base file stays. `ret_release` (may be NULL) gets the release. */
+ * base file stays. `ret_release` (may be NULL) gets the release. A
+ * package of the other distribution's format (deb for debian12, RPM for
+ * centos7) is bad input: nothing is copied or booted. */
 int zo_kernel_install(struct zo_ctx *ctx, const char *pkg, char **ret_release);
 
 #endif

@@ -255,7 +255,7 @@ static int git_source(struct build *k)
 	_cleanup_free_ char *key = zo_asprintf("%s\n%s", b->git, b->branch), *dotgit = NULL;
 	_cleanup_free_ char *ref = zo_asprintf("refs/%s/%s", b->tag ? "tags" : "heads", b->branch);
 	_cleanup_free_ char *fetch = NULL, *local = NULL;
-	char hash[9], lv[16];
+	char hash[9], lv[32];
 	int r;
 
 	if (!key || !ref)

@@ -46,7 +46,7 @@
 static const char install_script[] =
 	"set -e\n"
 	"rel=$1 pkg=$2 fmt=$3 dev=\n"
-	"for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do\n"
+	"for _ in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do\n"
 	"  dev=$(blkid -L " ISO_LABEL " || true); [ -n \"$dev\" ] && break; sleep 1\n"
 	"done\n"
 	"[ -n \"$dev\" ] || { echo 'no disc labelled " ISO_LABEL " in the guest' >&2; exit 1; }\n"
@@ -130,49 +130,53 @@ static bool release_ok(const char *rel)
 				   "0123456789._+-") == strlen(rel);
 }
 
-int zo_kernel_package_inspect(struct zo_ctx *ctx, const char *path,
-			      struct zo_kernel_package *ret)
+/* "deb" or "rpm" by the file's magic; NULL (with the error) when it is
+ * neither. */
+static const char *package_format(struct zo_ctx *ctx, const char *path)
 {
 	static const unsigned char rpm_magic[4] = { 0xed, 0xab, 0xee, 0xdb };
 	unsigned char head[8];
-	_cleanup_free_ char *list = NULL;
-	const char *format, *at;
-	char *deb[] = { (char *)"dpkg-deb", (char *)"--contents", (char *)path, NULL };
-	char *rpm[] = { (char *)"rpm", (char *)"-qlp", (char *)path, NULL };
 	int r = zo_read_head(path, head, sizeof(head));
 
-	if (r < 0) {
+	if (r < 0)
 		zo_fail(ctx, r, "%s: %s", path, strerror(-r));
-		ctx->fail_kind = ZO_FAIL_USAGE;
-		return r;
-	}
-	format = !memcmp(head, "!<arch>\n", 8) ? "deb" : !memcmp(head, rpm_magic, 4) ? "rpm" : NULL;
-	if (!format) {
+	else if (!memcmp(head, "!<arch>\n", 8))
+		return "deb";
+	else if (!memcmp(head, rpm_magic, 4))
+		return "rpm";
+	else
 		zo_fail(ctx, -EINVAL, "%s is neither a deb nor an RPM package", path);
-		ctx->fail_kind = ZO_FAIL_USAGE;
-		return -EINVAL;
-	}
-	r = zo_spawn_capture(!strcmp(format, "deb") ? deb : rpm, &list);
+	ctx->fail_kind = ZO_FAIL_USAGE;
+	return NULL;
+}
+
+/* Its kernel release, read with the format's own tool. */
+static int package_release(struct zo_ctx *ctx, struct zo_kernel_package *p)
+{
+	char *deb[] = { (char *)"dpkg-deb", (char *)"--contents", p->path, NULL };
+	char *rpm[] = { (char *)"rpm", (char *)"-qlp", p->path, NULL };
+	_cleanup_free_ char *list = NULL;
+	const char *at;
+	int r = zo_spawn_capture(!strcmp(p->format, "deb") ? deb : rpm, &list);
+
 	if (r == 127)
-		return zo_refuse(ctx, -ENOENT, "cannot read the %s package %s: install %s", format,
-				 path, !strcmp(format, "deb") ? "dpkg (dpkg-deb)" : "rpm");
+		return zo_refuse(ctx, -ENOENT, "cannot read the %s package %s: install %s", p->format,
+				 p->path, !strcmp(p->format, "deb") ? "dpkg (dpkg-deb)" : "rpm");
 	at = r == 0 && list ? strstr(list, "/boot/vmlinuz-") : NULL;
 	if (!at) {
 		zo_fail(ctx, -EINVAL, "%s is not a kernel package (no /boot/vmlinuz-RELEASE in it)",
-			path);
+			p->path);
 		ctx->fail_kind = ZO_FAIL_USAGE;
 		return -EINVAL;
 	}
 	at += strlen("/boot/vmlinuz-");
-	ret->release = strndup(at, strcspn(at, " \t\n"));
-	ret->format = strdup(format);
-	ret->path = strdup(path);
-	if (!ret->release || !ret->format || !ret->path)
+	p->release = strndup(at, strcspn(at, " \t\n"));
+	if (!p->release)
 		return zo_fail(ctx, -ENOMEM, "out of memory");
-	if (!release_ok(ret->release))
+	if (!release_ok(p->release))
 		return zo_fail(ctx, -EINVAL, "%s: the kernel release '%s' has characters a release "
 					     "cannot have",
-			       path, ret->release);
+			       p->path, p->release);
 	return 0;
 }
 
@@ -351,8 +355,10 @@ static int install(struct zo_target *t, const struct zo_kernel_package *p, const
 {
 	struct zo_ctx *ctx = t->ctx;
 	const char *name = t->name;
-	int r = make_disc(ctx, p, f);
+	int r = zo_target_pool_ensure(t);
 
+	if (r == 0)
+		r = make_disc(ctx, p, f);
 	if (r == 0)
 		r = zo_target_copy_in(t, base, f->tmp);
 	if (r < 0)
@@ -372,6 +378,9 @@ static int install(struct zo_target *t, const struct zo_kernel_package *p, const
 static void plan(struct zo_ctx *ctx, const struct zo_kernel_package *p, const char *base,
 		 bool direct)
 {
+	zo_plan(ctx, "# the script run in the copy (sh -c SCRIPT sh %s %s %s):", p->release,
+		strrchr(p->path, '/') ? strrchr(p->path, '/') + 1 : p->path, p->format);
+	zo_plan(ctx, "%.*s", (int)strlen(install_script) - 1, install_script);
 	zo_plan(ctx, "# would copy %s, boot the copy with %s on a disc labelled %s and run %s "
 		     "in it, then %s",
 		base, p->path, ISO_LABEL, !strcmp(p->format, "deb") ? "dpkg -i" : "rpm -ivh --force",
@@ -384,10 +393,11 @@ static void plan(struct zo_ctx *ctx, const struct zo_kernel_package *p, const ch
 }
 
 /* The package suits the base: its format is the base's distribution's. */
-static int check_suits(struct zo_ctx *ctx, const struct zo_kernel_package *p, const char *base,
+static int check_suits(struct zo_ctx *ctx, struct zo_kernel_package *p, const char *base,
 		       const char *profile)
 {
 	const char *want = !strcmp(profile, "centos7") ? "rpm" : "deb";
+	const char *format = package_format(ctx, p->path);
 
 	if (!base || !*base)
 		return zo_refuse(ctx, -EPERM, "no [target] base_image to install a kernel into; "
@@ -398,6 +408,11 @@ static int check_suits(struct zo_ctx *ctx, const struct zo_kernel_package *p, co
 					      "centos7 or debian12 bases made by 'zsim-orch target "
 					      "prepare'",
 				 profile);
+	if (!format)
+		return -EINVAL;
+	p->format = strdup(format);
+	if (!p->format)
+		return -ENOMEM;
 	if (strcmp(p->format, want)) {
 		zo_fail(ctx, -EINVAL, "%s is %s package, and the base %s (%s) installs %s "
 				      "packages: build one for it with 'zsim-orch target kernel build' "
@@ -407,7 +422,7 @@ static int check_suits(struct zo_ctx *ctx, const struct zo_kernel_package *p, co
 		ctx->fail_kind = ZO_FAIL_USAGE;
 		return -EINVAL;
 	}
-	return 0;
+	return package_release(ctx, p);
 }
 
 int zo_kernel_install(struct zo_ctx *ctx, const char *pkg, char **ret_release)
@@ -421,10 +436,12 @@ int zo_kernel_install(struct zo_ctx *ctx, const char *pkg, char **ret_release)
 	bool opened = false;
 	struct files f = { 0 };
 	_cleanup_free_ char *base_path = NULL;
-	int r = zo_kernel_package_inspect(ctx, pkg, &p);
+	int r;
 
-	if (r == 0)
-		r = check_suits(ctx, &p, base, profile ? profile : "");
+	p.path = strdup(pkg);
+	if (!p.path)
+		return zo_fail(ctx, -ENOMEM, "out of memory");
+	r = check_suits(ctx, &p, base, profile ? profile : "");
 	if (r == 0)
 		r = zo_target_check_base(ctx);
 	if (r == 0 && ctx->dry_run)
