@@ -571,21 +571,19 @@ const struct zo_cmd zo_cmd_target = {
 		 "         --timeout (1800) for it to finish, shut it down and record it\n"
 		 "         with its SHA-256 as [target] base_image; run refuses a base\n"
 		 "         that differs. Nothing is kept if it fails\n"
-		 "kernel build\n"
-		 "         build a guest kernel package for the base's distribution (deb:\n"
-		 "         debian12, RPM: centos7; --profile overrides [target]\n"
-		 "         base_profile) out of tree under [paths] state/kernels, from\n"
-		 "         --tree or a clone of --git's --branch (a tag with --tag): the\n"
-		 "         base config (guest: the running target's own), then ZSWAP ZPOOL\n"
-		 "         ZBUD ZTIER SBALLOC ZSMALLOC FRAME_POINTER RANDOM_TRUST_CPU on,\n"
-		 "         PAGE_TABLE_ISOLATION RETPOLINE off, then each +/-CONFIG_X in\n"
-		 "         order, checked in the resolved .config; prints the package\n"
-		 "         and the kernel release\n"
-		 "kernel install\n"
-		 "         make a new base from the current one with PKG installed and\n"
+		 "kernel   build: a guest kernel package for the base's distribution\n"
+		 "         (deb: debian12, RPM: centos7; --profile overrides [target]\n"
+		 "         base_profile), built out of tree under [paths] state/kernels\n"
+		 "         from --tree or a clone of --git's --branch (a tag with --tag):\n"
+		 "         the base config (guest: the running target's own), then ZSWAP\n"
+		 "         ZPOOL ZBUD ZTIER SBALLOC ZSMALLOC FRAME_POINTER RANDOM_TRUST_CPU\n"
+		 "         on, PAGE_TABLE_ISOLATION RETPOLINE off, then each +/-CONFIG_X in\n"
+		 "         order, checked in the resolved .config; prints the package and\n"
+		 "         the kernel release.\n"
+		 "         install: a new base from the current one with PKG installed and\n"
 		 "         default (the boot loader's, or the kernel and initrd taken out\n"
 		 "         for direct kernel boot), booted once to check `uname -r`, and\n"
-		 "         record it with base_kernel_release; the old base file stays\n",
+		 "         recorded with base_kernel_release; the old base file stays\n",
 	.flags = ZO_CMD_NEED_CONFIG,
 	.subs = subs,
 	.n_subs = ZO_ARRAY_SIZE(subs),
