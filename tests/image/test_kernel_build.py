@@ -96,6 +96,8 @@ def make_repo(tree):
         elif os.path.exists(p):
             os.unlink(p)
     git("init", "-q", "-b", BRANCH)
+    # no repacking of the 75 000 loose objects behind the build's back
+    git("config", "gc.auto", "0")
     # Debian's .gitignore ignores every top-level entry
     git("add", "-A", "-f")
     git("commit", "-q", "-m", "linux-source")

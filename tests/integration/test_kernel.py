@@ -91,6 +91,9 @@ class Kernel(TestCase):
         self.assertIn(f"git clone --quiet --no-checkout https://example.org/0sim.git "
                       f"{self.state}/kernels/src/markm-instrumen-", res.out)
         self.assertIn(" --set-str LOCALVERSION -markm-instrumen\n", res.out)
+        self.assertIn(" -c gc.auto=0 fetch --quiet origin "
+                      "+refs/heads/markm_instrumented:refs/remotes/origin/markm_instrumented\n",
+                      res.out)
         self.assertIn("# base config: the target's /boot/config-$(uname -r)", res.out)
         self.assertIn(" bindeb-pkg\n", res.out)
 

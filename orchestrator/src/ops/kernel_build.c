@@ -278,8 +278,12 @@ static int git_source(struct build *k)
 		r = run_step(ctx, "cloning", clone, NULL);
 	}
 	if (r == 0) {
-		char *argv[] = { (char *)"git", (char *)"-C", k->tree, (char *)"fetch",
-				 (char *)"--quiet", (char *)"origin", fetch, NULL };
+		/* the clone is a build cache: no automatic repacking (a
+		 * local clone's hard-linked loose objects would start one)
+		 * taking CPUs from the build */
+		char *argv[] = { (char *)"git", (char *)"-C", k->tree, (char *)"-c",
+				 (char *)"gc.auto=0", (char *)"fetch", (char *)"--quiet",
+				 (char *)"origin", fetch, NULL };
 
 		r = run_step(ctx, "fetching", argv, NULL);
 	}
