@@ -391,7 +391,7 @@ static int base_config(struct build *k)
 							     "config (no CONFIG_ line)",
 					       from));
 	if (r == 0)
-		r = zo_mkdir_parents(k->obj);
+		r = zo_mkdir_parents(k->config);
 	if (r == 0)
 		r = zo_write_file(k->config, text, len);
 	if (r < 0 && !ctx->error[0])
@@ -582,7 +582,7 @@ static int package(struct build *k, const char *release, struct zo_kernel_packag
 	}
 	base = strrchr(g.gl_pathv[0], '/') + 1;
 	ret->path = zo_asprintf("%s/%s", dir, base);
-	r = ret->path ? zo_mkdir_parents(dir) : -ENOMEM;
+	r = ret->path ? zo_mkdir_parents(ret->path) : -ENOMEM;
 	if (r == 0 && rename(g.gl_pathv[0], ret->path) < 0)
 		r = -errno;
 	globfree(&g);
