@@ -170,8 +170,10 @@ class KernelBuild(TestCase):
     def setUpClass(cls):
         make_repo(linux_source())
         cls.state = os.path.join(WORK, "state")
-        shutil.rmtree(cls.state, ignore_errors=True)
-        os.makedirs(cls.state)
+        # the clone and its O= directory stay (as on a host: a second run
+        # builds incrementally); the packages are made anew
+        shutil.rmtree(os.path.join(cls.state, "kernels", "packages"), ignore_errors=True)
+        os.makedirs(cls.state, exist_ok=True)
         cls.conf = os.path.join(WORK, "zsim.conf")
         with open(cls.conf, "w") as f:
             f.write(f"[host]\nrequire_0sim = no\n[target]\nbase_profile = debian12\n"

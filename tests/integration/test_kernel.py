@@ -77,7 +77,7 @@ class Kernel(TestCase):
                       "--enable KSM --disable ZBUD --disable LOCALVERSION_AUTO --set-str "
                       "LOCALVERSION -zsim\n", res.out)
         self.assertIn(f"make -C {self.tree} O={self.state}/kernels/build/linux-", res.out)
-        self.assertRegex(res.out, r"obj -j\d+ binrpm-pkg RPMOPTS=--define \"_topdir "
+        self.assertRegex(res.out, r"obj LOCALVERSION= -j\d+ binrpm-pkg RPMOPTS=--define \"_topdir "
                                   rf"{self.state}/kernels/build/linux-\w+/rpmbuild\"\n")
         self.assertIn("package: ", res.out)
         self.assertUnchanged(open(self.conf).read())

@@ -399,13 +399,15 @@ static int base_config(struct build *k)
 	return r;
 }
 
-/* make -C TREE O=OBJ <args...> */
+/* make -C TREE O=OBJ LOCALVERSION= <args...>: the release is the
+ * version and CONFIG_LOCALVERSION only (an unset LOCALVERSION would let
+ * scripts/setlocalversion add a "+" in a git tree). */
 static int make(struct build *k, const char *what, const char *a1, const char *a2,
 		const char *a3)
 {
 	_cleanup_free_ char *o = zo_asprintf("O=%s", k->obj);
-	char *argv[] = { (char *)"make", (char *)"-C", k->tree, o, (char *)a1, (char *)a2,
-			 (char *)a3, NULL };
+	char *argv[] = { (char *)"make", (char *)"-C", k->tree, o, (char *)"LOCALVERSION=",
+			 (char *)a1, (char *)a2, (char *)a3, NULL };
 
 	return o ? run_step(k->ctx, what, argv, NULL) : -ENOMEM;
 }
@@ -549,27 +551,35 @@ static void remove_old_packages(struct build *k)
 	}
 }
 
-static int package(struct build *k, const char *release, struct zo_kernel_package *ret)
+static int make_packages(struct build *k)
 {
-	struct zo_ctx *ctx = k->ctx;
 	_cleanup_free_ char *jobs = zo_asprintf("-j%ld", zo_host_ncpus());
 	_cleanup_free_ char *rpmopts = zo_asprintf("RPMOPTS=--define \"_topdir %s/rpmbuild\"",
 						   k->out);
+
+	if (!jobs || !rpmopts)
+		return -ENOMEM;
+	if (!k->ctx->dry_run)
+		remove_old_packages(k);
+	if (!strcmp(k->format, "deb"))
+		return make(k, "compiling and packaging (make bindeb-pkg)", jobs, "bindeb-pkg",
+			    NULL);
+	return make(k, "compiling and packaging (make binrpm-pkg)", jobs, "binrpm-pkg", rpmopts);
+}
+
+/* The package the build made, moved to [paths] state/kernels/packages. */
+static int package(struct build *k, const char *release, struct zo_kernel_package *ret)
+{
+	struct zo_ctx *ctx = k->ctx;
 	_cleanup_free_ char *pat = NULL, *dir = zo_asprintf("%s/packages", k->kdir);
 	const char *base;
 	glob_t g;
 	int r;
 
-	if (!jobs || !rpmopts || !dir)
+	if (!dir)
 		return -ENOMEM;
-	if (!ctx->dry_run)
-		remove_old_packages(k);
-	if (!strcmp(k->format, "deb"))
-		r = make(k, "compiling and packaging (make bindeb-pkg)", jobs, "bindeb-pkg", NULL);
-	else
-		r = make(k, "compiling and packaging (make binrpm-pkg)", jobs, "binrpm-pkg", rpmopts);
-	if (r < 0 || ctx->dry_run)
-		return r;
+	if (ctx->dry_run)
+		return 0;
 	pat = !strcmp(k->format, "deb") ? zo_asprintf("%s/linux-image-%s_*.deb", k->out, release) :
 					  zo_asprintf("%s/rpmbuild/RPMS/*/kernel-[0-9]*.rpm", k->out);
 	if (!pat)
@@ -596,7 +606,7 @@ static int kernel_release(struct build *k, char **ret)
 {
 	_cleanup_free_ char *o = zo_asprintf("O=%s", k->obj);
 	char *argv[] = { (char *)"make", (char *)"-s", (char *)"-C", k->tree, o,
-			 (char *)"kernelrelease", NULL };
+			 (char *)"LOCALVERSION=", (char *)"kernelrelease", NULL };
 
 	if (k->ctx->dry_run) {
 		*ret = zo_asprintf("<version>%s", k->localversion);
@@ -652,6 +662,9 @@ int zo_kernel_build(struct zo_ctx *ctx, const struct zo_kernel_build *b,
 	r = source(&k);
 	if (r == 0)
 		r = configure(&k);
+	if (r == 0)
+		r = make_packages(&k);
+	/* known once the build has synced the config */
 	if (r == 0)
 		r = kernel_release(&k, &p.release);
 	if (r == 0)
