@@ -487,6 +487,17 @@ static int check_option(struct build *k, const char *config, const char *opt)
 						       "another option selects it"));
 }
 
+/* Whether the user's options name `name` (they win over the rules). */
+static bool overridden(const struct zo_kernel_build *b, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < b->n_options; i++)
+		if (!strcmp(b->options[i] + strlen("+CONFIG_"), name))
+			return true;
+	return false;
+}
+
 /* The user's options must hold; the rules' that cannot are named. */
 static int check_config(struct build *k)
 {
@@ -507,11 +518,13 @@ static int check_config(struct build *k)
 			return r;
 	}
 	for (i = 0; zo_kconfig_rule_on[i]; i++)
-		if (zo_kconfig_state(config, zo_kconfig_rule_on[i]) != ZO_KCONFIG_Y)
+		if (zo_kconfig_state(config, zo_kconfig_rule_on[i]) != ZO_KCONFIG_Y &&
+		    !overridden(k->b, zo_kconfig_rule_on[i]))
 			zo_strbuf_appendf(&missing, " CONFIG_%s", zo_kconfig_rule_on[i]);
 	if (missing.buf)
 		zo_warn(&ctx->log, "this kernel has no%s (setup00001 turns them on; 0sim's "
-				   "instrumented branches provide CONFIG_ZTIER and CONFIG_SBALLOC)",
+				   "instrumented branches provide CONFIG_ZTIER and CONFIG_SBALLOC; "
+				   "on x86 CONFIG_FRAME_POINTER needs +CONFIG_UNWINDER_FRAME_POINTER)",
 			missing.buf);
 	zo_strbuf_release(&missing);
 	return 0;
