@@ -182,7 +182,7 @@ class KernelBuild(TestCase):
         base_config(cls.base)
 
     def zo(self, *args, timeout=120):
-        res = command(ZSIM_ORCH, "--config", self.conf, "-q", *args, timeout=timeout)
+        res = command(ZSIM_ORCH, "--config", self.conf, *args, timeout=timeout)
         print(f"$ zsim-orch {' '.join(args)} -> {res.rc}\n{res.out}{res.err}")
         return res
 
