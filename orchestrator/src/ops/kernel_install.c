@@ -130,6 +130,11 @@ static bool release_ok(const char *rel)
 				   "0123456789._+-") == strlen(rel);
 }
 
+static char *strdup_or_null(const char *s)
+{
+	return s ? strdup(s) : NULL;
+}
+
 /* "deb" or "rpm" by the file's magic; NULL (with the error) when it is
  * neither. */
 static const char *package_format(struct zo_ctx *ctx, const char *path)
@@ -427,8 +432,11 @@ static int check_suits(struct zo_ctx *ctx, struct zo_kernel_package *p, const ch
 
 int zo_kernel_install(struct zo_ctx *ctx, const char *pkg, char **ret_release)
 {
-	const char *base = zo_config_get(ctx->config, "target", "base_image");
-	const char *profile = zo_config_get(ctx->config, "target", "base_profile");
+	/* copies: recording the new base replaces the config's values */
+	_cleanup_free_ char *base = strdup_or_null(zo_config_get(ctx->config, "target",
+								    "base_image"));
+	_cleanup_free_ char *profile = strdup_or_null(zo_config_get(ctx->config, "target",
+								       "base_profile"));
 	const char *kernel = zo_config_get(ctx->config, "target", "kernel");
 	bool direct = kernel && *kernel;
 	struct zo_kernel_package p = { 0 };
