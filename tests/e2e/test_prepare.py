@@ -68,7 +68,8 @@ def publish(base, digest):
         f.write(digest + "\n")
     # what the config recorded of it, for the tests that configure it
     with open(os.path.join(PREPARED, "base.json.new"), "w") as f:
-        json.dump({"sha256": digest, "guest_swap": SWAP}, f)
+        json.dump({"base": dest, "sha256": digest, "profile": "debian12", "guest_swap": SWAP},
+                  f)
     os.rename(os.path.join(PREPARED, "base.json.new"), os.path.join(PREPARED, "base.json"))
     print(f"published the prepared base as {dest}")
 

@@ -6,7 +6,9 @@
 #include <unistd.h>
 
 #include "cmd/cmd.h"
+#include "core/kconfig.h"
 #include "core/units.h"
+#include "ops/kernel.h"
 #include "ops/prepare.h"
 #include "ops/target.h"
 #include "util/json.h"
@@ -375,6 +377,142 @@ static int target_prepare(struct zo_ctx *ctx, int argc, char **argv)
 	return zo_exit_code(ctx, zo_target_prepare(ctx, &p));
 }
 
+/* Split the +CONFIG_X/-CONFIG_X operands (which getopt would take for
+ * options) from the rest, in order: the rest stays in argv. */
+static int take_config_options(struct zo_ctx *ctx, int *argc, char **argv, char **opts,
+			       size_t *n)
+{
+	int i, k = 1;
+
+	*n = 0;
+	for (i = 1; i < *argc; i++) {
+		const char *a = argv[i];
+
+		if (!strncmp(a, "+CONFIG", 7) || !strncmp(a, "-CONFIG", 7)) {
+			if (!zo_kconfig_arg_valid(a))
+				return zo_usage_error(ctx, &zo_cmd_target, "%s: use +CONFIG_NAME or "
+									   "-CONFIG_NAME (A-Z, 0-9, _)",
+						      a);
+			opts[(*n)++] = argv[i];
+		} else {
+			argv[k++] = argv[i];
+		}
+	}
+	*argc = k;
+	argv[k] = NULL;
+	return -1;
+}
+
+/* The source: --tree, or --git with --branch. */
+static int check_source(struct zo_ctx *ctx, const struct zo_kernel_build *b)
+{
+	if (!b->tree == !b->git)
+		return zo_usage_error(ctx, &zo_cmd_target, "'target kernel build' needs one source: "
+							   "--tree DIR or --git URL --branch B");
+	if (b->git && !b->branch)
+		return zo_usage_error(ctx, &zo_cmd_target, "--git %s needs --branch B", b->git);
+	if ((b->branch || b->tag) && !b->git)
+		return zo_usage_error(ctx, &zo_cmd_target, "--branch and --tag go with --git URL");
+	if (b->profile && !zo_kernel_profile_known(b->profile))
+		return zo_usage_error(ctx, &zo_cmd_target, "--profile %s: use centos7 or debian12",
+				      b->profile);
+	return -1;
+}
+
+static int kernel_build_options(struct zo_ctx *ctx, int argc, char **argv,
+				struct zo_kernel_build *b)
+{
+	static const struct option opts[] = {
+		{ "tree", required_argument, NULL, 'T' },
+		{ "git", required_argument, NULL, 'g' },
+		{ "branch", required_argument, NULL, 'b' },
+		{ "tag", no_argument, NULL, 't' },
+		{ "base-config", required_argument, NULL, 'c' },
+		{ "profile", required_argument, NULL, 'p' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+		if (c == 'T')
+			b->tree = optarg;
+		else if (c == 'g')
+			b->git = optarg;
+		else if (c == 'b')
+			b->branch = optarg;
+		else if (c == 't')
+			b->tag = true;
+		else if (c == 'c')
+			b->base_config = optarg;
+		else if (c == 'p')
+			b->profile = optarg;
+		else if (c == 'h')
+			return zo_cmd_print_usage(&zo_cmd_target, stdout), ZO_EXIT_OK;
+		else
+			return unknown_option(ctx, "target kernel build", argv);
+	}
+	if (optind < argc)
+		return zo_usage_error(ctx, &zo_cmd_target, "'target kernel build' takes no operand "
+							   "'%s' (options are +CONFIG_X or "
+							   "-CONFIG_X)",
+				      argv[optind]);
+	return check_source(ctx, b);
+}
+
+static int kernel_build(struct zo_ctx *ctx, int argc, char **argv)
+{
+	struct zo_kernel_build b = { .base_config = "guest" };
+	struct zo_kernel_package p = { 0 };
+	char *cfg[256];
+	int r;
+
+	if (argc > (int)ZO_ARRAY_SIZE(cfg))
+		return zo_usage_error(ctx, &zo_cmd_target, "too many arguments");
+	r = take_config_options(ctx, &argc, argv, cfg, &b.n_options);
+	if (r < 0)
+		r = kernel_build_options(ctx, argc, argv, &b);
+	if (r >= 0)
+		return r;
+	b.options = cfg;
+	r = zo_kernel_build(ctx, &b, &p);
+	if (r == 0) {
+		printf("package: %s\n", p.path);
+		printf("release: %s\n", p.release);
+	}
+	zo_kernel_package_release(&p);
+	return zo_exit_code(ctx, r);
+}
+
+static int kernel_install(struct zo_ctx *ctx, int argc, char **argv)
+{
+	_cleanup_free_ char *release = NULL;
+	int r = zo_no_options(ctx, &zo_cmd_target, argc, argv);
+
+	if (r >= 0)
+		return r;
+	if (argc != 2)
+		return zo_usage_error(ctx, &zo_cmd_target, "'target kernel install' takes one "
+							   "package: target kernel install PKG");
+	r = zo_kernel_install(ctx, argv[1], &release);
+	if (r == 0 && release)
+		printf("release: %s\n", release);
+	return zo_exit_code(ctx, r);
+}
+
+static int target_kernel(struct zo_ctx *ctx, int argc, char **argv)
+{
+	if (argc > 1 && !strcmp(argv[1], "build"))
+		return kernel_build(ctx, argc - 1, argv + 1);
+	if (argc > 1 && !strcmp(argv[1], "install"))
+		return kernel_install(ctx, argc - 1, argv + 1);
+	if (argc > 1 && zo_is_help(argv[1]))
+		return zo_cmd_print_usage(&zo_cmd_target, stdout), ZO_EXIT_OK;
+	return zo_usage_error(ctx, &zo_cmd_target, "'target kernel' needs build or install");
+}
+
 static const struct zo_opt json_opt[] = { { "json", 0, NULL }, { NULL, 0, NULL } };
 static const struct zo_opt create_opts[] = { { "destroy-existing", 0, NULL }, { NULL, 0, NULL } };
 static const struct zo_opt start_opts[] = {
@@ -386,11 +524,18 @@ static const struct zo_opt prepare_opts[] = {
 	{ "from", 0, "CLOUD.qcow2" }, { "profile", 0, "centos7|debian12" }, { "timeout", 0, "S" },
 	{ "workloads", 0, "DIR" },    { "force", 0, NULL },		     { NULL, 0, NULL },
 };
+static const struct zo_opt kernel_opts[] = {
+	{ "tree", 0, "DIR" },	{ "git", 0, "URL" },	       { "branch", 0, "B" },
+	{ "tag", 0, NULL },	{ "base-config", 0, "guest|FILE" }, { "profile", 0, "centos7|debian12" },
+	{ NULL, 0, NULL },
+};
 static const struct zo_subcmd subs[] = {
 	{ "create", target_create, ZO_CMD_NEED_LOCK, create_opts, NULL },
 	{ "destroy", target_destroy, ZO_CMD_NEED_LOCK, NULL, NULL },
 	{ "exec", target_exec, 0, NULL, "-- CMD ARGS..." },
 	{ "fetch", target_fetch, 0, NULL, "GUEST_PATH HOST_PATH" },
+	{ "kernel", target_kernel, ZO_CMD_NEED_LOCK, kernel_opts,
+	  "build|install [+CONFIG_X|-CONFIG_X...] [PKG]" },
 	{ "log", target_log, 0, log_opts, NULL },
 	{ "prepare", target_prepare, ZO_CMD_NEED_LOCK, prepare_opts, NULL },
 	{ "start", target_start, ZO_CMD_NEED_LOCK, start_opts, NULL },
@@ -415,6 +560,10 @@ const struct zo_cmd zo_cmd_target = {
 		 "       zsim-orch target fetch GUEST_PATH HOST_PATH\n"
 		 "       zsim-orch target prepare --from CLOUD.qcow2 [--profile centos7|debian12]\n"
 		 "                [--timeout S] [--workloads DIR] [--force]\n"
+		 "       zsim-orch target kernel build (--tree DIR | --git URL --branch B [--tag])\n"
+		 "                [+CONFIG_X | -CONFIG_X]... [--base-config guest|FILE]\n"
+		 "                [--profile centos7|debian12]\n"
+		 "       zsim-orch target kernel install PKG\n"
 		 "\n"
 		 "create   define the domain from [target]: direct kernel boot (kernel,\n"
 		 "         initrd, cmdline) or a qcow2 overlay on base_image made in the\n"
@@ -436,7 +585,20 @@ const struct zo_cmd zo_cmd_target = {
 		 "         user-data, printed by --dry-run; the workloads), wait up to\n"
 		 "         --timeout (1800) for it to finish, shut it down and record it\n"
 		 "         with its SHA-256 as [target] base_image; run refuses a base\n"
-		 "         that differs. Nothing is kept if it fails\n",
+		 "         that differs. Nothing is kept if it fails\n"
+		 "kernel   build: a guest kernel package for the base's distribution\n"
+		 "         (deb: debian12, RPM: centos7; --profile overrides [target]\n"
+		 "         base_profile), built out of tree under [paths] state/kernels\n"
+		 "         from --tree or a clone of --git's --branch (a tag with --tag):\n"
+		 "         the base config (guest: the running target's own), then ZSWAP\n"
+		 "         ZPOOL ZBUD ZTIER SBALLOC ZSMALLOC FRAME_POINTER RANDOM_TRUST_CPU\n"
+		 "         on, PAGE_TABLE_ISOLATION RETPOLINE off, then each +/-CONFIG_X in\n"
+		 "         order, checked in the resolved .config; prints the package and\n"
+		 "         the kernel release.\n"
+		 "         install: a new base from the current one with PKG installed and\n"
+		 "         default (the boot loader's, or the kernel and initrd taken out\n"
+		 "         for direct kernel boot), booted once to check `uname -r`, and\n"
+		 "         recorded with base_kernel_release; the old base file stays\n",
 	.flags = ZO_CMD_NEED_CONFIG,
 	.subs = subs,
 	.n_subs = ZO_ARRAY_SIZE(subs),

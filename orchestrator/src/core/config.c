@@ -90,6 +90,8 @@ const struct zo_key_def zo_config_keys[] = {
 		 "Swap file /swapfile that `target prepare` writes into the base (zeros, no holes; the disk grows by as much); experiments on instrumented kernels (exp00003, exp00008) turn it on. The runner's was 10G; empty: none."),
 	SIZE_KEY("target", "base_guest_swap", "", true, 0, ZO_TIB, 0,
 		 "The swap file's size in base_image, as `target prepare` made it (0: none)."),
+	KEY("target", "base_kernel_release", ZO_TYPE_STRING, "", true,
+	    "The kernel release `target kernel install` installed in base_image as its default."),
 	KEY("target", "kernel", ZO_TYPE_PATH, "", true,
 	    "Kernel for direct boot (tests and scratch targets)."),
 	KEY("target", "initrd", ZO_TYPE_PATH, "", true,

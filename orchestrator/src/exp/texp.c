@@ -96,6 +96,23 @@ int zo_texp_condition(struct zo_texp *x)
 	return zo_run_condition_host(x->run, s);
 }
 
+/* The target's kernel (`uname -r` through the agent) into .params;
+ * a target that cannot say is recorded as unknown, not a failed run. */
+static void guest_kernel(struct zo_texp *x)
+{
+	char *const argv[] = { (char *)"uname", (char *)"-r", NULL };
+	struct zo_guest_exec e = { 0 };
+	_cleanup_free_ char *rel = NULL;
+
+	if (zo_target_exec(&x->target, argv, zo_run_stop_flag(), &e) == 0 && e.exit_code == 0 &&
+	    e.out)
+		rel = strndup(e.out, strcspn(e.out, "\n"));
+	else
+		zo_clear_error(x->run->ctx);
+	zo_run_add_fact(x->run, "guest_kernel", rel && *rel ? rel : "unknown");
+	zo_guest_exec_release(&e);
+}
+
 int zo_texp_target_start(struct zo_texp *x)
 {
 	const struct zo_exp_args *a = x->run->args;
@@ -120,6 +137,7 @@ int zo_texp_target_start(struct zo_texp *x)
 
 		zo_run_add_fact(x->run, "boot_to_agent_ms", ms);
 	}
+	guest_kernel(x);
 	return zo_run_condition_booted(x->run, &x->spec);
 }
 

@@ -188,9 +188,7 @@ static int seed_files(struct zo_ctx *ctx, const char *dir, const char *user_data
 	return 0;
 }
 
-/* The cloud-init NoCloud seed: an ISO labelled cidata made from `dir`. */
-static int make_seed(struct zo_ctx *ctx, const char *dir, const char *iso,
-		     const char *user_data, const char *workloads)
+int zo_make_iso(struct zo_ctx *ctx, const char *label, const char *dir, const char *iso)
 {
 	const char *tool = iso_tool();
 	_cleanup_free_ char *out = NULL;
@@ -198,11 +196,9 @@ static int make_seed(struct zo_ctx *ctx, const char *dir, const char *iso,
 	int k = 0, r;
 
 	if (!tool)
-		return zo_fail(ctx, -ENOENT, "no ISO tool for the cloud-init seed: install xorriso "
-					     "(or genisoimage)");
-	r = seed_files(ctx, dir, user_data, workloads);
-	if (r < 0)
-		return r;
+		return zo_fail(ctx, -ENOENT, "no ISO tool for the %s disc: install xorriso "
+					     "(or genisoimage)",
+			       label);
 	argv[k++] = (char *)tool;
 	if (!strcmp(tool, "xorriso")) {
 		argv[k++] = (char *)"-as";
@@ -210,7 +206,7 @@ static int make_seed(struct zo_ctx *ctx, const char *dir, const char *iso,
 	}
 	argv[k++] = (char *)"-quiet";
 	argv[k++] = (char *)"-V";
-	argv[k++] = (char *)"cidata";
+	argv[k++] = (char *)label;
 	argv[k++] = (char *)"-J";
 	argv[k++] = (char *)"-r";
 	argv[k++] = (char *)"-o";
@@ -219,10 +215,19 @@ static int make_seed(struct zo_ctx *ctx, const char *dir, const char *iso,
 	argv[k] = NULL;
 	r = zo_spawn_capture(argv, &out);
 	if (r != 0)
-		return zo_fail(ctx, -EIO, "%s could not make the seed ISO: %s", tool,
+		return zo_fail(ctx, -EIO, "%s could not make the %s ISO: %s", tool, label,
 			       out ? out : "");
 	chmod(iso, 0644);
 	return 0;
+}
+
+/* The cloud-init NoCloud seed: an ISO labelled cidata made from `dir`. */
+static int make_seed(struct zo_ctx *ctx, const char *dir, const char *iso,
+		     const char *user_data, const char *workloads)
+{
+	int r = seed_files(ctx, dir, user_data, workloads);
+
+	return r < 0 ? r : zo_make_iso(ctx, "cidata", dir, iso);
 }
 
 /* BOOTING: its agent does not answer yet; RUNNING: it does, cloud-init
@@ -334,7 +339,7 @@ static int boot_once(struct zo_target *t, const char *disk, const char *iso,
  * checksum must be taken after that. QEMU holds OFD locks on its images
  * while it has them open (image locking, QEMU >= 2.10), and the kernel
  * drops them when the last descriptor closes. */
-static int wait_image_closed(const char *path, int timeout_s)
+int zo_image_wait_closed(const char *path, int timeout_s)
 {
 	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
 	uint64_t start = zo_now_ms();
@@ -460,8 +465,7 @@ static int prep_files_init(struct zo_target *t, const char *profile, struct prep
 	return 0;
 }
 
-/* Refused while the target runs (it may be on the old base). */
-static int check_not_running(struct zo_target *t)
+int zo_target_check_stopped(struct zo_target *t)
 {
 	struct zo_dom_info info;
 	bool running;
@@ -472,7 +476,7 @@ static int check_not_running(struct zo_target *t)
 	zo_dom_info_release(&info);
 	if (running)
 		return zo_refuse(t->ctx, -EBUSY, "%s is running; 'zsim-orch target stop' it before "
-						 "preparing a new base image",
+						 "making a new base image",
 				 t->name);
 	return 0;
 }
@@ -498,17 +502,17 @@ static void copied(void *userdata, uint64_t done, uint64_t total)
 	c->percent = percent;
 	zo_size_format_human(done, a, sizeof(a));
 	zo_size_format_human(total, b, sizeof(b));
-	zo_progress(c->ctx, "target prepare: copying %s: %s of %s (%d%%)", c->from, a, b, percent);
+	zo_progress(c->ctx, "copying %s: %s of %s (%d%%)", c->from, a, b, percent);
 }
 
-static int copy_in(struct zo_target *t, const char *from, const char *tmp)
+int zo_target_copy_in(struct zo_target *t, const char *from, const char *tmp)
 {
 	struct copy_progress c = { t->ctx, from, -1 };
 	struct stat st;
 	int r;
 
 	zo_say(t->ctx, "copying %s into %s", from, t->images_dir);
-	zo_phase(t->ctx, "target prepare: copying %s into %s", from, t->images_dir);
+	zo_phase(t->ctx, "copying %s into %s", from, t->images_dir);
 	r = zo_copy_file_progress(from, tmp, 0644, copied, &c);
 	if (r == 0 && stat(t->images_dir, &st) == 0 && chown(tmp, st.st_uid, st.st_gid) < 0)
 		r = -errno;
@@ -549,7 +553,7 @@ static int keep(struct zo_ctx *ctx, const struct prep_files *f, const char *prof
 	int r;
 
 	zo_phase(ctx, "target prepare: the checksum of %s", f->tmp);
-	r = wait_image_closed(f->tmp, 60);
+	r = zo_image_wait_closed(f->tmp, 60);
 	if (r < 0)
 		return zo_fail(ctx, r, "QEMU still has %s open 60 s after the preparing domain "
 				       "stopped: %s",
@@ -597,7 +601,7 @@ static int prepare_in_pool(struct zo_target *t, const struct zo_prepare *p,
 		r = zo_target_pool_ensure(t);
 	if (r < 0)
 		goto out;
-	r = copy_in(t, p->from, f.tmp);
+	r = zo_target_copy_in(t, p->from, f.tmp);
 	if (r == 0)
 		r = grow_for_swap(t, f.tmp);
 	if (r == 0) {
@@ -655,7 +659,7 @@ int zo_target_prepare(struct zo_ctx *ctx, const struct zo_prepare *p)
 		return zo_fail(ctx, -ENOMEM, "cannot prepare: out of memory");
 	r = zo_target_open(ctx, &t);
 	if (r == 0)
-		r = check_not_running(&t);
+		r = zo_target_check_stopped(&t);
 	if (r == 0)
 		r = prepare_in_pool(&t, p, user_data, workloads);
 	zo_progress_end(ctx);

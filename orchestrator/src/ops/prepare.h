@@ -33,4 +33,19 @@ bool zo_prepare_profile_known(const char *profile);
  * target runs or when the base exists without `force`. */
 int zo_target_prepare(struct zo_ctx *ctx, const struct zo_prepare *p);
 
+/* Shared with `target kernel install` (ops/kernel_install.c), which
+ * makes a base from a base the same way: */
+/* An ISO labelled `label` holding the files of `dir` (xorriso or
+ * genisoimage), readable by QEMU. */
+int zo_make_iso(struct zo_ctx *ctx, const char *label, const char *dir, const char *iso);
+/* Copy an image to `tmp` in the images directory, owned like the pool
+ * (QEMU writes it), with progress. */
+int zo_target_copy_in(struct zo_target *t, const char *from, const char *tmp);
+/* Wait until QEMU has closed `path` (its image locks are gone): a
+ * checksum taken before may miss its last writes. -EBUSY after the
+ * timeout. */
+int zo_image_wait_closed(const char *path, int timeout_s);
+/* Refused (-EBUSY) while the target runs: it may be on the old base. */
+int zo_target_check_stopped(struct zo_target *t);
+
 #endif

@@ -15,6 +15,9 @@
 
 #include "banned.h"
 
+/* zo_spawn_lines: the longest line handed on in one piece */
+#define ZO_SPAWN_LINE_MAX 4096
+
 int zo_spawn_capture(char *const argv[], char **ret_output)
 {
 	struct zo_strbuf out = { 0 };
@@ -197,4 +200,72 @@ fail:
 			close(err[i]);
 	}
 	return r;
+}
+
+/* Hand the complete lines in buf[0..*len) to `line`; keep the rest. */
+static void split_lines(char *buf, size_t *len, bool flush, zo_spawn_line_fn line,
+			void *userdata)
+{
+	size_t start = 0, i;
+
+	for (i = 0; i < *len; i++) {
+		if (buf[i] != '\n')
+			continue;
+		buf[i] = '\0';
+		line(userdata, buf + start);
+		start = i + 1;
+	}
+	/* a line longer than the buffer goes out in pieces */
+	if (start == 0 && (flush || *len == ZO_SPAWN_LINE_MAX) && *len > 0) {
+		buf[*len] = '\0';
+		line(userdata, buf);
+		start = *len;
+	}
+	memmove(buf, buf + start, *len - start);
+	*len -= start;
+}
+
+int zo_spawn_lines(char *const argv[], zo_spawn_line_fn line, void *userdata)
+{
+	char buf[ZO_SPAWN_LINE_MAX + 1];
+	size_t len = 0;
+	int fds[2], status;
+	ssize_t n;
+	pid_t pid;
+
+	if (pipe(fds) < 0)
+		return -errno;
+	fcntl(fds[0], F_SETFD, FD_CLOEXEC);
+	pid = fork();
+	if (pid < 0) {
+		int r = -errno;
+
+		close(fds[0]);
+		close(fds[1]);
+		return r;
+	}
+	if (pid == 0) {
+		/* in our process group: a ^C on the terminal stops it too */
+		int null = open("/dev/null", O_RDONLY);
+
+		if (null >= 0)
+			dup2(null, STDIN_FILENO);
+		dup2(fds[1], STDOUT_FILENO);
+		dup2(fds[1], STDERR_FILENO);
+		execvp(argv[0], argv);
+		_exit(127);
+	}
+	close(fds[1]);
+	while ((n = read(fds[0], buf + len, ZO_SPAWN_LINE_MAX - len)) > 0 ||
+	       (n < 0 && errno == EINTR)) {
+		if (n <= 0)
+			continue;
+		len += (size_t)n;
+		split_lines(buf, &len, false, line, userdata);
+	}
+	split_lines(buf, &len, true, line, userdata);
+	close(fds[0]);
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }

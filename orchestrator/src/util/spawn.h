@@ -29,4 +29,12 @@ struct zo_spawn_result {
 int zo_spawn_run(char *const argv[], uint64_t timeout_ms, struct zo_spawn_result *ret);
 void zo_spawn_result_release(struct zo_spawn_result *r);
 
+/* Run argv[0] (looked up in PATH) with argv, stdin from /dev/null, and hand
+ * each line it prints (stdout and stderr together, without the newline)
+ * to `line` as it comes: for long builds whose output is progress, never
+ * held whole in memory. Returns its exit status as zo_spawn_capture does,
+ * or -errno when it could not be started. */
+typedef void (*zo_spawn_line_fn)(void *userdata, const char *line);
+int zo_spawn_lines(char *const argv[], zo_spawn_line_fn line, void *userdata);
+
 #endif
