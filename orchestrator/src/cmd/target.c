@@ -476,6 +476,9 @@ static int kernel_build(struct zo_ctx *ctx, int argc, char **argv)
 		r = kernel_build_options(ctx, argc, argv, &b);
 	if (r >= 0)
 		return r;
+	r = zo_cmd_parsed(ctx);
+	if (r >= 0)
+		return r;
 	b.options = cfg;
 	r = zo_kernel_build(ctx, &b, &p);
 	if (r == 0) {
@@ -496,6 +499,9 @@ static int kernel_install(struct zo_ctx *ctx, int argc, char **argv)
 	if (argc != 2)
 		return zo_usage_error(ctx, &zo_cmd_target, "'target kernel install' takes one "
 							   "package: target kernel install PKG");
+	r = zo_cmd_parsed(ctx);
+	if (r >= 0)
+		return r;
 	r = zo_kernel_install(ctx, argv[1], &release);
 	if (r == 0 && release)
 		printf("release: %s\n", release);
