@@ -16,9 +16,6 @@ regexes (../shared/RUNNER-REFERENCE.md, plotting scripts)."""
 import json
 import os
 import re
-import signal
-import subprocess
-import time
 
 from zsimtest import e2e as e2etest
 from zsimtest.agent import guest_exec
@@ -54,13 +51,6 @@ class DebianExperiments(e2etest.E2ETestCase):
                           base_image=BASE, base_sha256=digest, base_profile="debian12",
                           agent_timeout="600")
 
-    # -- the guest, asked directly through libvirt's agent channel
-    def agent(self, cmd, args=None):
-        msg = {"execute": cmd}
-        if args is not None:
-            msg["arguments"] = args
-        return json.loads(self.virsh("qemu-agent-command", self.name, json.dumps(msg)))["return"]
-
     def guest(self, script, rc=0, timeout=60):
         code, out, err = guest_exec(self.agent, ["/bin/sh", "-c", script], timeout, poll=0.2)
         self.assertEqual(code, rc, f"{script}: {out}{err}")
@@ -68,34 +58,10 @@ class DebianExperiments(e2etest.E2ETestCase):
 
     # -- a run, held at its collect phase while `at_collect` asks the guest
     def run_exp(self, *args, at_collect=None, timeout=1200):
-        t0 = time.monotonic()
-        proc = subprocess.Popen([e2etest.ZSIM_ORCH, "-v", "--config", self.conf, "--connect",
-                                 self.daemon.uri, "run", *args],
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        seen, held = [], None
         exp = args[0]
-        try:
-            for line in proc.stderr:
-                seen.append(line)
-                if at_collect and held is None and f"{exp}: collect" in line:
-                    proc.send_signal(signal.SIGSTOP)
-                    t1 = time.monotonic()
-                    try:
-                        held = at_collect()
-                    finally:
-                        proc.send_signal(signal.SIGCONT)
-                    print(f"MEASURE {exp} held at collect for {time.monotonic() - t1:.1f} s")
-            out, err = proc.communicate(timeout=timeout)
-        finally:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
-        err = "".join(seen) + err
-        secs = time.monotonic() - t0
-        print(f"$ zsim-orch run {' '.join(args)} -> {proc.returncode} in {secs:.0f} s\n"
-              f"{out}{err}")
-        print(f"MEASURE run {' '.join(args)}: {secs:.1f} s")
-        self.assertEqual(proc.returncode, 0, err[-3000:])
+        rc, out, err, held = self.run_held(args, f"{exp}: collect",
+                                           at_collect or (lambda: None), timeout)
+        self.assertEqual(rc, 0, err[-3000:])
         if at_collect:
             self.assertIsNotNone(held, f"never saw the '{exp}: collect' phase")
         m = re.search(r"^RESULTS: (.*)\.\*$", out.splitlines()[-1])
@@ -117,9 +83,13 @@ class DebianExperiments(e2etest.E2ETestCase):
             # memcached's text protocol with bash's /dev/tcp: no client of ours
             text = self.guest("bash -c 'exec 3<>/dev/tcp/127.0.0.1/11211; "
                               "printf \"stats\\r\\nquit\\r\\n\" >&3; timeout 10 cat <&3'")
-            return dict(l.split()[1:3] for l in text.splitlines() if l.startswith("STAT "))
+            st = dict(l.split()[1:3] for l in text.splitlines() if l.startswith("STAT "))
+            st["uname -r"] = self.guest("uname -r").strip()
+            return st
 
         lines, params, st = self.run_exp("exp00000", "2", "-m", "-s", "2", at_collect=stats)
+        # the guest kernel .params names is the one the target ran
+        self.assertEqual(params["guest_kernel"], st["uname -r"])
         print("memcached stats: " + ", ".join(f"{k} {st[k]}" for k in (
             "curr_items", "cmd_set", "bytes", "limit_maxbytes", "evictions")))
         self.assertEqual(params["workload_size_gb"], "2")

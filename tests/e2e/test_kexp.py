@@ -14,12 +14,9 @@ import json
 import os
 import re
 import shutil
-import signal
-import subprocess
 
 from zsimtest import e2e as e2etest
 from zsimtest import initramfs
-from zsimtest.agent import guest_exec
 from zsimtest.env import E2E_CLOUD, E2E_PREPARED
 
 # what a run conditions on this host, read before and after
@@ -152,31 +149,10 @@ class DebianSwap(e2etest.E2ETestCase):
                           cmdline="root=LABEL=cloudimg-rootfs console=ttyS0",
                           memory="1G", agent_timeout="600")
 
-    def agent(self, command, arguments):
-        msg = {"execute": command, "arguments": arguments}
-        return json.loads(self.virsh("qemu-agent-command", self.name, json.dumps(msg)))["return"]
-
-    def agent_exec(self, *argv):
-        """argv run in the target through the guest agent, with virsh."""
-        code, out, err = guest_exec(self.agent, list(argv), timeout=60, poll=0.1)
-        self.assertEqual(code, 0, (argv, out, err))
-        return out
-
     def test_swap_on_without_holes_while_exp00008_runs(self):
         size = self.base_info["guest_swap"]
-        proc = subprocess.Popen([e2etest.ZSIM_ORCH, "-v", "--config", self.conf, "--connect",
-                                 self.daemon.uri, "run", "exp00008", "1", "-m", "--vm_size",
-                                 "1"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        seen, held = [], False
-        try:
-            for line in proc.stderr:
-                seen.append(line)
-                if "swap file /swapfile is on" in line:
-                    # hold zsim-orch while the target runs with its swap on
-                    proc.send_signal(signal.SIGSTOP)
-                    held = True
-                    break
-            self.assertTrue(held, "".join(seen))
+
+        def swap_on():
             swaps = self.agent_exec("cat", "/proc/swaps").splitlines()
             rows = [l.split() for l in swaps[1:]]
             self.assertIn("/swapfile", [r[0] for r in rows], swaps)
@@ -188,12 +164,14 @@ class DebianSwap(e2etest.E2ETestCase):
             self.assertEqual(int(nbytes), size)
             # every byte is on disk: no holes
             self.assertEqual(int(blocks) * int(unit), size)
-        finally:
-            if held:
-                proc.send_signal(signal.SIGCONT)
-            out, err = proc.communicate(timeout=300)
+            return True
+
+        # zsim-orch held while the target runs with its swap on
+        rc, out, err, held = self.run_held(["exp00008", "1", "-m", "--vm_size", "1"],
+                                           "swap file /swapfile is on", swap_on, timeout=300)
+        self.assertTrue(held, err)
         # then the stock kernel is refused, as on the tiny target
-        self.assertEqual(proc.returncode, 3, "".join(seen) + err)
+        self.assertEqual(rc, 3, err)
         self.assertIn("exp00008 needs /proc/swap_instrumentation", err)
         self.assertIn("State:          shut off", self.virsh("dominfo", self.name))
 

@@ -234,6 +234,9 @@ class KernelBuild(TestCase):
         self.assertEqual(subprocess.run(["dpkg-deb", "-f", deb, "Package"], check=True,
                                         capture_output=True, text=True).stdout.strip(),
                          f"linux-image-{release}")
+        # packed with gzip (KDEB_COMPRESS), not dpkg-deb's slow default xz
+        self.assertIn("data compression gz", subprocess.run(
+            ["file", deb], check=True, capture_output=True, text=True).stdout)
         got = config_values(package_config(deb, release))
         want = {"ZSWAP": "y", "ZPOOL": "y", "ZBUD": "y", "RANDOM_TRUST_CPU": "y",
                 "IKCONFIG": "y",      # +CONFIG_IKCONFIG

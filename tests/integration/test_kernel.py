@@ -95,7 +95,7 @@ class Kernel(TestCase):
                       "+refs/heads/markm_instrumented:refs/remotes/origin/markm_instrumented\n",
                       res.out)
         self.assertIn("# base config: the target's /boot/config-$(uname -r)", res.out)
-        self.assertIn(" bindeb-pkg\n", res.out)
+        self.assertIn(" bindeb-pkg KDEB_COMPRESS=gzip\n", res.out)
 
     def test_build_bad_input(self):
         with open(self.conf) as f:

@@ -1,9 +1,14 @@
 """The e2e tier: a private libvirtd per test class, a config pointing
 zsim-orch at it and at the tiny target, and checks that go through virsh
 rather than through zsim-orch."""
+import json
 import os
 import shutil
+import signal
+import subprocess
+import time
 
+from .agent import guest_exec
 from .case import Missing, TestCase, main  # noqa: F401 (main: for tests)
 from .env import E2E_TARGET as TARGET
 from .env import SOURCE_DIR, ZSIM_ORCH
@@ -81,6 +86,52 @@ class E2ETestCase(TestCase):
         res = self.daemon.virsh(*args)
         self.assertEqual(res.returncode, 0, res.stderr)
         return res.stdout
+
+    # -- the target asked directly through libvirt's agent channel (virsh)
+    def agent(self, command, arguments=None):
+        msg = {"execute": command}
+        if arguments is not None:
+            msg["arguments"] = arguments
+        return json.loads(self.virsh("qemu-agent-command", self.name, json.dumps(msg)))["return"]
+
+    def agent_exec(self, *argv, timeout=60):
+        """argv run in the target through the agent; its stdout."""
+        code, out, err = guest_exec(self.agent, list(argv), timeout=timeout, poll=0.1)
+        self.assertEqual(code, 0, (argv, out, err))
+        return out
+
+    def run_held(self, args, hold_at, while_held, timeout=1200):
+        """`zsim-orch -v run ARGS`, stopped with SIGSTOP at the first
+        stderr line containing hold_at while while_held() looks at the
+        target, then let go: (exit code, stdout, stderr, what while_held
+        returned; None if that line never came)."""
+        t0 = time.monotonic()
+        proc = subprocess.Popen([ZSIM_ORCH, "-v", "--config", self.conf, "--connect",
+                                 self.daemon.uri, "run", *args],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        seen, held = [], None
+        try:
+            for line in proc.stderr:
+                seen.append(line)
+                if held is None and hold_at in line:
+                    proc.send_signal(signal.SIGSTOP)
+                    t1 = time.monotonic()
+                    try:
+                        held = while_held()
+                    finally:
+                        proc.send_signal(signal.SIGCONT)
+                    print(f"MEASURE run held at '{hold_at}' for {time.monotonic() - t1:.1f} s")
+            out, err = proc.communicate(timeout=timeout)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+        err = "".join(seen) + err
+        secs = time.monotonic() - t0
+        print(f"$ zsim-orch run {' '.join(args)} -> {proc.returncode} in {secs:.0f} s\n"
+              f"{out}{err}")
+        print(f"MEASURE run {' '.join(args)}: {secs:.1f} s")
+        return proc.returncode, out, err, held
 
 
 def conditioned_root(parent, target):
