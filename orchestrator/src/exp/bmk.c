@@ -94,17 +94,9 @@ static int client(struct zo_texp *t, const char *what, const char *cmdline, cons
 int zo_bmk_memcached(struct zo_texp *t, unsigned long long server_mb,
 		     unsigned long long client_gb, const char *out)
 {
-	_cleanup_free_ char *server = zo_asprintf(
-		"echo 1000000000 > /proc/sys/vm/max_map_count && "
-		"memcached -M -m %llu -d -u root -f 1.11 && "
-		/* -d detaches before it listens: wait for port 11211 (2BCB) */
-		"n=0; while ! cat /proc/net/tcp /proc/net/tcp6 2>/dev/null | "
-		"grep -q ':2BCB 0*:0000 0A' && [ $n -lt 300 ]; do sleep 0.1; "
-		"n=$((n+1)); done; [ $n -lt 300 ]",
-		server_mb);
 	_cleanup_free_ char *cmd = zo_asprintf("/usr/bin/memcached_gen_data localhost:11211 %llu",
 					       client_gb);
-	int r = zo_texp_sh(t, "memcached", server);
+	int r = zo_texp_memcached(t, server_mb, true);
 
 	return r < 0 ? r : client(t, "memcached_gen_data", cmd, out);
 }
@@ -195,6 +187,18 @@ int zo_bmk_background_stop(struct zo_texp *t, const char *pidfile)
 	if (r < 0)
 		return r;
 	zo_guest_exec_release(&e);
+	return 0;
+}
+
+int zo_bmk_check_size(const struct zo_exp_args *a, char **ret_error)
+{
+	unsigned long long vm = zo_exp_get_uint(a, "vm_size");
+
+	if (zo_exp_get(a, "size") && zo_exp_get_uint(a, "size") > vm) {
+		*ret_error = zo_asprintf("%s %s is larger than the target (%llu GB)",
+					 zo_exp_spelling(a, "size"), zo_exp_get(a, "size"), vm);
+		return -EINVAL;
+	}
 	return 0;
 }
 

@@ -49,12 +49,6 @@ static const struct zo_param_runner runner[] = {
 	{ "warmup", "-w", NULL },
 };
 
-static const char *const phases[] = {
-	"preflight", "storage",	 "condition host", "target start", "setup",
-	"warmup",    "workload", "collect",	   "target stop",  "restore host",
-	NULL,
-};
-
 static bool is_locality(const struct zo_exp_args *a)
 {
 	return zo_exp_flag(a, "locality") || zo_exp_get(a, "threads");
@@ -62,12 +56,9 @@ static bool is_locality(const struct zo_exp_args *a)
 
 static int check(const struct zo_exp_args *a, char **ret_error)
 {
-	if (!zo_exp_flag(a, "time_loop") && !is_locality(a)) {
-		*ret_error = zo_asprintf("give one workload: -t (time_loop), -l "
-					 "(locality_mem_access) or -L THREADS");
-		return -EINVAL;
-	}
-	return 0;
+	return zo_texp_one_workload(zo_exp_flag(a, "time_loop") || is_locality(a),
+				    "-t (time_loop), -l (locality_mem_access) or -L THREADS",
+				    ret_error);
 }
 
 static const char *workload(const struct zo_exp_args *a)
@@ -196,9 +187,7 @@ static int run(struct zo_run *run)
 	};
 	struct zo_texp x;
 
-	memset(&x, 0, sizeof(x));
-	x.run = run;
-	return zo_texp_run(&x, &steps);
+	return zo_texp_run_new(run, &x, sizeof(x), &steps);
 }
 
 const struct zo_experiment zo_exp_exp00002 = {
@@ -208,7 +197,7 @@ const struct zo_experiment zo_exp_exp00002 = {
 	.n_params = ZO_ARRAY_SIZE(params),
 	.runner = runner,
 	.n_runner = ZO_ARRAY_SIZE(runner),
-	.phases = phases,
+	.phases = zo_texp_phases,
 	.records_tsc = true,
 	.check = check,
 	.workload = workload,

@@ -41,12 +41,6 @@ static const struct zo_param_runner runner[] = {
 	{ "warmup", "-w", NULL },
 };
 
-static const char *const phases[] = {
-	"preflight", "storage",	 "condition host", "target start", "setup",
-	"warmup",    "workload", "collect",	   "target stop",  "restore host",
-	NULL,
-};
-
 static const char *cg(const struct zo_exp_args *a)
 {
 	return zo_exp_flag(a, "class_e") ? "cg.E.x" : "cg.F.x";
@@ -167,9 +161,7 @@ static int run(struct zo_run *run)
 	struct exp x;
 	int r;
 
-	memset(&x, 0, sizeof(x));
-	x.t.run = run;
-	r = zo_texp_run(&x.t, &steps);
+	r = zo_texp_run_new(run, &x, sizeof(x), &steps);
 	free(x.cg);
 	return r;
 }
@@ -182,7 +174,7 @@ const struct zo_experiment zo_exp_exp00005 = {
 	.n_params = ZO_ARRAY_SIZE(params),
 	.runner = runner,
 	.n_runner = ZO_ARRAY_SIZE(runner),
-	.phases = phases,
+	.phases = zo_texp_phases,
 	.workload = workload,
 	.settings = settings,
 	.files = files,

@@ -58,34 +58,24 @@ static const struct zo_param_runner runner[] = {
 	{ "warmup", "-w", NULL },    { "vm_size", "--vm_size", NULL }, { "cores", "-C", NULL },
 };
 
-static const char *const phases[] = {
-	"preflight", "storage",	 "condition host", "target start", "setup",
-	"warmup",    "workload", "collect",	   "target stop",  "restore host",
-	NULL,
-};
-
 static int check(const struct zo_exp_args *a, char **ret_error)
 {
-	if (!zo_exp_choice(a, "workload")) {
-		*ret_error = zo_asprintf("give one workload: -m (memcached), -c (NAS CG), -h "
-					 "(memhog), -r (redis), -M (Metis) or -x (the mix)");
-		return -EINVAL;
-	}
-	return 0;
+	return zo_texp_one_workload(zo_exp_choice(a, "workload") != NULL,
+				    "-m (memcached), -c (NAS CG), -h (memhog), -r (redis), -M "
+				    "(Metis) or -x (the mix)",
+				    ret_error);
 }
 
 /* The runner's names of the workloads. */
+static const struct zo_texp_name names[] = {
+	{ "memcached", "memcached_gen_data" },
+	{ "cg", "nas_cg" },
+	{ NULL, NULL },
+};
+
 static const char *workload(const struct zo_exp_args *a)
 {
-	const char *c = zo_exp_choice(a, "workload");
-
-	if (!c)
-		return NULL;
-	if (!strcmp(c, "memcached"))
-		return "memcached_gen_data";
-	if (!strcmp(c, "cg"))
-		return "nas_cg";
-	return c;
+	return zo_texp_name(zo_exp_choice(a, "workload"), names);
 }
 
 static const char *files(const struct zo_exp_args *a)
@@ -315,9 +305,7 @@ static int run(struct zo_run *run)
 	struct exp x;
 	int r;
 
-	memset(&x, 0, sizeof(x));
-	x.t.run = run;
-	r = zo_texp_run(&x.t, &steps);
+	r = zo_texp_run_new(run, &x, sizeof(x), &steps);
 	free(x.cg);
 	return r;
 }
@@ -330,7 +318,7 @@ const struct zo_experiment zo_exp_exp00007 = {
 	.n_params = ZO_ARRAY_SIZE(params),
 	.runner = runner,
 	.n_runner = ZO_ARRAY_SIZE(runner),
-	.phases = phases,
+	.phases = zo_texp_phases,
 	.check = check,
 	.workload = workload,
 	.settings = settings,
