@@ -238,19 +238,13 @@ static int check_programs(struct zo_bmk *x)
 static int workload_size(struct zo_bmk *x)
 {
 	const struct zo_exp_args *a = x->t.run->args;
-	char *const argv[] = { (char *)"cat", (char *)"/proc/meminfo", NULL };
 	_cleanup_free_ char *kb = NULL, *gb = NULL;
 	unsigned long long size;
-	struct zo_guest_exec e;
 	struct zo_meminfo m;
-	int r = zo_texp_guest(&x->t, argv, &e);
+	int r = zo_texp_meminfo(&x->t, NULL, &m);
 
 	if (r < 0)
 		return r;
-	r = zo_parse_meminfo(e.out, &m);
-	zo_guest_exec_release(&e);
-	if (r < 0)
-		return zo_run_fail(x->t.run, r, "cannot read the target's /proc/meminfo");
 	kb = zo_asprintf("%llu", (unsigned long long)(m.mem_available / 1024));
 	zo_run_add_fact(x->t.run, "target_mem_available_kb", kb);
 	size = zo_exp_get(a, "size") ? zo_exp_get_uint(a, "size") : m.mem_available >> 30;

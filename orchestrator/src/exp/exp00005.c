@@ -83,24 +83,9 @@ struct exp {
 /* cg.<class>.x in the target, or a refusal saying how to get it. */
 static int phase_setup(struct zo_texp *t)
 {
-	struct exp *x = (struct exp *)t;
-	char *argv[] = { (char *)"sh", (char *)"-c", (char *)"command -v \"$0\" || exit 1",
-			 (char *)cg(t->run->args), NULL };
-	struct zo_guest_exec e;
-	int r = zo_texp_guest(t, argv, &e);
+	const char *const names[] = { cg(t->run->args), NULL };
 
-	if (r < 0)
-		return r;
-	r = e.exit_code;
-	if (r == 0)
-		x->cg = strndup(e.out, strcspn(e.out, "\n"));
-	zo_guest_exec_release(&e);
-	if (r != 0)
-		return zo_run_fail(t->run, -EPERM,
-				   "the target has no NAS CG (%s) in its PATH: NPB 3.4 is not "
-				   "packaged anywhere; " ZO_TEXP_BUILD_HOW("nas"),
-				   cg(t->run->args));
-	return x->cg ? 0 : zo_run_fail(t->run, -ENOMEM, "out of memory");
+	return zo_texp_nas_cg(t, names, &((struct exp *)t)->cg);
 }
 
 /* The runner's warmup: the whole target, (vm_size << 30) >> 12 pages. */

@@ -112,22 +112,9 @@ struct exp {
  * get it (exit 3). */
 static int find_cg(struct exp *x)
 {
-	char *argv[] = { (char *)"sh", (char *)"-c",
-			 (char *)"command -v cg.F.x || command -v cg.E.x || exit 1", NULL };
-	struct zo_guest_exec e;
-	int r = zo_texp_guest(&x->t, argv, &e);
+	static const char *const names[] = { "cg.F.x", "cg.E.x", NULL };
 
-	if (r < 0)
-		return r;
-	r = e.exit_code;
-	if (r == 0)
-		x->cg = strndup(e.out, strcspn(e.out, "\n"));
-	zo_guest_exec_release(&e);
-	if (r != 0)
-		return zo_run_fail(x->t.run, -EPERM,
-				   "the target has no NAS CG (cg.F.x or cg.E.x) in its PATH: NPB "
-				   "3.4 is not packaged anywhere; " ZO_TEXP_BUILD_HOW("nas"));
-	return x->cg ? 0 : -ENOMEM;
+	return zo_texp_nas_cg(&x->t, names, &x->cg);
 }
 
 /* The workload's programs in the target, or a refusal that says how to
@@ -156,20 +143,12 @@ static int phase_setup(struct zo_texp *t)
 /* .guest_mem, and the size the runner gave the workloads: MemAvailable. */
 static int meminfo(struct exp *x)
 {
-	char *const argv[] = { (char *)"cat", (char *)"/proc/meminfo", NULL };
 	_cleanup_free_ char *kb = NULL;
-	struct zo_guest_exec e;
 	struct zo_meminfo m;
-	int r = zo_texp_guest(&x->t, argv, &e);
+	int r = zo_texp_meminfo(&x->t, "guest_mem", &m);
 
 	if (r < 0)
 		return r;
-	r = zo_parse_meminfo(e.out, &m);
-	if (r == 0)
-		r = zo_run_write(x->t.run, "guest_mem", e.out);
-	zo_guest_exec_release(&e);
-	if (r < 0)
-		return zo_run_fail(x->t.run, r, "cannot read or keep the target's /proc/meminfo");
 	x->avail_kb = m.mem_available / 1024;
 	kb = zo_asprintf("%llu", x->avail_kb);
 	zo_run_add_fact(x->t.run, "target_mem_available_kb", kb);

@@ -103,20 +103,12 @@ struct exp {
 /* .guest_mem, and the size: MemAvailable + 0.8 SwapFree (KB). */
 static int meminfo(struct exp *x)
 {
-	char *const argv[] = { (char *)"cat", (char *)"/proc/meminfo", NULL };
 	_cleanup_free_ char *kb = NULL;
-	struct zo_guest_exec e;
 	struct zo_meminfo m;
-	int r = zo_texp_guest(&x->t, argv, &e);
+	int r = zo_texp_meminfo(&x->t, "guest_mem", &m);
 
 	if (r < 0)
 		return r;
-	r = zo_parse_meminfo(e.out, &m);
-	if (r == 0)
-		r = zo_run_write(x->t.run, "guest_mem", e.out);
-	zo_guest_exec_release(&e);
-	if (r < 0)
-		return zo_run_fail(x->t.run, r, "cannot read or keep the target's /proc/meminfo");
 	x->size_kb = m.mem_available / 1024 + 8 * (m.swap_free / 1024) / 10;
 	kb = zo_asprintf("%llu", x->size_kb);
 	zo_run_add_fact(x->t.run, "size_kb", kb);

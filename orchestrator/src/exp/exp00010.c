@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "core/experiment.h"
-#include "exp/texp.h"
+#include "exp/kinst.h"
 #include "ops/hostwork.h"
 #include "ops/run.h"
 #include "sys/sysfs.h"
@@ -110,11 +110,7 @@ static int settings(const struct zo_exp_args *a, struct zo_exp_settings *s)
 	else
 		ws = zo_asprintf("{\"Memcached\":{\"size\":%llu}}", count);
 	r |= ws ? zo_exp_settings_json(s, "workload_settings", false, ws) : -ENOMEM;
-	r |= zo_exp_settings_str(s, "transparent_hugepage_enabled", false, "always");
-	r |= zo_exp_settings_str(s, "transparent_hugepage_defrag", false, "always");
-	r |= zo_exp_settings_uint(s, "transparent_hugepage_khugepaged_defrag", false, 1);
-	r |= zo_exp_settings_uint(s, "transparent_hugepage_khugepaged_alloc_sleep_ms", false, 1000);
-	r |= zo_exp_settings_uint(s, "transparent_hugepage_khugepaged_scan_sleep_ms", false, 1000);
+	r |= zo_kinst_thp_settings(s);
 	return r < 0 ? -ENOMEM : 0;
 }
 

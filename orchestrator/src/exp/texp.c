@@ -203,6 +203,57 @@ int zo_texp_sh(struct zo_texp *x, const char *what, const char *script)
 	return r;
 }
 
+int zo_texp_meminfo(struct zo_texp *x, const char *ext, struct zo_meminfo *m)
+{
+	char *const argv[] = { (char *)"cat", (char *)"/proc/meminfo", NULL };
+	struct zo_guest_exec e;
+	int r = zo_texp_guest(x, argv, &e);
+
+	if (r < 0)
+		return r;
+	r = zo_parse_meminfo(e.out, m);
+	if (r == 0 && ext)
+		r = zo_run_write(x->run, ext, e.out);
+	zo_guest_exec_release(&e);
+	if (r < 0)
+		return zo_run_fail(x->run, r, "cannot read%s the target's /proc/meminfo",
+				   ext ? " or keep" : "");
+	return 0;
+}
+
+int zo_texp_nas_cg(struct zo_texp *x, const char *const *names, char **path)
+{
+	char *argv[8] = { (char *)"sh", (char *)"-c",
+			  (char *)"for p; do command -v \"$p\" && exit 0; done; exit 1",
+			  (char *)"sh" };
+	struct zo_strbuf sb = { 0 };
+	_cleanup_free_ char *which = NULL;
+	struct zo_guest_exec e;
+	size_t i;
+	int r;
+
+	for (i = 0; names[i] && i < 3; i++) {
+		argv[4 + i] = (char *)names[i];
+		zo_strbuf_appendf(&sb, "%s%s", i ? " or " : "", names[i]);
+	}
+	argv[4 + i] = NULL;
+	which = zo_strbuf_steal(&sb);
+	if (!which)
+		return zo_run_fail(x->run, -ENOMEM, "out of memory");
+	r = zo_texp_guest(x, argv, &e);
+	if (r < 0)
+		return r;
+	r = e.exit_code;
+	*path = r == 0 ? strndup(e.out, strcspn(e.out, "\n")) : NULL;
+	zo_guest_exec_release(&e);
+	if (r != 0)
+		return zo_run_fail(x->run, -EPERM,
+				   "the target has no NAS CG (%s) in its PATH: NPB 3.4 is not "
+				   "packaged anywhere; " ZO_TEXP_BUILD_HOW("nas"),
+				   which);
+	return *path ? 0 : zo_run_fail(x->run, -ENOMEM, "out of memory");
+}
+
 int zo_texp_memcached(struct zo_texp *x, unsigned long long mb, bool no_evict)
 {
 	/* -d detaches before it listens: wait for port 11211 (2BCB) in

@@ -6,6 +6,7 @@
 
 #include <stdbool.h>
 
+#include "core/procfs.h"
 #include "ops/run.h"
 #include "ops/target.h"
 
@@ -64,6 +65,14 @@ int zo_texp_guest(struct zo_texp *x, char *const *argv, struct zo_guest_exec *e)
 /* `sh -c script` in the target; a failure (exit status != 0) is the
  * run's, named `what` with the start of its stderr. */
 int zo_texp_sh(struct zo_texp *x, const char *what, const char *script);
+/* The target's /proc/meminfo into m, and into the run's EXT file when
+ * `ext` is not NULL; a failure is the run's. */
+int zo_texp_meminfo(struct zo_texp *x, const char *ext, struct zo_meminfo *m);
+/* The NAS CG program in the target's PATH (NPB 3.4: not packaged
+ * anywhere): the first found of `names` (NULL-terminated) into *path, else
+ * the run is refused (-EPERM, exit 3) naming them and saying how to get
+ * it. */
+int zo_texp_nas_cg(struct zo_texp *x, const char *const *names, char **path);
 /* memcached -m MB -d -u root -f 1.11 in the target (with -M when
  * `no_evict`), after vm.max_map_count = 1e9, listening on port 11211
  * before this returns (it detaches before it listens). */
