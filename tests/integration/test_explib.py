@@ -5,40 +5,16 @@ words), bad input (exit 2 naming the argument), their result names under
 host for time_loop, locality_mem_access and time_mmap_touch, and its files
 parse as the old plotting scripts parse them."""
 import glob
-import json
 import os
 import re
 import shutil
-import tempfile
 
-from zsimtest import TestCase, main, run
-
-STAMP = r"-\d{4}-\d\d-\d\d-\d\d-\d\d-\d\d"
+from zsimtest import main
+from zsimtest.exp import STAMP, ExpCase
 
 
-class ExpLib(TestCase):
-    def setUp(self):
-        self.tmp = tempfile.TemporaryDirectory()
-        self.results = os.path.join(self.tmp.name, "results")
-        self.conf = os.path.join(self.tmp.name, "zsim.conf")
-        with open(self.conf, "w") as f:
-            f.write(f"[paths]\nresults = {self.results}\nstate = {self.tmp.name}/state\n")
 
-    def tearDown(self):
-        self.tmp.cleanup()
-
-    def zo(self, *args):
-        return run("--config", self.conf, *args)
-
-    def plan(self, exp, *args):
-        res = self.zo("--dry-run", "run", exp, *args)
-        self.assertRun(res, 0)
-        ran = re.search(r"(?m)^would run \S+ with:(.*)$", res.out)
-        wrote = re.search(r"(?m)^would write (.*)/([^/]*)\.\{([a-z_,]*)\}$", res.out)
-        self.assertTrue(ran and wrote, res.out)
-        self.assertEqual(wrote.group(1), self.results)
-        return ran.group(1), wrote.group(2), wrote.group(3)
-
+class ExpLib(ExpCase):
     def test_list_and_help(self):
         res = self.zo("run", "--list")
         self.assertRun(res, 0)
@@ -359,16 +335,6 @@ class ExpLib(TestCase):
             self.assertIn(f"zsim-orch: error: run {exp}: {said}", res.err, (exp, args))
             self.assertEqual(res.out, "", (exp, args))
         self.assertFalse(os.path.exists(self.results))
-
-    def result(self, res, exts):
-        self.assertRun(res, 0)
-        m = re.search(r"^RESULTS: (.*)\.\*$", res.out.splitlines()[-1])
-        self.assertTrue(m, res.out)
-        base = m.group(1)
-        for ext in ("params", "time", "sim") + exts:
-            self.assertTrue(os.path.exists(f"{base}.{ext}"), ext)
-        with open(base + ".params") as f:
-            return base, json.load(f)
 
     def test_exp00010_on_this_host(self):
         base, params = self.result(self.zo("run", "exp00010", "time_loop", "1000"), ("out",))

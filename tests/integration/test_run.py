@@ -16,22 +16,11 @@ import tempfile
 import time
 
 from zsimtest import FIXTURES, ZSIM_ORCH, TestCase, main, run, tree_digest
+from zsimtest.exp import ExpCase
 
 
-class Run(TestCase):
-    def setUp(self):
-        self.tmp = tempfile.TemporaryDirectory()
-        self.results = os.path.join(self.tmp.name, "results")
-        self.conf = os.path.join(self.tmp.name, "zsim.conf")
-        with open(self.conf, "w") as f:
-            # the host lock lives in the state directory: this test's own
-            f.write(f"[paths]\nresults = {self.results}\nstate = {self.tmp.name}/state\n")
-
-    def tearDown(self):
-        self.tmp.cleanup()
-
-    def zo(self, *args, **kw):
-        return run("--config", self.conf, *args, **kw)
+class Run(ExpCase):
+    """ExpCase: the host lock lives in the state directory, this test's own."""
 
     def files(self):
         return sorted(os.path.basename(p) for p in glob.glob(self.results + "/*"))
