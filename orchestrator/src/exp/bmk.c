@@ -50,13 +50,10 @@ int zo_bmk_check(struct zo_texp *t, const char *flag, const struct zo_bmk_prog *
 				 "[ -z \"$1\" ] || command -v \"$1\" >/dev/null || exit 3; "
 				 "command -v taskset >/dev/null || exit 2",
 			 (char *)p->program, (char *)(p->client ? p->client : ""), NULL };
-	struct zo_guest_exec e;
-	int r = zo_texp_guest(t, argv, &e);
+	int r = zo_texp_guest_status(t, argv, NULL);
 
 	if (r < 0)
 		return r;
-	r = e.exit_code;
-	zo_guest_exec_release(&e);
 	if (r == 2)
 		return zo_run_fail(t->run, -EPERM,
 				   "the target has no taskset (util-linux) for %s; " PREPARED, flag);

@@ -108,19 +108,14 @@ static int phase_setup(struct zo_texp *x)
 				 "command -v taskset >/dev/null || exit 2; "
 				 "command -v \"$1\" >/dev/null || exit 3",
 			 (char *)program, (char *)TOUCH, NULL };
-	struct zo_guest_exec e;
-	int r = zo_texp_guest(x, argv, &e);
+	int r = zo_texp_guest_status(x, argv, NULL);
 
-	if (r < 0)
-		return r;
-	r = e.exit_code;
-	zo_guest_exec_release(&e);
-	if (r != 0)
+	if (r > 0)
 		return zo_run_fail(x->run, -EPERM,
 				   "the target has no %s; a target prepared with "
 				   "'zsim-orch target prepare' installs it",
 				   r == 2 ? "taskset (util-linux)" : r == 3 ? TOUCH : program);
-	return 0;
+	return r;
 }
 
 /* time_mmap_touch of half the target, as the runner's warmup. */

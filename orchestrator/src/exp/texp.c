@@ -188,6 +188,20 @@ int zo_texp_guest(struct zo_texp *x, char *const *argv, struct zo_guest_exec *e)
 	return 0;
 }
 
+int zo_texp_guest_status(struct zo_texp *x, char *const *argv, char **ret_line)
+{
+	struct zo_guest_exec e;
+	int r = zo_texp_guest(x, argv, &e);
+
+	if (r < 0)
+		return r;
+	r = e.exit_code < 0 ? 128 + e.signal : e.exit_code;
+	if (ret_line)
+		*ret_line = r == 0 ? strndup(e.out, strcspn(e.out, "\n")) : NULL;
+	zo_guest_exec_release(&e);
+	return r;
+}
+
 int zo_texp_sh(struct zo_texp *x, const char *what, const char *script)
 {
 	char *argv[] = { (char *)"sh", (char *)"-c", (char *)script, NULL };
@@ -228,7 +242,6 @@ int zo_texp_nas_cg(struct zo_texp *x, const char *const *names, char **path)
 			  (char *)"sh" };
 	struct zo_strbuf sb = { 0 };
 	_cleanup_free_ char *which = NULL;
-	struct zo_guest_exec e;
 	size_t i;
 	int r;
 
@@ -240,12 +253,9 @@ int zo_texp_nas_cg(struct zo_texp *x, const char *const *names, char **path)
 	which = zo_strbuf_steal(&sb);
 	if (!which)
 		return zo_run_fail(x->run, -ENOMEM, "out of memory");
-	r = zo_texp_guest(x, argv, &e);
+	r = zo_texp_guest_status(x, argv, path);
 	if (r < 0)
 		return r;
-	r = e.exit_code;
-	*path = r == 0 ? strndup(e.out, strcspn(e.out, "\n")) : NULL;
-	zo_guest_exec_release(&e);
 	if (r != 0)
 		return zo_run_fail(x->run, -EPERM,
 				   "the target has no NAS CG (%s) in its PATH: NPB 3.4 is not "

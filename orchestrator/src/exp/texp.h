@@ -62,6 +62,10 @@ int zo_texp_condition(struct zo_texp *x);
 int zo_texp_target_start(struct zo_texp *x);
 /* A command in the target; on failure the run's reason is set. */
 int zo_texp_guest(struct zo_texp *x, char *const *argv, struct zo_guest_exec *e);
+/* A command in the target for its exit status (>= 0, 128+N when signal N
+ * ended it; -errno, the run's reason set, when it could not run); *ret_line, when not NULL, the first
+ * line of its output when it exited 0, else NULL. */
+int zo_texp_guest_status(struct zo_texp *x, char *const *argv, char **ret_line);
 /* `sh -c script` in the target; a failure (exit status != 0) is the
  * run's, named `what` with the start of its stderr. */
 int zo_texp_sh(struct zo_texp *x, const char *what, const char *script);
