@@ -38,13 +38,7 @@ class Exp00002(ResultFiles, e2etest.E2ETestCase):
         base, params = self.result(res, ("local", "nonlocal"))
         self.assertRegex(os.path.basename(base),
                          r"^workload_locality_mem_access_-n800-vm_size1" + STAMP)
-        self.assertFalse(os.path.exists(base + ".out"))
-        for ext in ("local", "nonlocal"):
-            with open(f"{base}.{ext}") as f:
-                lines = f.read().splitlines()
-            self.assertEqual(len(lines), 800, ext)
-            for l in lines:
-                self.assertRegex(l, r"^\d+$")
+        self.assert_locality(base, 800)
 
 
 class Exp00007(e2etest.E2ETestCase):

@@ -354,13 +354,7 @@ class ExpLib(ExpCase):
         base, params = self.result(
             self.zo("run", "exp00010", "locality_mem_access", "800", "--region-mib", "16"),
             ("local", "nonlocal"))
-        self.assertFalse(os.path.exists(base + ".out"))
-        for ext in ("local", "nonlocal"):
-            with open(f"{base}.{ext}") as f:
-                lines = f.read().splitlines()
-            self.assertEqual(len(lines), 800, ext)
-            for l in lines:
-                self.assertRegex(l, r"^\d+$")
+        self.assert_locality(base, 800)
 
         # zsim-touch reserves 16 GB of records by default: 1 GB is all records
         base, params = self.result(self.zo("run", "exp00010", "time_mmap_touch", "1", "-c"),

@@ -32,6 +32,17 @@ class ResultFiles:
         with open(base + ".params") as f:
             return base, json.load(f)
 
+    def assert_locality(self, base, n):
+        """locality_mem_access's results: no .out; .local and .nonlocal of
+        `n` lines, one number each, as the old plotting scripts read them."""
+        self.assertFalse(os.path.exists(base + ".out"))
+        for ext in ("local", "nonlocal"):
+            with open(f"{base}.{ext}") as f:
+                lines = f.read().splitlines()
+            self.assertEqual(len(lines), n, ext)
+            for line in lines:
+                self.assertRegex(line, r"^\d+$")
+
 
 class ExpCase(ResultFiles, TestCase):
     """self.tmp, self.results (not created) and self.conf, a zsim.conf
