@@ -163,16 +163,11 @@ static int phase_workload(struct zo_texp *x)
 /* The data files from the target; .sim. */
 static int phase_collect(struct zo_texp *x)
 {
-	int r;
+	static const char *const locality[] = { GUEST_DIR "/locality.local", "local",
+						GUEST_DIR "/locality.nonlocal", "nonlocal", NULL };
+	static const char *const time_loop[] = { GUEST_DIR "/time_loop.out", "out", NULL };
 
-	if (is_locality(x->run->args)) {
-		r = zo_texp_fetch(x, GUEST_DIR "/locality.local", "local");
-		if (r == 0)
-			r = zo_texp_fetch(x, GUEST_DIR "/locality.nonlocal", "nonlocal");
-	} else {
-		r = zo_texp_fetch(x, GUEST_DIR "/time_loop.out", "out");
-	}
-	return r < 0 ? r : zo_texp_write_sim(x);
+	return zo_texp_collect(x, is_locality(x->run->args) ? locality : time_loop);
 }
 
 static int run(struct zo_run *run)

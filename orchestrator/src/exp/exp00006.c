@@ -200,12 +200,11 @@ static int phase_collect(struct zo_texp *t)
 						      "/proc/ktask_instrumentation > " GUEST_OUT,
 						      check)
 					: NULL;
+	static const char *const files[] = { GUEST_OUT, "out", NULL };
 	int r = sh ? zo_texp_sh(t, "the boot parameter check and /proc/ktask_instrumentation", sh)
 		   : -ENOMEM;
 
-	if (r == 0)
-		r = zo_texp_fetch(t, GUEST_OUT, "out");
-	return r < 0 ? r : zo_texp_write_sim(t);
+	return r < 0 ? r : zo_texp_collect(t, files);
 }
 
 static int run(struct zo_run *run)

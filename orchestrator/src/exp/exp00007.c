@@ -271,9 +271,9 @@ static int phase_workload(struct zo_texp *t)
 
 static int phase_collect(struct zo_texp *t)
 {
-	int r = zo_texp_fetch(t, GUEST_OUT, "out");
+	static const char *const files[] = { GUEST_OUT, "out", NULL };
 
-	return r < 0 ? r : zo_texp_write_sim(t);
+	return zo_texp_collect(t, files);
 }
 
 static int run(struct zo_run *run)

@@ -347,6 +347,15 @@ int zo_texp_fetch(struct zo_texp *x, const char *guest_path, const char *ext)
 	return r < 0 ? zo_texp_failed(x, r) : 0;
 }
 
+int zo_texp_collect(struct zo_texp *x, const char *const *files)
+{
+	int r = 0;
+
+	for (; r == 0 && files[0]; files += 2)
+		r = zo_texp_fetch(x, files[0], files[1]);
+	return r < 0 ? r : zo_texp_write_sim(x);
+}
+
 /* The experiment's own checks, then the shared ones. */
 static int preflight(struct zo_texp *x)
 {

@@ -90,6 +90,9 @@ int zo_texp_write_sim(struct zo_texp *x);
  * in the directory the run opened (never through a link); a failure is
  * the phase's, with zo_texp_failed's wording. */
 int zo_texp_fetch(struct zo_texp *x, const char *guest_path, const char *ext);
+/* The usual collect phase: each pair (guest path, extension) of `files`
+ * (NULL-terminated) fetched with zo_texp_fetch, then .sim. */
+int zo_texp_collect(struct zo_texp *x, const char *const *files);
 /* "target stop" (when it started, after success) and release. */
 int zo_texp_finish(struct zo_texp *x, int r);
 
