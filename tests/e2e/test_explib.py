@@ -13,21 +13,12 @@ import subprocess
 import time
 
 from zsimtest import e2e as e2etest
+from zsimtest.exp import ResultFiles
 
 STAMP = r"-\d{4}-\d\d-\d\d-\d\d-\d\d-\d\d$"
 
 
-class Exp00002(e2etest.E2ETestCase):
-    def result(self, res, exts):
-        self.assertRun(res, 0)
-        m = re.search(r"^RESULTS: (.*)\.\*$", res.out.splitlines()[-1])
-        self.assertTrue(m, res.out)
-        base = m.group(1)
-        for ext in ("params", "time", "sim") + exts:
-            self.assertTrue(os.path.exists(f"{base}.{ext}"), ext)
-        with open(base + ".params") as f:
-            return base, json.load(f)
-
+class Exp00002(ResultFiles, e2etest.E2ETestCase):
     def test_time_loop(self):
         # the runner's spelling: N -t -v GB
         res = self.zo("run", "exp00002", "1000", "-t", "-v", "1")
@@ -47,13 +38,7 @@ class Exp00002(e2etest.E2ETestCase):
         base, params = self.result(res, ("local", "nonlocal"))
         self.assertRegex(os.path.basename(base),
                          r"^workload_locality_mem_access_-n800-vm_size1" + STAMP)
-        self.assertFalse(os.path.exists(base + ".out"))
-        for ext in ("local", "nonlocal"):
-            with open(f"{base}.{ext}") as f:
-                lines = f.read().splitlines()
-            self.assertEqual(len(lines), 800, ext)
-            for l in lines:
-                self.assertRegex(l, r"^\d+$")
+        self.assert_locality(base, 800)
 
 
 class Exp00007(e2etest.E2ETestCase):

@@ -5,40 +5,16 @@ words), bad input (exit 2 naming the argument), their result names under
 host for time_loop, locality_mem_access and time_mmap_touch, and its files
 parse as the old plotting scripts parse them."""
 import glob
-import json
 import os
 import re
 import shutil
-import tempfile
 
-from zsimtest import TestCase, main, run
-
-STAMP = r"-\d{4}-\d\d-\d\d-\d\d-\d\d-\d\d"
+from zsimtest import main
+from zsimtest.exp import STAMP, ExpCase
 
 
-class ExpLib(TestCase):
-    def setUp(self):
-        self.tmp = tempfile.TemporaryDirectory()
-        self.results = os.path.join(self.tmp.name, "results")
-        self.conf = os.path.join(self.tmp.name, "zsim.conf")
-        with open(self.conf, "w") as f:
-            f.write(f"[paths]\nresults = {self.results}\nstate = {self.tmp.name}/state\n")
 
-    def tearDown(self):
-        self.tmp.cleanup()
-
-    def zo(self, *args):
-        return run("--config", self.conf, *args)
-
-    def plan(self, exp, *args):
-        res = self.zo("--dry-run", "run", exp, *args)
-        self.assertRun(res, 0)
-        ran = re.search(r"(?m)^would run \S+ with:(.*)$", res.out)
-        wrote = re.search(r"(?m)^would write (.*)/([^/]*)\.\{([a-z_,]*)\}$", res.out)
-        self.assertTrue(ran and wrote, res.out)
-        self.assertEqual(wrote.group(1), self.results)
-        return ran.group(1), wrote.group(2), wrote.group(3)
-
+class ExpLib(ExpCase):
     def test_list_and_help(self):
         res = self.zo("run", "--list")
         self.assertRun(res, 0)
@@ -360,16 +336,6 @@ class ExpLib(TestCase):
             self.assertEqual(res.out, "", (exp, args))
         self.assertFalse(os.path.exists(self.results))
 
-    def result(self, res, exts):
-        self.assertRun(res, 0)
-        m = re.search(r"^RESULTS: (.*)\.\*$", res.out.splitlines()[-1])
-        self.assertTrue(m, res.out)
-        base = m.group(1)
-        for ext in ("params", "time", "sim") + exts:
-            self.assertTrue(os.path.exists(f"{base}.{ext}"), ext)
-        with open(base + ".params") as f:
-            return base, json.load(f)
-
     def test_exp00010_on_this_host(self):
         base, params = self.result(self.zo("run", "exp00010", "time_loop", "1000"), ("out",))
         self.assertEqual((params["workload"], params["app"], params["exp"], params["n"]),
@@ -388,13 +354,7 @@ class ExpLib(TestCase):
         base, params = self.result(
             self.zo("run", "exp00010", "locality_mem_access", "800", "--region-mib", "16"),
             ("local", "nonlocal"))
-        self.assertFalse(os.path.exists(base + ".out"))
-        for ext in ("local", "nonlocal"):
-            with open(f"{base}.{ext}") as f:
-                lines = f.read().splitlines()
-            self.assertEqual(len(lines), 800, ext)
-            for l in lines:
-                self.assertRegex(l, r"^\d+$")
+        self.assert_locality(base, 800)
 
         # zsim-touch reserves 16 GB of records by default: 1 GB is all records
         base, params = self.result(self.zo("run", "exp00010", "time_mmap_touch", "1", "-c"),

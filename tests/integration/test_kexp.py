@@ -14,11 +14,10 @@ import os
 import re
 import shutil
 import socket
-import tempfile
 
-from zsimtest import SOURCE_DIR, TestCase, main, run
+from zsimtest import SOURCE_DIR, main
+from zsimtest.exp import STAMP, ExpCase
 
-STAMP = r"-\d{4}-\d\d-\d\d-\d\d-\d\d-\d\d"
 FIXTURE = os.path.join(SOURCE_DIR, "tests", "fixtures", "0sim-node")
 THP = "sys/kernel/mm/transparent_hugepage"
 
@@ -37,29 +36,7 @@ def tree_digest(root):
     return h.hexdigest()
 
 
-class KExp(TestCase):
-    def setUp(self):
-        self.tmp = tempfile.TemporaryDirectory()
-        self.results = os.path.join(self.tmp.name, "results")
-        self.conf = os.path.join(self.tmp.name, "zsim.conf")
-        with open(self.conf, "w") as f:
-            f.write(f"[paths]\nresults = {self.results}\nstate = {self.tmp.name}/state\n")
-
-    def tearDown(self):
-        self.tmp.cleanup()
-
-    def zo(self, *args, **kw):
-        return run("--config", self.conf, *args, **kw)
-
-    def plan(self, exp, *args):
-        res = self.zo("--dry-run", "run", exp, *args)
-        self.assertRun(res, 0)
-        ran = re.search(r"(?m)^would run \S+ with:(.*)$", res.out)
-        wrote = re.search(r"(?m)^would write (.*)/([^/]*)\.\{([a-z_,]*)\}$", res.out)
-        self.assertTrue(ran and wrote, res.out)
-        self.assertEqual(wrote.group(1), self.results)
-        return ran.group(1), wrote.group(2), wrote.group(3)
-
+class KExp(ExpCase):
     def test_list_and_help(self):
         res = self.zo("run", "--list")
         self.assertRun(res, 0)

@@ -16,22 +16,11 @@ import tempfile
 import time
 
 from zsimtest import FIXTURES, ZSIM_ORCH, TestCase, main, run, tree_digest
+from zsimtest.exp import STAMP, ExpCase
 
 
-class Run(TestCase):
-    def setUp(self):
-        self.tmp = tempfile.TemporaryDirectory()
-        self.results = os.path.join(self.tmp.name, "results")
-        self.conf = os.path.join(self.tmp.name, "zsim.conf")
-        with open(self.conf, "w") as f:
-            # the host lock lives in the state directory: this test's own
-            f.write(f"[paths]\nresults = {self.results}\nstate = {self.tmp.name}/state\n")
-
-    def tearDown(self):
-        self.tmp.cleanup()
-
-    def zo(self, *args, **kw):
-        return run("--config", self.conf, *args, **kw)
+class Run(ExpCase):
+    """ExpCase: the host lock lives in the state directory, this test's own."""
 
     def files(self):
         return sorted(os.path.basename(p) for p in glob.glob(self.results + "/*"))
@@ -335,10 +324,9 @@ class Run(TestCase):
         self.assertFalse(os.path.exists(self.results))
 
 
-STAMP = r"-\d{4}-\d\d-\d\d-\d\d-\d\d-\d\d"
 
 
-class RunnerCommandLine(TestCase):
+class RunnerCommandLine(ExpCase):
     """exp00000 as `runner exp00000 HOST USER ...` took it: the spellings,
     the settings they mean, and the file names (the plan under --dry-run
     names the files the run would write)."""
@@ -369,30 +357,16 @@ class RunnerCommandLine(TestCase):
          "multicore_offsettingtrue"),
     ]
 
-    def setUp(self):
-        self.tmp = tempfile.TemporaryDirectory()
-        self.results = os.path.join(self.tmp.name, "results")
-        self.conf = os.path.join(self.tmp.name, "zsim.conf")
-        with open(self.conf, "w") as f:
-            f.write(f"[paths]\nresults = {self.results}\nstate = {self.tmp.name}/state\n")
-
-    def tearDown(self):
-        self.tmp.cleanup()
-
-    def plan(self, args):
-        res = run("--config", self.conf, "--dry-run", "run", "exp00000", *args)
-        self.assertRun(res, 0)
-        ran = re.search(r"(?m)^would run exp00000 with:(.*)$", res.out)
-        wrote = re.search(r"(?m)^would write (.*)/([^/]*)\.\{params,out,time,sim\}$", res.out)
-        self.assertTrue(ran and wrote, res.out)
-        self.assertEqual(wrote.group(1), self.results)
-        return ran.group(1), wrote.group(2)
+    def plan_exp00000(self, args):
+        ran, base, exts = self.plan("exp00000", *args)
+        self.assertEqual(exts, "params,out,time,sim")
+        return ran, base
 
     def test_names_and_spellings(self):
         for zsim, runner, name in self.TABLE:
-            settings, base = self.plan(zsim)
+            settings, base = self.plan_exp00000(zsim)
             self.assertRegex(base, "^" + re.escape(name) + STAMP + "$", zsim)
-            settings2, base2 = self.plan(runner)
+            settings2, base2 = self.plan_exp00000(runner)
             self.assertEqual(settings2.replace(" --zeros", ""), settings.replace(" --zeros", ""),
                              runner)
             self.assertRegex(base2, "^" + re.escape(name) + STAMP + "$", runner)
@@ -400,7 +374,7 @@ class RunnerCommandLine(TestCase):
 
     def test_the_runners_command(self):
         # `runner exp00000 HOST USER 4096 1 -m` (exp00000.rs)
-        settings, base = self.plan(["4096", "1", "-m"])
+        settings, base = self.plan_exp00000(["4096", "1", "-m"])
         self.assertEqual(settings, " 4096 1 --memcached")
         self.assertRegex(base, r"^workload_bmk_-app_Memcached_-vm_size4096" + STAMP + "$")
 

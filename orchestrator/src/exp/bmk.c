@@ -50,13 +50,10 @@ int zo_bmk_check(struct zo_texp *t, const char *flag, const struct zo_bmk_prog *
 				 "[ -z \"$1\" ] || command -v \"$1\" >/dev/null || exit 3; "
 				 "command -v taskset >/dev/null || exit 2",
 			 (char *)p->program, (char *)(p->client ? p->client : ""), NULL };
-	struct zo_guest_exec e;
-	int r = zo_texp_guest(t, argv, &e);
+	int r = zo_texp_guest_status(t, argv, NULL);
 
 	if (r < 0)
 		return r;
-	r = e.exit_code;
-	zo_guest_exec_release(&e);
 	if (r == 2)
 		return zo_run_fail(t->run, -EPERM,
 				   "the target has no taskset (util-linux) for %s; " PREPARED, flag);
@@ -94,17 +91,9 @@ static int client(struct zo_texp *t, const char *what, const char *cmdline, cons
 int zo_bmk_memcached(struct zo_texp *t, unsigned long long server_mb,
 		     unsigned long long client_gb, const char *out)
 {
-	_cleanup_free_ char *server = zo_asprintf(
-		"echo 1000000000 > /proc/sys/vm/max_map_count && "
-		"memcached -M -m %llu -d -u root -f 1.11 && "
-		/* -d detaches before it listens: wait for port 11211 (2BCB) */
-		"n=0; while ! cat /proc/net/tcp /proc/net/tcp6 2>/dev/null | "
-		"grep -q ':2BCB 0*:0000 0A' && [ $n -lt 300 ]; do sleep 0.1; "
-		"n=$((n+1)); done; [ $n -lt 300 ]",
-		server_mb);
 	_cleanup_free_ char *cmd = zo_asprintf("/usr/bin/memcached_gen_data localhost:11211 %llu",
 					       client_gb);
-	int r = zo_texp_sh(t, "memcached", server);
+	int r = zo_texp_memcached(t, server_mb, true);
 
 	return r < 0 ? r : client(t, "memcached_gen_data", cmd, out);
 }
@@ -198,6 +187,18 @@ int zo_bmk_background_stop(struct zo_texp *t, const char *pidfile)
 	return 0;
 }
 
+int zo_bmk_check_size(const struct zo_exp_args *a, char **ret_error)
+{
+	unsigned long long vm = zo_exp_get_uint(a, "vm_size");
+
+	if (zo_exp_get(a, "size") && zo_exp_get_uint(a, "size") > vm) {
+		*ret_error = zo_asprintf("%s %s is larger than the target (%llu GB)",
+					 zo_exp_spelling(a, "size"), zo_exp_get(a, "size"), vm);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 void zo_bmk_init(struct zo_bmk *x, struct zo_run *run)
 {
 	memset(x, 0, sizeof(*x));
@@ -234,19 +235,13 @@ static int check_programs(struct zo_bmk *x)
 static int workload_size(struct zo_bmk *x)
 {
 	const struct zo_exp_args *a = x->t.run->args;
-	char *const argv[] = { (char *)"cat", (char *)"/proc/meminfo", NULL };
 	_cleanup_free_ char *kb = NULL, *gb = NULL;
 	unsigned long long size;
-	struct zo_guest_exec e;
 	struct zo_meminfo m;
-	int r = zo_texp_guest(&x->t, argv, &e);
+	int r = zo_texp_meminfo(&x->t, NULL, &m);
 
 	if (r < 0)
 		return r;
-	r = zo_parse_meminfo(e.out, &m);
-	zo_guest_exec_release(&e);
-	if (r < 0)
-		return zo_run_fail(x->t.run, r, "cannot read the target's /proc/meminfo");
 	kb = zo_asprintf("%llu", (unsigned long long)(m.mem_available / 1024));
 	zo_run_add_fact(x->t.run, "target_mem_available_kb", kb);
 	size = zo_exp_get(a, "size") ? zo_exp_get_uint(a, "size") : m.mem_available >> 30;

@@ -62,6 +62,8 @@ struct zo_bmk {
 	const char *out_dev;	     /* the results disk in the target, or "" */
 	unsigned long long out_len;  /* what zsim-touch wrote onto it */
 };
+/* The check: --size no larger than the target (exit 2 naming it). */
+int zo_bmk_check_size(const struct zo_exp_args *a, char **ret_error);
 void zo_bmk_init(struct zo_bmk *x, struct zo_run *run);
 /* Its programs checked (refused without them), its size (--size, else the
  * target's MemAvailable in whole GB, rounded down). */

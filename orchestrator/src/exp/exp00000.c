@@ -65,36 +65,17 @@ static const struct zo_param_runner runner[] = {
 	{ "delay", NULL, "multicore_offsetting" },
 };
 
-static const char *const phases[] = {
-	"preflight", "storage",	 "condition host", "target start", "setup",
-	"warmup",    "workload", "collect",	   "target stop",  "restore host",
-	NULL,
-};
-
-static int check(const struct zo_exp_args *a, char **ret_error)
-{
-	unsigned long long vm = zo_exp_get_uint(a, "vm_size");
-
-	if (zo_exp_get(a, "size") && zo_exp_get_uint(a, "size") > vm) {
-		*ret_error = zo_asprintf("%s %s is larger than the target (%llu GB)",
-					 zo_exp_spelling(a, "size"), zo_exp_get(a, "size"), vm);
-		return -EINVAL;
-	}
-	return 0;
-}
-
 /* The workload program the choice runs, as zsim's settings name it. */
 static const char *workload(const struct zo_exp_args *a)
 {
-	const char *c = zo_exp_choice(a, "workload");
+	static const struct zo_texp_name names[] = {
+		{ "zeros", "time_mmap_touch" },
+		{ "counter", "time_mmap_touch" },
+		{ "memcached", "memcached_gen_data" },
+		{ NULL, NULL },
+	};
 
-	if (!c)
-		return NULL;
-	if (!strcmp(c, "zeros") || !strcmp(c, "counter"))
-		return "time_mmap_touch";
-	if (!strcmp(c, "memcached"))
-		return "memcached_gen_data";
-	return c;
+	return zo_texp_name(zo_exp_choice(a, "workload"), names);
 }
 
 /* The runner's settings! block, in its order: the important ones name the
@@ -163,9 +144,9 @@ const struct zo_experiment zo_exp_exp00000 = {
 	.n_params = ZO_ARRAY_SIZE(params),
 	.runner = runner,
 	.n_runner = ZO_ARRAY_SIZE(runner),
-	.phases = phases,
+	.phases = zo_texp_phases,
 	.records_tsc = true,
-	.check = check,
+	.check = zo_bmk_check_size,
 	.workload = workload,
 	.settings = settings,
 	.run = run,

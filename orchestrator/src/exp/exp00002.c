@@ -49,12 +49,6 @@ static const struct zo_param_runner runner[] = {
 	{ "warmup", "-w", NULL },
 };
 
-static const char *const phases[] = {
-	"preflight", "storage",	 "condition host", "target start", "setup",
-	"warmup",    "workload", "collect",	   "target stop",  "restore host",
-	NULL,
-};
-
 static bool is_locality(const struct zo_exp_args *a)
 {
 	return zo_exp_flag(a, "locality") || zo_exp_get(a, "threads");
@@ -62,12 +56,9 @@ static bool is_locality(const struct zo_exp_args *a)
 
 static int check(const struct zo_exp_args *a, char **ret_error)
 {
-	if (!zo_exp_flag(a, "time_loop") && !is_locality(a)) {
-		*ret_error = zo_asprintf("give one workload: -t (time_loop), -l "
-					 "(locality_mem_access) or -L THREADS");
-		return -EINVAL;
-	}
-	return 0;
+	return zo_texp_one_workload(zo_exp_flag(a, "time_loop") || is_locality(a),
+				    "-t (time_loop), -l (locality_mem_access) or -L THREADS",
+				    ret_error);
 }
 
 static const char *workload(const struct zo_exp_args *a)
@@ -117,19 +108,14 @@ static int phase_setup(struct zo_texp *x)
 				 "command -v taskset >/dev/null || exit 2; "
 				 "command -v \"$1\" >/dev/null || exit 3",
 			 (char *)program, (char *)TOUCH, NULL };
-	struct zo_guest_exec e;
-	int r = zo_texp_guest(x, argv, &e);
+	int r = zo_texp_guest_status(x, argv, NULL);
 
-	if (r < 0)
-		return r;
-	r = e.exit_code;
-	zo_guest_exec_release(&e);
-	if (r != 0)
+	if (r > 0)
 		return zo_run_fail(x->run, -EPERM,
 				   "the target has no %s; a target prepared with "
 				   "'zsim-orch target prepare' installs it",
 				   r == 2 ? "taskset (util-linux)" : r == 3 ? TOUCH : program);
-	return 0;
+	return r;
 }
 
 /* time_mmap_touch of half the target, as the runner's warmup. */
@@ -177,16 +163,11 @@ static int phase_workload(struct zo_texp *x)
 /* The data files from the target; .sim. */
 static int phase_collect(struct zo_texp *x)
 {
-	int r;
+	static const char *const locality[] = { GUEST_DIR "/locality.local", "local",
+						GUEST_DIR "/locality.nonlocal", "nonlocal", NULL };
+	static const char *const time_loop[] = { GUEST_DIR "/time_loop.out", "out", NULL };
 
-	if (is_locality(x->run->args)) {
-		r = zo_texp_fetch(x, GUEST_DIR "/locality.local", "local");
-		if (r == 0)
-			r = zo_texp_fetch(x, GUEST_DIR "/locality.nonlocal", "nonlocal");
-	} else {
-		r = zo_texp_fetch(x, GUEST_DIR "/time_loop.out", "out");
-	}
-	return r < 0 ? r : zo_texp_write_sim(x);
+	return zo_texp_collect(x, is_locality(x->run->args) ? locality : time_loop);
 }
 
 static int run(struct zo_run *run)
@@ -196,9 +177,7 @@ static int run(struct zo_run *run)
 	};
 	struct zo_texp x;
 
-	memset(&x, 0, sizeof(x));
-	x.run = run;
-	return zo_texp_run(&x, &steps);
+	return zo_texp_run_new(run, &x, sizeof(x), &steps);
 }
 
 const struct zo_experiment zo_exp_exp00002 = {
@@ -208,7 +187,7 @@ const struct zo_experiment zo_exp_exp00002 = {
 	.n_params = ZO_ARRAY_SIZE(params),
 	.runner = runner,
 	.n_runner = ZO_ARRAY_SIZE(runner),
-	.phases = phases,
+	.phases = zo_texp_phases,
 	.records_tsc = true,
 	.check = check,
 	.workload = workload,

@@ -45,11 +45,6 @@ static const struct zo_param_runner runner[] = {
 	{ "continual_compaction", "--continual_compaction", NULL },
 };
 
-static const char *const phases[] = {
-	"preflight", "storage", "condition host", "target start", "setup",
-	"workload",  "collect", "target stop",	  "restore host", NULL,
-};
-
 static const char *workload(const struct zo_exp_args *a)
 {
 	(void)a;
@@ -121,7 +116,7 @@ static int phase_workload(struct zo_texp *t)
 	const struct zo_exp_args *a = t->run->args;
 	unsigned long long gb = size_gb(a);
 	_cleanup_free_ char *core = zo_texp_next_core(t), *sh = NULL;
-	int r = zo_kinst_guest_memcached(t, gb << 10, false);
+	int r = zo_texp_memcached(t, gb << 10, false);
 
 	if (r < 0)
 		return r;
@@ -135,11 +130,10 @@ static int phase_workload(struct zo_texp *t)
 
 static int phase_collect(struct zo_texp *t)
 {
-	int r = zo_texp_fetch(t, GUEST_OUT, "out");
+	static const char *const files[] = { GUEST_OUT, "out", GUEST_LAT, "memcached_latency",
+					     NULL };
 
-	if (r == 0)
-		r = zo_texp_fetch(t, GUEST_LAT, "memcached_latency");
-	return r < 0 ? r : zo_texp_write_sim(t);
+	return zo_texp_collect(t, files);
 }
 
 static int run(struct zo_run *run)
@@ -148,9 +142,7 @@ static int run(struct zo_run *run)
 						    phase_collect };
 	struct zo_texp x;
 
-	memset(&x, 0, sizeof(x));
-	x.run = run;
-	return zo_texp_run(&x, &steps);
+	return zo_texp_run_new(run, &x, sizeof(x), &steps);
 }
 
 const struct zo_experiment zo_exp_exp00003 = {
@@ -161,7 +153,7 @@ const struct zo_experiment zo_exp_exp00003 = {
 	.n_params = ZO_ARRAY_SIZE(params),
 	.runner = runner,
 	.n_runner = ZO_ARRAY_SIZE(runner),
-	.phases = phases,
+	.phases = zo_texp_phases_no_warmup,
 	.records_tsc = true,
 	.workload = workload,
 	.settings = settings,

@@ -11,12 +11,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/config.h"
 #include "core/experiment.h"
 #include "exp/kinst.h"
 #include "ops/hostwork.h"
 #include "ops/run.h"
-#include "ops/storage.h"
 #include "util/spawn.h"
 #include "util/str.h"
 
@@ -59,72 +57,59 @@ static int settings(const struct zo_exp_args *a, struct zo_exp_settings *s)
 }
 
 struct exp {
-	struct zo_run *run;
+	struct zo_texp t; /* first: the phases get &x->t (no target) */
 	char *dir; /* the workload programs */
 };
 
-static int phase_preflight(struct exp *x)
+static int phase_preflight(struct zo_texp *t)
 {
+	struct exp *x = (struct exp *)t;
 	const char *const need[] = { "/proc/compact_instrumentation", "/proc/compact_spurious_fail",
 				     NULL };
 	_cleanup_free_ char *path = NULL;
-	int r = zo_kinst_require_host(x->run, need);
+	int r = zo_kinst_require_host(x->t.run, need);
 
 	if (r < 0)
 		return r;
 	x->dir = zo_workloads_dir(NULL);
 	path = x->dir ? zo_asprintf("%s/" PROG, x->dir) : NULL;
 	if (!path)
-		return zo_run_fail(x->run, -ENOMEM, "out of memory");
-	zo_run_add_fact(x->run, "workload_dir", x->dir);
-	if (zo_host_workload_check(x->run->ctx, path) < 0)
-		return zo_run_fail(x->run, -EPERM, "%s", x->run->ctx->error);
+		return zo_run_fail(x->t.run, -ENOMEM, "out of memory");
+	zo_run_add_fact(x->t.run, "workload_dir", x->dir);
+	if (zo_host_workload_check(x->t.run->ctx, path) < 0)
+		return zo_run_fail(x->t.run, -EPERM, "%s", x->t.run->ctx->error);
 	if (!zo_have_program("memcached"))
-		return zo_run_fail(x->run, -EPERM, "exp00004: this host has no memcached; install the "
+		return zo_run_fail(x->t.run, -EPERM, "exp00004: this host has no memcached; install the "
 						   "memcached package (CentOS and Debian)");
 	return 0;
 }
 
 /* The host's swap as the config records it ([host] swap, the thin pool). */
-static int phase_storage(struct exp *x)
+static int phase_storage(struct zo_texp *t)
 {
-	struct zo_ctx *ctx = x->run->ctx;
-	const char *data = zo_config_get(ctx->config, "thin", "data");
-	const char *swap = zo_config_get(ctx->config, "host", "swap");
-	int r = 0;
-
-	if (data && *data)
-		r = zo_thin_activate(ctx);
-	if (r == 0 && swap && *swap)
-		r = zo_swap_on_recorded(ctx);
-	if (r < 0)
-		return zo_run_fail(x->run, r, "%s", ctx->error);
-	if ((!data || !*data) && (!swap || !*swap))
-		zo_warn(&ctx->log, "no swap or thin pool in %s: memcached larger than RAM will not "
-				   "fit (zsim-orch setup)",
-			ctx->config_path);
-	return 0;
+	return zo_texp_storage_for(t->run, "memcached");
 }
 
-static int phase_condition(struct exp *x)
+static int phase_condition(struct zo_texp *t)
 {
-	int r = zo_kinst_host_thp(x->run);
+	int r = zo_kinst_host_thp(t->run);
 
 	if (r == 0)
-		r = zo_run_set_knob(x->run, "/proc/compact_spurious_fail", "0");
-	return r < 0 ? zo_run_fail(x->run, r, "%s", x->run->ctx->error) : 0;
+		r = zo_run_set_knob(t->run, "/proc/compact_spurious_fail", "0");
+	return r < 0 ? zo_texp_failed(t, r) : 0;
 }
 
 /* memcached -M -m <SIZE GB in MB> -d -f 1.11 on 127.0.0.1:11211 (the
  * runner's allow_oom), the client pinned to CPU 0, the server stopped
  * after. */
-static int phase_workload(struct exp *x)
+static int phase_workload(struct zo_texp *t)
 {
-	const char *size = zo_exp_get(x->run->args, "size");
-	_cleanup_free_ char *mb = zo_asprintf("%llu", zo_exp_get_uint(x->run->args, "size") << 10);
-	_cleanup_free_ char *pidfile = zo_run_file(x->run, "memcached-pid");
+	struct exp *x = (struct exp *)t;
+	const char *size = zo_exp_get(x->t.run->args, "size");
+	_cleanup_free_ char *mb = zo_asprintf("%llu", zo_exp_get_uint(x->t.run->args, "size") << 10);
+	_cleanup_free_ char *pidfile = zo_run_file(x->t.run, "memcached-pid");
 	_cleanup_free_ char *client = zo_asprintf("%s/" PROG, x->dir);
-	_cleanup_free_ char *out = zo_run_file(x->run, "out");
+	_cleanup_free_ char *out = zo_run_file(x->t.run, "out");
 	char *server[] = { (char *)"memcached", (char *)"-M", (char *)"-m", mb, (char *)"-d",
 			   (char *)"-u", (char *)"root", (char *)"-f", (char *)"1.11", (char *)"-l",
 			   (char *)"127.0.0.1", (char *)"-p", (char *)"11211", (char *)"-P", pidfile,
@@ -134,56 +119,47 @@ static int phase_workload(struct exp *x)
 	int r, s;
 
 	if (!mb || !pidfile || !client || !out)
-		return zo_run_fail(x->run, -ENOMEM, "out of memory");
-	r = zo_host_workload(x->run->ctx, server, -1, NULL, zo_run_stop_flag());
+		return zo_run_fail(x->t.run, -ENOMEM, "out of memory");
+	r = zo_host_workload(x->t.run->ctx, server, -1, NULL, zo_run_stop_flag());
 	if (r == 0)
-		r = zo_host_wait_listening(x->run->ctx, 11211, 10000);
+		r = zo_host_wait_listening(x->t.run->ctx, 11211, 10000);
 	if (r == 0) {
-		zo_run_add_fact(x->run, "workload_cpu", "0");
-		r = zo_host_workload(x->run->ctx, argv, 0, out, zo_run_stop_flag());
+		zo_run_add_fact(x->t.run, "workload_cpu", "0");
+		r = zo_host_workload(x->t.run->ctx, argv, 0, out, zo_run_stop_flag());
 		/* the runner's allow_oom: a memcached -M of SIZE GB fills up
 		 * before SIZE GB of values are in, and the client's end is
 		 * not the run's (its errors are lines of .out) */
 		if (r == -EIO) {
-			zo_warn(&x->run->ctx->log, "%s", x->run->ctx->error);
-			zo_run_add_fact(x->run, "workload_note", x->run->ctx->error);
-			zo_clear_error(x->run->ctx);
+			zo_warn(&x->t.run->ctx->log, "%s", x->t.run->ctx->error);
+			zo_run_add_fact(x->t.run, "workload_note", x->t.run->ctx->error);
+			zo_clear_error(x->t.run->ctx);
 			r = 0;
 		}
 	}
-	s = zo_host_daemon_stop(x->run->ctx, pidfile);
+	s = zo_host_daemon_stop(x->t.run->ctx, pidfile);
 	if (r == 0)
 		r = s;
-	return r < 0 ? zo_run_fail(x->run, r, "%s", x->run->ctx->error) : 0;
+	return r < 0 ? zo_run_fail(x->t.run, r, "%s", x->t.run->ctx->error) : 0;
 }
 
-static int phase_collect(struct exp *x)
+static int phase_collect(struct zo_texp *t)
 {
-	return zo_run_write_host_sim(x->run, NULL);
+	return zo_run_write_host_sim(t->run, NULL);
 }
 
 static int run(struct zo_run *run)
 {
-	const struct {
-		const char *name;
-		int (*fn)(struct exp *x);
-	} steps[] = {
+	static const struct zo_texp_phase_fn steps[] = {
 		{ "preflight", phase_preflight },   { "storage", phase_storage },
 		{ "condition host", phase_condition }, { "workload", phase_workload },
 		{ "collect", phase_collect },
 	};
 	struct exp x;
-	size_t i;
-	int r = 0;
+	int r;
 
 	memset(&x, 0, sizeof(x));
-	x.run = run;
-	for (i = 0; i < ZO_ARRAY_SIZE(steps) && r == 0; i++) {
-		zo_run_phase_begin(run, steps[i].name);
-		r = steps[i].fn(&x);
-		if (r == 0)
-			zo_run_phase_end(run);
-	}
+	x.t.run = run;
+	r = zo_texp_run_phases(&x.t, steps, ZO_ARRAY_SIZE(steps));
 	free(x.dir);
 	return r;
 }

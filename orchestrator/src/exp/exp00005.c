@@ -41,12 +41,6 @@ static const struct zo_param_runner runner[] = {
 	{ "warmup", "-w", NULL },
 };
 
-static const char *const phases[] = {
-	"preflight", "storage",	 "condition host", "target start", "setup",
-	"warmup",    "workload", "collect",	   "target stop",  "restore host",
-	NULL,
-};
-
 static const char *cg(const struct zo_exp_args *a)
 {
 	return zo_exp_flag(a, "class_e") ? "cg.E.x" : "cg.F.x";
@@ -89,24 +83,9 @@ struct exp {
 /* cg.<class>.x in the target, or a refusal saying how to get it. */
 static int phase_setup(struct zo_texp *t)
 {
-	struct exp *x = (struct exp *)t;
-	char *argv[] = { (char *)"sh", (char *)"-c", (char *)"command -v \"$0\" || exit 1",
-			 (char *)cg(t->run->args), NULL };
-	struct zo_guest_exec e;
-	int r = zo_texp_guest(t, argv, &e);
+	const char *const names[] = { cg(t->run->args), NULL };
 
-	if (r < 0)
-		return r;
-	r = e.exit_code;
-	if (r == 0)
-		x->cg = strndup(e.out, strcspn(e.out, "\n"));
-	zo_guest_exec_release(&e);
-	if (r != 0)
-		return zo_run_fail(t->run, -EPERM,
-				   "the target has no NAS CG (%s) in its PATH: NPB 3.4 is not "
-				   "packaged anywhere; " ZO_TEXP_BUILD_HOW("nas"),
-				   cg(t->run->args));
-	return x->cg ? 0 : zo_run_fail(t->run, -ENOMEM, "out of memory");
+	return zo_texp_nas_cg(t, names, &((struct exp *)t)->cg);
 }
 
 /* The runner's warmup: the whole target, (vm_size << 30) >> 12 pages. */
@@ -152,11 +131,9 @@ static int phase_workload(struct zo_texp *t)
 
 static int phase_collect(struct zo_texp *t)
 {
-	int r = zo_texp_fetch(t, GUEST_OUT, "out");
+	static const char *const files[] = { GUEST_OUT, "out", GUEST_VMSTAT, "vmstat", NULL };
 
-	if (r == 0)
-		r = zo_texp_fetch(t, GUEST_VMSTAT, "vmstat");
-	return r < 0 ? r : zo_texp_write_sim(t);
+	return zo_texp_collect(t, files);
 }
 
 static int run(struct zo_run *run)
@@ -167,9 +144,7 @@ static int run(struct zo_run *run)
 	struct exp x;
 	int r;
 
-	memset(&x, 0, sizeof(x));
-	x.t.run = run;
-	r = zo_texp_run(&x.t, &steps);
+	r = zo_texp_run_new(run, &x, sizeof(x), &steps);
 	free(x.cg);
 	return r;
 }
@@ -182,7 +157,7 @@ const struct zo_experiment zo_exp_exp00005 = {
 	.n_params = ZO_ARRAY_SIZE(params),
 	.runner = runner,
 	.n_runner = ZO_ARRAY_SIZE(runner),
-	.phases = phases,
+	.phases = zo_texp_phases,
 	.workload = workload,
 	.settings = settings,
 	.files = files,

@@ -200,20 +200,16 @@ static int phase_collect(struct zo_texp *t)
 						      "/proc/ktask_instrumentation > " GUEST_OUT,
 						      check)
 					: NULL;
+	static const char *const files[] = { GUEST_OUT, "out", NULL };
 	int r = sh ? zo_texp_sh(t, "the boot parameter check and /proc/ktask_instrumentation", sh)
 		   : -ENOMEM;
 
-	if (r == 0)
-		r = zo_texp_fetch(t, GUEST_OUT, "out");
-	return r < 0 ? r : zo_texp_write_sim(t);
+	return r < 0 ? r : zo_texp_collect(t, files);
 }
 
 static int run(struct zo_run *run)
 {
-	const struct {
-		const char *name;
-		int (*fn)(struct zo_texp *x);
-	} steps[] = {
+	static const struct zo_texp_phase_fn steps[] = {
 		{ "preflight", zo_texp_preflight },
 		{ "storage", zo_texp_storage },
 		{ "boot parameter", phase_boot_param },
@@ -222,14 +218,10 @@ static int run(struct zo_run *run)
 		{ "collect", phase_collect },
 	};
 	struct zo_texp x;
-	size_t i;
-	int r = 0;
 
 	memset(&x, 0, sizeof(x));
 	x.run = run;
-	for (i = 0; i < ZO_ARRAY_SIZE(steps) && r == 0; i++)
-		r = zo_texp_phase(&x, steps[i].name, steps[i].fn);
-	return zo_texp_finish(&x, r);
+	return zo_texp_run_phases(&x, steps, ZO_ARRAY_SIZE(steps));
 }
 
 const struct zo_experiment zo_exp_exp00006 = {

@@ -58,34 +58,24 @@ static const struct zo_param_runner runner[] = {
 	{ "warmup", "-w", NULL },    { "vm_size", "--vm_size", NULL }, { "cores", "-C", NULL },
 };
 
-static const char *const phases[] = {
-	"preflight", "storage",	 "condition host", "target start", "setup",
-	"warmup",    "workload", "collect",	   "target stop",  "restore host",
-	NULL,
-};
-
 static int check(const struct zo_exp_args *a, char **ret_error)
 {
-	if (!zo_exp_choice(a, "workload")) {
-		*ret_error = zo_asprintf("give one workload: -m (memcached), -c (NAS CG), -h "
-					 "(memhog), -r (redis), -M (Metis) or -x (the mix)");
-		return -EINVAL;
-	}
-	return 0;
+	return zo_texp_one_workload(zo_exp_choice(a, "workload") != NULL,
+				    "-m (memcached), -c (NAS CG), -h (memhog), -r (redis), -M "
+				    "(Metis) or -x (the mix)",
+				    ret_error);
 }
 
 /* The runner's names of the workloads. */
+static const struct zo_texp_name names[] = {
+	{ "memcached", "memcached_gen_data" },
+	{ "cg", "nas_cg" },
+	{ NULL, NULL },
+};
+
 static const char *workload(const struct zo_exp_args *a)
 {
-	const char *c = zo_exp_choice(a, "workload");
-
-	if (!c)
-		return NULL;
-	if (!strcmp(c, "memcached"))
-		return "memcached_gen_data";
-	if (!strcmp(c, "cg"))
-		return "nas_cg";
-	return c;
+	return zo_texp_name(zo_exp_choice(a, "workload"), names);
 }
 
 static const char *files(const struct zo_exp_args *a)
@@ -122,22 +112,9 @@ struct exp {
  * get it (exit 3). */
 static int find_cg(struct exp *x)
 {
-	char *argv[] = { (char *)"sh", (char *)"-c",
-			 (char *)"command -v cg.F.x || command -v cg.E.x || exit 1", NULL };
-	struct zo_guest_exec e;
-	int r = zo_texp_guest(&x->t, argv, &e);
+	static const char *const names[] = { "cg.F.x", "cg.E.x", NULL };
 
-	if (r < 0)
-		return r;
-	r = e.exit_code;
-	if (r == 0)
-		x->cg = strndup(e.out, strcspn(e.out, "\n"));
-	zo_guest_exec_release(&e);
-	if (r != 0)
-		return zo_run_fail(x->t.run, -EPERM,
-				   "the target has no NAS CG (cg.F.x or cg.E.x) in its PATH: NPB "
-				   "3.4 is not packaged anywhere; " ZO_TEXP_BUILD_HOW("nas"));
-	return x->cg ? 0 : -ENOMEM;
+	return zo_texp_nas_cg(&x->t, names, &x->cg);
 }
 
 /* The workload's programs in the target, or a refusal that says how to
@@ -166,20 +143,12 @@ static int phase_setup(struct zo_texp *t)
 /* .guest_mem, and the size the runner gave the workloads: MemAvailable. */
 static int meminfo(struct exp *x)
 {
-	char *const argv[] = { (char *)"cat", (char *)"/proc/meminfo", NULL };
 	_cleanup_free_ char *kb = NULL;
-	struct zo_guest_exec e;
 	struct zo_meminfo m;
-	int r = zo_texp_guest(&x->t, argv, &e);
+	int r = zo_texp_meminfo(&x->t, "guest_mem", &m);
 
 	if (r < 0)
 		return r;
-	r = zo_parse_meminfo(e.out, &m);
-	if (r == 0)
-		r = zo_run_write(x->t.run, "guest_mem", e.out);
-	zo_guest_exec_release(&e);
-	if (r < 0)
-		return zo_run_fail(x->t.run, r, "cannot read or keep the target's /proc/meminfo");
 	x->avail_kb = m.mem_available / 1024;
 	kb = zo_asprintf("%llu", x->avail_kb);
 	zo_run_add_fact(x->t.run, "target_mem_available_kb", kb);
@@ -302,9 +271,9 @@ static int phase_workload(struct zo_texp *t)
 
 static int phase_collect(struct zo_texp *t)
 {
-	int r = zo_texp_fetch(t, GUEST_OUT, "out");
+	static const char *const files[] = { GUEST_OUT, "out", NULL };
 
-	return r < 0 ? r : zo_texp_write_sim(t);
+	return zo_texp_collect(t, files);
 }
 
 static int run(struct zo_run *run)
@@ -315,9 +284,7 @@ static int run(struct zo_run *run)
 	struct exp x;
 	int r;
 
-	memset(&x, 0, sizeof(x));
-	x.t.run = run;
-	r = zo_texp_run(&x.t, &steps);
+	r = zo_texp_run_new(run, &x, sizeof(x), &steps);
 	free(x.cg);
 	return r;
 }
@@ -330,7 +297,7 @@ const struct zo_experiment zo_exp_exp00007 = {
 	.n_params = ZO_ARRAY_SIZE(params),
 	.runner = runner,
 	.n_runner = ZO_ARRAY_SIZE(runner),
-	.phases = phases,
+	.phases = zo_texp_phases,
 	.check = check,
 	.workload = workload,
 	.settings = settings,

@@ -52,32 +52,22 @@ static const struct zo_param_runner runner[] = {
 	{ "factor", "-f", NULL },
 };
 
-static const char *const phases[] = {
-	"preflight", "storage",	 "condition host", "target start", "setup",
-	"warmup",    "workload", "collect",	   "target stop",  "restore host",
-	NULL,
-};
-
 static int check(const struct zo_exp_args *a, char **ret_error)
 {
-	if (!zo_exp_choice(a, "workload")) {
-		*ret_error = zo_asprintf("give one workload: -m (memcached), -c (NAS CG) or -h "
-					 "(memhog)");
-		return -EINVAL;
-	}
-	return 0;
+	return zo_texp_one_workload(zo_exp_choice(a, "workload") != NULL,
+				    "-m (memcached), -c (NAS CG) or -h (memhog)", ret_error);
 }
 
-/* The runner's names (exp00008.rs Workload::to_str). */
+/* The runner's names (exp00008.rs Workload::to_str; memhog is its own). */
 static const char *workload(const struct zo_exp_args *a)
 {
-	const char *c = zo_exp_choice(a, "workload");
+	static const struct zo_texp_name names[] = {
+		{ "memcached", "memcached_gen_data" },
+		{ "cg", "nas_cg" },
+		{ NULL, NULL },
+	};
 
-	if (!c)
-		return NULL;
-	if (!strcmp(c, "memcached"))
-		return "memcached_gen_data";
-	return !strcmp(c, "cg") ? "nas_cg" : "memhog";
+	return zo_texp_name(zo_exp_choice(a, "workload"), names);
 }
 
 static const char *files(const struct zo_exp_args *a)
@@ -113,20 +103,12 @@ struct exp {
 /* .guest_mem, and the size: MemAvailable + 0.8 SwapFree (KB). */
 static int meminfo(struct exp *x)
 {
-	char *const argv[] = { (char *)"cat", (char *)"/proc/meminfo", NULL };
 	_cleanup_free_ char *kb = NULL;
-	struct zo_guest_exec e;
 	struct zo_meminfo m;
-	int r = zo_texp_guest(&x->t, argv, &e);
+	int r = zo_texp_meminfo(&x->t, "guest_mem", &m);
 
 	if (r < 0)
 		return r;
-	r = zo_parse_meminfo(e.out, &m);
-	if (r == 0)
-		r = zo_run_write(x->t.run, "guest_mem", e.out);
-	zo_guest_exec_release(&e);
-	if (r < 0)
-		return zo_run_fail(x->t.run, r, "cannot read or keep the target's /proc/meminfo");
 	x->size_kb = m.mem_available / 1024 + 8 * (m.swap_free / 1024) / 10;
 	kb = zo_asprintf("%llu", x->size_kb);
 	zo_run_add_fact(x->t.run, "size_kb", kb);
@@ -202,7 +184,7 @@ static int work(struct exp *x)
 				 MEMHOG_R, x->size_kb);
 		return sh ? zo_texp_sh(&x->t, "memhog", sh) : -ENOMEM;
 	}
-	r = zo_kinst_guest_memcached(&x->t, x->size_kb >> 10, false);
+	r = zo_texp_memcached(&x->t, x->size_kb >> 10, false);
 	if (r < 0)
 		return r;
 	core = zo_texp_next_core(&x->t);
@@ -232,9 +214,9 @@ static int phase_workload(struct zo_texp *t)
 
 static int phase_collect(struct zo_texp *t)
 {
-	int r = zo_texp_fetch(t, GUEST_OUT, "out");
+	static const char *const files[] = { GUEST_OUT, "out", NULL };
 
-	return r < 0 ? r : zo_texp_write_sim(t);
+	return zo_texp_collect(t, files);
 }
 
 static int run(struct zo_run *run)
@@ -244,9 +226,7 @@ static int run(struct zo_run *run)
 	};
 	struct exp x;
 
-	memset(&x, 0, sizeof(x));
-	x.t.run = run;
-	return zo_texp_run(&x.t, &steps);
+	return zo_texp_run_new(run, &x, sizeof(x), &steps);
 }
 
 const struct zo_experiment zo_exp_exp00008 = {
@@ -257,7 +237,7 @@ const struct zo_experiment zo_exp_exp00008 = {
 	.n_params = ZO_ARRAY_SIZE(params),
 	.runner = runner,
 	.n_runner = ZO_ARRAY_SIZE(runner),
-	.phases = phases,
+	.phases = zo_texp_phases,
 	.check = check,
 	.workload = workload,
 	.settings = settings,

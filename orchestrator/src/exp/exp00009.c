@@ -50,27 +50,12 @@ static const struct zo_param_runner runner[] = {
 	{ "warmup", "-w", NULL },  { "prefault", "-p", NULL }, { "size", "-s", NULL },
 };
 
-static const char *const phases[] = {
-	"preflight", "storage",	 "condition host", "target start", "setup",
-	"warmup",    "workload", "collect",	   "target stop",  "restore host",
-	NULL,
-};
-
 static int check(const struct zo_exp_args *a, char **ret_error)
 {
-	unsigned long long vm = zo_exp_get_uint(a, "vm_size");
-
-	if (!zo_exp_choice(a, "workload")) {
-		*ret_error = zo_asprintf("give one workload: -z (zeros), -c (counter) or -m "
-					 "(memcached)");
+	if (zo_texp_one_workload(zo_exp_choice(a, "workload") != NULL,
+				 "-z (zeros), -c (counter) or -m (memcached)", ret_error) < 0)
 		return -EINVAL;
-	}
-	if (zo_exp_get(a, "size") && zo_exp_get_uint(a, "size") > vm) {
-		*ret_error = zo_asprintf("%s %s is larger than the target (%llu GB)",
-					 zo_exp_spelling(a, "size"), zo_exp_get(a, "size"), vm);
-		return -EINVAL;
-	}
-	return 0;
+	return zo_bmk_check_size(a, ret_error);
 }
 
 static const char *workload(const struct zo_exp_args *a)
@@ -255,7 +240,7 @@ const struct zo_experiment zo_exp_exp00009 = {
 	.n_params = ZO_ARRAY_SIZE(params),
 	.runner = runner,
 	.n_runner = ZO_ARRAY_SIZE(runner),
-	.phases = phases,
+	.phases = zo_texp_phases,
 	.records_tsc = true,
 	.check = check,
 	.workload = workload,

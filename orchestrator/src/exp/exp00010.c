@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "core/experiment.h"
+#include "exp/kinst.h"
 #include "ops/hostwork.h"
 #include "ops/run.h"
 #include "sys/sysfs.h"
@@ -63,11 +64,11 @@ static bool by_size(const struct zo_exp_args *a)
 
 static int check(const struct zo_exp_args *a, char **ret_error)
 {
-	if (!workload(a)) {
-		*ret_error = zo_asprintf("give one workload: time_loop N, locality_mem_access N, "
-					 "time_mmap_touch SIZE (-z|-c) or memcached SIZE");
+	if (zo_texp_one_workload(workload(a) != NULL,
+				 "time_loop N, locality_mem_access N, time_mmap_touch SIZE (-z|-c) "
+				 "or memcached SIZE",
+				 ret_error) < 0)
 		return -EINVAL;
-	}
 	if (zo_exp_flag(a, "time_mmap_touch") && !zo_exp_choice(a, "pattern")) {
 		*ret_error = zo_asprintf("time_mmap_touch needs -z or -c");
 		return -EINVAL;
@@ -109,16 +110,12 @@ static int settings(const struct zo_exp_args *a, struct zo_exp_settings *s)
 	else
 		ws = zo_asprintf("{\"Memcached\":{\"size\":%llu}}", count);
 	r |= ws ? zo_exp_settings_json(s, "workload_settings", false, ws) : -ENOMEM;
-	r |= zo_exp_settings_str(s, "transparent_hugepage_enabled", false, "always");
-	r |= zo_exp_settings_str(s, "transparent_hugepage_defrag", false, "always");
-	r |= zo_exp_settings_uint(s, "transparent_hugepage_khugepaged_defrag", false, 1);
-	r |= zo_exp_settings_uint(s, "transparent_hugepage_khugepaged_alloc_sleep_ms", false, 1000);
-	r |= zo_exp_settings_uint(s, "transparent_hugepage_khugepaged_scan_sleep_ms", false, 1000);
+	r |= zo_kinst_thp_settings(s);
 	return r < 0 ? -ENOMEM : 0;
 }
 
 struct exp {
-	struct zo_run *run;
+	struct zo_texp t; /* first: the phases get &x->t (no target) */
 	char *dir; /* the workload programs */
 	long ncpus;
 	long next_cpu; /* the runner's TasksetCtx over the host's CPUs */
@@ -129,23 +126,26 @@ static char *program(struct exp *x, const char *name)
 	return zo_asprintf("%s/%s", x->dir, name);
 }
 
-static int phase_preflight(struct exp *x)
+static int phase_preflight(struct zo_texp *t)
 {
-	const char *w = workload(x->run->args);
-	const char *name = !strcmp(w, "time_mmap_touch") ? "zsim-touch"
-			   : !strcmp(w, "memcached")     ? "memcached_gen_data"
-							 : w;
+	struct exp *x = (struct exp *)t;
+	static const struct zo_texp_name programs[] = {
+		{ "time_mmap_touch", "zsim-touch" },
+		{ "memcached", "memcached_gen_data" },
+		{ NULL, NULL },
+	};
+	const char *w = workload(x->t.run->args), *name = zo_texp_name(w, programs);
 	_cleanup_free_ char *path = NULL;
 
 	x->dir = zo_workloads_dir(NULL);
 	path = x->dir ? program(x, name) : NULL;
 	if (!path)
-		return zo_run_fail(x->run, -ENOMEM, "out of memory");
-	zo_run_add_fact(x->run, "workload_dir", x->dir);
-	if (zo_host_workload_check(x->run->ctx, path) < 0)
-		return zo_run_fail(x->run, -EPERM, "%s", x->run->ctx->error);
+		return zo_run_fail(x->t.run, -ENOMEM, "out of memory");
+	zo_run_add_fact(x->t.run, "workload_dir", x->dir);
+	if (zo_host_workload_check(x->t.run->ctx, path) < 0)
+		return zo_run_fail(x->t.run, -EPERM, "%s", x->t.run->ctx->error);
 	if (!strcmp(w, "memcached") && !zo_have_program("memcached"))
-		return zo_run_fail(x->run, -EPERM,
+		return zo_run_fail(x->t.run, -EPERM,
 				   "exp00010 memcached: this host has no memcached; install the "
 				   "memcached package (CentOS and Debian)");
 	x->ncpus = zo_host_ncpus();
@@ -154,18 +154,18 @@ static int phase_preflight(struct exp *x)
 
 static int host(struct exp *x, char *const argv[], int cpu, const char *ext)
 {
-	_cleanup_free_ char *out = ext ? zo_run_file(x->run, ext) : NULL;
+	_cleanup_free_ char *out = ext ? zo_run_file(x->t.run, ext) : NULL;
 	int r;
 
 	if (ext && !out)
-		return zo_run_fail(x->run, -ENOMEM, "out of memory");
+		return zo_run_fail(x->t.run, -ENOMEM, "out of memory");
 	if (cpu >= 0) {
 		_cleanup_free_ char *c = zo_asprintf("%d", cpu);
 
-		zo_run_add_fact(x->run, "workload_cpu", c);
+		zo_run_add_fact(x->t.run, "workload_cpu", c);
 	}
-	r = zo_host_workload(x->run->ctx, argv, cpu, out, zo_run_stop_flag());
-	return r < 0 ? zo_run_fail(x->run, r, "%s", x->run->ctx->error) : 0;
+	r = zo_host_workload(x->t.run->ctx, argv, cpu, out, zo_run_stop_flag());
+	return r < 0 ? zo_run_fail(x->t.run, r, "%s", x->t.run->ctx->error) : 0;
 }
 
 static int next_cpu(struct exp *x)
@@ -183,7 +183,7 @@ static char *freq_mhz(struct exp *x)
 	unsigned long long khz = 0;
 	const char *source = NULL;
 
-	if (zo_tsc_khz(x->run->ctx->root, &khz, &source) < 0 || khz < 1000)
+	if (zo_tsc_khz(x->t.run->ctx->root, &khz, &source) < 0 || khz < 1000)
 		return NULL;
 	return zo_asprintf("%llu", khz / 1000);
 }
@@ -193,38 +193,39 @@ static char *freq_mhz(struct exp *x)
  * CPU (OOM allowed: errors are lines of .out); the server stopped after. */
 static int memcached(struct exp *x)
 {
-	unsigned long long gb = zo_exp_get_uint(x->run->args, "count");
+	unsigned long long gb = zo_exp_get_uint(x->t.run->args, "count");
 	_cleanup_free_ char *mb = zo_asprintf("%llu", gb << 10), *freq = freq_mhz(x);
-	_cleanup_free_ char *pidfile = zo_run_file(x->run, "memcached-pid");
+	_cleanup_free_ char *pidfile = zo_run_file(x->t.run, "memcached-pid");
 	_cleanup_free_ char *client = program(x, "memcached_gen_data");
 	char *server[] = { (char *)"memcached", (char *)"-M", (char *)"-m", mb, (char *)"-d",
 			   (char *)"-u", (char *)"root", (char *)"-f", (char *)"1.11", (char *)"-l",
 			   (char *)"127.0.0.1", (char *)"-p", (char *)"11211", (char *)"-P", pidfile,
 			   NULL };
-	char *argv[] = { client, (char *)"localhost:11211", (char *)zo_exp_get(x->run->args, "count"),
+	char *argv[] = { client, (char *)"localhost:11211", (char *)zo_exp_get(x->t.run->args, "count"),
 			 freq ? (char *)"--freq" : NULL, freq, NULL };
 	int r, s;
 
 	if (!mb || !pidfile || !client)
-		return zo_run_fail(x->run, -ENOMEM, "out of memory");
+		return zo_run_fail(x->t.run, -ENOMEM, "out of memory");
 	r = host(x, server, -1, NULL);
 	if (r < 0)
 		return r;
 	/* memcached -d detaches before it listens */
-	r = zo_host_wait_listening(x->run->ctx, 11211, 10000);
+	r = zo_host_wait_listening(x->t.run->ctx, 11211, 10000);
 	if (r < 0)
-		r = zo_run_fail(x->run, r, "%s", x->run->ctx->error);
+		r = zo_run_fail(x->t.run, r, "%s", x->t.run->ctx->error);
 	if (r == 0)
 		r = host(x, argv, next_cpu(x), "out");
-	s = zo_host_daemon_stop(x->run->ctx, pidfile);
+	s = zo_host_daemon_stop(x->t.run->ctx, pidfile);
 	if (s < 0 && r == 0)
-		r = zo_run_fail(x->run, s, "%s", x->run->ctx->error);
+		r = zo_run_fail(x->t.run, s, "%s", x->t.run->ctx->error);
 	return r;
 }
 
-static int phase_workload(struct exp *x)
+static int phase_workload(struct zo_texp *t)
 {
-	const struct zo_exp_args *a = x->run->args;
+	struct exp *x = (struct exp *)t;
+	const struct zo_exp_args *a = x->t.run->args;
 	const char *count = zo_exp_get(a, "count"), *region = zo_exp_get(a, "region_mib");
 	_cleanup_free_ char *prog = NULL, *pages = NULL;
 	int r;
@@ -258,34 +259,24 @@ static int phase_workload(struct exp *x)
 	}
 }
 
-static int phase_collect(struct exp *x)
+static int phase_collect(struct zo_texp *t)
 {
-	return zo_run_write_host_sim(x->run, NULL);
-}
-
-static int phase(struct exp *x, const char *name, int (*fn)(struct exp *x))
-{
-	int r;
-
-	zo_run_phase_begin(x->run, name);
-	r = fn(x);
-	if (r == 0)
-		zo_run_phase_end(x->run);
-	return r;
+	return zo_run_write_host_sim(t->run, NULL);
 }
 
 static int run(struct zo_run *run)
 {
+	static const struct zo_texp_phase_fn steps[] = {
+		{ "preflight", phase_preflight },
+		{ "workload", phase_workload },
+		{ "collect", phase_collect },
+	};
 	struct exp x;
 	int r;
 
 	memset(&x, 0, sizeof(x));
-	x.run = run;
-	r = phase(&x, "preflight", phase_preflight);
-	if (r == 0)
-		r = phase(&x, "workload", phase_workload);
-	if (r == 0)
-		r = phase(&x, "collect", phase_collect);
+	x.t.run = run;
+	r = zo_texp_run_phases(&x.t, steps, ZO_ARRAY_SIZE(steps));
 	free(x.dir);
 	return r;
 }

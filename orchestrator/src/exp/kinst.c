@@ -199,21 +199,6 @@ int zo_kinst_thp_settings(struct zo_exp_settings *s)
 	return r < 0 ? -ENOMEM : 0;
 }
 
-int zo_kinst_guest_memcached(struct zo_texp *x, unsigned long long mb, bool no_evict)
-{
-	/* memcached -d detaches before it listens: wait for its socket in
-	 * /proc/net/tcp (port 11211 = 2BF3, state 0A = LISTEN) */
-	_cleanup_free_ char *sh = zo_asprintf(
-		"echo 1000000000 > /proc/sys/vm/max_map_count && "
-		"memcached %s-m %llu -d -u root -f 1.11 -p 11211 && n=0; "
-		"while ! grep -q ':2BF3 [0-9A-F:]* 0A' /proc/net/tcp /proc/net/tcp6 2>/dev/null; do "
-		"[ $n -lt 300 ] || { echo 'memcached is not listening on 11211 after 30 s' >&2; "
-		"exit 1; }; sleep 0.1; n=$((n+1)); done",
-		no_evict ? "-M " : "", mb);
-
-	return sh ? zo_texp_sh(x, "memcached", sh) : zo_run_fail(x->run, -ENOMEM, "out of memory");
-}
-
 int zo_kinst_guest_programs(struct zo_texp *x, const char *programs)
 {
 	_cleanup_free_ char *sh = zo_asprintf("for p in %s; do command -v \"$p\" >/dev/null || "

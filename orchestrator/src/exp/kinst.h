@@ -1,8 +1,7 @@
 /* What the experiments on 0sim's instrumented kernels share (exp00003,
  * exp00004, exp00006, exp00008): the check that a kernel has the /proc
  * files its branch adds, refused naming the branch; the target's swap
- * file ([target] guest_swap) turned on; the runner's THP settings; a
- * memcached in the target. */
+ * file ([target] guest_swap) turned on; the runner's THP settings. */
 #ifndef ZO_EXP_KINST_H
 #define ZO_EXP_KINST_H
 
@@ -32,11 +31,6 @@ int zo_kinst_guest_thp(struct zo_texp *x);
 int zo_kinst_host_thp(struct zo_run *run);
 /* The runner's THP settings (recorded, not important). */
 int zo_kinst_thp_settings(struct zo_exp_settings *s);
-/* memcached -m MB -d -u root -f 1.11 on port 11211 in the target (with
- * -M when `no_evict`), after vm.max_map_count = 1e9, listening before
- * this returns. */
-int zo_kinst_guest_memcached(struct zo_texp *x, unsigned long long mb, bool no_evict);
-
 /* Refuse unless the target has each program of `programs` (space-
  * separated) in its PATH; memcached comes from its package, the others
  * with a target prepared by `target prepare`. */

@@ -17,6 +17,37 @@
 
 #define GUEST_DMESG "/results/.zsim-dmesg"
 
+const char *const zo_texp_phases[] = {
+	"preflight", "storage",	 "condition host", "target start", "setup",
+	"warmup",    "workload", "collect",	   "target stop",  "restore host",
+	NULL,
+};
+
+const char *const zo_texp_phases_no_warmup[] = {
+	"preflight", "storage", "condition host", "target start", "setup",
+	"workload",  "collect", "target stop",	  "restore host", NULL,
+};
+
+int zo_texp_one_workload(bool given, const char *choices, char **ret_error)
+{
+	if (given)
+		return 0;
+	*ret_error = zo_asprintf("give one workload: %s", choices);
+	return -EINVAL;
+}
+
+const char *zo_texp_name(const char *choice, const struct zo_texp_name *names)
+{
+	size_t i;
+
+	if (!choice)
+		return NULL;
+	for (i = 0; names[i].choice; i++)
+		if (!strcmp(names[i].choice, choice))
+			return names[i].name;
+	return choice;
+}
+
 int zo_texp_failed(struct zo_texp *x, int r)
 {
 	return zo_run_fail(x->run, r, "%s", x->run->ctx->error);
@@ -55,9 +86,9 @@ int zo_texp_preflight(struct zo_texp *x)
 	return 0;
 }
 
-int zo_texp_storage(struct zo_texp *x)
+int zo_texp_storage_for(struct zo_run *run, const char *what)
 {
-	struct zo_ctx *ctx = x->run->ctx;
+	struct zo_ctx *ctx = run->ctx;
 	const char *data = zo_config_get(ctx->config, "thin", "data");
 	const char *swap = zo_config_get(ctx->config, "host", "swap");
 	int r = 0;
@@ -67,11 +98,16 @@ int zo_texp_storage(struct zo_texp *x)
 	if (r == 0 && swap && *swap)
 		r = zo_swap_on_recorded(ctx);
 	if (r < 0)
-		return zo_texp_failed(x, r);
+		return zo_run_fail(run, r, "%s", ctx->error);
 	if ((!data || !*data) && (!swap || !*swap))
-		zo_warn(&ctx->log, "no swap or thin pool in %s: a target larger than RAM will "
-				   "not fit (zsim-orch setup)", ctx->config_path);
+		zo_warn(&ctx->log, "no swap or thin pool in %s: %s larger than RAM will not fit "
+				   "(zsim-orch setup)", ctx->config_path, what);
 	return 0;
+}
+
+int zo_texp_storage(struct zo_texp *x)
+{
+	return zo_texp_storage_for(x->run, "a target");
 }
 
 /* The old runner's host setup, made reversible: the harness puts it back. */
@@ -152,6 +188,20 @@ int zo_texp_guest(struct zo_texp *x, char *const *argv, struct zo_guest_exec *e)
 	return 0;
 }
 
+int zo_texp_guest_status(struct zo_texp *x, char *const *argv, char **ret_line)
+{
+	struct zo_guest_exec e;
+	int r = zo_texp_guest(x, argv, &e);
+
+	if (r < 0)
+		return r;
+	r = e.exit_code < 0 ? 128 + e.signal : e.exit_code;
+	if (ret_line)
+		*ret_line = r == 0 ? strndup(e.out, strcspn(e.out, "\n")) : NULL;
+	zo_guest_exec_release(&e);
+	return r;
+}
+
 int zo_texp_sh(struct zo_texp *x, const char *what, const char *script)
 {
 	char *argv[] = { (char *)"sh", (char *)"-c", (char *)script, NULL };
@@ -165,6 +215,69 @@ int zo_texp_sh(struct zo_texp *x, const char *what, const char *script)
 				(int)(e.err_len > 300 ? 300 : e.err_len), e.err);
 	zo_guest_exec_release(&e);
 	return r;
+}
+
+int zo_texp_meminfo(struct zo_texp *x, const char *ext, struct zo_meminfo *m)
+{
+	char *const argv[] = { (char *)"cat", (char *)"/proc/meminfo", NULL };
+	struct zo_guest_exec e;
+	int r = zo_texp_guest(x, argv, &e);
+
+	if (r < 0)
+		return r;
+	r = zo_parse_meminfo(e.out, m);
+	if (r == 0 && ext)
+		r = zo_run_write(x->run, ext, e.out);
+	zo_guest_exec_release(&e);
+	if (r < 0)
+		return zo_run_fail(x->run, r, "cannot read%s the target's /proc/meminfo",
+				   ext ? " or keep" : "");
+	return 0;
+}
+
+int zo_texp_nas_cg(struct zo_texp *x, const char *const *names, char **path)
+{
+	char *argv[8] = { (char *)"sh", (char *)"-c",
+			  (char *)"for p; do command -v \"$p\" && exit 0; done; exit 1",
+			  (char *)"sh" };
+	struct zo_strbuf sb = { 0 };
+	_cleanup_free_ char *which = NULL;
+	size_t i;
+	int r;
+
+	for (i = 0; names[i] && i < 3; i++) {
+		argv[4 + i] = (char *)names[i];
+		zo_strbuf_appendf(&sb, "%s%s", i ? " or " : "", names[i]);
+	}
+	argv[4 + i] = NULL;
+	which = zo_strbuf_steal(&sb);
+	if (!which)
+		return zo_run_fail(x->run, -ENOMEM, "out of memory");
+	r = zo_texp_guest_status(x, argv, path);
+	if (r < 0)
+		return r;
+	if (r != 0)
+		return zo_run_fail(x->run, -EPERM,
+				   "the target has no NAS CG (%s) in its PATH: NPB 3.4 is not "
+				   "packaged anywhere; " ZO_TEXP_BUILD_HOW("nas"),
+				   which);
+	return *path ? 0 : zo_run_fail(x->run, -ENOMEM, "out of memory");
+}
+
+int zo_texp_memcached(struct zo_texp *x, unsigned long long mb, bool no_evict)
+{
+	/* -d detaches before it listens: wait for port 11211 (2BCB) in
+	 * state 0A (LISTEN) */
+	_cleanup_free_ char *sh = zo_asprintf(
+		"echo 1000000000 > /proc/sys/vm/max_map_count && "
+		"memcached %s-m %llu -d -u root -f 1.11 && "
+		"n=0; while ! cat /proc/net/tcp /proc/net/tcp6 2>/dev/null | "
+		"grep -q ':2BCB 0*:0000 0A' && [ $n -lt 300 ]; do sleep 0.1; "
+		"n=$((n+1)); done; [ $n -lt 300 ] || "
+		"{ echo 'memcached is not listening on 11211 after 30 s' >&2; exit 1; }",
+		no_evict ? "-M " : "", mb);
+
+	return sh ? zo_texp_sh(x, "memcached", sh) : zo_run_fail(x->run, -ENOMEM, "out of memory");
 }
 
 char *zo_texp_next_core(struct zo_texp *x)
@@ -234,6 +347,15 @@ int zo_texp_fetch(struct zo_texp *x, const char *guest_path, const char *ext)
 	return r < 0 ? zo_texp_failed(x, r) : 0;
 }
 
+int zo_texp_collect(struct zo_texp *x, const char *const *files)
+{
+	int r = 0;
+
+	for (; r == 0 && files[0]; files += 2)
+		r = zo_texp_fetch(x, files[0], files[1]);
+	return r < 0 ? r : zo_texp_write_sim(x);
+}
+
 /* The experiment's own checks, then the shared ones. */
 static int preflight(struct zo_texp *x)
 {
@@ -242,12 +364,20 @@ static int preflight(struct zo_texp *x)
 	return r < 0 ? r : zo_texp_preflight(x);
 }
 
+int zo_texp_run_phases(struct zo_texp *x, const struct zo_texp_phase_fn *p, size_t n)
+{
+	size_t i;
+	int r = 0;
+
+	for (i = 0; i < n && r == 0; i++)
+		if (p[i].fn)
+			r = zo_texp_phase(x, p[i].name, p[i].fn);
+	return zo_texp_finish(x, r);
+}
+
 int zo_texp_run(struct zo_texp *x, const struct zo_texp_steps *s)
 {
-	const struct {
-		const char *name;
-		int (*fn)(struct zo_texp *x);
-	} phases[] = {
+	const struct zo_texp_phase_fn phases[] = {
 		{ "preflight", preflight },
 		{ "storage", zo_texp_storage },
 		{ "condition host", zo_texp_condition },
@@ -257,11 +387,15 @@ int zo_texp_run(struct zo_texp *x, const struct zo_texp_steps *s)
 		{ "workload", s->workload },
 		{ "collect", s->collect },
 	};
-	size_t i;
-	int r = 0;
 
-	for (i = 0; i < ZO_ARRAY_SIZE(phases) && r == 0; i++)
-		if (phases[i].fn)
-			r = zo_texp_phase(x, phases[i].name, phases[i].fn);
-	return zo_texp_finish(x, r);
+	return zo_texp_run_phases(x, phases, ZO_ARRAY_SIZE(phases));
+}
+
+int zo_texp_run_new(struct zo_run *run, void *x, size_t size, const struct zo_texp_steps *s)
+{
+	struct zo_texp *t = x;
+
+	memset(x, 0, size);
+	t->run = run;
+	return zo_texp_run(t, s);
 }

@@ -132,8 +132,6 @@ static bool has_file(int dfd, const struct listing *l, const char *base, const c
 static int read_at(int dfd, const char *name, size_t max, char **ret)
 {
 	_cleanup_close_ int fd = openat(dfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	_cleanup_free_ char *buf = NULL;
-	size_t len = 0;
 	struct stat st;
 
 	if (fd < 0)
@@ -142,23 +140,7 @@ static int read_at(int dfd, const char *name, size_t max, char **ret)
 		return -errno;
 	if ((size_t)st.st_size > max)
 		return -EFBIG;
-	buf = malloc((size_t)st.st_size + 1);
-	if (!buf)
-		return -ENOMEM;
-	while (len < (size_t)st.st_size) {
-		ssize_t n = read(fd, buf + len, (size_t)st.st_size - len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			break;
-		len += (size_t)n;
-	}
-	buf[len] = '\0';
-	*ret = TAKE_PTR(buf);
-	return 0;
+	return zo_read_fd(fd, max, ret, NULL);
 }
 
 /* ---- reading one set ---------------------------------------------------- */

@@ -23,9 +23,8 @@
  * and never wait on a FIFO put in the place of one. */
 int zo_sysfs_read_max(const char *root, const char *abs, size_t max, char **ret)
 {
-	_cleanup_free_ char *p = zo_path(root, abs), *buf = NULL;
+	_cleanup_free_ char *p = zo_path(root, abs);
 	_cleanup_close_ int fd = -1;
-	size_t len = 0, cap = 0;
 	struct stat st;
 
 	if (!p)
@@ -45,39 +44,7 @@ int zo_sysfs_read_max(const char *root, const char *abs, size_t max, char **ret)
 		return -errno;
 	if (!S_ISREG(st.st_mode)) /* replaced meanwhile */
 		return S_ISDIR(st.st_mode) ? -EISDIR : -ZO_ENOTREG;
-	for (;;) {
-		ssize_t n;
-
-		if (len == cap) {
-			size_t ncap = cap ? cap * 2 : 4096;
-			char *nbuf;
-
-			if (ncap > max + 1)
-				ncap = max + 1;
-			if (ncap <= len)
-				return -EFBIG;
-			nbuf = realloc(buf, ncap + 1);
-			if (!nbuf)
-				return -ENOMEM;
-			buf = nbuf;
-			cap = ncap;
-		}
-		n = read(fd, buf + len, cap - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			break;
-		len += (size_t)n;
-		if (len > max)
-			return -EFBIG;
-	}
-	if (!buf && !(buf = malloc(1)))
-		return -ENOMEM;
-	buf[len] = '\0';
-	*ret = TAKE_PTR(buf);
-	return 0;
+	return zo_read_fd(fd, max, ret, NULL);
 }
 
 int zo_sysfs_read(const char *root, const char *abs, char **ret)

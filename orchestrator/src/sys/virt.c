@@ -19,6 +19,7 @@
 #include "util/base64.h"
 #include "util/json.h"
 #include "util/macros.h"
+#include "util/spawn.h"
 #include "util/str.h"
 
 #include "util/banned.h"
@@ -185,19 +186,11 @@ static int probe(const char *uri, int timeout_ms, const struct probe_ask *ask,
 	struct zo_strbuf out = { 0 };
 	bool timed_out = false;
 	json_object *o = NULL;
-	int fds[2], status, r;
-	pid_t pid;
+	int fds[2], r;
+	pid_t pid = zo_fork_piped(fds);
 
-	if (pipe(fds) < 0)
-		return -errno;
-	fcntl(fds[0], F_SETFD, FD_CLOEXEC);
-	pid = fork();
-	if (pid < 0) {
-		r = -errno;
-		close(fds[0]);
-		close(fds[1]);
-		return r;
-	}
+	if (pid < 0)
+		return (int)pid;
 	if (pid == 0) {
 		close(fds[0]);
 		probe_child(uri, ask, fds[1]);
@@ -210,8 +203,7 @@ static int probe(const char *uri, int timeout_ms, const struct probe_ask *ask,
 	close(fds[0]);
 	if (timed_out)
 		kill(pid, SIGKILL);
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
+	zo_wait_status(pid);
 	if (r < 0)
 		goto out;
 

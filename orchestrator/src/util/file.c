@@ -15,49 +15,55 @@
 
 #include "banned.h"
 
-int zo_read_file(const char *path, size_t max, char **ret, size_t *ret_len)
+int zo_read_fd(int fd, size_t max, char **ret, size_t *ret_len)
 {
-	_cleanup_close_ int fd = -1;
 	_cleanup_free_ char *buf = NULL;
 	size_t len = 0, cap = 0;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0)
-		return -errno;
 	for (;;) {
 		ssize_t n;
 
-		if (cap - len < 4096) {
+		if (len == cap) {
 			size_t ncap = cap ? cap * 2 : 8192;
-			char *nbuf = realloc(buf, ncap + 1);
+			char *nbuf;
 
+			if (ncap > max + 1)
+				ncap = max + 1;
+			if (ncap <= len)
+				return -EFBIG;
+			nbuf = realloc(buf, ncap + 1);
 			if (!nbuf)
 				return -ENOMEM;
 			buf = nbuf;
 			cap = ncap;
 		}
 		n = read(fd, buf + len, cap - len);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
 			return -errno;
-		}
 		if (n == 0)
 			break;
 		len += (size_t)n;
 		if (len > max)
 			return -EFBIG;
 	}
-	if (!buf) {
-		buf = malloc(1);
-		if (!buf)
-			return -ENOMEM;
-	}
+	if (!buf && !(buf = malloc(1)))
+		return -ENOMEM;
 	buf[len] = '\0';
 	*ret = TAKE_PTR(buf);
 	if (ret_len)
 		*ret_len = len;
 	return 0;
+}
+
+int zo_read_file(const char *path, size_t max, char **ret, size_t *ret_len)
+{
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+
+	if (fd < 0)
+		return -errno;
+	return zo_read_fd(fd, max, ret, ret_len);
 }
 
 int zo_read_line(const char *path, char **ret)

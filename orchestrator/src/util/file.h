@@ -8,6 +8,9 @@
  * Returns 0, -errno, or -EFBIG when the file is larger than `max`. Works on
  * /proc files, whose stat size is 0. */
 int zo_read_file(const char *path, size_t max, char **ret, size_t *ret_len);
+/* The same from an open file, to its end (never more than max + 1 bytes
+ * buffered). */
+int zo_read_fd(int fd, size_t max, char **ret, size_t *ret_len);
 
 /* Read the first line of a small file (sysfs attributes), without the
  * newline. */

@@ -18,24 +18,43 @@
 /* zo_spawn_lines: the longest line handed on in one piece */
 #define ZO_SPAWN_LINE_MAX 4096
 
+pid_t zo_fork_piped(int fds[2])
+{
+	pid_t pid;
+	int r;
+
+	if (pipe(fds) < 0)
+		return -errno;
+	fcntl(fds[0], F_SETFD, FD_CLOEXEC);
+	pid = fork();
+	if (pid < 0) {
+		r = -errno;
+		close(fds[0]);
+		close(fds[1]);
+		return r;
+	}
+	return pid;
+}
+
+int zo_wait_status(pid_t pid)
+{
+	int status = 0;
+
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
 int zo_spawn_capture(char *const argv[], char **ret_output)
 {
 	struct zo_strbuf out = { 0 };
 	char buf[4096];
 	int fds[2], status;
 	ssize_t n;
-	pid_t pid;
+	pid_t pid = zo_fork_piped(fds);
 
-	if (pipe(fds) < 0)
-		return -errno;
-	pid = fork();
-	if (pid < 0) {
-		int r = -errno;
-
-		close(fds[0]);
-		close(fds[1]);
-		return r;
-	}
+	if (pid < 0)
+		return (int)pid;
 	if (pid == 0) {
 		dup2(fds[1], STDOUT_FILENO);
 		dup2(fds[1], STDERR_FILENO);
@@ -49,13 +68,12 @@ int zo_spawn_capture(char *const argv[], char **ret_output)
 		if (n > 0)
 			zo_strbuf_appendf(&out, "%.*s", (int)n, buf);
 	close(fds[0]);
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
+	status = zo_wait_status(pid);
 	if (ret_output)
 		*ret_output = out.buf ? zo_strbuf_steal(&out) : strdup("");
 	else
 		zo_strbuf_release(&out);
-	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+	return status;
 }
 
 bool zo_have_program(const char *name)
@@ -229,21 +247,12 @@ int zo_spawn_lines(char *const argv[], zo_spawn_line_fn line, void *userdata)
 {
 	char buf[ZO_SPAWN_LINE_MAX + 1];
 	size_t len = 0;
-	int fds[2], status;
+	int fds[2];
 	ssize_t n;
-	pid_t pid;
+	pid_t pid = zo_fork_piped(fds);
 
-	if (pipe(fds) < 0)
-		return -errno;
-	fcntl(fds[0], F_SETFD, FD_CLOEXEC);
-	pid = fork();
-	if (pid < 0) {
-		int r = -errno;
-
-		close(fds[0]);
-		close(fds[1]);
-		return r;
-	}
+	if (pid < 0)
+		return (int)pid;
 	if (pid == 0) {
 		/* in our process group: a ^C on the terminal stops it too */
 		int null = open("/dev/null", O_RDONLY);
@@ -265,7 +274,5 @@ int zo_spawn_lines(char *const argv[], zo_spawn_line_fn line, void *userdata)
 	}
 	split_lines(buf, &len, true, line, userdata);
 	close(fds[0]);
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
-	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+	return zo_wait_status(pid);
 }

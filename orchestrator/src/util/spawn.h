@@ -4,12 +4,20 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 /* Run argv[0] (looked up in PATH) with argv and wait for it, its stdout
  * and stderr captured together into *ret_output (when not NULL; "" for
  * none). Returns its exit status (128+N when signal N killed it, 127 when
  * it could not be executed), or -errno when it could not be started. */
 int zo_spawn_capture(char *const argv[], char **ret_output);
+
+/* pipe(fds), then fork(): 0 in the child, the child's pid in the parent,
+ * or -errno with nothing left open. The read end fds[0] is close-on-exec. */
+pid_t zo_fork_piped(int fds[2]);
+/* Wait for the child `pid` (through EINTR): its exit status, 128+N when
+ * signal N ended it. */
+int zo_wait_status(pid_t pid);
 
 /* Whether `name` is an executable file in a PATH directory. */
 bool zo_have_program(const char *name);

@@ -23,6 +23,8 @@ Modules:
     agent      guest_exec: a program in a guest through its agent
     target     the e2e tier's tiny target
     e2e        E2ETestCase
+    exp        ExpCase (a case's own config, zo, plan), ResultFiles, STAMP: the
+               experiment library's tests
 """
 from .case import (SKIP, HarnessError, Missing, TestCase, in_ci, main, need, need_root,
                    script)
