@@ -6,6 +6,7 @@
 
 #include <stdbool.h>
 
+#include "ops/preflight.h"
 #include "ops/run.h"
 #include "ops/target.h"
 
@@ -25,6 +26,8 @@ struct zo_texp {
 	unsigned next_core; /* the runner's TasksetCtx: round-robin over the vCPUs */
 	/* the experiment's own host checks, first in "preflight"; NULL: none */
 	int (*preflight)(struct zo_texp *x);
+	/* "preflight" asked libvirt; "target start" awaits the answer */
+	struct zo_preflight_pending *preflight_pending;
 };
 
 /* The reason an operation left in ctx->error becomes the run's. */
