@@ -71,6 +71,19 @@ static const char *const phases[] = {
 	NULL,
 };
 
+/* as exp00000.rs timed them: connect_and_setup_host_and_vagrant, the
+ * warmup (--warmup only), the workload */
+static const char *const setup_phases[] = { "preflight", "storage", "condition host",
+					    "target start", NULL };
+static const char *const warmup_phases[] = { "warmup", NULL };
+static const char *const workload_phases[] = { "workload", NULL };
+static const struct zo_exp_timing runner_timings[] = {
+	{ "Setup host and start VM", setup_phases },
+	{ "Warmup", warmup_phases },
+	{ "Workload", workload_phases },
+	{ NULL, NULL },
+};
+
 static int check(const struct zo_exp_args *a, char **ret_error)
 {
 	unsigned long long vm = zo_exp_get_uint(a, "vm_size");
@@ -164,6 +177,7 @@ const struct zo_experiment zo_exp_exp00000 = {
 	.runner = runner,
 	.n_runner = ZO_ARRAY_SIZE(runner),
 	.phases = phases,
+	.runner_timings = runner_timings,
 	.records_tsc = true,
 	.check = check,
 	.workload = workload,
