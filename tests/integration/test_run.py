@@ -585,6 +585,72 @@ class Conditioning(TestCase):
         self.assertEqual(self.files(), CONDITIONED)
         self.assertEqual(self.items(self.params())["printk"]["after"], "7")
 
+    def test_sigkill_while_booting_the_next_run_restores(self):
+        """A run killed with SIGKILL cannot put the host back; its journal
+        in [paths] state, written before the first knob changed, lets the
+        next run (holding the host lock, so the writer is dead) do it."""
+        self.write_conf(agent_timeout=60)
+        journal = self.root + "/state/conditioning.journal"
+        boot_id = self.root + "/proc/sys/kernel/random/boot_id"
+        os.makedirs(os.path.dirname(boot_id), exist_ok=True)
+        with open(boot_id, "w") as f:
+            f.write("11111111-2222-3333-4444-555555555555\n")
+        proc = subprocess.Popen(self.argv("--multicore_offsetting", "--drift_thresh", "5",
+                                          "--delay", "6"),
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                env=dict(os.environ, LC_ALL="C"))
+        try:
+            deadline = time.monotonic() + 20
+            while self.files() != DURING_BOOT and time.monotonic() < deadline:
+                time.sleep(0.05)
+            self.assertEqual(self.files(), DURING_BOOT)
+        finally:
+            proc.send_signal(signal.SIGKILL)
+            proc.communicate(timeout=30)
+        self.assertEqual(proc.returncode, -signal.SIGKILL)
+        # still changed, and the journal says what puts each file back
+        self.assertEqual(self.files(), DURING_BOOT)
+        with open(journal) as f:
+            entries = {e["path"]: e["restore"] for e in json.load(f)["items"]}
+        self.assertEqual(entries["/proc/sys/kernel/printk"].split()[0], "7")
+        for path in DURING_BOOT:  # every file the killed run had changed
+            if DURING_BOOT[path] != CONDITIONED[path]:
+                self.assertIn(path, entries)
+        with open(journal) as f:
+            kept = f.read()
+        self.assertIn("11111111-2222-3333-4444-555555555555", kept)
+        self.write_conf(agent_timeout=2)
+        # in another boot, the kernel's settings are its boot values: the
+        # journal is dropped, nothing written from it
+        with open(boot_id, "w") as f:
+            f.write("99999999-2222-3333-4444-555555555555\n")
+        res = run(*self.argv()[1:], timeout=60)
+        self.assertRun(res, 1)
+        self.assertIn("in an earlier boot; nothing put back", res.err)
+        self.assertNotIn("put back to", res.err)
+        self.assertEqual(self.files()["/proc/zerosim_delay"], "6")
+        self.assertFalse(os.path.exists(journal))
+        # in the same boot: the next run puts it back first, says so, and
+        # leaves no journal
+        with open(boot_id, "w") as f:
+            f.write("11111111-2222-3333-4444-555555555555\n")
+        with open(journal, "w") as f:
+            f.write(kept)
+        for f in glob.glob(self.root + "/results/*"):
+            os.unlink(f)
+        res = run(*self.argv()[1:], timeout=60)
+        self.assertRun(res, 1)
+        self.assertIn("ended without putting the host back", res.err)
+        self.assertIn("printk put back to", res.err)
+        self.assertEqual(self.files(), CONDITIONED)
+        self.assertFalse(os.path.exists(journal))
+        params = self.params()
+        self.assertIn("files, before this run", params["host_restored_from_journal"])
+        # what this run saw before it conditioned is the original, not the
+        # killed run's values
+        self.assertEqual(self.items(params)["printk"]["before"], "7")
+        self.assertEqual(self.items(params)["printk"]["after"], "7")
+
     def test_a_rejected_knob_stops_before_the_boot_and_restores(self):
         # a directory where the knob is: the write fails as a kernel's
         # refusal would (root writes any file)

@@ -66,6 +66,11 @@ struct zo_condition {
 	size_t n, cap;
 	struct zo_condition_step steps[8];
 	size_t n_steps;
+	/* the journal ([paths] state/conditioning.journal, root applied):
+	 * what puts each file back, on disk before the file changes; NULL
+	 * without a config */
+	char *journal;
+	bool journal_dirty; /* an item it does not hold yet */
 };
 
 void zo_condition_init(struct zo_condition *c, struct zo_ctx *ctx);
@@ -94,6 +99,15 @@ int zo_condition_file(struct zo_condition *c, const char *what, const char *path
  * back. Failures are warnings (the run is over); returns how many files
  * could not be put back. Once only: a second call does nothing. */
 int zo_condition_restore(struct zo_condition *c);
+
+/* A run killed before it put the host back (SIGKILL, a crash, a power
+ * cut) left its journal: put back what it lists, the last change first,
+ * and remove it. Call only while holding the host lock: the run that
+ * wrote the journal held it, so a journal found then is its dead writer's.
+ * Says what it restored (a warning each file). Returns how many files it
+ * put back (0: no journal), or -errno (ctx->error set: the journal
+ * unreadable, or a file that could not be put back; the journal stays). */
+int zo_condition_recover(struct zo_ctx *ctx);
 
 /* For .params: {"items": [{knob, path, before, set, after, ...}], "known_state": [...]} */
 json_object *zo_condition_json(const struct zo_condition *c);

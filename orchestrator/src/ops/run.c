@@ -918,6 +918,16 @@ static int run_experiment(struct zo_ctx *ctx, const char *results_dir, int resul
 	}
 	if (from)
 		zo_info(&ctx->log, "re-running %s", from);
+	/* a run killed before it put the host back: put back first (the
+	 * host lock, held here, proves its writer gone) */
+	r = zo_condition_recover(ctx);
+	if (r < 0)
+		goto out;
+	if (r > 0) {
+		_cleanup_free_ char *n = zo_asprintf("%d files, before this run", r);
+
+		zo_run_add_fact(&run, "host_restored_from_journal", n ? n : "yes");
+	}
 	stop_signal = 0;
 	catch_stop_signals(true);
 	zo_tsc_sample(&run.tsc_start);
