@@ -651,6 +651,57 @@ class Conditioning(TestCase):
         self.assertEqual(self.items(params)["printk"]["before"], "7")
         self.assertEqual(self.items(params)["printk"]["after"], "7")
 
+    def test_ksmtuned_stopped_and_started_again(self):
+        """With systemd (its /run/systemd/system under the root), an active
+        ksmtuned.service is stopped before KSM is turned off and started
+        again after the run. This tier has no systemd: a stand-in
+        systemctl first in PATH keeps the unit's state in a file and logs
+        every call; real systemd is not exercised here."""
+        os.makedirs(self.root + "/run/systemd/system")
+        bindir = os.path.join(self.tmp, "bin")
+        os.makedirs(bindir)
+        state, log = os.path.join(self.tmp, "ksmtuned.state"), os.path.join(self.tmp, "calls")
+        with open(state, "w") as f:
+            f.write("active\n")
+        with open(os.path.join(bindir, "systemctl"), "w") as f:
+            f.write(f"""#!/bin/sh
+echo "$*" >> {log}
+[ "$2" = ksmtuned.service ] || {{ echo "unknown unit $2" >&2; exit 5; }}
+case "$1" in
+is-active) s=$(cat {state}); echo "$s"; [ "$s" = active ] && exit 0; exit 3 ;;
+stop) echo inactive > {state} ;;
+start) echo active > {state} ;;
+*) exit 1 ;;
+esac
+""")
+        os.chmod(os.path.join(bindir, "systemctl"), 0o755)
+        env = dict(os.environ, PATH=bindir + ":" + os.environ["PATH"])
+        self.write_conf(agent_timeout=60)
+        proc = subprocess.Popen(self.argv(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                text=True, env=env)
+        try:
+            deadline = time.monotonic() + 20
+            while self.files()["/sys/kernel/mm/ksm/run"] != "0" and \
+                    time.monotonic() < deadline:
+                time.sleep(0.05)
+            with open(state) as f:
+                self.assertEqual(f.read(), "inactive\n")  # stopped while the run runs
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            out, err = proc.communicate(timeout=30)
+        self.assertEqual(proc.returncode, 143, err)
+        with open(state) as f:
+            self.assertEqual(f.read(), "active\n")
+        with open(log) as f:
+            self.assertEqual(f.read().splitlines(),
+                             ["is-active ksmtuned.service", "stop ksmtuned.service",
+                              "is-active ksmtuned.service", "start ksmtuned.service",
+                              "is-active ksmtuned.service"])
+        item = self.items(self.params())["ksmtuned"]
+        self.assertEqual((item["path"], item["before"], item["set"], item["after"]),
+                         ("ksmtuned.service", "active", ["inactive"], "active"))
+        self.assertFalse(os.path.exists(self.root + "/state/conditioning.journal"))
+
     def test_a_rejected_knob_stops_before_the_boot_and_restores(self):
         # a directory where the knob is: the write fails as a kernel's
         # refusal would (root writes any file)

@@ -10,6 +10,7 @@
 #include "core/procfs.h"
 #include "sys/hostinfo.h"
 #include "sys/process.h"
+#include "sys/service.h"
 #include "sys/swap.h"
 #include "sys/sysfs.h"
 #include "util/file.h"
@@ -23,6 +24,7 @@
 #define SSDSWAP_DEVICE "/sys/module/ssdswap/parameters/device"
 #define ZSWAP_STORED "/sys/kernel/debug/zswap/stored_pages"
 #define JOURNAL "conditioning.journal"
+#define KSMTUNED "ksmtuned.service"
 
 static char *journal_path(struct zo_ctx *ctx)
 {
@@ -186,7 +188,7 @@ static char *journal_text(const struct zo_condition *c)
 			continue;
 		e = json_object_new_object();
 		zo_json_add_str(e, "what", c->items[i].what);
-		zo_json_add_str(e, "path", c->items[i].path);
+		zo_json_add_str(e, c->items[i].service ? "service" : "path", c->items[i].path);
 		zo_json_add_str(e, "restore", c->items[i].restore);
 		json_object_array_add(items, e);
 	}
@@ -601,6 +603,53 @@ static int known_state(struct zo_condition *c)
 	return r;
 }
 
+/* A systemd unit the runner stopped (systemctl disable --now ksmtuned):
+ * stopped when active, recorded with its state before and after, started
+ * again on restore. Without systemd, or a systemctl that cannot say,
+ * recorded as absent and said. */
+static int stop_service(struct zo_condition *c, const char *what, const char *unit)
+{
+	_cleanup_free_ char *state = NULL, *why = NULL;
+	struct zo_condition_item *it = add(c, what, unit);
+	int r;
+
+	if (!it)
+		return zo_fail(c->ctx, -ENOMEM, "cannot condition the host: out of memory");
+	it->service = true;
+	if (!zo_service_systemd(c->ctx->root)) {
+		it->note = strdup("no systemd on this host (/run/systemd/system)");
+		zo_info(&c->ctx->log, "%s: no systemd on this host; not stopped (recorded as "
+				      "absent in .params)", what);
+		return 0;
+	}
+	if (zo_service_state(unit, &state, &why) < 0) {
+		it->note = zo_asprintf("systemctl is-active %s: %s", unit, why ? why : "?");
+		zo_warn(&c->ctx->log, "%s: %s; not stopped (recorded as absent in .params)", what,
+			it->note);
+		return 0;
+	}
+	it->before = TAKE_PTR(state);
+	if (strcmp(it->before, "active"))
+		return 0; /* nothing to stop, nothing to start again */
+	it->restore = strdup("active");
+	c->journal_dirty = true;
+	r = journal_sync(c);
+	if (r < 0)
+		return r;
+	it->note = zo_asprintf("systemctl stop %s; started again on restore", unit);
+	if (zo_service_stop(unit, &why) < 0) {
+		it->error = -EIO;
+		return zo_fail(c->ctx, -EIO, "cannot stop %s: %s; what was already set is put back",
+			       unit, why ? why : "?");
+	}
+	it->changed = true;
+	free(why);
+	why = NULL;
+	if (zo_service_state(unit, &state, &why) == 0 && it->n_set < ZO_ARRAY_SIZE(it->set))
+		it->set[it->n_set++] = TAKE_PTR(state);
+	return 0;
+}
+
 int zo_condition_host(struct zo_condition *c, const struct zo_condition_spec *s)
 {
 	int r;
@@ -609,6 +658,8 @@ int zo_condition_host(struct zo_condition *c, const struct zo_condition_spec *s)
 	if (r == 0)
 		r = knob(c, "printk", "4");
 	/* KSM merges the target's identical pages behind the simulation's back */
+	if (r == 0)
+		r = stop_service(c, "ksmtuned", KSMTUNED);
 	if (r == 0)
 		r = knob(c, "ksm", "0");
 	/* "THP is buggy with frontswap" (exp_0sim.rs) */
@@ -658,6 +709,29 @@ int zo_condition_booted(struct zo_condition *c, const struct zo_condition_spec *
 	return r;
 }
 
+/* A stopped unit started again, its state read back: 0, or 1 when it
+ * could not be started (warned). */
+static int restore_service(struct zo_condition *c, struct zo_condition_item *it)
+{
+	_cleanup_free_ char *why = NULL;
+	int failed = 0;
+
+	if (it->changed && zo_service_start(it->path, &why) < 0) {
+		zo_warn(&c->ctx->log, "could not start %s again: %s", it->path, why ? why : "?");
+		failed = 1;
+	}
+	free(why);
+	why = NULL;
+	if (zo_service_state(it->path, &it->after, &why) < 0)
+		it->after = strdup("unknown");
+	else if (strcmp(it->after, it->before)) {
+		zo_warn(&c->ctx->log, "%s is %s after the restore, was %s", it->path, it->after,
+			it->before);
+		failed = 1;
+	}
+	return failed;
+}
+
 int zo_condition_restore(struct zo_condition *c)
 {
 	size_t i = c->n;
@@ -670,6 +744,10 @@ int zo_condition_restore(struct zo_condition *c)
 
 		if (it->after || !it->before)
 			continue; /* restored already, or absent */
+		if (it->service) {
+			failed += restore_service(c, it);
+			continue;
+		}
 		for (j = 0; j < zo_n_knobs; j++)
 			if (!strcmp(zo_knobs[j].path, it->path) ||
 			    (zo_knob_per_cpu(&zo_knobs[j]) && !strncmp(it->what, zo_knobs[j].name,
@@ -709,8 +787,20 @@ static int recover_item(struct zo_ctx *ctx, json_object *e, long pid)
 {
 	const char *what = zo_json_get_str(e, "what"), *path = zo_json_get_str(e, "path");
 	const char *restore = zo_json_get_str(e, "restore");
+	const char *unit = zo_json_get_str(e, "service");
+	_cleanup_free_ char *why = NULL;
 	int r;
 
+	if (what && unit && restore) {
+		r = zo_service_start(unit, &why);
+		if (r < 0)
+			return zo_fail(ctx, r, "cannot start %s again from the journal of run pid "
+					       "%ld: %s",
+				       unit, pid, why ? why : "?");
+		zo_warn(&ctx->log, "%s started again: run pid %ld ended without restoring the host",
+			unit, pid);
+		return 0;
+	}
 	if (!what || !path || !restore || path[0] != '/')
 		return zo_fail(ctx, -EINVAL, "an entry of the conditioning journal is not "
 					     "{what, path, restore}");

@@ -47,6 +47,7 @@ struct zo_condition_item {
 	char *after;   /* read back after the restore; NULL: absent */
 	char *note;    /* how it was set, when not by writing to `path` */
 	int error;     /* the write the kernel refused, or 0 */
+	bool service;  /* a systemd unit (`path`), stopped and started again */
 	bool changed;  /* differs from `before` at some point: restored */
 };
 
@@ -81,7 +82,8 @@ void zo_condition_release(struct zo_condition *c);
  * (with zswap, when /sys/module/ssdswap exists), swap cycled with discard,
  * caches dropped and memory compacted, zswap (zpool, max_pool_percent,
  * enabled; or disabled), the drift threshold and delay when given,
- * skip_halt 0, lapic_adjust 1, TSC offsetting off. */
+ * skip_halt 0, lapic_adjust 1, TSC offsetting off. ksmtuned.service (which
+ * turns KSM back on) stopped when systemd runs it, started on restore. */
 int zo_condition_host(struct zo_condition *c, const struct zo_condition_spec *s);
 /* Once the target runs: TSC offsetting on, skip_halt as asked,
  * multicore_sync 0 or 1, and with multicore offsetting sync_guest_tsc 1. */
