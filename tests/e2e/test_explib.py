@@ -13,6 +13,7 @@ import subprocess
 import time
 
 from zsimtest import e2e as e2etest
+from zsimtest import read_time
 from zsimtest.exp import ResultFiles
 
 STAMP = r"-\d{4}-\d\d-\d\d-\d\d-\d\d-\d\d$"
@@ -103,10 +104,8 @@ class Exp00009(e2etest.E2ETestCase):
                       for k in ("kbuild_start", "kbuild_end"))
         self.assertAlmostEqual((end - start).total_seconds(), float(params["kbuild_seconds"]),
                                delta=0.002)
-        with open(base + ".time") as f:
-            times = f.read()
-        print(times, {k: v for k, v in params.items() if k.startswith("kbuild_")})
-        phases = {l.rsplit(":", 1)[0]: float(l.split()[-2]) for l in times.splitlines()}
+        phases = dict(read_time(base + ".time"))
+        print(phases, {k: v for k, v in params.items() if k.startswith("kbuild_")})
         self.assertLessEqual(float(params["kbuild_seconds"]), phases["workload"] + 0.5)
         self.assertEqual(params["kbuild_outcome"], "stopped (SIGTERM) when the workload ended",
                          "a tinyconfig build takes minutes here: the workload ends first")

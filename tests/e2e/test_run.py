@@ -14,6 +14,7 @@ import subprocess
 import time
 
 from zsimtest import e2e as e2etest
+from zsimtest import read_time
 
 PHASES = ["preflight", "storage", "condition host", "target start", "setup", "workload",
           "collect", "target stop", "total"]
@@ -42,10 +43,17 @@ class Exp00000(e2etest.E2ETestCase):
         stamps = [int(l) for l in lines[2:]]
         self.assertEqual(len(stamps), int(params["pages_touched"]))
         self.assertEqual(stamps, sorted(stamps))
-        with open(base + ".time") as f:
-            # "restore host" appears when the run changed the host
-            phases = [l.split(":")[0] for l in f if not l.startswith("restore host:")]
-        self.assertEqual(phases, pattern)
+        # the runner's timed steps (exp00000.rs), then zsim's phases; "restore
+        # host" appears when the run changed the host
+        times = read_time(base + ".time")
+        phases = [n for n, _ in times if n != "restore host"]
+        runner = ["Setup host and start VM"] + (["Warmup"] if "warmup" in pattern else []) + \
+            ["Workload"]
+        self.assertEqual(phases, runner + pattern)
+        t = dict(times)
+        self.assertAlmostEqual(t["Setup host and start VM"],
+                               sum(t[p] for p in pattern[:4]), delta=1e-6)
+        self.assertEqual(t["Workload"], t["workload"])
         self.assertIn("zsim_orch_version", params)
         self.assertGreater(params["tsc_khz"], 0)
         self.assertGreater(int(params["target_mem_available_kb"]), 0)
@@ -97,8 +105,7 @@ class Exp00000(e2etest.E2ETestCase):
         # zsim-orch waits on the agent instead of spinning: well under
         # 0.1 % of a core for a workload of several seconds would be ideal;
         # a generous bound here keeps the test robust on a loaded machine.
-        with open(base + ".time") as f:
-            workload_s = float([l for l in f if l.startswith("workload")][0].split()[1])
+        workload_s = dict(read_time(base + ".time"))["workload"]
         self.assertLess(int(params["orch_cpu_ms_during_workload"]), workload_s * 1000 * 0.05)
 
         # the runner's spellings; two vCPUs: the warmup on the first, the
@@ -281,9 +288,9 @@ class Conditioning(e2etest.E2ETestCase):
         self.check_phases(base)
 
     def check_phases(self, base):
-        with open(base + ".time") as f:
-            phases = [l.split(":")[0] for l in f]
-        self.assertEqual(phases, PHASES[:-1] + ["restore host", "total"])
+        phases = [n for n, _ in read_time(base + ".time")]
+        self.assertEqual(phases, ["Setup host and start VM", "Workload"] + PHASES[:-1] +
+                         ["restore host", "total"])
 
 
 class Fetch(e2etest.E2ETestCase):

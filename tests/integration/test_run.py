@@ -15,7 +15,7 @@ import subprocess
 import tempfile
 import time
 
-from zsimtest import FIXTURES, ZSIM_ORCH, TestCase, main, run, tree_digest
+from zsimtest import FIXTURES, ZSIM_ORCH, TestCase, main, read_time, run, tree_digest
 from zsimtest.exp import STAMP, ExpCase
 
 
@@ -61,9 +61,11 @@ class Run(ExpCase):
         self.assertIsNone(params["tsc_khz"])  # noop's results are not cycle counts
         self.assertEqual(params["config"]["paths"]["results"], self.results)
         self.assertIn(params["zsim_orch_commit"], run("--version").out)
-        with open(os.path.join(self.results, base + ".time")) as f:
-            phases = [l.split(":")[0] for l in f]
-        self.assertEqual(phases, ["sleep", "collect", "total"])
+        # Rust's Debug of a Duration, as the old runner's .time (noop has no
+        # runner counterpart: zsim's phases only)
+        times = read_time(os.path.join(self.results, base + ".time"))
+        self.assertEqual([n for n, _ in times], ["sleep", "collect", "total"])
+        self.assertAlmostEqual(times[2][1], times[0][1] + times[1][1], delta=1e-9)
         with open(os.path.join(self.results, base + ".sim")) as f:
             sim = f.read()
         # the old runner's sections, in its order (gen_standard_sim_output),
@@ -556,6 +558,123 @@ class Conditioning(TestCase):
                         self.err())
         self.assertEqual(self.files(), CONDITIONED)
         self.assertEqual(self.items(self.params())["printk"]["after"], "7")
+
+    def test_sigkill_while_booting_the_next_run_restores(self):
+        """A run killed with SIGKILL cannot put the host back; its journal
+        in [paths] state, written before the first knob changed, lets the
+        next run (holding the host lock, so the writer is dead) do it."""
+        self.write_conf(agent_timeout=60)
+        journal = self.root + "/state/conditioning.journal"
+        boot_id = self.root + "/proc/sys/kernel/random/boot_id"
+        os.makedirs(os.path.dirname(boot_id), exist_ok=True)
+        with open(boot_id, "w") as f:
+            f.write("11111111-2222-3333-4444-555555555555\n")
+        proc = subprocess.Popen(self.argv("--multicore_offsetting", "--drift_thresh", "5",
+                                          "--delay", "6"),
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                env=dict(os.environ, LC_ALL="C"))
+        try:
+            deadline = time.monotonic() + 20
+            while self.files() != DURING_BOOT and time.monotonic() < deadline:
+                time.sleep(0.05)
+            self.assertEqual(self.files(), DURING_BOOT)
+        finally:
+            proc.send_signal(signal.SIGKILL)
+            proc.communicate(timeout=30)
+        self.assertEqual(proc.returncode, -signal.SIGKILL)
+        # still changed, and the journal says what puts each file back
+        self.assertEqual(self.files(), DURING_BOOT)
+        with open(journal) as f:
+            entries = {e["path"]: e["restore"] for e in json.load(f)["items"]}
+        self.assertEqual(entries["/proc/sys/kernel/printk"].split()[0], "7")
+        for path in DURING_BOOT:  # every file the killed run had changed
+            if DURING_BOOT[path] != CONDITIONED[path]:
+                self.assertIn(path, entries)
+        with open(journal) as f:
+            kept = f.read()
+        self.assertIn("11111111-2222-3333-4444-555555555555", kept)
+        self.write_conf(agent_timeout=2)
+        # in another boot, the kernel's settings are its boot values: the
+        # journal is dropped, nothing written from it
+        with open(boot_id, "w") as f:
+            f.write("99999999-2222-3333-4444-555555555555\n")
+        res = run(*self.argv()[1:], timeout=60)
+        self.assertRun(res, 1)
+        self.assertIn("in an earlier boot; nothing put back", res.err)
+        self.assertNotIn("put back to", res.err)
+        self.assertEqual(self.files()["/proc/zerosim_delay"], "6")
+        self.assertFalse(os.path.exists(journal))
+        # in the same boot: the next run puts it back first, says so, and
+        # leaves no journal
+        with open(boot_id, "w") as f:
+            f.write("11111111-2222-3333-4444-555555555555\n")
+        with open(journal, "w") as f:
+            f.write(kept)
+        for f in glob.glob(self.root + "/results/*"):
+            os.unlink(f)
+        res = run(*self.argv()[1:], timeout=60)
+        self.assertRun(res, 1)
+        self.assertIn("ended without putting the host back", res.err)
+        self.assertIn("printk put back to", res.err)
+        self.assertEqual(self.files(), CONDITIONED)
+        self.assertFalse(os.path.exists(journal))
+        params = self.params()
+        self.assertIn("files, before this run", params["host_restored_from_journal"])
+        # what this run saw before it conditioned is the original, not the
+        # killed run's values
+        self.assertEqual(self.items(params)["printk"]["before"], "7")
+        self.assertEqual(self.items(params)["printk"]["after"], "7")
+
+    def test_ksmtuned_stopped_and_started_again(self):
+        """With systemd (its /run/systemd/system under the root), an active
+        ksmtuned.service is stopped before KSM is turned off and started
+        again after the run. This tier has no systemd: a stand-in
+        systemctl first in PATH keeps the unit's state in a file and logs
+        every call; real systemd is not exercised here."""
+        os.makedirs(self.root + "/run/systemd/system")
+        bindir = os.path.join(self.tmp, "bin")
+        os.makedirs(bindir)
+        state, log = os.path.join(self.tmp, "ksmtuned.state"), os.path.join(self.tmp, "calls")
+        with open(state, "w") as f:
+            f.write("active\n")
+        with open(os.path.join(bindir, "systemctl"), "w") as f:
+            f.write(f"""#!/bin/sh
+echo "$*" >> {log}
+[ "$2" = ksmtuned.service ] || {{ echo "unknown unit $2" >&2; exit 5; }}
+case "$1" in
+is-active) s=$(cat {state}); echo "$s"; [ "$s" = active ] && exit 0; exit 3 ;;
+stop) echo inactive > {state} ;;
+start) echo active > {state} ;;
+*) exit 1 ;;
+esac
+""")
+        os.chmod(os.path.join(bindir, "systemctl"), 0o755)
+        env = dict(os.environ, PATH=bindir + ":" + os.environ["PATH"])
+        self.write_conf(agent_timeout=60)
+        proc = subprocess.Popen(self.argv(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                text=True, env=env)
+        try:
+            deadline = time.monotonic() + 20
+            while self.files()["/sys/kernel/mm/ksm/run"] != "0" and \
+                    time.monotonic() < deadline:
+                time.sleep(0.05)
+            with open(state) as f:
+                self.assertEqual(f.read(), "inactive\n")  # stopped while the run runs
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            out, err = proc.communicate(timeout=30)
+        self.assertEqual(proc.returncode, 143, err)
+        with open(state) as f:
+            self.assertEqual(f.read(), "active\n")
+        with open(log) as f:
+            self.assertEqual(f.read().splitlines(),
+                             ["is-active ksmtuned.service", "stop ksmtuned.service",
+                              "is-active ksmtuned.service", "start ksmtuned.service",
+                              "is-active ksmtuned.service"])
+        item = self.items(self.params())["ksmtuned"]
+        self.assertEqual((item["path"], item["before"], item["set"], item["after"]),
+                         ("ksmtuned.service", "active", ["inactive"], "active"))
+        self.assertFalse(os.path.exists(self.root + "/state/conditioning.journal"))
 
     def test_a_rejected_knob_stops_before_the_boot_and_restores(self):
         # a directory where the knob is: the write fails as a kernel's

@@ -363,6 +363,20 @@ static void identity_time_and_timings(void **state)
 	assert_near(t[1].seconds, 93.514234151, 1e-12);
 	assert_near(t[2].seconds, 0.8503, 1e-12);
 	zo_rtimings_free(t, n);
+	/* zsim's .time since it took the runner's format, next to the old
+	 * one's above: every unit Rust's Debug prints */
+	assert_int_equal(zo_rtimings_parse("Setup host and start VM: 12.5s\nWorkload: 850.3ms\n"
+					   "storage: 1.5\xc2\xb5s\nrestore host: 999ns\n"
+					   "total: 0ns\n",
+					   &t, &n),
+			 0);
+	assert_int_equal(n, 5);
+	assert_string_equal(t[0].name, "Setup host and start VM");
+	assert_near(t[0].seconds, 12.5, 1e-12);
+	assert_near(t[2].seconds, 1.5e-6, 1e-15);
+	assert_near(t[3].seconds, 999e-9, 1e-15);
+	assert_near(t[4].seconds, 0, 1e-15);
+	zo_rtimings_free(t, n);
 }
 
 static void a_governor_not_performance_is_noted(void **state)

@@ -9,6 +9,43 @@
 
 #include "core/units.h"
 
+/* Rust's `format!("{:?}", Duration::from_nanos(ns))`, as the old
+ * runner's .time has them (std's Debug impl for Duration). */
+static void duration_debug_as_rust(void **state)
+{
+	static const struct {
+		uint64_t ns;
+		const char *rust;
+	} cases[] = {
+		{ 0, "0ns" },
+		{ 1, "1ns" },
+		{ 999, "999ns" },
+		{ 1000, "1\xc2\xb5s" },
+		{ 1500, "1.5\xc2\xb5s" },
+		{ 1001, "1.001\xc2\xb5s" },
+		{ 999999, "999.999\xc2\xb5s" },
+		{ 1000000, "1ms" },
+		{ 850300000, "850.3ms" },
+		{ 1000001, "1.000001ms" },
+		{ 999999999, "999.999999ms" },
+		{ 1000000000, "1s" },
+		{ 1000000001, "1.000000001s" },
+		{ 93514234151ULL, "93.514234151s" },
+		{ 60000000000ULL, "60s" },
+		{ 1934000000ULL, "1.934s" },
+		{ 18446744073709551615ULL, "18446744073.709551615s" },
+	};
+	char buf[40];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		assert_int_equal(zo_duration_debug(cases[i].ns, buf, sizeof(buf)), 0);
+		assert_string_equal(buf, cases[i].rust);
+	}
+	assert_int_equal(zo_duration_debug(93514234151ULL, buf, 6), -ENOSPC);
+}
+
 static void size_parse_accepts_suffixes(void **state)
 {
 	uint64_t v;
@@ -147,6 +184,7 @@ int main(void)
 		cmocka_unit_test(size_parse_rejects_overflow),
 		cmocka_unit_test(size_format_round_trips),
 		cmocka_unit_test(size_format_human),
+		cmocka_unit_test(duration_debug_as_rust),
 		cmocka_unit_test(bool_parse),
 		cmocka_unit_test(int_parse_ranges),
 	};

@@ -61,6 +61,14 @@ struct zo_exp_settings {
 struct zo_exp_args;
 struct zo_run; /* the run harness (ops/run.h) the phases are written against */
 
+/* A step the old runner timed in .time, as zsim's phases: its label
+ * ("Setup host and start VM") and the phases whose times add up to it
+ * (NULL-terminated); written when every one of them ran to its end. */
+struct zo_exp_timing {
+	const char *label;
+	const char *const *phases;
+};
+
 struct zo_experiment {
 	const char *name;
 	const char *summary;
@@ -69,6 +77,9 @@ struct zo_experiment {
 	const struct zo_param_runner *runner; /* may be NULL */
 	size_t n_runner;
 	const char *const *phases; /* NULL-terminated, in order */
+	/* The old runner's timed steps, in its order, ending with a NULL
+	 * label; NULL: it timed none zsim has. */
+	const struct zo_exp_timing *runner_timings;
 	/* Its results are cycle counts: record the host's TSC frequency. */
 	bool records_tsc;
 	/* Checks across parameters; a message for the user on failure. */

@@ -6,6 +6,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "util/macros.h"
+
 #include "util/banned.h"
 
 static const char size_suffixes[] = "KMGT";
@@ -58,6 +60,35 @@ int zo_size_format(uint64_t bytes, char *buf, size_t len)
 	}
 	n = snprintf(buf, len, "%llu", (unsigned long long)bytes);
 	return n < 0 || (size_t)n >= len ? -ENOBUFS : 0;
+}
+
+int zo_duration_debug(uint64_t ns, char *buf, size_t len)
+{
+	static const struct {
+		uint64_t unit;
+		int digits; /* of the fraction */
+		const char *suffix;
+	} units[] = { { 1000000000, 9, "s" },
+		      { 1000000, 6, "ms" },
+		      { 1000, 3, "\xc2\xb5s" },
+		      { 1, 0, "ns" } };
+	char frac[16] = "";
+	size_t i = 0;
+	int n;
+
+	while (i + 1 < ZO_ARRAY_SIZE(units) && ns < units[i].unit)
+		i++;
+	if (ns % units[i].unit) {
+		/* the rest, zero-padded to the unit's digits, trailing zeros cut */
+		snprintf(frac, sizeof(frac), ".%0*llu", units[i].digits,
+			 (unsigned long long)(ns % units[i].unit));
+		n = (int)strlen(frac);
+		while (n > 1 && frac[n - 1] == '0')
+			frac[--n] = '\0';
+	}
+	n = snprintf(buf, len, "%llu%s%s", (unsigned long long)(ns / units[i].unit), frac,
+		     units[i].suffix);
+	return n < 0 || (size_t)n >= len ? -ENOSPC : 0;
 }
 
 int zo_size_format_human(uint64_t bytes, char *buf, size_t len)

@@ -26,6 +26,14 @@ int zo_size_format(uint64_t bytes, char *buf, size_t len);
 /* A rounded form for people ("1.5G"). */
 int zo_size_format_human(uint64_t bytes, char *buf, size_t len);
 
+/* `ns` nanoseconds as Rust's Debug of std::time::Duration prints them (the
+ * old runner's .time): the largest unit of s, ms, µs (UTF-8 'µ') and ns
+ * that is at most the value, the whole number of it, then the rest as a
+ * decimal fraction without trailing zeros: "0ns", "999ns", "1.5µs",
+ * "850.3ms", "1s", "93.514234151s". 0, or -ENOSPC when `len` is too
+ * small (40 bytes always do). */
+int zo_duration_debug(uint64_t ns, char *buf, size_t len);
+
 int zo_bool_parse(const char *s, bool *ret);
 int zo_int_parse(const char *s, long long min, long long max, long long *ret);
 

@@ -65,6 +65,19 @@ static const struct zo_param_runner runner[] = {
 	{ "delay", NULL, "multicore_offsetting" },
 };
 
+/* as exp00000.rs timed them: connect_and_setup_host_and_vagrant, the
+ * warmup (--warmup only), the workload */
+static const char *const setup_phases[] = { "preflight", "storage", "condition host",
+					    "target start", NULL };
+static const char *const warmup_phases[] = { "warmup", NULL };
+static const char *const workload_phases[] = { "workload", NULL };
+static const struct zo_exp_timing runner_timings[] = {
+	{ "Setup host and start VM", setup_phases },
+	{ "Warmup", warmup_phases },
+	{ "Workload", workload_phases },
+	{ NULL, NULL },
+};
+
 /* The workload program the choice runs, as zsim's settings name it. */
 static const char *workload(const struct zo_exp_args *a)
 {
@@ -145,6 +158,7 @@ const struct zo_experiment zo_exp_exp00000 = {
 	.runner = runner,
 	.n_runner = ZO_ARRAY_SIZE(runner),
 	.phases = zo_texp_phases,
+	.runner_timings = runner_timings,
 	.records_tsc = true,
 	.check = zo_bmk_check_size,
 	.workload = workload,

@@ -74,8 +74,11 @@ int zo_texp_preflight(struct zo_texp *x)
 	x->run->cond.lenient = !require;
 	n = zo_host_zerosim(ctx->root, NULL);
 	zo_run_add_fact(x->run, "zerosim_kernel", n > 0 ? "yes" : "no");
-	r = zo_preflight_for_run(ctx, zo_exp_get_uint(x->run->args, "vm_size"),
-				 (unsigned)zo_exp_get_uint(x->run->args, "cores"), true);
+	/* libvirt's answer is awaited in "target start": a daemon's first
+	 * probe of the emulator runs while the host is conditioned */
+	r = zo_preflight_begin(ctx, zo_exp_get_uint(x->run->args, "vm_size"),
+			       (unsigned)zo_exp_get_uint(x->run->args, "cores"), true,
+			       &x->preflight_pending);
 	if (r == 0)
 		r = zo_target_check_base(ctx);
 	if (r < 0)
@@ -149,11 +152,27 @@ static void guest_kernel(struct zo_texp *x)
 	zo_guest_exec_release(&e);
 }
 
+/* The rest of the preflight: libvirt's answer, asked in "preflight". */
+static int preflight_end(struct zo_texp *x)
+{
+	struct zo_preflight_pending *p = x->preflight_pending;
+	int r;
+
+	if (!p)
+		return 0;
+	x->preflight_pending = NULL;
+	r = zo_preflight_end(x->run->ctx, p);
+	return r < 0 ? zo_texp_failed(x, r) : 0;
+}
+
 int zo_texp_target_start(struct zo_texp *x)
 {
 	const struct zo_exp_args *a = x->run->args;
 	int r;
 
+	r = preflight_end(x);
+	if (r < 0)
+		return r;
 	r = zo_target_open(x->run->ctx, &x->target);
 	x->target_open = true;
 	if (r < 0)
@@ -314,6 +333,9 @@ int zo_texp_finish(struct zo_texp *x, int r)
 {
 	struct zo_run *run = x->run;
 	int s;
+
+	zo_preflight_abandon(x->preflight_pending);
+	x->preflight_pending = NULL;
 
 	/* clean up whatever happened: the target off (the harness puts the
 	 * host back) */

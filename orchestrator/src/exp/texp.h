@@ -7,6 +7,7 @@
 #include <stdbool.h>
 
 #include "core/procfs.h"
+#include "ops/preflight.h"
 #include "ops/run.h"
 #include "ops/target.h"
 
@@ -26,6 +27,8 @@ struct zo_texp {
 	unsigned next_core; /* the runner's TasksetCtx: round-robin over the vCPUs */
 	/* the experiment's own host checks, first in "preflight"; NULL: none */
 	int (*preflight)(struct zo_texp *x);
+	/* "preflight" asked libvirt; "target start" awaits the answer */
+	struct zo_preflight_pending *preflight_pending;
 };
 
 /* The phases of an experiment run by zo_texp_run, as its descriptor

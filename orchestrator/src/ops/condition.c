@@ -6,11 +6,16 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/config.h"
 #include "core/procfs.h"
 #include "sys/hostinfo.h"
+#include "sys/process.h"
+#include "sys/service.h"
 #include "sys/swap.h"
 #include "sys/sysfs.h"
+#include "util/file.h"
 #include "util/json.h"
+#include "util/path.h"
 #include "util/str.h"
 #include "util/time.h"
 
@@ -18,11 +23,25 @@
 
 #define SSDSWAP_DEVICE "/sys/module/ssdswap/parameters/device"
 #define ZSWAP_STORED "/sys/kernel/debug/zswap/stored_pages"
+#define JOURNAL "conditioning.journal"
+#define KSMTUNED "ksmtuned.service"
+
+static char *journal_path(struct zo_ctx *ctx)
+{
+	const char *state = ctx->config ? zo_config_get(ctx->config, "paths", "state") : NULL;
+	_cleanup_free_ char *rel = NULL;
+
+	if (!state || !*state)
+		return NULL;
+	rel = zo_asprintf("%s/%s", state, JOURNAL);
+	return rel ? zo_path(ctx->root, rel) : NULL;
+}
 
 void zo_condition_init(struct zo_condition *c, struct zo_ctx *ctx)
 {
 	memset(c, 0, sizeof(*c));
 	c->ctx = ctx;
+	c->journal = journal_path(ctx);
 }
 
 void zo_condition_release(struct zo_condition *c)
@@ -44,6 +63,7 @@ void zo_condition_release(struct zo_condition *c)
 	free(c->items);
 	for (i = 0; i < c->n_steps; i++)
 		free(c->steps[i].result);
+	free(c->journal);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -121,6 +141,7 @@ static int item(struct zo_condition *c, const char *what, const char *path,
 		} else {
 			it->before = k ? zo_knob_current(k, raw) : strdup(raw);
 			it->restore = k ? zo_knob_restore_value(k, raw) : strdup(raw);
+			c->journal_dirty = true;
 		}
 	}
 	*ret = it;
@@ -147,12 +168,65 @@ static void note_set(struct zo_condition *c, struct zo_condition_item *it,
 		it->changed = true;
 }
 
+/* The journal: {"pid": N, "boot_id": ID, "items": [{"what", "path",
+ * "restore"}, ...]}, every item that can be put back, in the order they
+ * were first read. */
+static char *journal_text(const struct zo_condition *c)
+{
+	json_object *o = json_object_new_object(), *items = json_object_new_array();
+	char boot[ZO_BOOT_ID_LEN + 1] = "";
+	char *text;
+	size_t i;
+
+	zo_json_add_u64(o, "pid", (uint64_t)getpid());
+	if (zo_boot_id(c->ctx->root, boot) == 0)
+		zo_json_add_str(o, "boot_id", boot);
+	for (i = 0; i < c->n; i++) {
+		json_object *e;
+
+		if (!c->items[i].restore)
+			continue;
+		e = json_object_new_object();
+		zo_json_add_str(e, "what", c->items[i].what);
+		zo_json_add_str(e, c->items[i].service ? "service" : "path", c->items[i].path);
+		zo_json_add_str(e, "restore", c->items[i].restore);
+		json_object_array_add(items, e);
+	}
+	json_object_object_add(o, "items", items);
+	text = strdup(zo_json_text(o));
+	json_object_put(o);
+	return text;
+}
+
+/* The journal on disk (written beside, flushed, renamed, the directory
+ * flushed) before a file it does not list yet changes. */
+static int journal_sync(struct zo_condition *c)
+{
+	_cleanup_free_ char *text = NULL;
+	int r;
+
+	if (!c->journal || !c->journal_dirty)
+		return 0;
+	text = journal_text(c);
+	r = text ? zo_write_file_atomic(c->journal, text) : -ENOMEM;
+	if (r < 0)
+		return zo_fail(c->ctx, r, "cannot write the conditioning journal %s: %s; nothing "
+					  "more is changed on the host ([paths] state must be "
+					  "writable)",
+			       c->journal, strerror(-r));
+	c->journal_dirty = false;
+	return 0;
+}
+
 static int set_file(struct zo_condition *c, const char *what, const char *path,
 		    const struct zo_knob *k, const char *value)
 {
 	struct zo_condition_item *it;
 	int r = item(c, what, path, k, &it);
 
+	if (r < 0)
+		return r;
+	r = journal_sync(c);
 	if (r < 0)
 		return r;
 	r = zo_sysfs_write(c->ctx->root, path, value);
@@ -181,7 +255,7 @@ int zo_condition_file(struct zo_condition *c, const char *what, const char *path
 int zo_condition_knob(struct zo_condition *c, const struct zo_knob *k, const char *value)
 {
 	char **files = NULL;
-	int n, i, r = 0;
+	int n, i, pass, r = 0;
 
 	if (!zo_knob_per_cpu(k))
 		return set_file(c, k->name, k->path, k, value);
@@ -195,13 +269,22 @@ int zo_condition_knob(struct zo_condition *c, const struct zo_knob *k, const cha
 		zo_strv_free(files);
 		return item(c, k->name, k->path, k, &it);
 	}
-	for (i = 0; i < n && r == 0; i++) {
-		const char *cpu = strstr(files[i], "/cpu/") ? strstr(files[i], "/cpu/") + 5 : "";
-		_cleanup_free_ char *what = zo_asprintf("%s %.*s", k->name, (int)strcspn(cpu, "/"),
-							cpu);
+	/* every CPU's file read (and journaled at once) before any is written */
+	for (pass = 0; pass < 2; pass++)
+		for (i = 0; i < n && r == 0; i++) {
+			const char *cpu = strstr(files[i], "/cpu/") ? strstr(files[i], "/cpu/") + 5
+								    : "";
+			_cleanup_free_ char *what = zo_asprintf("%s %.*s", k->name,
+								(int)strcspn(cpu, "/"), cpu);
+			struct zo_condition_item *it;
 
-		r = what ? set_file(c, what, files[i], k, value) : -ENOMEM;
-	}
+			if (!what)
+				r = -ENOMEM;
+			else if (pass == 0 && (r = item(c, what, files[i], k, &it)) == -ENOENT)
+				r = 0; /* set_file stops there */
+			else if (pass == 1)
+				r = set_file(c, what, files[i], k, value);
+		}
 	zo_strv_free(files);
 	return r;
 }
@@ -520,6 +603,53 @@ static int known_state(struct zo_condition *c)
 	return r;
 }
 
+/* A systemd unit the runner stopped (systemctl disable --now ksmtuned):
+ * stopped when active, recorded with its state before and after, started
+ * again on restore. Without systemd, or a systemctl that cannot say,
+ * recorded as absent and said. */
+static int stop_service(struct zo_condition *c, const char *what, const char *unit)
+{
+	_cleanup_free_ char *state = NULL, *why = NULL;
+	struct zo_condition_item *it = add(c, what, unit);
+	int r;
+
+	if (!it)
+		return zo_fail(c->ctx, -ENOMEM, "cannot condition the host: out of memory");
+	it->service = true;
+	if (!zo_service_systemd(c->ctx->root)) {
+		it->note = strdup("no systemd on this host (/run/systemd/system)");
+		zo_info(&c->ctx->log, "%s: no systemd on this host; not stopped (recorded as "
+				      "absent in .params)", what);
+		return 0;
+	}
+	if (zo_service_state(unit, &state, &why) < 0) {
+		it->note = zo_asprintf("systemctl is-active %s: %s", unit, why ? why : "?");
+		zo_warn(&c->ctx->log, "%s: %s; not stopped (recorded as absent in .params)", what,
+			it->note);
+		return 0;
+	}
+	it->before = TAKE_PTR(state);
+	if (strcmp(it->before, "active"))
+		return 0; /* nothing to stop, nothing to start again */
+	it->restore = strdup("active");
+	c->journal_dirty = true;
+	r = journal_sync(c);
+	if (r < 0)
+		return r;
+	it->note = zo_asprintf("systemctl stop %s; started again on restore", unit);
+	if (zo_service_stop(unit, &why) < 0) {
+		it->error = -EIO;
+		return zo_fail(c->ctx, -EIO, "cannot stop %s: %s; what was already set is put back",
+			       unit, why ? why : "?");
+	}
+	it->changed = true;
+	free(why);
+	why = NULL;
+	if (zo_service_state(unit, &state, &why) == 0 && it->n_set < ZO_ARRAY_SIZE(it->set))
+		it->set[it->n_set++] = TAKE_PTR(state);
+	return 0;
+}
+
 int zo_condition_host(struct zo_condition *c, const struct zo_condition_spec *s)
 {
 	int r;
@@ -528,6 +658,8 @@ int zo_condition_host(struct zo_condition *c, const struct zo_condition_spec *s)
 	if (r == 0)
 		r = knob(c, "printk", "4");
 	/* KSM merges the target's identical pages behind the simulation's back */
+	if (r == 0)
+		r = stop_service(c, "ksmtuned", KSMTUNED);
 	if (r == 0)
 		r = knob(c, "ksm", "0");
 	/* "THP is buggy with frontswap" (exp_0sim.rs) */
@@ -577,6 +709,29 @@ int zo_condition_booted(struct zo_condition *c, const struct zo_condition_spec *
 	return r;
 }
 
+/* A stopped unit started again, its state read back: 0, or 1 when it
+ * could not be started (warned). */
+static int restore_service(struct zo_condition *c, struct zo_condition_item *it)
+{
+	_cleanup_free_ char *why = NULL;
+	int failed = 0;
+
+	if (it->changed && zo_service_start(it->path, &why) < 0) {
+		zo_warn(&c->ctx->log, "could not start %s again: %s", it->path, why ? why : "?");
+		failed = 1;
+	}
+	free(why);
+	why = NULL;
+	if (zo_service_state(it->path, &it->after, &why) < 0)
+		it->after = strdup("unknown");
+	else if (strcmp(it->after, it->before)) {
+		zo_warn(&c->ctx->log, "%s is %s after the restore, was %s", it->path, it->after,
+			it->before);
+		failed = 1;
+	}
+	return failed;
+}
+
 int zo_condition_restore(struct zo_condition *c)
 {
 	size_t i = c->n;
@@ -589,6 +744,10 @@ int zo_condition_restore(struct zo_condition *c)
 
 		if (it->after || !it->before)
 			continue; /* restored already, or absent */
+		if (it->service) {
+			failed += restore_service(c, it);
+			continue;
+		}
 		for (j = 0; j < zo_n_knobs; j++)
 			if (!strcmp(zo_knobs[j].path, it->path) ||
 			    (zo_knob_per_cpu(&zo_knobs[j]) && !strncmp(it->what, zo_knobs[j].name,
@@ -616,7 +775,105 @@ int zo_condition_restore(struct zo_condition *c)
 			failed++;
 		}
 	}
+	/* complete: nothing for the next run to put back */
+	if (!failed && c->journal && unlink(c->journal) < 0 && errno != ENOENT)
+		zo_warn(&c->ctx->log, "cannot remove the conditioning journal %s: %s", c->journal,
+			strerror(errno));
 	return failed;
+}
+
+/* One entry of a stale journal put back: 0, or -errno. */
+static int recover_item(struct zo_ctx *ctx, json_object *e, long pid)
+{
+	const char *what = zo_json_get_str(e, "what"), *path = zo_json_get_str(e, "path");
+	const char *restore = zo_json_get_str(e, "restore");
+	const char *unit = zo_json_get_str(e, "service");
+	_cleanup_free_ char *why = NULL;
+	int r;
+
+	if (what && unit && restore) {
+		r = zo_service_start(unit, &why);
+		if (r < 0)
+			return zo_fail(ctx, r, "cannot start %s again from the journal of run pid "
+					       "%ld: %s",
+				       unit, pid, why ? why : "?");
+		zo_warn(&ctx->log, "%s started again: run pid %ld ended without restoring the host",
+			unit, pid);
+		return 0;
+	}
+	if (!what || !path || !restore || path[0] != '/')
+		return zo_fail(ctx, -EINVAL, "an entry of the conditioning journal is not "
+					     "{what, path, restore}");
+	r = zo_sysfs_write(ctx->root, path, restore);
+	if (r < 0)
+		return zo_fail(ctx, r, "cannot put %s back to %s (%s) from the journal of run "
+				       "pid %ld: %s",
+			       what, restore, path, pid, strerror(-r));
+	zo_warn(&ctx->log, "%s put back to %s (%s): run pid %ld ended without restoring the host",
+		what, restore, path, pid);
+	return 0;
+}
+
+/* Whether the journal's run was in another boot than this one (unknown
+ * on either side: not). */
+static bool rebooted(struct zo_ctx *ctx, json_object *journal)
+{
+	const char *then = zo_json_get_str(journal, "boot_id");
+	char now[ZO_BOOT_ID_LEN + 1];
+
+	return then && zo_boot_id(ctx->root, now) == 0 && strcmp(then, now) != 0;
+}
+
+int zo_condition_recover(struct zo_ctx *ctx)
+{
+	_cleanup_free_ char *path = journal_path(ctx), *text = NULL;
+	json_object *o = NULL, *items = NULL, *pid_o = NULL;
+	size_t len = 0, i, n;
+	long pid = 0;
+	int r;
+
+	if (!path)
+		return 0;
+	r = zo_read_file(path, 1 << 20, &text, &len);
+	if (r == -ENOENT)
+		return 0;
+	if (r < 0)
+		return zo_fail(ctx, r, "cannot read the conditioning journal %s: %s", path,
+			       strerror(-r));
+	o = json_tokener_parse(text);
+	if (!o || !json_object_object_get_ex(o, "items", &items) ||
+	    !json_object_is_type(items, json_type_array)) {
+		if (o)
+			json_object_put(o);
+		return zo_fail(ctx, -EINVAL, "%s is not a conditioning journal; look at it and "
+					     "remove it", path);
+	}
+	if (json_object_object_get_ex(o, "pid", &pid_o))
+		pid = (long)json_object_get_int64(pid_o);
+	n = json_object_array_length(items);
+	if (rebooted(ctx, o)) {
+		/* the kernel's knobs went back to its boot values with the
+		 * reboot: the run's "before" values are not this boot's */
+		zo_warn(&ctx->log, "%s: run pid %ld ended without putting the host back, in an "
+				   "earlier boot; nothing put back (a reboot reset the kernel's "
+				   "settings)",
+			path, pid);
+		n = 0;
+	} else {
+		zo_warn(&ctx->log, "%s: run pid %ld ended without putting the host back; "
+				   "putting back %zu files",
+			path, pid, n);
+	}
+	/* the last change first, as a run restores */
+	for (i = n, r = 0; i > 0 && r == 0; i--)
+		r = recover_item(ctx, json_object_array_get_idx(items, i - 1), pid);
+	json_object_put(o);
+	if (r < 0)
+		return r;
+	if (unlink(path) < 0)
+		return zo_fail(ctx, -errno, "cannot remove the conditioning journal %s: %s", path,
+			       strerror(errno));
+	return (int)n;
 }
 
 json_object *zo_condition_json(const struct zo_condition *c)

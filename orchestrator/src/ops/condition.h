@@ -47,6 +47,7 @@ struct zo_condition_item {
 	char *after;   /* read back after the restore; NULL: absent */
 	char *note;    /* how it was set, when not by writing to `path` */
 	int error;     /* the write the kernel refused, or 0 */
+	bool service;  /* a systemd unit (`path`), stopped and started again */
 	bool changed;  /* differs from `before` at some point: restored */
 };
 
@@ -66,6 +67,11 @@ struct zo_condition {
 	size_t n, cap;
 	struct zo_condition_step steps[8];
 	size_t n_steps;
+	/* the journal ([paths] state/conditioning.journal, root applied):
+	 * what puts each file back, on disk before the file changes; NULL
+	 * without a config */
+	char *journal;
+	bool journal_dirty; /* an item it does not hold yet */
 };
 
 void zo_condition_init(struct zo_condition *c, struct zo_ctx *ctx);
@@ -76,7 +82,8 @@ void zo_condition_release(struct zo_condition *c);
  * (with zswap, when /sys/module/ssdswap exists), swap cycled with discard,
  * caches dropped and memory compacted, zswap (zpool, max_pool_percent,
  * enabled; or disabled), the drift threshold and delay when given,
- * skip_halt 0, lapic_adjust 1, TSC offsetting off. */
+ * skip_halt 0, lapic_adjust 1, TSC offsetting off. ksmtuned.service (which
+ * turns KSM back on) stopped when systemd runs it, started on restore. */
 int zo_condition_host(struct zo_condition *c, const struct zo_condition_spec *s);
 /* Once the target runs: TSC offsetting on, skip_halt as asked,
  * multicore_sync 0 or 1, and with multicore offsetting sync_guest_tsc 1. */
@@ -94,6 +101,15 @@ int zo_condition_file(struct zo_condition *c, const char *what, const char *path
  * back. Failures are warnings (the run is over); returns how many files
  * could not be put back. Once only: a second call does nothing. */
 int zo_condition_restore(struct zo_condition *c);
+
+/* A run killed before it put the host back (SIGKILL, a crash, a power
+ * cut) left its journal: put back what it lists, the last change first,
+ * and remove it. Call only while holding the host lock: the run that
+ * wrote the journal held it, so a journal found then is its dead writer's.
+ * Says what it restored (a warning each file). Returns how many files it
+ * put back (0: no journal), or -errno (ctx->error set: the journal
+ * unreadable, or a file that could not be put back; the journal stays). */
+int zo_condition_recover(struct zo_ctx *ctx);
 
 /* For .params: {"items": [{knob, path, before, set, after, ...}], "known_state": [...]} */
 json_object *zo_condition_json(const struct zo_condition *c);

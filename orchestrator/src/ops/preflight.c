@@ -14,6 +14,7 @@
 #include "sys/hostinfo.h"
 #include "sys/virt.h"
 #include "util/json.h"
+#include "util/macros.h"
 #include "util/str.h"
 
 #include "util/banned.h"
@@ -113,44 +114,69 @@ static int gather(struct zo_ctx *ctx, uint64_t vm_gb, unsigned cores, struct gat
 			      g->host.swaps_err, "empty");
 	gather_thin(ctx, g);
 	f->libvirt_uri = zo_config_get(ctx->config, "target", "uri");
-	/* the version of the one QEMU the target uses: asking for the
-	 * hypervisor's makes a daemon's first call probe every emulator */
-	if (zo_virt_probe_emulator(f->libvirt_uri, LIBVIRT_TIMEOUT_MS, "x86_64",
-				   strcmp(zo_target_accel(ctx), "kvm") ? "qemu" : "kvm", &g->probe,
-				   &ctx->log) == 0) {
+	return 0;
+}
+
+/* The version of the one QEMU the target uses, asked in a child process:
+ * asking for the hypervisor's makes a daemon's first call probe every
+ * emulator. */
+static int probe_start(struct zo_ctx *ctx, struct zo_virt_probe_job *job)
+{
+	return zo_virt_probe_emulator_start(zo_config_get(ctx->config, "target", "uri"),
+					    LIBVIRT_TIMEOUT_MS, "x86_64",
+					    strcmp(zo_target_accel(ctx), "kvm") ? "qemu" : "kvm",
+					    job, &ctx->log);
+}
+
+static void probe_finish(struct zo_virt_probe_job *job, struct gathered *g)
+{
+	struct zo_preflight_facts *f = &g->f;
+
+	if (zo_virt_probe_finish(job, &g->probe) == 0) {
 		f->libvirt_answered = g->probe.answered;
 		f->libvirt_error = g->probe.error;
 		f->hypervisor = g->probe.hypervisor;
 		f->hypervisor_version = g->probe.hypervisor_version;
 	}
-	return 0;
 }
 
-int zo_preflight_check(struct zo_ctx *ctx, uint64_t vm_gb, unsigned cores,
-		       struct zo_preflight_report *ret)
+/* The checks made on what `g` holds: 0 with the report, or -errno. */
+static int judge(struct zo_ctx *ctx, struct gathered *g, struct zo_preflight_report *ret)
 {
 	struct zo_preflight_report rep = { NULL, 0, NULL, false };
-	struct gathered g;
 	int r;
 
-	r = gather(ctx, vm_gb, cores, &g);
-	if (r < 0)
-		return r;
-	r = zo_preflight(&g.f, &rep.checks, &rep.n);
-	rep.libvirt_silent = !g.f.libvirt_answered;
+	r = zo_preflight(&g->f, &rep.checks, &rep.n);
+	rep.libvirt_silent = !g->f.libvirt_answered;
 	if (r == 0) {
 		rep.failures = zo_checks_failures(rep.checks, rep.n);
 		if (!rep.failures)
 			r = -ENOMEM;
 	}
-	zo_hostinfo_release(&g.host);
-	zo_virt_probe_release(&g.probe);
 	if (r < 0) {
 		zo_preflight_report_release(&rep);
 		return zo_fail(ctx, r, "the preflight checks could not run: %s", strerror(-r));
 	}
 	*ret = rep;
 	return 0;
+}
+
+int zo_preflight_check(struct zo_ctx *ctx, uint64_t vm_gb, unsigned cores,
+		       struct zo_preflight_report *ret)
+{
+	struct zo_virt_probe_job job;
+	struct gathered g;
+	int r;
+
+	r = gather(ctx, vm_gb, cores, &g);
+	if (r < 0)
+		return r;
+	if (probe_start(ctx, &job) == 0)
+		probe_finish(&job, &g);
+	r = judge(ctx, &g, ret);
+	zo_hostinfo_release(&g.host);
+	zo_virt_probe_release(&g.probe);
+	return r;
 }
 
 void zo_preflight_report_release(struct zo_preflight_report *r)
@@ -194,6 +220,20 @@ static bool only_qemu_failed(const struct zo_preflight_report *r)
 	return true;
 }
 
+/* The report shown (when `show_table`) and judged: 0, refused (-EPERM),
+ * or transient (libvirt silent and nothing else wrong). */
+static int verdict(struct zo_ctx *ctx, struct zo_preflight_report *rep, bool show_table)
+{
+	if (show_table && zo_preflight_show(ctx, rep) < 0)
+		return zo_fail(ctx, -ENOMEM, "the preflight checks could not run: %s",
+			       strerror(ENOMEM));
+	if (zo_preflight_failed(rep) && rep->libvirt_silent && only_qemu_failed(rep))
+		return zo_fail_transient(ctx, -EAGAIN, "preflight: %s", rep->failures);
+	if (zo_preflight_failed(rep))
+		return zo_refuse(ctx, -EPERM, "preflight: %s", rep->failures);
+	return 0;
+}
+
 int zo_preflight_for_run(struct zo_ctx *ctx, uint64_t vm_gb, unsigned cores,
 			 bool show_table)
 {
@@ -203,13 +243,110 @@ int zo_preflight_for_run(struct zo_ctx *ctx, uint64_t vm_gb, unsigned cores,
 	r = zo_preflight_check(ctx, vm_gb, cores, &rep);
 	if (r < 0)
 		return r;
-	if (show_table && zo_preflight_show(ctx, &rep) < 0)
-		r = zo_fail(ctx, -ENOMEM, "the preflight checks could not run: %s",
-			    strerror(ENOMEM));
-	else if (zo_preflight_failed(&rep) && rep.libvirt_silent && only_qemu_failed(&rep))
-		r = zo_fail_transient(ctx, -EAGAIN, "preflight: %s", rep.failures);
-	else if (zo_preflight_failed(&rep))
-		r = zo_refuse(ctx, -EPERM, "preflight: %s", rep.failures);
+	r = verdict(ctx, &rep, show_table);
 	zo_preflight_report_release(&rep);
 	return r;
+}
+
+struct zo_preflight_pending {
+	struct gathered g;
+	struct zo_virt_probe_job job;
+	bool show_table;
+};
+
+/* The checks libvirt's answer does not decide, judged now: a host that
+ * fails them is refused before anything changes, libvirt not asked. */
+static int judge_host(struct zo_ctx *ctx, struct gathered *g, bool show_table)
+{
+	struct zo_preflight_report rep;
+	size_t i;
+	int r;
+
+	g->f.libvirt_answered = false;
+	r = judge(ctx, g, &rep);
+	if (r < 0 || only_qemu_failed(&rep)) {
+		zo_preflight_report_release(&rep);
+		return r;
+	}
+	for (i = 0; i < rep.n; i++) {
+		if (strcmp(rep.checks[i].name, "QEMU"))
+			continue;
+		rep.checks[i].level = ZO_CHECK_WARN;
+		free(rep.checks[i].measured);
+		free(rep.checks[i].fix);
+		rep.checks[i].measured = strdup("libvirt not asked: the host failed other checks");
+		rep.checks[i].fix = strdup("fix those first");
+	}
+	free(rep.failures);
+	rep.failures = zo_checks_failures(rep.checks, rep.n);
+	rep.libvirt_silent = false;
+	r = rep.failures ? verdict(ctx, &rep, show_table) : zo_fail(ctx, -ENOMEM, "out of memory");
+	zo_preflight_report_release(&rep);
+	return r;
+}
+
+/* Whether the daemon answered its first question (a round trip); false
+ * too when that could not be asked. */
+static bool daemon_answers(struct zo_virt_probe_job *job)
+{
+	struct zo_virt_probe early;
+	bool answered;
+
+	if (zo_virt_probe_answered(job, &early) < 0)
+		return false;
+	answered = early.answered;
+	zo_virt_probe_release(&early);
+	return answered;
+}
+
+int zo_preflight_begin(struct zo_ctx *ctx, uint64_t vm_gb, unsigned cores, bool show_table,
+		       struct zo_preflight_pending **ret)
+{
+	struct zo_preflight_pending *p = calloc(1, sizeof(*p));
+	int r;
+
+	*ret = NULL;
+	if (!p)
+		return zo_fail(ctx, -ENOMEM, "out of memory");
+	p->show_table = show_table;
+	p->job.pid = -1;
+	r = gather(ctx, vm_gb, cores, &p->g);
+	if (r == 0)
+		r = judge_host(ctx, &p->g, show_table);
+	if (r == 0 && (probe_start(ctx, &p->job) < 0 || !daemon_answers(&p->job)))
+		/* nothing is changed on a host whose libvirt is silent: the
+		 * verdict now (no answer: exit 75) */
+		r = zo_preflight_end(ctx, TAKE_PTR(p));
+	if (r < 0) {
+		zo_preflight_abandon(p);
+		return r;
+	}
+	*ret = p;
+	return 0;
+}
+
+int zo_preflight_end(struct zo_ctx *ctx, struct zo_preflight_pending *p)
+{
+	struct zo_preflight_report rep;
+	int r;
+
+	if (p->job.pid >= 0)
+		probe_finish(&p->job, &p->g);
+	r = judge(ctx, &p->g, &rep);
+	if (r == 0) {
+		r = verdict(ctx, &rep, p->show_table);
+		zo_preflight_report_release(&rep);
+	}
+	zo_preflight_abandon(p);
+	return r;
+}
+
+void zo_preflight_abandon(struct zo_preflight_pending *p)
+{
+	if (!p)
+		return;
+	zo_virt_probe_cancel(&p->job);
+	zo_hostinfo_release(&p->g.host);
+	zo_virt_probe_release(&p->g.probe);
+	free(p);
 }

@@ -48,4 +48,19 @@ int zo_preflight_show(struct zo_ctx *ctx, const struct zo_preflight_report *r);
 int zo_preflight_for_run(struct zo_ctx *ctx, uint64_t vm_gb, unsigned cores,
 			 bool show_table);
 
+/* The same in two halves, so that libvirt's answer (on a daemon that has
+ * just started: its first probe of the target's emulator, seconds) is
+ * awaited while the run conditions the host. _begin gathers the host's
+ * facts and refuses (as above, ctx->error set) when a check libvirt's
+ * answer does not decide fails; else it starts asking libvirt and returns
+ * 0 with a pending preflight. _end waits for the answer, shows the table
+ * (when `show_table`) and judges as zo_preflight_for_run; it and _abandon
+ * (which stops asking) each free the pending preflight; _abandon(NULL)
+ * does nothing. */
+struct zo_preflight_pending;
+int zo_preflight_begin(struct zo_ctx *ctx, uint64_t vm_gb, unsigned cores, bool show_table,
+		       struct zo_preflight_pending **ret);
+int zo_preflight_end(struct zo_ctx *ctx, struct zo_preflight_pending *p);
+void zo_preflight_abandon(struct zo_preflight_pending *p);
+
 #endif

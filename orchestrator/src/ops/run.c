@@ -181,7 +181,7 @@ int zo_run_write(struct zo_run *run, const char *ext, const char *text)
 void zo_run_phase_begin(struct zo_run *run, const char *name)
 {
 	run->phase = name;
-	run->phase_start_ms = zo_now_ms();
+	run->phase_start_ns = zo_now_ns();
 	/* the live line on a terminal, a notice per phase elsewhere, and the
 	 * spool's STATUS= through ctx->phase_fn */
 	zo_phase(run->ctx, "%s: %s", run->args->exp->name, name);
@@ -197,7 +197,7 @@ static void phase_end(struct zo_run *run, bool ok)
 			run->created[i].done = true;
 	if (run->n_timings < ZO_RUN_MAX_PHASES) {
 		run->timings[run->n_timings].name = run->phase;
-		run->timings[run->n_timings].ms = zo_now_ms() - run->phase_start_ms;
+		run->timings[run->n_timings].ns = zo_now_ns() - run->phase_start_ns;
 		run->n_timings++;
 	}
 	run->phase = NULL;
@@ -373,21 +373,52 @@ static int write_params(struct zo_run *run, char **argv)
 	return r;
 }
 
+/* How long `phase` took; false when it did not run to its end. */
+static bool phase_ns(const struct zo_run *run, const char *phase, uint64_t *ret)
+{
+	size_t i;
+
+	for (i = 0; i < run->n_timings; i++)
+		if (!strcmp(run->timings[i].name, phase)) {
+			*ret = run->timings[i].ns;
+			return true;
+		}
+	return false;
+}
+
+static void time_line(struct zo_strbuf *sb, const char *label, uint64_t ns)
+{
+	char d[40];
+
+	if (zo_duration_debug(ns, d, sizeof(d)) == 0)
+		zo_strbuf_appendf(sb, "%s: %s\n", label, d);
+}
+
+/* The old runner's timed steps its experiment had (the runner's labels,
+ * order and format: Rust's Debug of a Duration), then each phase of
+ * zsim's and their total in the same format. */
 static int write_time(struct zo_run *run)
 {
+	const struct zo_exp_timing *t = run->args->exp->runner_timings;
 	struct zo_strbuf sb = { 0 };
 	uint64_t total = 0;
 	size_t i;
 	int r;
 
-	for (i = 0; i < run->n_timings; i++) {
-		zo_strbuf_appendf(&sb, "%s: %llu.%03llu s\n", run->timings[i].name,
-				  (unsigned long long)(run->timings[i].ms / 1000),
-				  (unsigned long long)(run->timings[i].ms % 1000));
-		total += run->timings[i].ms;
+	for (; t && t->label; t++) {
+		const char *const *ph;
+		uint64_t sum = 0, ns = 0;
+
+		for (ph = t->phases; *ph && phase_ns(run, *ph, &ns); ph++)
+			sum += ns;
+		if (!*ph)
+			time_line(&sb, t->label, sum);
 	}
-	zo_strbuf_appendf(&sb, "total: %llu.%03llu s\n", (unsigned long long)(total / 1000),
-			  (unsigned long long)(total % 1000));
+	for (i = 0; i < run->n_timings; i++) {
+		time_line(&sb, run->timings[i].name, run->timings[i].ns);
+		total += run->timings[i].ns;
+	}
+	time_line(&sb, "total", total);
 	if (!sb.buf)
 		return -ENOMEM;
 	r = zo_run_write(run, "time", sb.buf);
@@ -887,6 +918,16 @@ static int run_experiment(struct zo_ctx *ctx, const char *results_dir, int resul
 	}
 	if (from)
 		zo_info(&ctx->log, "re-running %s", from);
+	/* a run killed before it put the host back: put back first (the
+	 * host lock, held here, proves its writer gone) */
+	r = zo_condition_recover(ctx);
+	if (r < 0)
+		goto out;
+	if (r > 0) {
+		_cleanup_free_ char *n = zo_asprintf("%d files, before this run", r);
+
+		zo_run_add_fact(&run, "host_restored_from_journal", n ? n : "yes");
+	}
 	stop_signal = 0;
 	catch_stop_signals(true);
 	zo_tsc_sample(&run.tsc_start);

@@ -37,10 +37,10 @@ struct zo_run {
 	char timestamp[40];
 	struct zo_tsc_sample tsc_start; /* the TSC frequency is measured over the run */
 	const char *phase; /* running now, or NULL */
-	uint64_t phase_start_ms;
+	uint64_t phase_start_ns;
 	struct {
 		const char *name;
-		uint64_t ms;
+		uint64_t ns;
 	} timings[ZO_RUN_MAX_PHASES];
 	size_t n_timings;
 	struct {

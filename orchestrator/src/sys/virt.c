@@ -79,16 +79,32 @@ static int emulator_version(virConnectPtr conn, const struct probe_ask *ask, jso
 	return 0;
 }
 
-/* Runs in the child: one JSON object on `fd`. */
+static void write_line(int fd, json_object *o)
+{
+	const char *text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
+	size_t len = strlen(text), off = 0;
+
+	while (off <= len) {
+		/* the text, then its newline */
+		ssize_t n = off < len ? write(fd, text + off, len - off) : write(fd, "\n", 1);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		off += (size_t)n;
+	}
+}
+
+/* Runs in the child: JSON objects on `fd`, one a line: once the daemon
+ * answered (or did not), what it said; then the whole answer. */
 static void probe_child(const char *uri, const struct probe_ask *ask, int fd)
 {
 	json_object *o = json_object_new_object();
 	virConnectPtr conn = NULL;
 	unsigned long hv = 0, lib = 0;
 	const char *type;
-	const char *text;
 	_cleanup_free_ char *err = NULL;
-	size_t len, off = 0;
 	bool rw = false;
 
 	virSetErrorFunc(NULL, virt_quiet);
@@ -111,6 +127,7 @@ static void probe_child(const char *uri, const struct probe_ask *ask, int fd)
 		zo_json_add_str(o, "libvirt_version", s);
 		type = virConnectGetType(conn);
 		zo_json_add_str(o, "hypervisor", type ? type : "");
+		write_line(fd, o);
 		if ((ask->all || (ask->arch && (!rw || emulator_version(conn, ask, o) < 0))) &&
 		    virConnectGetVersion(conn, &hv) == 0) {
 			_cleanup_free_ char *v = version_string(hv);
@@ -120,17 +137,7 @@ static void probe_child(const char *uri, const struct probe_ask *ask, int fd)
 				       json_object_new_int(virConnectNumOfDomains(conn)));
 		virConnectClose(conn);
 	}
-	text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
-	len = strlen(text);
-	while (off < len) {
-		ssize_t n = write(fd, text + off, len - off);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		off += (size_t)n;
-	}
+	write_line(fd, o);
 	json_object_put(o);
 }
 
@@ -142,7 +149,9 @@ static long long now_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static int read_with_deadline(int fd, long long deadline, struct zo_strbuf *out,
+/* Read `fd` into `out` until EOF, or (`line`) until `out` holds a whole
+ * line, or until `deadline`. */
+static int read_with_deadline(int fd, long long deadline, struct zo_strbuf *out, bool line,
 			      bool *timed_out)
 {
 	char buf[4096];
@@ -153,6 +162,8 @@ static int read_with_deadline(int fd, long long deadline, struct zo_strbuf *out,
 		ssize_t n;
 		int r;
 
+		if (line && out->buf && strchr(out->buf, '\n'))
+			return 0;
 		if (left <= 0) {
 			*timed_out = true;
 			return 0;
@@ -179,16 +190,16 @@ static int read_with_deadline(int fd, long long deadline, struct zo_strbuf *out,
 	}
 }
 
-static int probe(const char *uri, int timeout_ms, const struct probe_ask *ask,
-		 struct zo_virt_probe *ret, const struct zo_log *log)
+static int probe_start(const char *uri, int timeout_ms, const struct probe_ask *ask,
+		       struct zo_virt_probe_job *job, const struct zo_log *log)
 {
-	struct zo_virt_probe p = { 0 };
-	struct zo_strbuf out = { 0 };
-	bool timed_out = false;
-	json_object *o = NULL;
-	int fds[2], r;
-	pid_t pid = zo_fork_piped(fds);
+	int fds[2];
+	pid_t pid;
 
+	job->pid = -1;
+	job->fd = -1;
+	job->early = NULL;
+	pid = zo_fork_piped(fds);
 	if (pid < 0)
 		return (int)pid;
 	if (pid == 0) {
@@ -199,46 +210,133 @@ static int probe(const char *uri, int timeout_ms, const struct probe_ask *ask,
 	close(fds[1]);
 	zo_debug(log, "probing libvirt at %s (pid %ld, timeout %d ms)", uri,
 		 (long)pid, timeout_ms);
-	r = read_with_deadline(fds[0], now_ms() + timeout_ms, &out, &timed_out);
-	close(fds[0]);
-	if (timed_out)
-		kill(pid, SIGKILL);
-	zo_wait_status(pid);
-	if (r < 0)
-		goto out;
+	job->pid = pid;
+	job->fd = fds[0];
+	job->timeout_ms = timeout_ms;
+	job->deadline_ms = now_ms() + timeout_ms;
+	return 0;
+}
+
+/* The last whole line of `text` (the child's fullest answer), or the
+ * text when it has no newline. */
+static const char *last_line(const char *text)
+{
+	size_t len = strlen(text);
+	const char *p;
+
+	while (len && text[len - 1] == '\n')
+		len--;
+	for (p = text + len; p > text && p[-1] != '\n'; p--)
+		;
+	return p;
+}
+
+/* The child's answer as a probe result. */
+static void probe_parse(const char *text, bool timed_out, int timeout_ms, struct zo_virt_probe *p)
+{
+	json_object *o = NULL, *n;
 
 	if (timed_out) {
-		p.error = zo_asprintf("no answer within %d s", timeout_ms / 1000);
-	} else if (!out.buf || !(o = json_tokener_parse(out.buf))) {
-		p.error = strdup("the probe process died before answering");
+		p->error = zo_asprintf("no answer within %d s", timeout_ms / 1000);
+	} else if (!text || !(o = json_tokener_parse(last_line(text)))) {
+		p->error = strdup("the probe process died before answering");
 	} else if (zo_json_get_str(o, "error")) {
-		p.error = strdup(zo_json_get_str(o, "error"));
+		p->error = strdup(zo_json_get_str(o, "error"));
 	} else {
-		json_object *n;
-
-		p.answered = true;
-		p.hypervisor = strdup(zo_json_get_str(o, "hypervisor") ?: "");
+		p->answered = true;
+		p->hypervisor = strdup(zo_json_get_str(o, "hypervisor") ?: "");
 		if (zo_json_get_str(o, "hypervisor_version"))
-			p.hypervisor_version = strdup(zo_json_get_str(o, "hypervisor_version"));
+			p->hypervisor_version = strdup(zo_json_get_str(o, "hypervisor_version"));
 		if (zo_json_get_str(o, "libvirt_version"))
-			p.libvirt_version = strdup(zo_json_get_str(o, "libvirt_version"));
+			p->libvirt_version = strdup(zo_json_get_str(o, "libvirt_version"));
 		if (zo_json_get_str(o, "emulator"))
-			p.emulator = strdup(zo_json_get_str(o, "emulator"));
+			p->emulator = strdup(zo_json_get_str(o, "emulator"));
 		if (zo_json_get_str(o, "machine"))
-			p.machine = strdup(zo_json_get_str(o, "machine"));
-		p.active_domains = json_object_object_get_ex(o, "active_domains", &n)
-					   ? json_object_get_int(n)
-					   : -1;
+			p->machine = strdup(zo_json_get_str(o, "machine"));
+		p->active_domains = json_object_object_get_ex(o, "active_domains", &n)
+					    ? json_object_get_int(n)
+					    : -1;
 	}
-	*ret = p;
-	memset(&p, 0, sizeof(p));
-	r = 0;
-out:
 	if (o)
 		json_object_put(o);
+}
+
+int zo_virt_probe_finish(struct zo_virt_probe_job *job, struct zo_virt_probe *ret)
+{
+	struct zo_virt_probe p = { 0 };
+	struct zo_strbuf out = { 0 };
+	bool timed_out = false;
+	int r;
+
+	if (job->pid < 0)
+		return -ECHILD;
+	if (job->early) {
+		zo_strbuf_append(&out, job->early);
+		free(job->early);
+		job->early = NULL;
+	}
+	r = read_with_deadline(job->fd, job->deadline_ms, &out, false, &timed_out);
+	close(job->fd);
+	if (timed_out)
+		kill(job->pid, SIGKILL);
+	zo_wait_status(job->pid);
+	job->pid = -1;
+	job->fd = -1;
+	if (r == 0) {
+		probe_parse(out.buf, timed_out, job->timeout_ms, &p);
+		*ret = p;
+	}
 	zo_strbuf_release(&out);
-	zo_virt_probe_release(&p);
 	return r;
+}
+
+int zo_virt_probe_answered(struct zo_virt_probe_job *job, struct zo_virt_probe *ret)
+{
+	struct zo_virt_probe p = { 0 };
+	struct zo_strbuf out = { 0 };
+	bool timed_out = false;
+	char *nl;
+	int r;
+
+	if (job->pid < 0 || job->early)
+		return -ECHILD;
+	r = read_with_deadline(job->fd, job->deadline_ms, &out, true, &timed_out);
+	if (r < 0) {
+		zo_strbuf_release(&out);
+		return r;
+	}
+	nl = out.buf ? strchr(out.buf, '\n') : NULL;
+	if (nl)
+		*nl = '\0';
+	probe_parse(out.buf, timed_out, job->timeout_ms, &p);
+	if (nl)
+		*nl = '\n';
+	/* kept for _finish: the answer goes on */
+	job->early = out.buf ? out.buf : strdup("");
+	*ret = p;
+	return job->early ? 0 : -ENOMEM;
+}
+
+void zo_virt_probe_cancel(struct zo_virt_probe_job *job)
+{
+	free(job->early);
+	job->early = NULL;
+	if (job->pid < 0)
+		return;
+	close(job->fd);
+	kill(job->pid, SIGKILL);
+	zo_wait_status(job->pid);
+	job->pid = -1;
+	job->fd = -1;
+}
+
+static int probe(const char *uri, int timeout_ms, const struct probe_ask *ask,
+		 struct zo_virt_probe *ret, const struct zo_log *log)
+{
+	struct zo_virt_probe_job job;
+	int r = probe_start(uri, timeout_ms, ask, &job, log);
+
+	return r < 0 ? r : zo_virt_probe_finish(&job, ret);
 }
 
 int zo_virt_probe(const char *uri, int timeout_ms, struct zo_virt_probe *ret,
@@ -256,6 +354,16 @@ int zo_virt_probe_emulator(const char *uri, int timeout_ms, const char *arch,
 	const struct probe_ask ask = { arch, virttype, false };
 
 	return probe(uri, timeout_ms, &ask, ret, log);
+}
+
+int zo_virt_probe_emulator_start(const char *uri, int timeout_ms, const char *arch,
+				 const char *virttype, struct zo_virt_probe_job *job,
+				 const struct zo_log *log)
+{
+	/* the child reads these after the fork: its own copy of our memory */
+	const struct probe_ask ask = { arch, virttype, false };
+
+	return probe_start(uri, timeout_ms, &ask, job, log);
 }
 
 void zo_virt_probe_release(struct zo_virt_probe *p)

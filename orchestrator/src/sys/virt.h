@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include <json-c/json.h>
 
@@ -39,6 +40,31 @@ int zo_virt_probe_emulator(const char *uri, int timeout_ms, const char *arch,
 			   const char *virttype, struct zo_virt_probe *ret,
 			   const struct zo_log *log);
 void zo_virt_probe_release(struct zo_virt_probe *p);
+
+/* zo_virt_probe_emulator in two halves, so that the daemon's first probe
+ * of the emulator (seconds on a daemon that has just started) runs while
+ * the caller does other work: _start forks the probing child, _finish
+ * waits for its answer (until `timeout_ms` after the start) and returns
+ * as zo_virt_probe_emulator does; _cancel kills and reaps a child whose
+ * answer is no longer wanted. A job is finished or cancelled exactly once
+ * (both do nothing to a job whose start failed). */
+struct zo_virt_probe_job {
+	pid_t pid; /* -1: none */
+	int fd;
+	int timeout_ms;
+	long long deadline_ms; /* CLOCK_MONOTONIC */
+	char *early; /* what _answered read */
+};
+int zo_virt_probe_emulator_start(const char *uri, int timeout_ms, const char *arch,
+				 const char *virttype, struct zo_virt_probe_job *job,
+				 const struct zo_log *log);
+/* Whether the daemon answers at all (a round trip: tens of milliseconds
+ * even on a daemon that has just started), without waiting for the rest:
+ * `answered`, `hypervisor`, `libvirt_version` or `error` set as
+ * zo_virt_probe sets them. At most once a job, before _finish. */
+int zo_virt_probe_answered(struct zo_virt_probe_job *job, struct zo_virt_probe *ret);
+int zo_virt_probe_finish(struct zo_virt_probe_job *job, struct zo_virt_probe *ret);
+void zo_virt_probe_cancel(struct zo_virt_probe_job *job);
 
 /* A connection for managing the target. Errors: -errno, with libvirt's
  * message in zo_virt_error(). */

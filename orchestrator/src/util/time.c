@@ -13,6 +13,14 @@ uint64_t zo_now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
+uint64_t zo_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000 + (uint64_t)ts.tv_nsec;
+}
+
 int zo_sleep_ms(uint64_t ms, volatile sig_atomic_t *stop)
 {
 	uint64_t end = zo_now_ms() + ms;

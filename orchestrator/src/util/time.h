@@ -6,6 +6,8 @@
 
 /* Milliseconds on the monotonic clock. */
 uint64_t zo_now_ms(void);
+/* Nanoseconds on the same clock. */
+uint64_t zo_now_ns(void);
 
 /* Sleep `ms`, waking early once *stop is set (by a signal handler, which
  * interrupts the sleep). Returns 0 after the full time, -EINTR if stopped. */

@@ -30,12 +30,12 @@ from .case import (SKIP, HarnessError, Missing, TestCase, in_ci, main, need, nee
                    script)
 from .env import (BUILD_DIR, DEMO_DIR, E2E_CLOUD, E2E_TARGET, FIXTURES, GOLDEN,
                   SOURCE_DIR, VM_INITRAMFS, WORKLOADS, ZSIM_ORCH, ZSIM_TOUCH, golden)
-from .files import shared_tmpdir, stage, tree_digest, unprivileged_access
+from .files import read_time, shared_tmpdir, stage, tree_digest, unprivileged_access
 from .proc import Result, command, run
 
 __all__ = [
     "SKIP", "HarnessError", "Missing", "TestCase", "in_ci", "main", "need", "need_root",
     "script", "BUILD_DIR", "DEMO_DIR", "E2E_CLOUD", "E2E_TARGET", "FIXTURES", "GOLDEN",
     "SOURCE_DIR", "VM_INITRAMFS", "WORKLOADS", "ZSIM_ORCH", "ZSIM_TOUCH", "golden", "shared_tmpdir",
-    "stage", "tree_digest", "unprivileged_access", "Result", "command", "run",
+    "stage", "tree_digest", "unprivileged_access", "read_time", "Result", "command", "run",
 ]

@@ -136,3 +136,23 @@ def stage(path, companions=()):
     print(f"zsimtest: {path} is out of unprivileged users' reach; staged at {staged}",
           file=sys.stderr)
     return staged
+
+
+# Rust's Debug of std::time::Duration, as the old runner's .time and zsim's
+# have them: "93.514234151s", "850.3ms", "1.5µs", "999ns"
+DURATION_UNITS = {"s": 1, "ms": 1e-3, "\u00b5s": 1e-6, "ns": 1e-9}
+
+
+def read_time(path):
+    """A .time file as [(label, seconds)], every line checked to be
+    "LABEL: DURATION" with DURATION in Rust's Debug format."""
+    import re
+    out = []
+    with open(path, encoding="utf-8") as f:
+        for line in f.read().splitlines():
+            m = re.fullmatch(r"(.+): (0|[1-9][0-9]*)(?:\.([0-9]*[1-9]))?(s|ms|\u00b5s|ns)", line)
+            if not m:
+                raise HarnessError(f"{path}: not a runner-format .time line: {line!r}")
+            out.append((m.group(1), float(f"{m.group(2)}.{m.group(3) or 0}")
+                        * DURATION_UNITS[m.group(4)]))
+    return out
